@@ -1,0 +1,1 @@
+"""Decide whether the corpus answers a question, and with which cited passages."""

@@ -1,0 +1,160 @@
+"""The answer engine: rank sentences for a question and decide whether they answer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answer.intent import tidy, usage_message, usage_reason
+from bot.answer.models import Answer, Passage, Status
+from bot.answer.query import Query, build_query
+from bot.index.aliases import Aliases, build_aliases
+from bot.index.bm25 import BM25Index, BM25Params, top_k
+from bot.index.tokenize import stem, terms, words
+from bot.ingest.loader import Corpus, load_corpus
+from bot.ingest.models import Article, Sentence
+
+DEFAULT_K = 3
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How passages are ranked and when the engine declines to answer."""
+
+    bm25: BM25Params = BM25Params()
+    # Passages whose match score is below this share of the best one are dropped.
+    relative_cut: float = 0.25
+    # Share of the question's content (IDF-weighted) the best passage must cover.
+    min_coverage: float = 0.34
+
+
+class Engine:
+    """Answers questions from one loaded corpus; safe to share between threads."""
+
+    def __init__(self, corpus: Corpus, aliases: Aliases, config: RankingConfig | None = None):
+        self.corpus = corpus
+        self.aliases = aliases
+        self.config = config or RankingConfig()
+        self.sentences: list[Sentence] = corpus.sentences
+        self._articles = {a.key: a for a in corpus.articles}
+        self._position = {id(s): i for i, s in enumerate(self.sentences)}
+        self.index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
+
+    @classmethod
+    def from_folder(cls, folder: Path | str, config: RankingConfig | None = None) -> Engine:
+        """Load the corpus folder and its alias file and index them."""
+        corpus = load_corpus(folder)
+        aliases = build_aliases(Path(folder), (s.text for s in corpus.sentences))
+        return cls(corpus, aliases, config)
+
+    @property
+    def articles(self) -> list[Article]:
+        """List the indexed articles."""
+        return self.corpus.articles
+
+    def answer(self, question: str, k: int = DEFAULT_K, offset: int = 0) -> Answer:
+        """Answer a question with up to k cited passages, starting at offset."""
+        text = tidy(question)
+        reason = usage_reason(text)
+        if reason is not None:
+            return Answer(question=text, status=Status.USAGE, message=usage_message(reason))
+        query = build_query(text, self.aliases)
+        if query.empty:
+            return Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
+        passages = self.rank(query, limit=offset + k + 1)
+        if not passages or not self._covers(query, passages[0]):
+            return Answer(question=text, status=Status.NOT_FOUND, message=self.not_found_message())
+        page = tuple(passages[offset : offset + k])
+        return Answer(
+            question=text,
+            status=Status.ANSWERED,
+            passages=page,
+            has_more=len(passages) > offset + k,
+            offset=offset,
+        )
+
+    def not_found_message(self) -> str:
+        """Say plainly that the corpus does not answer, and what it does cover."""
+        if len(self.articles) == 1:
+            return f"The article doesn't say. It covers: \u201c{self.articles[0].title}\u201d."
+        titles = "; ".join(f"\u201c{a.title}\u201d" for a in self.articles[:5])
+        more = f" and {len(self.articles) - 5} more" if len(self.articles) > 5 else ""
+        return f"The articles don't say. They cover: {titles}{more}."
+
+    def rank(self, query: Query, limit: int = 10) -> list[Passage]:
+        """Rank passages for a query, best first, merging adjacent matching sentences."""
+        if not any(term in self.index for term in query.weights):
+            return []
+        match = self.index.scores(query.weights) - self.index.baseline(query.weights)
+        hits = [i for i in top_k(match, max(3 * limit, 20)) if match[i] > 0]
+        if not hits:
+            return []
+        groups = self._merge_adjacent(hits)
+        groups.sort(key=lambda g: (-max(match[i] for i in g), g[0]))
+        best = max(match[i] for i in groups[0])
+        kept = [g for g in groups if max(match[i] for i in g) >= self.config.relative_cut * best]
+        return [self._passage(g, float(max(match[i] for i in g)), query) for g in kept[:limit]]
+
+    def _merge_adjacent(self, hits: list[int]) -> list[list[int]]:
+        """Group hits that are consecutive sentences of the same article."""
+        groups: list[list[int]] = []
+        for i in sorted(hits):
+            previous = groups[-1][-1] if groups else None
+            if (
+                previous is not None
+                and i == previous + 1
+                and self.sentences[i].article_key == self.sentences[previous].article_key
+                and self.sentences[i].paragraph == self.sentences[previous].paragraph > 0
+            ):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        return groups
+
+    def _passage(self, group: list[int], score: float, query: Query) -> Passage:
+        members = [self.sentences[i] for i in group]
+        first, last = members[0], members[-1]
+        article = self._articles[first.article_key]
+        text = " ".join(s.text for s in members)
+        highlights: list[tuple[int, int]] = []
+        matched: list[str] = []
+        for token in words(text):
+            if stem(token.word) in query.weights:
+                highlights.append((token.start, token.end))
+                surface = text[token.start : token.end]
+                if surface not in matched:
+                    matched.append(surface)
+        citation = first.citation
+        if len(members) > 1:
+            citation = f"{first.citation}-{last.citation.rsplit(':', 1)[-1]}"
+        return Passage(
+            citation=citation,
+            text=text,
+            article_key=article.key,
+            article_title=article.title,
+            source=article.source,
+            score=round(score, 4),
+            matched=tuple(matched),
+            highlights=tuple(highlights),
+            context_before=self._neighbour(group[0] - 1, article.key),
+            context_after=self._neighbour(group[-1] + 1, article.key),
+            citations=tuple(s.citation for s in members),
+        )
+
+    def _neighbour(self, position: int, article_key: str) -> str:
+        if 0 <= position < len(self.sentences):
+            sentence = self.sentences[position]
+            if sentence.article_key == article_key and sentence.paragraph > 0:
+                return sentence.text
+        return ""
+
+    def _covers(self, query: Query, passage: Passage) -> bool:
+        """Tell whether the passage covers enough of what the question asks about."""
+        passage_terms = set(terms(passage.text))
+        total = covered = 0.0
+        for concept in query.concepts:
+            weight = max(self.index.idf(t) for t in concept.terms)
+            total += weight
+            if concept.terms & passage_terms:
+                covered += weight
+        return total > 0 and covered / total >= self.config.min_coverage

@@ -1,0 +1,1 @@
+"""Tokenise sentences and rank them with BM25."""

@@ -1,0 +1,154 @@
+"""Other names for the same thing: an alias file plus acronyms the text defines."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.index.tokenize import words
+
+ALIAS_FILE = "aliases.toml"
+_DEFINITION = re.compile(r"\(([A-Z][A-Za-z0-9&.-]{1,11})\)")
+
+
+class AliasFileError(ValueError):
+    """The alias file cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class AliasGroup:
+    """Names that mean the same thing; the first is the canonical one."""
+
+    names: tuple[str, ...]
+    origin: str  # "alias file" or "defined in the text"
+
+    @property
+    def canonical(self) -> str:
+        """Return the name the group is known by."""
+        return self.names[0]
+
+
+def phrase(name: str) -> tuple[str, ...]:
+    """Return the normalised word sequence of a name, as matched in questions."""
+    return tuple(t.word for t in words(name))
+
+
+@dataclass
+class Aliases:
+    """All alias groups, indexed by the word sequences that trigger them."""
+
+    groups: list[AliasGroup] = field(default_factory=list)
+    _by_phrase: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    _longest: int = 0
+
+    def add(self, group: AliasGroup) -> None:
+        """Add a group of names."""
+        index = len(self.groups)
+        self.groups.append(group)
+        for name in group.names:
+            key = phrase(name)
+            if key:
+                self._by_phrase.setdefault(key, []).append(index)
+                self._longest = max(self._longest, len(key))
+
+    def find(self, question_words: list[str]) -> list[tuple[int, int, AliasGroup]]:
+        """Find alias names in a word sequence, longest match first, without overlaps."""
+        found: list[tuple[int, int, AliasGroup]] = []
+        i = 0
+        while i < len(question_words):
+            for size in range(min(self._longest, len(question_words) - i), 0, -1):
+                key = tuple(question_words[i : i + size])
+                if key in self._by_phrase:
+                    for g in self._by_phrase[key]:
+                        found.append((i, i + size, self.groups[g]))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+def load_alias_file(path: Path) -> list[AliasGroup]:
+    """Read an alias file: each key is a canonical name, its value a list of other names."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise AliasFileError(f"{path}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise AliasFileError(f"{path}: {exc}") from None
+    table = data.get("aliases", data)
+    groups: list[AliasGroup] = []
+    for canonical, others in table.items():
+        if isinstance(others, str):
+            others = [others]
+        if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
+            line = _line_of(raw, canonical)
+            raise AliasFileError(
+                f"{path}, line {line}: the value of {canonical!r} must be a list of names"
+            )
+        groups.append(AliasGroup((canonical, *others), "alias file"))
+    return groups
+
+
+def _line_of(raw: str, key: str) -> int:
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if key in line:
+            return number
+    return 1
+
+
+def _long_form(short: str, candidate: str) -> str | None:
+    """Find the long form that short abbreviates at the end of candidate (Schwartz-Hearst)."""
+    s = len(short) - 1
+    c = len(candidate) - 1
+    while s >= 0:
+        ch = short[s].lower()
+        if not ch.isalnum():
+            s -= 1
+            continue
+        while c >= 0 and (
+            candidate[c].lower() != ch or (s == 0 and c > 0 and candidate[c - 1].isalnum())
+        ):
+            c -= 1
+        if c < 0:
+            return None
+        c -= 1
+        s -= 1
+    start = candidate.rfind(" ", 0, c + 1) + 1
+    long_form = candidate[start:].strip()
+    if len(long_form.split()) < 2 or not long_form[:1].isupper():
+        return None
+    return long_form
+
+
+def defined_acronyms(sentences: Iterable[str]) -> list[AliasGroup]:
+    """Learn acronyms defined in the text, as in 'United Nations Security Council (UNSC)'."""
+    seen: dict[str, str] = {}
+    for text in sentences:
+        for match in _DEFINITION.finditer(text):
+            short = match.group(1)
+            letters = sum(ch.isupper() for ch in short)
+            if letters < 2 or short in seen:
+                continue
+            before = text[: match.start()].split()
+            window = before[-min(len(short) + 5, len(short) * 2) :]
+            long_form = _long_form(short, " ".join(window))
+            if long_form:
+                seen[short] = long_form
+    return [AliasGroup((long, short), "defined in the text") for short, long in seen.items()]
+
+
+def build_aliases(corpus_dir: Path | None, sentences: Iterable[str]) -> Aliases:
+    """Combine the corpus folder's alias file (if any) with acronyms defined in the text."""
+    aliases = Aliases()
+    if corpus_dir is not None and (corpus_dir / ALIAS_FILE).is_file():
+        for group in load_alias_file(corpus_dir / ALIAS_FILE):
+            aliases.add(group)
+    for group in defined_acronyms(sentences):
+        aliases.add(group)
+    return aliases

@@ -1,0 +1,1 @@
+"""Turn corpus files into articles made of paragraphs and cited sentences."""

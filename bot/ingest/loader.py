@@ -1,0 +1,178 @@
+"""Load a corpus folder: every .txt and .md file below it is an article."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.ingest.cleaning import clean, normalise
+from bot.ingest.models import Article, Sentence
+from bot.ingest.splitting import split_paragraphs, split_sentences
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+class CorpusError(Exception):
+    """The corpus folder cannot be used at all."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class Corpus:
+    """The articles of a folder, plus a line for every file that was skipped."""
+
+    root: Path
+    articles: list[Article] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """List every sentence of every article, in corpus order."""
+        return [s for a in self.articles for s in a.sentences]
+
+
+def article_files(root: Path) -> list[Path]:
+    """List the article files below root in a stable order, never leaving root."""
+    resolved_root = root.resolve()
+    files: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in ARTICLE_SUFFIXES or any(
+            part.startswith(".") for part in path.relative_to(root).parts
+        ):
+            continue
+        # A symlink that points outside the corpus must not pull in other files.
+        if not path.resolve().is_relative_to(resolved_root):
+            continue
+        if path.is_file():
+            files.append(path)
+    return files
+
+
+def _slug(text: str, limit: int = 24) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(slug) > limit:
+        # Cut at a word boundary so keys stay readable.
+        cut = slug[: limit + 1].rfind("-")
+        slug = slug[: cut if cut > limit // 2 else limit]
+    return slug.strip("-") or "article"
+
+
+def article_keys(relative_paths: list[str]) -> dict[str, str]:
+    """Give each article a short key from its file name, unique and stable."""
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for rel in sorted(relative_paths):
+        base = _slug(Path(rel).stem)
+        key, n = base, 2
+        while key in used:
+            key, n = f"{base}-{n}", n + 1
+        used.add(key)
+        keys[rel] = key
+    return keys
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 text, refusing binary files with a clear reason."""
+    size = path.stat().st_size
+    if size > MAX_ARTICLE_BYTES:
+        raise ValueError(f"is {size / 1e6:.0f} MB, over the {MAX_ARTICLE_BYTES // 2**20} MiB limit")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ValueError("looks binary, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool) -> Article:
+    """Turn the text of one file into an article with cited sentences."""
+    text = normalise(text)
+    meta: dict[str, object] = {}
+    if rel_path.lower().endswith(".md"):
+        match = _FRONT_MATTER.match(text)
+        if match:
+            try:
+                loaded = yaml.safe_load(match.group(1))
+            except yaml.YAMLError as exc:
+                raise ValueError(f"has broken front matter: {exc}") from None
+            if isinstance(loaded, dict):
+                meta = loaded
+            text = text[match.end() :]
+        text = "\n".join(_MARKDOWN_HEADING.sub("", line) for line in text.splitlines())
+    title_meta = meta.get("title")
+    cleaned = clean(
+        split_paragraphs(text), title=str(title_meta) if title_meta is not None else None
+    )
+    title = cleaned.title or Path(rel_path).stem.replace("_", " ").replace("-", " ")
+    source_meta = meta.get("source")
+    source = str(source_meta) if source_meta is not None else cleaned.source
+    prefix = f"{key}:" if prefix_citations else ""
+    sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title or title_meta else []
+    for p_index, paragraph in enumerate(cleaned.paragraphs, start=1):
+        for s_index, sentence in enumerate(split_sentences(paragraph), start=1):
+            sentences.append(
+                Sentence(key, p_index, s_index, sentence, f"{prefix}{p_index}.{s_index}")
+            )
+    if not any(s.paragraph > 0 for s in sentences):
+        raise ValueError("has no sentences")
+    return Article(
+        key=key,
+        path=rel_path,
+        title=title,
+        source=source,
+        url=str(meta["url"]) if meta.get("url") is not None else None,
+        date=str(meta["date"]) if meta.get("date") is not None else None,
+        sentences=tuple(sentences),
+        content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
+
+
+def load_corpus(root: Path | str) -> Corpus:
+    """Load every article below root; unreadable files are named in problems."""
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"corpus folder {root} does not exist")
+    if not root.is_dir():
+        raise CorpusError(f"corpus path {root} is not a folder")
+    files = article_files(root)
+    rel_paths = [p.relative_to(root).as_posix() for p in files]
+    keys = article_keys(rel_paths)
+    corpus = Corpus(root=root)
+    texts: list[tuple[str, str]] = []
+    for path, rel in zip(files, rel_paths, strict=True):
+        try:
+            texts.append((rel, read_text(path)))
+        except (OSError, ValueError) as exc:
+            corpus.problems.append(f"skipped {rel}: {_reason(exc)}")
+    prefix = len(texts) > 1
+    for rel, text in texts:
+        if not text.strip():
+            corpus.problems.append(f"skipped {rel}: the file is empty")
+            continue
+        try:
+            corpus.articles.append(
+                parse_article(text, rel_path=rel, key=keys[rel], prefix_citations=prefix)
+            )
+        except ValueError as exc:
+            corpus.problems.append(f"skipped {rel}: the file {exc}")
+    if not corpus.articles:
+        found = f"{len(files)} article file(s), none usable" if files else "no .txt or .md files"
+        raise CorpusError(f"corpus folder {root} holds {found}", corpus.problems)
+    return corpus
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValueError):
+        return f"the file {exc}"
+    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
