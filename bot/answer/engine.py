@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer.intent import tidy, usage_message, usage_reason
@@ -21,7 +21,7 @@ DEFAULT_K = 3
 class RankingConfig:
     """How passages are ranked and when the engine declines to answer."""
 
-    bm25: BM25Params = BM25Params()
+    bm25: BM25Params = field(default_factory=BM25Params)
     # Passages whose match score is below this share of the best one are dropped.
     relative_cut: float = 0.25
     # Share of the question's content (IDF-weighted) the best passage must cover.

@@ -15,10 +15,11 @@ USAGE_HINT = (
 )
 
 _GREETINGS = frozenset(
-    ["hi", "hello", "hey", "hiya", "yo", "howdy", "greetings", "help", "thanks", "thank", "thx", "ty", "ok", "okay", "cool", "bye", "hallo", "morning", "evening", "afternoon", "sup", "ping", "test"]
+    """hi hello hey hiya yo howdy greetings help thanks thank thx ty ok okay cool bye hallo
+    morning evening afternoon sup ping test""".split()
 )
 # Words that may stand beside a greeting without making it a question ("hi there").
-_GREETING_FILLERS = frozenset(["there", "me", "please", "bot", "you", "how", "are", "s", "up", "what", "all", "everyone"])
+_GREETING_FILLERS = frozenset("""there me please bot you how are s up what all everyone""".split())
 _INVISIBLE = re.compile(
     r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )

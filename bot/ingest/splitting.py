@@ -15,13 +15,17 @@ _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[^\W_a-z])
 
 # Abbreviations that never end a sentence when followed by a capital word.
 _TITLES = frozenset(
-    ["Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "St", "Sr", "Jr", "Gen", "Gov", "Sen", "Rep", "Col", "Lt", "Capt", "Sgt", "Cmdr", "Adm", "Maj", "Rev", "Hon", "Pres", "Supt", "Insp", "Fr", "Messrs", "Mt", "Ft", "Inc", "Co", "Corp", "Ltd", "Bros", "vs", "etc", "approx", "Dept", "Univ", "Ave", "Blvd", "Rd", "Fig", "Vol", "Ch", "Sec", "Art", "Op", "cf", "al", "e.g", "i.e", "Nos"]
+    """Mr Mrs Ms Mx Dr Prof St Sr Jr Gen Gov Sen Rep Col Lt Capt Sgt Cmdr Adm Maj Rev Hon Pres
+    Supt Insp Fr Messrs Mt Ft Inc Co Corp Ltd Bros vs etc approx Dept Univ Ave Blvd Rd Fig
+    Vol Ch Sec Art Op cf al e.g i.e Nos""".split()
 )
 # Month abbreviations only stay joined before a number ("Feb. 12").
-_MONTHS = frozenset(["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"])
+_MONTHS = frozenset("""Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec""".split())
 # After a dotted acronym ("U.N.", "U.S."), a new sentence usually starts with one of these.
 _STARTERS = frozenset(
-    ["The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "Her", "Its", "Their", "Our", "This", "That", "These", "Those", "There", "But", "And", "In", "On", "At", "As", "If", "When", "While", "After", "Before", "However", "Meanwhile", "Still", "Yet", "So", "Some", "Many", "Most", "Officials", "Police"]
+    """The A An He She It They We I You His Her Its Their Our This That These Those There But
+    And In On At As If When While After Before However Meanwhile Still Yet So Some Many Most
+    Officials Police""".split()
 )
 _LAST_WORD = re.compile(r"([^\s(\[\"'“‘]+)$")
 _INITIAL = re.compile(r"(?:^|[\s(\[\"'“‘])[A-Z]\.$")
