@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query
-from bot.index.aliases import Aliases, build_aliases
-from bot.index.bm25 import BM25Index, BM25Params, top_k
+from bot.index.aliases import AliasFileError, Aliases, build_aliases
+from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
 from bot.index.tokenize import stem, terms, words
 from bot.ingest.loader import Corpus, load_corpus
 from bot.ingest.models import Article, Sentence
@@ -44,7 +46,13 @@ class Engine:
     def from_folder(cls, folder: Path | str, config: RankingConfig | None = None) -> Engine:
         """Load the corpus folder and its alias file and index them."""
         corpus = load_corpus(folder)
-        aliases = build_aliases(Path(folder), (s.text for s in corpus.sentences))
+        texts = [s.text for s in corpus.sentences]
+        try:
+            aliases = build_aliases(Path(folder), texts)
+        except AliasFileError as exc:
+            # A typo in the alias file must not take the whole corpus down.
+            corpus.problems.append(f"ignored the alias file: {exc}")
+            aliases = build_aliases(None, texts)
         return cls(corpus, aliases, config)
 
     @property
@@ -83,9 +91,9 @@ class Engine:
 
     def rank(self, query: Query, limit: int = 10) -> list[Passage]:
         """Rank passages for a query, best first, merging adjacent matching sentences."""
-        if not any(term in self.index for term in query.weights):
+        if not any(term in self.index for term in query.terms):
             return []
-        match = self.index.scores(query.weights) - self.index.baseline(query.weights)
+        match = self.match_scores(query)
         hits = [i for i in top_k(match, max(3 * limit, 20)) if match[i] > 0]
         if not hits:
             return []
@@ -94,6 +102,19 @@ class Engine:
         best = max(match[i] for i in groups[0])
         kept = [g for g in groups if max(match[i] for i in g) >= self.config.relative_cut * best]
         return [self._passage(g, float(max(match[i] for i in g)), query) for g in kept[:limit]]
+
+    def match_scores(self, query: Query) -> Floats:
+        """Score every sentence: BM25+ for plain terms, the best name for aliased concepts."""
+        total = self.index.match_scores(query.plain_weights())
+        for concept in query.concepts:
+            if len(concept.names) == 1:
+                continue
+            best = np.zeros(self.index.size)
+            for terms, scale in concept.names:
+                weights = {t: float(terms.count(t)) for t in terms}
+                np.maximum(best, scale * self.index.match_scores(weights), out=best)
+            total += concept.weight * best
+        return total
 
     def _merge_adjacent(self, hits: list[int]) -> list[list[int]]:
         """Group hits that are consecutive sentences of the same article."""
@@ -118,8 +139,9 @@ class Engine:
         text = " ".join(s.text for s in members)
         highlights: list[tuple[int, int]] = []
         matched: list[str] = []
+        query_terms = query.terms
         for token in words(text):
-            if stem(token.word) in query.weights:
+            if stem(token.word) in query_terms:
                 highlights.append((token.start, token.end))
                 surface = text[token.start : token.end]
                 if surface not in matched:
@@ -153,7 +175,10 @@ class Engine:
         passage_terms = set(terms(passage.text))
         total = covered = 0.0
         for concept in query.concepts:
-            weight = max(self.index.idf(t) for t in concept.terms)
+            known = [t for t in concept.typed_terms if t in self.index] or [
+                t for t in concept.terms if t in self.index
+            ]
+            weight = max(self.index.idf(t) for t in known or concept.typed_terms or concept.terms)
             total += weight
             if concept.terms & passage_terms:
                 covered += weight

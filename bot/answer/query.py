@@ -1,4 +1,4 @@
-"""Turn a question into weighted search terms, expanded with aliases."""
+"""Turn a question into concepts to search for, each with its alternative names."""
 
 from __future__ import annotations
 
@@ -8,17 +8,33 @@ from dataclasses import dataclass, field
 from bot.index.aliases import Aliases
 from bot.index.tokenize import Token, is_content, is_shouting, stem, words
 
-# An expansion counts for less than the words the user typed.
-CANONICAL_WEIGHT = 1.0
-ALIAS_WEIGHT = 0.3
+# An alternative name scores a little below the words the user typed, so that
+# a sentence using the user's own words wins a tie.
+ALIAS_DISCOUNT = 0.9
 
 
 @dataclass(frozen=True)
 class Concept:
-    """One thing the question asks about; matched when any of its terms matches."""
+    """One thing the question asks about, and the term lists that can name it.
+
+    A sentence scores for the best-matching name only: a long alias such as
+    "Association of Southeast Asian Nations" counts like the one word "ASEAN"
+    the user typed, instead of adding up four times.
+    """
 
     label: str
-    terms: frozenset[str]
+    names: tuple[tuple[tuple[str, ...], float], ...]  # (terms, scale); the typed form first
+    weight: float = 1.0  # how often the question asks for it
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """Return every term of every name."""
+        return frozenset(t for terms, _ in self.names for t in terms)
+
+    @property
+    def typed_terms(self) -> tuple[str, ...]:
+        """Return the terms the user typed for this concept."""
+        return self.names[0][0]
 
 
 @dataclass
@@ -26,26 +42,34 @@ class Query:
     """A question ready for the index."""
 
     text: str
-    weights: dict[str, float] = field(default_factory=dict)
     concepts: list[Concept] = field(default_factory=list)
-    surface: dict[str, str] = field(default_factory=dict)  # term -> a word the user wrote
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """Return every term the query can match."""
+        return frozenset(t for c in self.concepts for t in c.terms)
 
     @property
     def empty(self) -> bool:
         """Tell whether the question has no word to search for."""
-        return not self.weights
+        return not self.concepts
+
+    def plain_weights(self) -> dict[str, float]:
+        """Return the term weights of the concepts that have a single name."""
+        weights: dict[str, float] = {}
+        for concept in self.concepts:
+            if len(concept.names) == 1:
+                for term in concept.typed_terms:
+                    weights[term] = weights.get(term, 0.0) + concept.weight
+        return weights
 
 
-def _content_terms(tokens: list[Token], shouting: bool) -> list[str]:
-    return [stem(t.word) for t in tokens if is_content(t, shouting=shouting)]
-
-
-def _name_terms(name: str) -> list[str]:
-    return _content_terms(words(name), is_shouting(name))
+def _content_terms(tokens: list[Token], shouting: bool) -> tuple[str, ...]:
+    return tuple(stem(t.word) for t in tokens if is_content(t, shouting=shouting))
 
 
 def build_query(text: str, aliases: Aliases) -> Query:
-    """Tokenise a question and expand every alias it mentions."""
+    """Tokenise a question and attach the alternative names of every alias it mentions."""
     text = unicodedata.normalize("NFKC", text)
     shouting = is_shouting(text)
     tokens = words(text)
@@ -53,28 +77,24 @@ def build_query(text: str, aliases: Aliases) -> Query:
     covered: set[int] = set()
     for start, end, group in aliases.find([t.word for t in tokens]):
         typed = _content_terms(tokens[start:end], shouting)
-        group_terms: set[str] = set(typed)
-        for term in typed:
-            query.weights[term] = query.weights.get(term, 0.0) + 1.0
+        names: list[tuple[tuple[str, ...], float]] = [(typed, 1.0)] if typed else []
         for name in group.names:
-            name_terms = _name_terms(name)
-            group_terms.update(name_terms)
-            weight = CANONICAL_WEIGHT if name == group.canonical else ALIAS_WEIGHT
-            for term in name_terms:
-                if term not in typed:
-                    query.weights[term] = max(query.weights.get(term, 0.0), weight)
+            name_terms = _content_terms(words(name), is_shouting(name))
+            if name_terms and name_terms != typed and all(name_terms != n for n, _ in names):
+                scale = ALIAS_DISCOUNT * max(len(typed), 1) / len(name_terms)
+                names.append((name_terms, scale))
         covered.update(range(start, end))
-        label = " ".join(t.word for t in tokens[start:end])
-        if group_terms and not any(c.terms == frozenset(group_terms) for c in query.concepts):
-            query.concepts.append(Concept(label, frozenset(group_terms)))
-        for token in tokens[start:end]:
-            query.surface.setdefault(stem(token.word), token.word)
+        if names:
+            label = text[tokens[start].start : tokens[end - 1].end]
+            query.concepts.append(Concept(label, tuple(names)))
+    counts: dict[str, int] = {}
+    labels: dict[str, str] = {}
     for index, token in enumerate(tokens):
         if index in covered or not is_content(token, shouting=shouting):
             continue
         term = stem(token.word)
-        query.weights[term] = query.weights.get(term, 0.0) + 1.0
-        query.surface.setdefault(term, token.word)
-        if not any(term in c.terms for c in query.concepts):
-            query.concepts.append(Concept(token.word, frozenset({term})))
+        counts[term] = counts.get(term, 0) + 1
+        labels.setdefault(term, text[token.start : token.end])
+    for term, count in counts.items():
+        query.concepts.append(Concept(labels[term], (((term,), 1.0),), weight=float(count)))
     return query

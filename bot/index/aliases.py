@@ -50,7 +50,7 @@ class Aliases:
         self.groups.append(group)
         for name in group.names:
             key = phrase(name)
-            if key:
+            if key and index not in self._by_phrase.get(key, []):
                 self._by_phrase.setdefault(key, []).append(index)
                 self._longest = max(self._longest, len(key))
 

@@ -69,7 +69,11 @@ class BM25Index:
 
     def scores(self, weights: Mapping[str, float]) -> Floats:
         """Score every document for a weighted query (weight = how often a term counts)."""
-        total = np.full(self.size, self.baseline(weights), dtype=np.float64)
+        return self.match_scores(weights) + self.baseline(weights)
+
+    def match_scores(self, weights: Mapping[str, float]) -> Floats:
+        """Score every document, leaving out the baseline every document gets."""
+        total = np.zeros(self.size, dtype=np.float64)
         for term, weight in weights.items():
             posting = self._postings.get(term)
             if posting is not None:

@@ -1,0 +1,1 @@
+"""The command line: one-shot questions, a REPL, segmentation checks and evaluation."""

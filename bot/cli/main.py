@@ -1,0 +1,182 @@
+"""The `qabot` command: ask, repl, inspect, eval, run and sync."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from bot.answer.engine import Engine
+from bot.cli.repl import Repl, terminal_io, terminal_width
+from bot.cli.text import render_json, render_text
+from bot.ingest.loader import CorpusError
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--corpus",
+        type=Path,
+        default=settings.corpus_dir,
+        help=f"folder of .txt/.md articles (default: {settings.corpus_dir})",
+    )
+    common.add_argument(
+        "--k",
+        type=int,
+        default=settings.answer_k,
+        choices=range(1, 11),
+        metavar="N",
+        help=f"passages per answer, 1-10 (default: {settings.answer_k})",
+    )
+    parser = argparse.ArgumentParser(
+        prog="qabot", description="Ask news articles questions; get cited sentences back."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ask = commands.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one question, or one per line of standard input",
+        description="Answer a question. Without one, answer each line of standard input.",
+    )
+    ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    commands.add_parser("repl", parents=[common], help="ask questions interactively")
+    commands.add_parser("inspect", parents=[common], help="list every sentence with its citation")
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="measure Hit@1, Hit@3 and MRR on a question file"
+    )
+    evaluate.add_argument("file", type=Path, help="question file (.jsonl)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument(
+        "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
+    )
+    commands.add_parser("run", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    sync = commands.add_parser(
+        "sync", parents=[common], help="register the slash commands with Discord now"
+    )
+    sync.add_argument(
+        "--global", dest="global_", action="store_true", help="sync globally, not to the guild"
+    )
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"qabot: {message}", file=sys.stderr)
+    return 2
+
+
+def load_engine(corpus: Path) -> Engine:
+    """Build the engine over a corpus folder, reporting skipped files on stderr."""
+    engine = Engine.from_folder(corpus)
+    for problem in engine.corpus.problems:
+        print(f"qabot: {problem}", file=sys.stderr)
+    return engine
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    args = _parser(settings).parse_args(argv)
+    try:
+        if args.command == "eval":
+            return _eval(args)
+        if args.command in {"run", "sync"}:
+            return _discord(args, settings)
+        engine = load_engine(args.corpus)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            print(f"qabot: {problem}", file=sys.stderr)
+        return _fail(str(exc))
+    if args.command == "ask":
+        return _ask(engine, args)
+    if args.command == "inspect":
+        return _inspect(engine)
+    read, write, interactive = terminal_io(Path(user_data_dir("qabot")) / "history")
+    repl = Repl(engine, read, write, k=args.k, width=terminal_width, color=interactive)
+    return repl.run()
+
+
+def _ask(engine: Engine, args: argparse.Namespace) -> int:
+    color = sys.stdout.isatty()
+    width = terminal_width() if color else 88
+    if args.question:
+        answer = engine.answer(" ".join(args.question), k=args.k)
+        print(render_json(answer) if args.json else render_text(answer, width, color))
+        return 0
+    # One answer per input line, flushed at once, so another program can drive us.
+    first = True
+    for line in sys.stdin:
+        answer = engine.answer(line.rstrip("\n"), k=args.k)
+        if args.json:
+            print(render_json(answer), flush=True)
+        else:
+            if not first:
+                print()
+            print(f"Q: {answer.question}\n{render_text(answer, width, color)}", flush=True)
+        first = False
+    return 0
+
+
+def _inspect(engine: Engine) -> int:
+    for article in engine.articles:
+        source = f" — {article.source}" if article.source else ""
+        print(f"# {article.key}: {article.title}{source} ({article.path})")
+        for sentence in article.sentences:
+            print(f"[{sentence.citation}] {sentence.text}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluation.datasets import load_eval_file
+    from bot.evaluation.runner import evaluate
+
+    try:
+        eval_set = load_eval_file(args.file)
+        report = evaluate(eval_set, args.corpus)
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    scores = report.scores.as_dict()
+    if args.json:
+        print(json.dumps({"file": str(args.file), **scores}))
+        return 0
+    print(f"{report.name}: {scores['answerable']} answerable questions")
+    if scores["answerable"]:
+        print(
+            f"  Hit@1 {scores['hit@1']:.3f}   Hit@3 {scores['hit@3']:.3f}   "
+            f"MRR@10 {scores['mrr@10']:.3f}   "
+            f"wrongly declined {scores['wrongly_declined']}/{scores['answerable']}"
+        )
+    if "unanswerable" in scores:
+        print(
+            f"  unanswerable: declined {scores['declined']}/{scores['unanswerable']} "
+            f"({scores['declined_share']:.1%})"
+        )
+    for miss in report.misses[: args.misses]:
+        rank = f"rank {miss.rank}" if miss.rank else "not in top 10"
+        print(f"  miss ({rank}): {miss.question.question}\n      top: {miss.top[:160]}")
+    for question in report.false_answers[: args.misses]:
+        print(f"  answered but should decline: {question.question}")
+    return 0
+
+
+def _discord(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    try:
+        settings = load_settings(require_token=True)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    settings = replace(settings, corpus_dir=args.corpus, answer_k=args.k)
+    from bot.discordbot.app import run, sync
+
+    if args.command == "run":
+        return run(settings)
+    return sync(settings, global_=args.global_)

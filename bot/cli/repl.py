@@ -1,0 +1,118 @@
+"""The interactive prompt: a loop over read and write callbacks, so tests can script it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.answer.engine import Engine
+from bot.cli.text import render_text
+
+PROMPT = "qabot> "
+HELP = """Type a question and press Enter. Commands:
+  :help      show this help
+  :sources   list the indexed articles
+  :k N       show up to N passages per answer (now {k})
+  :quit      leave (Ctrl-D works too)"""
+
+
+class Repl:
+    """Answer questions line by line until the user leaves."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        read: Callable[[str], str],
+        write: Callable[[str], None],
+        k: int = 3,
+        width: Callable[[], int] = lambda: 88,
+        color: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.read = read
+        self.write = write
+        self.k = k
+        self.width = width
+        self.color = color
+
+    def run(self) -> int:
+        """Loop until :quit, end of input or Ctrl-C; return the exit code."""
+        self.write(
+            f"Asking {self._describe_corpus()}. Type :help for commands, :quit to leave."
+        )
+        while True:
+            try:
+                line = self.read(PROMPT)
+            except (EOFError, KeyboardInterrupt):
+                self.write("")
+                return 0
+            if not self.handle(line):
+                return 0
+
+    def handle(self, line: str) -> bool:
+        """Handle one line of input; return False when the user wants to leave."""
+        command = line.strip()
+        if command in {":quit", ":q", ":exit"}:
+            return False
+        if command in {":help", ":h", ":?"}:
+            self.write(HELP.format(k=self.k))
+        elif command == ":sources":
+            self.write(self.sources())
+        elif command.startswith(":k"):
+            self._set_k(command[2:].strip())
+        elif command.startswith(":"):
+            self.write(f"Unknown command {command.split()[0]!r}. Type :help for commands.")
+        else:
+            answer = self.engine.answer(line, k=self.k)
+            self.write(render_text(answer, width=max(self.width(), 40), color=self.color))
+        return True
+
+    def sources(self) -> str:
+        """List the indexed articles with their sentence counts."""
+        lines = []
+        for article in self.engine.articles:
+            source = f" — {article.source}" if article.source else ""
+            count = article.body_sentence_count
+            lines.append(f"{article.key}: {article.title}{source} ({count} sentences)")
+        return "\n".join(lines)
+
+    def _set_k(self, value: str) -> None:
+        if not value.isdigit() or not 1 <= int(value) <= 10:
+            self.write("Usage: :k N, with N from 1 to 10.")
+            return
+        self.k = int(value)
+        self.write(f"Showing up to {self.k} passages per answer.")
+
+    def _describe_corpus(self) -> str:
+        articles = self.engine.articles
+        sentences = sum(a.body_sentence_count for a in articles)
+        noun = "article" if len(articles) == 1 else "articles"
+        return f"{len(articles)} {noun}, {sentences} sentences"
+
+
+def terminal_io(history_file: Path) -> tuple[Callable[[str], str], Callable[[str], None], bool]:
+    """Return read and write callbacks for this terminal, with line editing when interactive."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+
+        history_file.parent.mkdir(parents=True, exist_ok=True)
+        session: PromptSession[str] = PromptSession(history=FileHistory(str(history_file)))
+        return session.prompt, print, True
+
+    def read_plain(prompt: str) -> str:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return read_plain, lambda text: print(text, flush=True), False
+
+
+def terminal_width() -> int:
+    """Return the terminal's width, for wrapping."""
+    return shutil.get_terminal_size((88, 24)).columns

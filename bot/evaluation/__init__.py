@@ -1,0 +1,1 @@
+"""Measure retrieval quality on question sets with gold sentences."""

@@ -1,0 +1,80 @@
+"""Run an evaluation set through the answer engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer.engine import Engine, RankingConfig
+from bot.evaluation.datasets import EvalQuestion, EvalSet
+from bot.evaluation.metrics import Scores, is_hit
+from bot.index.aliases import build_aliases
+
+RANK_DEPTH = 10
+
+
+@dataclass
+class Miss:
+    """An answerable question whose first hit was not at rank 1, for reading."""
+
+    question: EvalQuestion
+    rank: int | None
+    top: str
+
+
+@dataclass
+class EvalReport:
+    """The scores of one run, with the misses kept for inspection."""
+
+    name: str
+    scores: Scores = field(default_factory=Scores)
+    misses: list[Miss] = field(default_factory=list)
+    false_answers: list[EvalQuestion] = field(default_factory=list)
+
+
+def first_hit(passages: list[str], question: EvalQuestion) -> int | None:
+    """Return the 1-based rank of the first passage that hits, within the rank depth."""
+    for rank, text in enumerate(passages[:RANK_DEPTH], start=1):
+        if is_hit(text, question.answers):
+            return rank
+    return None
+
+
+def evaluate(
+    eval_set: EvalSet,
+    corpus_dir: Path | None,
+    config: RankingConfig | None = None,
+    engine_factory: Callable[[EvalSet, str, Path | None], Engine] | None = None,
+) -> EvalReport:
+    """Ask every question of the set and score the ranked passages."""
+    factory = engine_factory or (lambda s, c, d: _engine_for(s, c, d, config))
+    engines: dict[str, Engine] = {}
+    report = EvalReport(name=eval_set.name)
+    for question in eval_set.questions:
+        if question.corpus_id not in engines:
+            engines[question.corpus_id] = factory(eval_set, question.corpus_id, corpus_dir)
+        engine = engines[question.corpus_id]
+        answer = engine.answer(question.question, k=RANK_DEPTH)
+        texts = [p.text for p in answer.passages]
+        if question.answerable:
+            rank = first_hit(texts, question)
+            report.scores.add_answerable(rank, declined=not answer.answered)
+            if rank != 1:
+                report.misses.append(Miss(question, rank, texts[0] if texts else answer.message))
+        else:
+            report.scores.add_unanswerable(declined=not answer.answered)
+            if answer.answered:
+                report.false_answers.append(question)
+    return report
+
+
+def _engine_for(
+    eval_set: EvalSet, corpus_id: str, corpus_dir: Path | None, config: RankingConfig | None
+) -> Engine:
+    if corpus_id in eval_set.corpora:
+        corpus = eval_set.corpora[corpus_id]
+        return Engine(corpus, build_aliases(None, (s.text for s in corpus.sentences)), config)
+    if corpus_dir is None:
+        raise ValueError("this question set needs a corpus folder (--corpus)")
+    return Engine.from_folder(corpus_dir, config)
