@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answer.decline import declines
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query
-from bot.index.aliases import AliasFileError, Aliases, build_aliases
+from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
 from bot.index.tokenize import stem, terms, words
 from bot.ingest.loader import Corpus, load_corpus
@@ -27,7 +28,9 @@ class RankingConfig:
     # Passages whose match score is below this share of the best one are dropped.
     relative_cut: float = 0.25
     # Share of the question's content (IDF-weighted) the best passage must cover.
-    min_coverage: float = 0.34
+    min_coverage: float = 0.2
+    # Decline when this share of the question's concepts never occurs in the corpus.
+    max_unknown_share: float = 0.6
 
 
 class Engine:
@@ -70,7 +73,14 @@ class Engine:
         if query.empty:
             return Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
         passages = self.rank(query, limit=offset + k + 1)
-        if not passages or not self._covers(query, passages[0]):
+        best_text = passages[0].text if passages else None
+        if declines(
+            query,
+            best_text,
+            self.index,
+            min_coverage=self.config.min_coverage,
+            max_unknown_share=self.config.max_unknown_share,
+        ):
             return Answer(question=text, status=Status.NOT_FOUND, message=self.not_found_message())
         page = tuple(passages[offset : offset + k])
         return Answer(
@@ -110,8 +120,8 @@ class Engine:
             if len(concept.names) == 1:
                 continue
             best = np.zeros(self.index.size)
-            for terms, scale in concept.names:
-                weights = {t: float(terms.count(t)) for t in terms}
+            for name_terms, scale in concept.names:
+                weights = {t: float(name_terms.count(t)) for t in name_terms}
                 np.maximum(best, scale * self.index.match_scores(weights), out=best)
             total += concept.weight * best
         return total
@@ -169,17 +179,3 @@ class Engine:
             if sentence.article_key == article_key and sentence.paragraph > 0:
                 return sentence.text
         return ""
-
-    def _covers(self, query: Query, passage: Passage) -> bool:
-        """Tell whether the passage covers enough of what the question asks about."""
-        passage_terms = set(terms(passage.text))
-        total = covered = 0.0
-        for concept in query.concepts:
-            known = [t for t in concept.typed_terms if t in self.index] or [
-                t for t in concept.terms if t in self.index
-            ]
-            weight = max(self.index.idf(t) for t in known or concept.typed_terms or concept.terms)
-            total += weight
-            if concept.terms & passage_terms:
-                covered += weight
-        return total > 0 and covered / total >= self.config.min_coverage

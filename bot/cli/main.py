@@ -175,8 +175,9 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
     except SettingsError as exc:
         return _fail(str(exc))
     settings = replace(settings, corpus_dir=args.corpus, answer_k=args.k)
+    # Imported here so that the CLI and REPL start without loading discord.py.
     from bot.discordbot.app import run, sync
 
     if args.command == "run":
-        return run(settings)
-    return sync(settings, global_=args.global_)
+        return int(run(settings))
+    return int(sync(settings, global_=args.global_))

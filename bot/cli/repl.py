@@ -39,9 +39,7 @@ class Repl:
 
     def run(self) -> int:
         """Loop until :quit, end of input or Ctrl-C; return the exit code."""
-        self.write(
-            f"Asking {self._describe_corpus()}. Type :help for commands, :quit to leave."
-        )
+        self.write(f"Asking {self._describe_corpus()}. Type :help for commands, :quit to leave.")
         while True:
             try:
                 line = self.read(PROMPT)

@@ -13,7 +13,9 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def _origin(passage: Passage) -> str:
-    return f"{passage.article_title} ({passage.source})" if passage.source else passage.article_title
+    return (
+        f"{passage.article_title} ({passage.source})" if passage.source else passage.article_title
+    )
 
 
 def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:

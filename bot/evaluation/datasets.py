@@ -99,7 +99,9 @@ def _load_squad(path: Path, records: list[dict[str, object]]) -> EvalSet:
         text = title + "\n\n" + "\n\n".join(paragraphs)
         corpus = Corpus(root=articles_path)
         corpus.articles.append(
-            parse_article(text, rel_path=f"{article_id}.txt", key=article_id, prefix_citations=False)
+            parse_article(
+                text, rel_path=f"{article_id}.txt", key=article_id, prefix_citations=False
+            )
         )
         eval_set.corpora[article_id] = corpus
         reference[article_id] = [

@@ -38,18 +38,19 @@ class BM25Index:
         postings: dict[str, tuple[list[int], list[int]]] = {}
         for doc_id, document in enumerate(documents):
             for term, tf in Counter(document).items():
-                ids, tfs = postings.setdefault(term, ([], []))
-                ids.append(doc_id)
-                tfs.append(tf)
+                doc_ids, counts = postings.setdefault(term, ([], []))
+                doc_ids.append(doc_id)
+                counts.append(tf)
         k1, b = self.params.k1, self.params.b
         norm = k1 * (1 - b + b * lengths / self.avgdl)
         self._idf: dict[str, float] = {}
         self._postings: dict[str, tuple[npt.NDArray[np.int32], Floats]] = {}
         for term, (id_list, tf_list) in postings.items():
-            ids = np.asarray(id_list, dtype=np.int32)
-            tf = np.asarray(tf_list, dtype=np.float64)
+            id_array = np.asarray(id_list, dtype=np.int32)
+            tf_array = np.asarray(tf_list, dtype=np.float64)
             self._idf[term] = math.log((self.size + 1) / len(id_list))
-            self._postings[term] = (ids, tf * (k1 + 1) / (norm[ids] + tf))
+            saturation = tf_array * (k1 + 1) / (norm[id_array] + tf_array)
+            self._postings[term] = (id_array, saturation)
 
     def __contains__(self, term: object) -> bool:
         return term in self._idf

@@ -1,0 +1,1 @@
+"""Answer questions on Discord: slash commands, mentions, replies, DMs and ask channels."""
