@@ -1,0 +1,216 @@
+"""Run the bot until SIGTERM or SIGINT, or sync its slash commands; return exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.answer.engine import Engine
+from bot.discordbot.client import QABot, make_bot
+from bot.ingest.loader import CorpusError
+from bot.settings import Secret, Settings
+
+log = logging.getLogger("bot.discordbot")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2  # a setting Discord or the program refuses: token, intents, shards, guild
+
+_TOKEN_REFUSED = (
+    "Discord refused DISCORD_TOKEN (401 Unauthorized): it is wrong, was reset, or belongs to "
+    "another application. Copy a fresh token from the developer portal (Bot > Reset Token) "
+    "into .env, and check that no stale DISCORD_TOKEN in your shell overrides it."
+)
+_INTENT_REFUSED = (
+    "Discord refused the Message Content intent (PrivilegedIntentsRequired): turn on "
+    "'Message Content Intent' under Bot > Privileged Gateway Intents in the developer portal, "
+    "or set MESSAGE_CONTENT_INTENT=false (mentions, replies, DMs and /ask work without it)."
+)
+_CLOSE_REASONS = {
+    4004: _TOKEN_REFUSED,
+    4010: "Discord refused the shard settings: SHARD_IDS must each be below SHARD_COUNT.",
+    4011: "Discord requires sharding for this bot: set SHARD_COUNT (see docs/self-hosting.md).",
+    4013: "Discord refused the gateway intents the bot asked for (invalid intents).",
+    4014: _INTENT_REFUSED,
+}
+
+
+def configure_logging(level_name: str) -> None:
+    """Log to stderr at the configured level, unless the caller set up logging already."""
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
+    root = logging.getLogger()
+    if not root.handlers:
+        discord.utils.setup_logging(level=level, root=True)
+    root.setLevel(level)
+
+
+def _token(settings: Settings) -> str | None:
+    token = settings.discord_token
+    return token.reveal() if isinstance(token, Secret) and token else None
+
+
+def _log_settings(settings: Settings) -> None:
+    for line in settings.describe_sources():
+        log.info("Setting %s", line)
+    if settings.ask_channel_ids and not settings.message_content_intent:
+        log.warning(
+            "ASK_CHANNEL_IDS is set but MESSAGE_CONTENT_INTENT is off: Discord hides the text "
+            "of other messages, so ask channels will only see messages that mention the bot."
+        )
+    if settings.shard_count is not None:
+        shards = ", ".join(map(str, settings.shard_ids)) or f"all {settings.shard_count}"
+        log.info("Sharding: %s of %d shards in this process.", shards, settings.shard_count)
+
+
+def _explain_failure(exc: BaseException) -> tuple[int, str] | None:
+    """Map a start-up failure Discord caused to an exit code and one clear line."""
+    if isinstance(exc, discord.LoginFailure):
+        return EXIT_CONFIG, _TOKEN_REFUSED
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return EXIT_CONFIG, _INTENT_REFUSED
+    if isinstance(exc, discord.ConnectionClosed) and exc.code in _CLOSE_REASONS:
+        return EXIT_CONFIG, _CLOSE_REASONS[exc.code]
+    if isinstance(exc, discord.HTTPException) and exc.status == 401:
+        return EXIT_CONFIG, _TOKEN_REFUSED
+    if isinstance(exc, aiohttp.ClientError | OSError | discord.GatewayNotFound):
+        return EXIT_FAILURE, f"Could not reach Discord: {exc or type(exc).__name__}"
+    if isinstance(exc, CorpusError):
+        return EXIT_FAILURE, f"Cannot load the corpus: {exc}"
+    return None
+
+
+class _Stopper:
+    """Close the bot on SIGTERM/SIGINT; remember that a stop was asked for."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.requested = False
+        self.bot: QABot | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._installed: list[signal.Signals] = []
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self.loop.add_signal_handler(sig, self.request, sig)
+                self._installed.append(sig)
+            except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+                pass
+
+    def uninstall(self) -> None:
+        for sig in self._installed:
+            self.loop.remove_signal_handler(sig)
+        self._installed.clear()
+
+    def request(self, sig: signal.Signals) -> None:
+        if self.requested:
+            return
+        self.requested = True
+        log.info("Received %s: closing the connection to Discord.", sig.name)
+        if self.bot is not None:
+            task = self.loop.create_task(self.bot.close())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def _serve(settings: Settings) -> int:
+    token = _token(settings)
+    if token is None:
+        log.error("DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env.")
+        return EXIT_CONFIG
+    _log_settings(settings)
+    stopper = _Stopper(asyncio.get_running_loop())
+    stopper.install()
+    try:
+        try:
+            engine = await asyncio.to_thread(Engine.from_folder, settings.corpus_dir)
+        except CorpusError as exc:
+            log.error("Cannot load the corpus from %s: %s", settings.corpus_dir, exc)
+            return EXIT_FAILURE
+        for problem in engine.corpus.problems:
+            log.warning("Skipped while loading the corpus: %s", problem)
+        if stopper.requested:
+            return EXIT_OK
+        bot = make_bot(settings, engine)
+        stopper.bot = bot
+        return await _run_client(bot, token, stopper)
+    finally:
+        stopper.uninstall()
+
+
+async def _run_client(bot: QABot, token: str, stopper: _Stopper) -> int:
+    try:
+        async with bot:
+            await bot.start(token)
+    except Exception as exc:
+        if stopper.requested:
+            return EXIT_OK
+        explained = _explain_failure(exc)
+        if explained is None:
+            log.exception("The bot stopped unexpectedly.")
+            return EXIT_FAILURE
+        code, line = explained
+        log.error("%s", line)
+        return code
+    log.info("Disconnected from Discord; bye.")
+    return EXIT_OK
+
+
+def run(settings: Settings) -> int:
+    """Start the bot and block until it stops; return the process exit code."""
+    configure_logging(settings.log_level)
+    return _run_async(_serve(settings))
+
+
+async def _sync(settings: Settings, global_: bool) -> int:
+    token = _token(settings)
+    if token is None:
+        log.error("DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env.")
+        return EXIT_CONFIG
+    guild_id = settings.discord_guild_id
+    if not global_ and guild_id is None:
+        log.error(
+            "Nothing to sync to: set DISCORD_GUILD_ID to sync to one server, "
+            "or use --global to sync to every server."
+        )
+        return EXIT_CONFIG
+    bot = make_bot(settings, serve=False)
+    try:
+        async with bot:
+            await bot.login(token)
+            if global_:
+                await bot.sync_global()
+            else:
+                assert guild_id is not None
+                if not await bot.sync_guild(guild_id):
+                    return EXIT_FAILURE
+    except Exception as exc:
+        explained = _explain_failure(exc)
+        if explained is None:
+            log.exception("Syncing the slash commands failed.")
+            return EXIT_FAILURE
+        code, line = explained
+        log.error("%s", line)
+        return code
+    return EXIT_OK
+
+
+def sync(settings: Settings, *, global_: bool) -> int:
+    """Log in, sync the slash commands to DISCORD_GUILD_ID or globally, and log out."""
+    configure_logging(settings.log_level)
+    return _run_async(_sync(settings, global_))
+
+
+def _run_async(main: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:  # only where signal handlers are unavailable
+        return EXIT_OK

@@ -1,0 +1,489 @@
+"""The Discord client: start-up, command sync, and the handlers for every way to ask."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answer.engine import Engine
+from bot.answer.models import Answer
+from bot.discordbot import render
+from bot.discordbot.answers_store import AnswerStore, StoredAnswer
+from bot.discordbot.cooldown import Cooldown, Verdict
+from bot.discordbot.handlers import (
+    Action,
+    Decision,
+    Policy,
+    Via,
+    bot_role_id,
+    decide,
+    facts_from_message,
+)
+from bot.discordbot.invite import invite_url
+from bot.discordbot.slash import build_commands
+from bot.discordbot.sync_state import SyncState, commands_hash
+from bot.discordbot.views import CONTEXT, MORE, RoutedView, answer_view, parse_custom_id
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    """Ask only for what the bot reads: guilds, messages, and message text when enabled."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    # Privileged: the portal must allow it, or Discord closes the gateway with 4014.
+    intents.message_content = settings.message_content_intent
+    return intents
+
+
+def _where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | None, int | None]:
+    channel = interaction.channel
+    parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+    return interaction.guild_id, interaction.channel_id, parent_id
+
+
+class QABot(commands.Bot):
+    """Answers questions from one engine over slash commands, mentions, replies and DMs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        serve: bool = True,
+        store: AnswerStore | None = None,
+        sync_state: SyncState | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=build_intents(settings),
+            allowed_mentions=NO_MENTIONS,
+            **options,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.serve = serve
+        self.store = store if store is not None else AnswerStore()
+        self.sync_state = sync_state if sync_state is not None else SyncState()
+        self.policy = Policy.from_settings(settings)
+        self.cooldown = Cooldown(settings.cooldown_questions, settings.cooldown_seconds)
+        self.global_synced: bool | None = None  # None: not attempted; for logs and tests
+
+    # Start-up
+
+    async def setup_hook(self) -> None:
+        """Attach the engine, register the slash commands and sync them when needed."""
+        for command in build_commands(self):
+            self.tree.add_command(command)
+        self.tree.error(self._on_tree_error)
+        if not self.serve:
+            return
+        if self.engine is None:
+            self.engine = await asyncio.to_thread(Engine.from_folder, self.settings.corpus_dir)
+        await self.sync_on_start()
+        self._log_start()
+
+    def command_payloads(self) -> list[dict[str, Any]]:
+        """Return the global commands as Discord receives them."""
+        return [command.to_dict(self.tree) for command in self.tree.get_commands()]
+
+    async def sync_on_start(self) -> None:
+        """Sync to the development guild every start; globally only when commands changed."""
+        guild_id = self.settings.discord_guild_id
+        if guild_id is not None:
+            await self.sync_guild(guild_id)
+            log.info(
+                "Global slash commands left as they are while DISCORD_GUILD_ID is set; "
+                "run `qabot sync --global` to publish them to every server."
+            )
+            return
+        assert self.application_id is not None  # set by login()
+        digest = commands_hash(self.command_payloads())
+        if self.sync_state.load(self.application_id) == digest:
+            self.global_synced = False
+            log.info("Slash commands unchanged since the last global sync; not syncing.")
+            return
+        await self.sync_global()
+
+    async def sync_guild(self, guild_id: int) -> int:
+        """Copy the commands to one guild and sync them there (they appear at once)."""
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error(
+                "Could not sync slash commands to guild %s: the bot is not in that server or "
+                "was invited without the applications.commands scope. Invite it with the URL "
+                "below, or fix DISCORD_GUILD_ID.",
+                guild_id,
+            )
+            return 0
+        log.info("Synced %d slash commands to guild %s.", len(synced), guild_id)
+        return len(synced)
+
+    async def sync_global(self) -> int:
+        """Sync the commands globally and remember their hash."""
+        assert self.application_id is not None
+        synced = await self.tree.sync()
+        self.sync_state.save(self.application_id, commands_hash(self.command_payloads()))
+        self.global_synced = True
+        log.info(
+            "Synced %d slash commands globally; Discord can take up to an hour to show them "
+            "everywhere.",
+            len(synced),
+        )
+        return len(synced)
+
+    def _log_start(self) -> None:
+        user = self.user
+        engine = self.engine
+        assert user is not None and engine is not None and self.application_id is not None
+        log.info("Logged in as %s (id %s).", user, user.id)
+        log.info(
+            "Indexed %d article%s, %d sentences, from %s.",
+            len(engine.articles),
+            "" if len(engine.articles) == 1 else "s",
+            len(engine.sentences),
+            self.settings.corpus_dir,
+        )
+        log.info("Invite the bot with: %s", invite_url(self.application_id))
+
+    async def on_ready(self) -> None:
+        """Say the bot is connected and where."""
+        log.info("Connected to Discord; in %d server(s).", len(self.guilds))
+
+    # Shared answering steps
+
+    async def ask_engine(self, question: str, offset: int = 0) -> Answer:
+        """Answer a question off the event loop; retrieval is CPU-bound."""
+        engine = self.engine
+        if engine is None:
+            raise RuntimeError("the engine is not loaded yet")
+        return await asyncio.to_thread(engine.answer, question, self.settings.answer_k, offset)
+
+    def present(
+        self, answer: Answer, *, asker_id: int, private: bool
+    ) -> tuple[discord.Embed, RoutedView | None]:
+        """Render an answer and remember it for its buttons."""
+        embed = render.answer_embed(answer)
+        view = None
+        if answer.answered and answer.passages:
+            stored = StoredAnswer(answer, self.settings.answer_k, asker_id, private)
+            view = answer_view(self.store.add(stored), answer)
+        return embed, view
+
+    def log_question(
+        self,
+        via: Via,
+        guild_id: int | None,
+        channel_id: int | None,
+        started: float,
+        outcome: Answer | str,
+        source_id: int,
+        question: str = "",
+    ) -> None:
+        """Log one line per question, without its text unless at DEBUG."""
+        if isinstance(outcome, Answer):
+            status = outcome.status.value
+            citations = ",".join(p.citation for p in outcome.passages) or "-"
+        else:
+            status, citations = outcome, "-"
+        log.info(
+            "question via=%s guild=%s channel=%s id=%s latency_ms=%d status=%s citations=%s",
+            via.value,
+            guild_id or "-",
+            channel_id or "-",
+            source_id,
+            round((time.monotonic() - started) * 1000),
+            status,
+            citations,
+        )
+        if question:
+            log.debug("question text id=%s: %r", source_id, question)
+
+    # Slash commands
+
+    def _gate(self, interaction: discord.Interaction[Any], *, counts: bool) -> str | None:
+        """Return a notice if this interaction may not be answered here or now."""
+        guild_id, channel_id, parent_id = _where(interaction)
+        if guild_id is None:
+            if not self.policy.allow_dms:
+                return render.DMS_OFF_NOTICE
+        elif channel_id is not None and not self.policy.channel_allowed(channel_id, parent_id):
+            return render.channels_notice(self.policy.allowed_channel_ids)
+        if counts:
+            verdict = self.cooldown.check(interaction.user.id)
+            if not verdict.allowed:
+                return render.cooldown_notice(verdict.retry_after)
+        return None
+
+    async def handle_ask(
+        self, interaction: discord.Interaction[Any], question: str, private: bool
+    ) -> None:
+        """Answer /ask: defer at once, answer off the loop, send the embed and buttons."""
+        started = time.monotonic()
+        guild_id, channel_id, _ = _where(interaction)
+        try:
+            notice = self._gate(interaction, counts=True)
+            if notice is not None:
+                await interaction.response.send_message(
+                    notice, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                self.log_question(
+                    Via.SLASH, guild_id, channel_id, started, "refused", interaction.id
+                )
+                return
+            await interaction.response.defer(ephemeral=private, thinking=True)
+            answer = await self.ask_engine(question)
+            embed, view = self.present(answer, asker_id=interaction.user.id, private=private)
+            await self._followup(interaction, embed, view, ephemeral=private)
+            self.log_question(
+                Via.SLASH, guild_id, channel_id, started, answer, interaction.id, question
+            )
+        except Exception:
+            await self._apologise(interaction, Via.SLASH)
+
+    async def handle_sources(self, interaction: discord.Interaction[Any]) -> None:
+        """List the indexed articles, visible only to the asker."""
+        try:
+            notice = self._gate(interaction, counts=False)
+            if notice is not None:
+                await interaction.response.send_message(
+                    notice, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                return
+            articles = self.engine.articles if self.engine is not None else []
+            await interaction.response.send_message(
+                embed=render.sources_embed(articles), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        except Exception:
+            await self._apologise(interaction, Via.SLASH)
+
+    async def handle_help(self, interaction: discord.Interaction[Any]) -> None:
+        """Explain how to ask, visible only to the asker."""
+        try:
+            embed = render.help_embed(
+                bot_name=self.user.display_name if self.user else "the bot",
+                allow_dms=self.policy.allow_dms,
+                ask_channel_ids=self.policy.ask_channel_ids
+                if self.policy.message_content_intent
+                else (),
+                cooldown_questions=self.cooldown.questions,
+                cooldown_seconds=self.cooldown.seconds,
+            )
+            await interaction.response.send_message(
+                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        except Exception:
+            await self._apologise(interaction, Via.SLASH)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """Apologise for failures outside the handlers (e.g. bad option data)."""
+        log.error(
+            "Slash command failed: interaction=%s guild=%s channel=%s user=%s: %s",
+            interaction.id,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            error,
+        )
+        await self._apologise(interaction, Via.SLASH, log_it=False)
+
+    # Buttons
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Serve answer buttons by id; anything unknown or forgotten gets the expired notice."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        started = time.monotonic()
+        guild_id, channel_id, _ = _where(interaction)
+        data: Any = interaction.data or {}
+        parsed = parse_custom_id(str(data.get("custom_id", "")))
+        stored = self.store.get(parsed[1]) if parsed else None
+        try:
+            if parsed is None or stored is None:
+                await interaction.response.send_message(
+                    render.EXPIRED_NOTICE, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                self.log_question(
+                    Via.BUTTON, guild_id, channel_id, started, "expired", interaction.id
+                )
+            elif parsed[0] == CONTEXT:
+                await interaction.response.send_message(
+                    embed=render.context_embed(stored.answer),
+                    ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
+                )
+            elif parsed[0] == MORE:
+                await self._more(interaction, stored, started)
+        except Exception:
+            await self._apologise(interaction, Via.BUTTON)
+
+    async def _more(
+        self, interaction: discord.Interaction[Any], stored: StoredAnswer, started: float
+    ) -> None:
+        guild_id, channel_id, _ = _where(interaction)
+        notice = self._gate(interaction, counts=True)
+        if notice is not None:
+            await interaction.response.send_message(
+                notice, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            self.log_question(Via.BUTTON, guild_id, channel_id, started, "refused", interaction.id)
+            return
+        # Someone else's public answer: page through it privately rather than post for them.
+        private = stored.private or interaction.user.id != stored.asker_id
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        previous = stored.answer
+        answer = await self.ask_engine(previous.question, offset=previous.offset + stored.k)
+        embed, view = self.present(answer, asker_id=stored.asker_id, private=private)
+        await self._followup(interaction, embed, view, ephemeral=private)
+        self.log_question(
+            Via.BUTTON, guild_id, channel_id, started, answer, interaction.id, previous.question
+        )
+
+    # Messages: mentions, replies, DMs and ask channels
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer messages addressed to the bot; ignore everything else."""
+        if self.user is None:
+            return
+        role_id = bot_role_id(message)
+        facts = facts_from_message(message, self.user.id, role_id)
+        decision = decide(facts, self.policy, self.user.id, role_id)
+        if decision.action is Action.IGNORE:
+            return
+        try:
+            await self._answer_message(message, decision)
+        except Exception:
+            log.exception(
+                "Answering a message failed: message=%s guild=%s channel=%s user=%s",
+                message.id,
+                message.guild.id if message.guild else None,
+                message.channel.id,
+                message.author.id,
+            )
+            try:
+                await self._reply(message, content=render.APOLOGY)
+            except discord.HTTPException:
+                log.warning("Could not send the apology for message %s.", message.id)
+
+    async def _answer_message(self, message: discord.Message, decision: Decision) -> None:
+        started = time.monotonic()
+        via = decision.via or Via.MENTION
+        guild_id = message.guild.id if message.guild else None
+        channel_id = message.channel.id
+        verdict: Verdict = self.cooldown.check(message.author.id)
+        if not verdict.allowed:
+            if verdict.notify:
+                await self._reply(message, content=render.cooldown_notice(verdict.retry_after))
+            self.log_question(via, guild_id, channel_id, started, "cooldown", message.id)
+            return
+        if decision.action is Action.DMS_OFF:
+            await self._reply(message, content=render.DMS_OFF_NOTICE)
+            self.log_question(via, guild_id, channel_id, started, "dms-off", message.id)
+            return
+        if decision.action is Action.UNREADABLE:
+            await self._reply(message, content=render.UNREADABLE_NOTICE)
+            self.log_question(via, guild_id, channel_id, started, "unreadable", message.id)
+            return
+        answer = await self.ask_engine(decision.question)
+        embed, view = self.present(answer, asker_id=message.author.id, private=False)
+        await self._reply(message, embed=embed, view=view)
+        self.log_question(via, guild_id, channel_id, started, answer, message.id, decision.question)
+
+    # Sending
+
+    async def _reply(
+        self,
+        message: discord.Message,
+        *,
+        content: str | None = None,
+        embed: discord.Embed | None = None,
+        view: RoutedView | None = None,
+    ) -> discord.Message:
+        """Reply to a message without pinging anyone, even if it was deleted meanwhile."""
+        kwargs: dict[str, Any] = {
+            "reference": message.to_reference(fail_if_not_exists=False),
+            "allowed_mentions": NO_MENTIONS,
+            "mention_author": False,
+        }
+        if content is not None:
+            kwargs["content"] = render.fit_content(content)
+        if embed is not None:
+            kwargs["embed"] = render.fit_embed(embed)
+        if view is not None:
+            kwargs["view"] = view
+        return await message.channel.send(**kwargs)
+
+    async def _followup(
+        self,
+        interaction: discord.Interaction[Any],
+        embed: discord.Embed,
+        view: RoutedView | None,
+        *,
+        ephemeral: bool,
+    ) -> None:
+        """Send the answer after a deferred response."""
+        kwargs: dict[str, Any] = {
+            "embed": render.fit_embed(embed),
+            "ephemeral": ephemeral,
+            "allowed_mentions": NO_MENTIONS,
+        }
+        if view is not None:
+            kwargs["view"] = view
+        await interaction.followup.send(**kwargs)
+
+    async def _apologise(
+        self, interaction: discord.Interaction[Any], via: Via, *, log_it: bool = True
+    ) -> None:
+        """Log a failed interaction with its ids and tell the user briefly."""
+        if log_it:
+            log.exception(
+                "Handling an interaction failed: via=%s interaction=%s guild=%s channel=%s user=%s",
+                via.value,
+                interaction.id,
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+            )
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(
+                    render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+            else:
+                await interaction.response.send_message(
+                    render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+        except discord.HTTPException:
+            log.warning("Could not send the apology for interaction %s.", interaction.id)
+
+
+class ShardedQABot(QABot, commands.AutoShardedBot):
+    """The same bot over several gateway shards in this process (SHARD_COUNT, SHARD_IDS)."""
+
+
+def make_bot(settings: Settings, engine: Engine | None = None, **kwargs: Any) -> QABot:
+    """Build the bot, sharded when SHARD_COUNT is set."""
+    if settings.shard_count is None:
+        return QABot(settings, engine, **kwargs)
+    shard_ids = list(settings.shard_ids) or None
+    return ShardedQABot(
+        settings, engine, shard_count=settings.shard_count, shard_ids=shard_ids, **kwargs
+    )
