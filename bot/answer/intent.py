@@ -20,15 +20,15 @@ _GREETINGS = frozenset(
 )
 # Words that may stand beside a greeting without making it a question ("hi there").
 _GREETING_FILLERS = frozenset("""there me please bot you how are s up what all everyone""".split())
-_INVISIBLE = re.compile(
-    r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
+# Invisible characters vanish (they can split a word); control characters become spaces.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
 
 
 def tidy(question: str) -> str:
     """Normalise a question and strip invisible and control characters."""
     text = unicodedata.normalize("NFKC", question)
-    text = _INVISIBLE.sub(" ", text)
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     return " ".join(text.split())
 
 

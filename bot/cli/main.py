@@ -104,12 +104,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return repl.run()
 
 
+ASK_MORE_HINT = "(more passages match: --k N shows up to N)"
+
+
 def _ask(engine: Engine, args: argparse.Namespace) -> int:
     color = sys.stdout.isatty()
     width = terminal_width() if color else 88
     if args.question:
         answer = engine.answer(" ".join(args.question), k=args.k)
-        print(render_json(answer) if args.json else render_text(answer, width, color))
+        text = (
+            render_json(answer) if args.json else render_text(answer, width, color, ASK_MORE_HINT)
+        )
+        print(text)
         return 0
     # One answer per input line, flushed at once, so another program can drive us.
     first = True
@@ -120,7 +126,8 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
         else:
             if not first:
                 print()
-            print(f"Q: {answer.question}\n{render_text(answer, width, color)}", flush=True)
+            rendered = render_text(answer, width, color, ASK_MORE_HINT)
+            print(f"Q: {answer.question}\n{rendered}", flush=True)
         first = False
     return 0
 

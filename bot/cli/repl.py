@@ -42,11 +42,11 @@ class Repl:
         self.write(f"Asking {self._describe_corpus()}. Type :help for commands, :quit to leave.")
         while True:
             try:
-                line = self.read(PROMPT)
+                if not self.handle(self.read(PROMPT)):
+                    return 0
             except (EOFError, KeyboardInterrupt):
+                # Ctrl-D or Ctrl-C: leave on a fresh line, without a traceback.
                 self.write("")
-                return 0
-            if not self.handle(line):
                 return 0
 
     def handle(self, line: str) -> bool:
@@ -64,7 +64,10 @@ class Repl:
             self.write(f"Unknown command {command.split()[0]!r}. Type :help for commands.")
         else:
             answer = self.engine.answer(line, k=self.k)
-            self.write(render_text(answer, width=max(self.width(), 40), color=self.color))
+            width = max(self.width(), 40)
+            self.write(
+                render_text(answer, width, self.color, "(more passages match: :k N shows more)")
+            )
         return True
 
     def sources(self) -> str:
@@ -81,7 +84,8 @@ class Repl:
             self.write("Usage: :k N, with N from 1 to 10.")
             return
         self.k = int(value)
-        self.write(f"Showing up to {self.k} passages per answer.")
+        noun = "passage" if self.k == 1 else "passages"
+        self.write(f"Showing up to {self.k} {noun} per answer.")
 
     def _describe_corpus(self) -> str:
         articles = self.engine.articles

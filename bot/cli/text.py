@@ -18,7 +18,7 @@ def _origin(passage: Passage) -> str:
     )
 
 
-def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
+def render_text(answer: Answer, width: int = 88, color: bool = False, more_hint: str = "") -> str:
     """Render an answer as wrapped text, each passage headed by its citation."""
     if not answer.passages:
         return textwrap.fill(answer.message, width=width)
@@ -39,8 +39,8 @@ def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
             lines.append(f"    — {_origin(passage)}")
     if len(origins) == 1:
         lines.append(f"Source: {origins.pop()}")
-    if answer.has_more:
-        lines.append("(more passages match: ask again with a larger --k)")
+    if answer.has_more and more_hint:
+        lines.append(more_hint)
     return "\n".join(lines)
 
 

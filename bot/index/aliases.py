@@ -80,7 +80,10 @@ def load_alias_file(path: Path) -> list[AliasGroup]:
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise AliasFileError(f"{path}: {exc}") from None
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = where.group(1) if where else str(len(raw.splitlines()) or 1)
+        reason = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
+        raise AliasFileError(f"{path}, line {line}: {reason}") from None
     table = data.get("aliases", data)
     groups: list[AliasGroup] = []
     for canonical, others in table.items():

@@ -61,6 +61,9 @@ def clean(paragraphs: list[str], *, title: str | None = None) -> CleanText:
     kept = [p for p in paragraphs if not is_boilerplate(p)]
     if title is None and len(kept) > 1 and looks_like_headline(kept[0]):
         title = kept.pop(0)
+    elif title is not None and kept and kept[0].strip() == title.strip():
+        # A markdown heading that repeats the front-matter title.
+        kept.pop(0)
     source: str | None = None
     if kept:
         last = kept[-1]
