@@ -13,10 +13,7 @@ from bot.answer.models import Answer, Passage, Status
 from bot.discordbot import render
 from bot.discordbot.render import (
     BLANK,
-    DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
-    FOOTER_LIMIT,
-    TITLE_LIMIT,
     clip,
     embed_size,
     escape,

@@ -92,7 +92,7 @@ def test_ask_channels_need_the_content_intent() -> None:
 
 def test_strip_mentions_handles_nick_and_role_forms() -> None:
     assert strip_mentions(f"<@!{BOT}> hi <@{BOT}>", BOT) == "hi"
-    assert strip_mentions(f"<@&55>: what?", BOT, 55) == "what?"
+    assert strip_mentions("<@&55>: what?", BOT, 55) == "what?"
     assert strip_mentions("<@77> what?", BOT) == "<@77> what?"
 
 
