@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 import aiohttp
@@ -11,8 +12,11 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord, running_client
-from tests.fakediscord.fixtures import fake_discord  # noqa: F401
+from tests.fakediscord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord, fixtures, running_client
+
+# Binding the shared fixture as a module attribute registers it without F401/F811 noise.
+fake_discord = fixtures.fake_discord
+
 
 class ConfirmView(discord.ui.View):
     """A one-button view that turns the message into "confirmed"."""
@@ -22,7 +26,9 @@ class ConfirmView(discord.ui.View):
         super().__init__(timeout=None)
 
     @discord.ui.button(label="Confirm", custom_id="confirm", style=discord.ButtonStyle.success)
-    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+    async def confirm(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
         """Update the message in place (callback type 7)."""
         await interaction.response.edit_message(content="confirmed", view=None)
 
@@ -64,9 +70,6 @@ class EchoBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Sync the command tree globally, as production bots usually do."""
         await self.tree.sync()
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """Skip discord.py's 5 s pause before a re-IDENTIFY so the test stays fast."""
 
     async def _on_app_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -325,3 +328,245 @@ async def test_reconnect_and_invalid_session(fake_discord: FakeDiscord) -> None:
         )
         reply = await fake_discord.wait_for_bot_message(world.channel_id, timeout=10)
         assert reply["content"] == "echo: still there?"
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    """A one-field modal."""
+
+    text: discord.ui.TextInput[Any] = discord.ui.TextInput(label="What?", custom_id="fb_text")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Thank the user privately."""
+        await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
+
+
+class PickView(discord.ui.View):
+    """A select menu and a button that defers ephemerally."""
+
+    def __init__(self) -> None:
+        """Create the view without a timeout."""
+        super().__init__(timeout=None)
+
+    @discord.ui.select(
+        custom_id="pick",
+        options=[
+            discord.SelectOption(label="A", value="a"),
+            discord.SelectOption(label="B", value="b"),
+        ],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
+        """Echo the picked values."""
+        await interaction.response.send_message(f"picked {select.values}")
+
+    @discord.ui.button(label="More", custom_id="more")
+    async def more(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        """Defer privately, then follow up."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send("more stuff", ephemeral=True)
+
+
+class FeatureBot(commands.Bot):
+    """A bot exercising modals, selects, autocomplete, groups and context menus."""
+
+    def __init__(self) -> None:
+        """Register the commands."""
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), help_command=None)
+        self.received: list[discord.Message] = []
+        self.app_errors: list[Exception] = []
+        self.tree.on_error = self._on_app_error  # type: ignore[method-assign]
+        tree = self.tree
+
+        @tree.command(name="secret", description="Private defer, private followup, public one")
+        async def secret(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.followup.send("psst", view=PickView(), ephemeral=True)
+            await interaction.followup.send("second one")
+
+        @tree.command(name="feedback", description="Open a modal")
+        async def feedback(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(FeedbackModal())
+
+        @tree.command(name="search", description="Typed options and autocomplete")
+        async def search(
+            interaction: discord.Interaction,
+            article: str,
+            count: app_commands.Range[int, 1, 5] = 1,
+            who: discord.Member | None = None,
+            where: discord.TextChannel | None = None,
+        ) -> None:
+            text = f"{article}/{count}/{who and who.name}/{where and where.name}"
+            report = discord.File(io.BytesIO(b"hello"), "a.txt")
+            await interaction.response.send_message(text, file=report)
+
+        @search.autocomplete("article")
+        async def complete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return [app_commands.Choice(name=f"{current}-1", value="x1")]
+
+        @tree.context_menu(name="Explain")
+        async def explain(interaction: discord.Interaction, message: discord.Message) -> None:
+            await interaction.response.send_message(f"explaining {message.content}")
+
+        group = app_commands.Group(name="cfg", description="Configuration")
+
+        @group.command(name="set", description="Set a key")
+        async def set_key(interaction: discord.Interaction, key: str) -> None:
+            await interaction.response.send_message(f"set {key}")
+
+        tree.add_command(group)
+
+    async def setup_hook(self) -> None:
+        """Sync globally."""
+        await self.tree.sync()
+
+    async def _on_app_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        self.app_errors.append(error)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Record every message."""
+        self.received.append(message)
+
+
+async def test_ephemeral_defer_followups_and_select_menu(fake_discord: FakeDiscord) -> None:
+    world = fake_discord.world
+    assert world is not None
+    async with running_client(FeatureBot(), fake_discord) as bot:
+        inter = await fake_discord.user_runs_slash_command(
+            "secret", {}, world.alice, world.channel_id
+        )
+        await fake_discord.wait_for(lambda: len(inter.responses) >= 3, 5, "two followups")
+        kinds = [(r["kind"], r.get("edited_original")) for r in inter.responses]
+        assert kinds == [("callback", None), ("followup", True), ("followup", False)]
+        private, public = inter.responses[1]["message"], inter.responses[2]["message"]
+        assert private["flags"] & FLAG_EPHEMERAL and not public["flags"] & FLAG_EPHEMERAL
+
+        with pytest.raises(ValueError, match="cannot see ephemeral"):
+            await fake_discord.user_selects(int(private["id"]), "pick", ["a"], world.bob)
+        chosen = await fake_discord.user_selects(int(private["id"]), "pick", ["b"], world.alice)
+        picked = await fake_discord.wait_for_interaction_done(chosen)
+        assert picked[0]["message"]["content"] == "picked ['b']"
+
+        more = await fake_discord.user_clicks_button(int(private["id"]), "more", world.alice)
+        answered = await fake_discord.wait_for_interaction_done(more)
+        assert answered[-1]["message"]["flags"] & FLAG_EPHEMERAL
+        assert bot.app_errors == []
+
+
+async def test_modal_autocomplete_typed_options_and_context_menu(
+    fake_discord: FakeDiscord,
+) -> None:
+    world = fake_discord.world
+    assert world is not None
+    async with running_client(FeatureBot(), fake_discord) as bot:
+        opened = await fake_discord.user_runs_slash_command(
+            "feedback", {}, world.alice, world.channel_id
+        )
+        await fake_discord.wait_for_interaction_done(opened)
+        assert opened.modal is not None and opened.modal["title"] == "Feedback"
+        submitted = await fake_discord.user_submits_modal(opened, {"fb_text": "great"})
+        thanks = await fake_discord.wait_for_interaction_done(submitted)
+        assert thanks[0]["message"]["content"] == "thanks: great"
+
+        typing = await fake_discord.user_autocompletes(
+            "search", {"article": "nk"}, "article", world.alice, world.channel_id
+        )
+        await fake_discord.wait_for_interaction_done(typing)
+        assert typing.autocomplete_choices == [{"name": "nk-1", "value": "x1"}]
+
+        options = {"article": "x1", "count": 3, "who": world.bob, "where": world.channel_id}
+        search = await fake_discord.user_runs_slash_command(
+            "search", options, world.alice, world.channel_id
+        )
+        found = await fake_discord.wait_for_interaction_done(search)
+        assert found[0]["message"]["content"] == "x1/3/bob/general"
+        attachment = found[0]["message"]["attachments"][0]
+        assert fake_discord.attachment_bytes(int(attachment["id"])) == b"hello"
+        with pytest.raises(ValueError, match="within"):
+            await fake_discord.user_runs_slash_command(
+                "search", {"article": "x", "count": 9}, world.alice, world.channel_id
+            )
+
+        sub = await fake_discord.user_runs_slash_command(
+            "cfg set", {"key": "k"}, world.alice, world.channel_id
+        )
+        assert (await fake_discord.wait_for_interaction_done(sub))[0]["message"]["content"] == (
+            "set k"
+        )
+
+        target = await fake_discord.user_sends_message(world.channel_id, world.alice, "what")
+        menu = await fake_discord.user_runs_message_command("Explain", int(target["id"]), world.bob)
+        explained = await fake_discord.wait_for_interaction_done(menu)
+        assert explained[0]["message"]["content"] == "explaining what"
+        assert bot.app_errors == []
+
+
+async def test_threads_files_edits_fetch_and_dms(fake_discord: FakeDiscord) -> None:
+    world = fake_discord.world
+    assert world is not None
+    thread_id = fake_discord.add_thread(world.channel_id, "qa-thread")
+    async with running_client(FeatureBot(), fake_discord) as bot:
+        await fake_discord.user_sends_message(thread_id, world.alice, "in a thread")
+        await fake_discord.wait_for(lambda: bot.received, 5, "the thread message")
+        channel = bot.received[0].channel
+        assert isinstance(channel, discord.Thread) and channel.parent_id == world.channel_id
+
+        sent = await channel.send("file!", file=discord.File(io.BytesIO(b"data"), "d.bin"))
+        assert sent.attachments[0].filename == "d.bin"
+        assert await sent.attachments[0].read() == b"data"
+        await sent.edit(content="edited")
+        fetched = await channel.fetch_message(sent.id)
+        assert fetched.content == "edited" and fetched.edited_at is not None
+        assert [v["content"] for v in fake_discord.message_history(sent.id)] == ["file!", "edited"]
+        await sent.add_reaction("👍")
+        await sent.delete()
+        assert fake_discord.messages(thread_id) == []
+
+        alice = await bot.fetch_user(world.alice.id)
+        await alice.send("hello alice")
+        dm = fake_discord.dm_channel_for(world.alice)
+        assert [m["content"] for m in fake_discord.messages(dm)] == ["hello alice"]
+        assert fake_discord.unknown_routes == []
+        assert fake_discord.internal_errors == []
+
+
+async def test_sharded_bot_gets_each_guild_on_its_shard(fake_discord: FakeDiscord) -> None:
+    world = fake_discord.world
+    assert world is not None
+    second_guild = fake_discord.add_guild(name="Second")
+    second_channel = fake_discord.add_text_channel(second_guild, "second-general")
+    intents = discord.Intents.default()
+    intents.members = True
+    intents.message_content = True
+    bot = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=2)
+    seen: list[str] = []
+
+    async def on_message(message: discord.Message) -> None:
+        seen.append(message.content)
+
+    bot.add_listener(on_message)
+    async with running_client(bot, fake_discord) as running:
+        assert sorted(s.shard for s in fake_discord.sessions.values()) == [(0, 2), (1, 2)]
+        assert {g.id for g in running.guilds} == {world.guild_id, second_guild}
+        guild = running.get_guild(world.guild_id)
+        assert guild is not None and len(guild.members) == 3
+        await fake_discord.user_sends_message(second_channel, world.bob, "hi second")
+        await fake_discord.user_sends_message(world.channel_id, world.bob, "hi first")
+        await fake_discord.wait_for(lambda: len(seen) >= 2, 5, "both messages")
+        await asyncio.sleep(0.05)
+        assert sorted(seen) == ["hi first", "hi second"]
+
+
+async def test_disallowed_privileged_intent_closes_with_4014(fake_discord: FakeDiscord) -> None:
+    fake_discord.allowed_privileged_intents = 0
+    intents = discord.Intents.default()
+    intents.message_content = True
+    bot = commands.Bot(command_prefix="!", intents=intents)
+    try:
+        with pytest.raises(discord.PrivilegedIntentsRequired):
+            await asyncio.wait_for(bot.start(fake_discord.token), timeout=10)
+    finally:
+        await bot.close()
+    assert ("fake", 4014) in fake_discord.gateway_closes

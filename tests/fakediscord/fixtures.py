@@ -1,6 +1,8 @@
-"""Pytest fixtures for FakeDiscord; import them into a test module or conftest.
+"""Pytest fixtures for FakeDiscord; bind them in a test module or conftest.
 
-    from tests.fakediscord.fixtures import fake_discord  # noqa: F401
+Either `from tests.fakediscord.fixtures import fake_discord  # noqa: F401` (then ruff wants
+`# noqa: F811` on each parameter), or, quieter, `fake_discord = fixtures.fake_discord` after
+`from tests.fakediscord import fixtures`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ ALL_PERMISSIONS = (1 << 50) - 1
 
 CHANNEL_TEXT = 0
 CHANNEL_DM = 1
+CHANNEL_PUBLIC_THREAD = 11
+CHANNEL_PRIVATE_THREAD = 12
+THREAD_TYPES = frozenset({10, CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD})
 
 INTERACTION_APPLICATION_COMMAND = 2
 INTERACTION_MESSAGE_COMPONENT = 3
@@ -90,6 +93,14 @@ class FakeChannel:
     topic: str | None = None
     recipient_id: int | None = None
     last_message_id: int | None = None
+    parent_id: int | None = None
+    owner_id: int | None = None
+    message_count: int = 0
+
+    @property
+    def is_thread(self) -> bool:
+        """Return whether this channel is a thread."""
+        return self.type in THREAD_TYPES
 
     def payload(self, users: dict[int, FakeUser] | None = None) -> dict[str, Any]:
         """Return the channel object Discord would send."""
@@ -107,14 +118,33 @@ class FakeChannel:
             {
                 "guild_id": str(self.guild_id),
                 "name": self.name,
-                "position": self.position,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-                "topic": self.topic,
+                "parent_id": str(self.parent_id) if self.parent_id else None,
                 "rate_limit_per_user": 0,
+                "nsfw": False,
             }
         )
+        if self.is_thread:
+            created = snowflake_iso(self.id)
+            data.update(
+                {
+                    "owner_id": str(self.owner_id) if self.owner_id else None,
+                    "message_count": self.message_count,
+                    "total_message_sent": self.message_count,
+                    "member_count": 1,
+                    "thread_metadata": {
+                        "archived": False,
+                        "auto_archive_duration": 1440,
+                        "archive_timestamp": created,
+                        "locked": False,
+                        "create_timestamp": created,
+                        "invitable": True,
+                    },
+                }
+            )
+        else:
+            data.update(
+                {"position": self.position, "permission_overwrites": [], "topic": self.topic}
+            )
         return data
 
 
@@ -126,6 +156,7 @@ class FakeGuild:
     name: str
     owner_id: int
     channel_ids: list[int] = field(default_factory=list)
+    thread_ids: list[int] = field(default_factory=list)
     roles: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def everyone_role(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import yarl
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from . import errors as err
 from .errors import DiscordHTTPError, FormErrors
@@ -55,6 +55,8 @@ from .gateway import (
 from .models import (
     ALL_PERMISSIONS,
     CHANNEL_DM,
+    CHANNEL_PRIVATE_THREAD,
+    CHANNEL_PUBLIC_THREAD,
     CHANNEL_TEXT,
     INTERACTION_APPLICATION_COMMAND,
     INTERACTION_AUTOCOMPLETE,
@@ -167,6 +169,7 @@ class FakeDiscord:
         interaction_ack_timeout: float = 3.0,
         interaction_token_ttl: float = 15 * 60.0,
         echo_bot_messages: bool = True,
+        recommended_shards: int = 1,
         host: str = "127.0.0.1",
     ) -> None:
         """Configure the fake; nothing listens until `start()`."""
@@ -180,11 +183,17 @@ class FakeDiscord:
         self.interaction_ack_timeout = interaction_ack_timeout
         self.interaction_token_ttl = interaction_token_ttl
         self.echo_bot_messages = echo_bot_messages
+        self.recommended_shards = recommended_shards
+        # Set False to stop answering heartbeats (a "zombie" connection discord.py must detect).
+        self.ack_heartbeats = True
         self.host = host
         self.port: int | None = None
         self.world: FakeWorld | None = None
 
-        self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user, self.owner.id: self.owner}
+        self.users: dict[int, FakeUser] = {
+            self.bot_user.id: self.bot_user,
+            self.owner.id: self.owner,
+        }
         self.guilds: dict[int, FakeGuild] = {}
         self.channels: dict[int, FakeChannel] = {}
         self._dm_by_user: dict[int, int] = {}
@@ -246,7 +255,9 @@ class FakeDiscord:
             conn.close_after_pending(1001, "fake discord stopping")
         if self.connections:
             with contextlib.suppress(TimeoutError):
-                await self.wait_for(lambda: not self.connections, timeout=2.0, what="sockets closed")
+                await self.wait_for(
+                    lambda: not self.connections, timeout=2.0, what="sockets closed"
+                )
         for conn in list(self.connections):
             conn.drop()
         if self._runner is not None:
@@ -333,7 +344,10 @@ class FakeDiscord:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(pulse.wait(), 0.05)
         except TimeoutError:
-            raise TimeoutError(f"FakeDiscord: timed out after {timeout}s waiting for {what}") from None
+            detail = f"FakeDiscord: timed out after {timeout}s waiting for {what}"
+            if self.internal_errors:
+                detail += f" (the fake itself failed: {self.internal_errors!r})"
+            raise TimeoutError(detail) from None
 
     @property
     def connected(self) -> bool:
@@ -352,9 +366,7 @@ class FakeDiscord:
         guild = FakeGuild(id=gid, name=name, owner_id=self.owner.id)
         guild.roles[gid] = self._role_payload(gid, "@everyone", ALL_PERMISSIONS, position=0)
         self.guilds[gid] = guild
-        self._dispatch(
-            "GUILD_CREATE", lambda s: self._guild_create_payload(guild, s), guild_id=gid
-        )
+        self._dispatch("GUILD_CREATE", lambda s: self._guild_create_payload(guild, s), guild_id=gid)
         return gid
 
     def add_role(self, guild_id: int, name: str, permissions: int = 0) -> int:
@@ -394,6 +406,39 @@ class FakeDiscord:
         self._channel_messages[cid] = []
         self._dispatch("CHANNEL_CREATE", channel.payload(), guild_id=guild_id, intent=INTENT_GUILDS)
         return cid
+
+    def add_thread(
+        self,
+        parent_channel_id: int,
+        name: str = "thread",
+        *,
+        private: bool = False,
+        owner: UserLike | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """Create an active thread under a text channel and return its id."""
+        parent = self._channel(parent_channel_id)
+        if parent.guild_id is None or parent.is_thread:
+            raise ValueError("threads live under guild text channels")
+        tid = thread_id or self._ids.next()
+        thread = FakeChannel(
+            id=tid,
+            type=CHANNEL_PRIVATE_THREAD if private else CHANNEL_PUBLIC_THREAD,
+            name=name,
+            guild_id=parent.guild_id,
+            parent_id=parent.id,
+            owner_id=int(owner) if owner is not None else self.owner.id,
+        )
+        self.channels[tid] = thread
+        self.guilds[parent.guild_id].thread_ids.append(tid)
+        self._channel_messages[tid] = []
+        self._dispatch(
+            "THREAD_CREATE",
+            {**thread.payload(), "newly_created": True},
+            guild_id=parent.guild_id,
+            intent=INTENT_GUILDS,
+        )
+        return tid
 
     def add_user(
         self,
@@ -507,7 +552,7 @@ class FakeDiscord:
             "voice_states": [],
             "members": [m.member_payload() for m in visible],
             "channels": [self.channels[c].payload() for c in guild.channel_ids],
-            "threads": [],
+            "threads": [self.channels[t].payload() for t in guild.thread_ids],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -700,7 +745,9 @@ class FakeDiscord:
         ]
         return conns
 
-    async def drop_gateway(self, close_code: int | None = None, session_id: str | None = None) -> None:
+    async def drop_gateway(
+        self, close_code: int | None = None, session_id: str | None = None
+    ) -> None:
         """Kill live gateway connections: TCP abort (like a network drop) or a close code.
 
         Sessions stay resumable; events dispatched meanwhile are replayed on RESUME.
@@ -789,6 +836,9 @@ class FakeDiscord:
             # Discord's MESSAGE_CONTENT rule blanks these fields rather than omitting them.
             data.update(content="", embeds=[], attachments=[], components=[])
             data.pop("poll", None)
+        referenced = data.get("referenced_message")
+        if referenced is not None:
+            data["referenced_message"] = self._redacted(referenced, intents)
         return data
 
     def _message_event(self, record: dict[str, Any]) -> Callable[[GatewaySession], dict[str, Any]]:
@@ -916,7 +966,9 @@ class FakeDiscord:
             data["guild_id"] = record["guild_id"]
             data["member"] = reactor.member_payload()
         intent = INTENT_GUILD_MESSAGE_REACTIONS if gid is not None else (1 << 13)
-        await self._deliver(self._dispatch("MESSAGE_REACTION_ADD", data, guild_id=gid, intent=intent))
+        await self._deliver(
+            self._dispatch("MESSAGE_REACTION_ADD", data, guild_id=gid, intent=intent)
+        )
 
     # ---- interactions
 
@@ -1004,9 +1056,7 @@ class FakeDiscord:
             for command in self._commands.get(scope, []):
                 if command["name"] == name and command.get("type", 1) == command_type:
                     return command, scope
-        known = {
-            scope: [c["name"] for c in cmds] for scope, cmds in self._commands.items() if cmds
-        }
+        known = {scope: [c["name"] for c in cmds] for scope, cmds in self._commands.items() if cmds}
         raise LookupError(
             f"command {name!r} (type {command_type}) is not registered for guild {guild_id}; "
             f"registered: {known or 'nothing (did the bot sync its CommandTree?)'}"
@@ -1015,7 +1065,9 @@ class FakeDiscord:
     def _check_command_context(self, command: dict[str, Any], guild_id: int | None) -> None:
         contexts = command.get("contexts")
         if guild_id is None:
-            if command.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
+            if command.get("dm_permission") is False or (
+                contexts is not None and 1 not in contexts
+            ):
                 raise ValueError(f"command {command['name']!r} is not available in DMs")
         elif contexts is not None and 0 not in contexts:
             raise ValueError(f"command {command['name']!r} is not available in guilds")
@@ -1365,7 +1417,11 @@ class FakeDiscord:
                 if value and not low <= len(value) <= high:
                     raise ValueError(f"text input {custom_id!r} length must be in [{low}, {high}]")
                 return {"type": TEXT_INPUT, "custom_id": custom_id, "value": value}
-            return {"type": ctype, "custom_id": custom_id, "values": list(values.get(custom_id, []))}
+            return {
+                "type": ctype,
+                "custom_id": custom_id,
+                "values": list(values.get(custom_id, [])),
+            }
 
         components = [x for c in modal.get("components", []) if (x := fill(c))]
         if unknown:
@@ -1399,6 +1455,7 @@ class FakeDiscord:
         self._messages[mid] = record
         self._channel_messages.setdefault(cid, []).append(mid)
         self.channels[cid].last_message_id = mid
+        self.channels[cid].message_count += 1
         self._snapshot(record)
 
     def _snapshot(self, record: dict[str, Any]) -> None:
@@ -1767,9 +1824,7 @@ class FakeDiscord:
                 return route, found.groupdict(), True
         return None, {}, path_known
 
-    async def _read_body(
-        self, request: web.Request
-    ) -> tuple[Any, list[dict[str, Any]]]:
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files: list[dict[str, Any]] = []
         if not request.can_read_body:
             return None, files
@@ -1781,7 +1836,7 @@ class FakeDiscord:
                 part = await reader.next()
                 if part is None:
                     break
-                if not isinstance(part, web.BodyPartReader):
+                if not isinstance(part, BodyPartReader):
                     continue
                 if part.name == "payload_json":
                     try:
@@ -1831,9 +1886,7 @@ class FakeDiscord:
         )
         self.requests.append(record)
         route, params, path_known = self._match(method, path)
-        bucket = hashlib.sha1(
-            (route.pattern.pattern if route else path).encode()
-        ).hexdigest()[:32]
+        bucket = hashlib.sha1((route.pattern.pattern if route else path).encode()).hexdigest()[:32]
         headers: dict[str, str] = {"Via": "1.1 google"}
         try:
             body, files = await self._read_body(request)
@@ -1916,7 +1969,7 @@ class FakeDiscord:
     async def _r_gateway_bot(self, req: _Request) -> tuple[int, Any]:
         return 200, {
             "url": self.gateway_url.rstrip("/"),
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 1000 - self.identify_count,
@@ -2132,7 +2185,9 @@ class FakeDiscord:
         record = self._message_or_404(channel, message_id)
         if not self._is_bot_message(record):
             raise err.error(
-                403, err.CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
+                403,
+                err.CANNOT_EDIT_OTHERS_MESSAGE,
+                "Cannot edit a message authored by another user",
             )
         self._apply_edit(record, req.json or {}, req.files)
         self._dispatch_message("MESSAGE_UPDATE", record)
@@ -2151,7 +2206,9 @@ class FakeDiscord:
         ids = [int(m) for m in (req.json or {}).get("messages", [])]
         if not 2 <= len(ids) <= 100:
             errors = FormErrors()
-            errors.add(("messages",), "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+            errors.add(
+                ("messages",), "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
+            )
             errors.raise_if_any()
         for mid in ids:
             if mid in self._messages and int(self._messages[mid]["channel_id"]) == channel.id:
@@ -2203,12 +2260,12 @@ class FakeDiscord:
         guild = self._guild_or_404(guild_id)
         limit = int(req.query.get("limit", 1))
         after = int(req.query.get("after", 0))
-        members = sorted((m for m in self._members_of(guild.id) if m.id > after), key=lambda m: m.id)
+        members = sorted(
+            (m for m in self._members_of(guild.id) if m.id > after), key=lambda m: m.id
+        )
         return 200, [m.member_payload() for m in members[:limit]]
 
-    async def _r_guild_member(
-        self, req: _Request, guild_id: str, user_id: str
-    ) -> tuple[int, Any]:
+    async def _r_guild_member(self, req: _Request, guild_id: str, user_id: str) -> tuple[int, Any]:
         guild = self._guild_or_404(guild_id)
         user = self.users.get(int(user_id))
         if user is None or not user.is_member_of(guild.id):
@@ -2221,9 +2278,7 @@ class FakeDiscord:
         inter.rejected.append({**entry, "status": exc.status, "error": exc.body})
         inter.changed.set()
 
-    async def _r_callback(
-        self, req: _Request, interaction_id: str, token: str
-    ) -> tuple[int, Any]:
+    async def _r_callback(self, req: _Request, interaction_id: str, token: str) -> tuple[int, Any]:
         inter = self._interactions.get(int(interaction_id))
         if inter is None or inter.token != token:
             raise err.error(404, err.UNKNOWN_INTERACTION, "Unknown interaction")
@@ -2355,13 +2410,20 @@ class FakeDiscord:
             raise err.error(401, err.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
         return inter
 
-    def _interaction_message(self, inter: FakeInteraction, message_id: int | None) -> dict[str, Any]:
+    def _interaction_message(
+        self, inter: FakeInteraction, message_id: int | None
+    ) -> dict[str, Any]:
         if message_id is None or message_id not in self._messages:
             raise err.error(404, err.UNKNOWN_MESSAGE, "Unknown Message")
         return self._messages[message_id]
 
     def _record_webhook_action(
-        self, inter: FakeInteraction, kind: str, data: Any, message: dict[str, Any] | None, **extra: Any
+        self,
+        inter: FakeInteraction,
+        kind: str,
+        data: Any,
+        message: dict[str, Any] | None,
+        **extra: Any,
     ) -> None:
         entry: dict[str, Any] = {
             "kind": kind,
@@ -2400,7 +2462,9 @@ class FakeDiscord:
         inter = self._webhook_interaction(app_id, token)
         message = self._interaction_message(inter, inter.original_message_id)
         self._delete_message(int(message["id"]))
-        self._record_webhook_action(inter, "delete_original", None, None, message_id=int(message["id"]))
+        self._record_webhook_action(
+            inter, "delete_original", None, None, message_id=int(message["id"])
+        )
         return 204, None
 
     async def _r_followup(self, req: _Request, app_id: str, token: str) -> tuple[int, Any]:
@@ -2476,7 +2540,9 @@ class FakeDiscord:
         inter = self._webhook_interaction(app_id, token)
         message = self._owned_message(inter, message_id)
         self._delete_message(int(message["id"]))
-        kind = "delete_original" if int(message_id) == inter.original_message_id else "delete_followup"
+        kind = (
+            "delete_original" if int(message_id) == inter.original_message_id else "delete_followup"
+        )
         self._record_webhook_action(inter, kind, None, None, message_id=int(message_id))
         return 204, None
 
@@ -2556,7 +2622,8 @@ class FakeDiscord:
         if op == OP_HEARTBEAT:
             conn.heartbeats += 1
             self.heartbeat_count += 1
-            conn.send({"op": OP_HEARTBEAT_ACK})
+            if self.ack_heartbeats:
+                conn.send({"op": OP_HEARTBEAT_ACK})
         elif op == OP_IDENTIFY:
             self._on_identify(conn, data or {})
         elif op == OP_RESUME:
@@ -2628,7 +2695,9 @@ class FakeDiscord:
             ready["shard"] = list(shard)
         conn.send(session.next_dispatch("READY", ready))
         for guild in guilds:
-            conn.send(session.next_dispatch("GUILD_CREATE", self._guild_create_payload(guild, session)))
+            conn.send(
+                session.next_dispatch("GUILD_CREATE", self._guild_create_payload(guild, session))
+            )
         # Attach only after the backlog is queued so later dispatches cannot overtake it.
         session.connection = conn
 

@@ -233,7 +233,7 @@ def validate_components(errors: FormErrors, components: Any, *, flags: int = 0) 
             errors.add(
                 (*path, "type"),
                 "UNION_TYPE_CHOICES",
-                "Value of field \"type\" must be one of (1,).",
+                'Value of field "type" must be one of (1,).',
             )
             continue
         children = row.get("components") or []
