@@ -31,10 +31,12 @@ from .gateway import (
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_UNKNOWN_ERROR,
     CLOSE_UNKNOWN_OPCODE,
+    INTENT_DIRECT_MESSAGE_REACTIONS,
     INTENT_DIRECT_MESSAGES,
     INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGE_REACTIONS,
     INTENT_GUILD_MESSAGES,
+    INTENT_GUILD_PRESENCES,
     INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
     OP_HEARTBEAT,
@@ -241,10 +243,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1])
+        self.port = int(self._runner.addresses[0][1])
         self.install()
         return self
 
@@ -596,9 +595,12 @@ class FakeDiscord:
         timeout: float = 5.0,
         *,
         include_seen: bool = False,
+        include_interactions: bool = False,
     ) -> dict[str, Any]:
         """Wait for the oldest bot message not returned by an earlier call, and return it.
 
+        Only messages the bot posted itself (REST `POST /channels/{id}/messages`) count unless
+        `include_interactions`: interaction responses belong to `wait_for_interaction_done`.
         Messages still "thinking" (LOADING flag after a defer) are skipped until edited. The
         predicate sees the message's current state, so it also catches edits.
         """
@@ -611,6 +613,8 @@ class FakeDiscord:
                 if channel_id is not None and int(record["channel_id"]) != channel_id:
                     continue
                 if (record.get("flags") or 0) & FLAG_LOADING:
+                    continue
+                if not include_interactions and "interaction_metadata" in record:
                     continue
                 if not include_seen and mid in self._consumed:
                     continue
@@ -908,6 +912,9 @@ class FakeDiscord:
         self._check_can_post(channel, author)
         payload: dict[str, Any] = {"content": content, "embeds": embeds or []}
         if reply_to is not None:
+            target = self._messages.get(reply_to)
+            if target is None or int(target["channel_id"]) != channel.id:
+                raise LookupError(f"no message {reply_to} in channel {channel.id} to reply to")
             payload["message_reference"] = {"message_id": str(reply_to)}
         files = [
             {"field": f"files[{i}]", "filename": name, "content_type": None, "data": data}
@@ -965,7 +972,9 @@ class FakeDiscord:
             gid = int(record["guild_id"])
             data["guild_id"] = record["guild_id"]
             data["member"] = reactor.member_payload()
-        intent = INTENT_GUILD_MESSAGE_REACTIONS if gid is not None else (1 << 13)
+        intent = (
+            INTENT_GUILD_MESSAGE_REACTIONS if gid is not None else INTENT_DIRECT_MESSAGE_REACTIONS
+        )
         await self._deliver(
             self._dispatch("MESSAGE_REACTION_ADD", data, guild_id=gid, intent=intent)
         )
@@ -1955,7 +1964,7 @@ class FakeDiscord:
 
     def _app_flags(self) -> int:
         flags = _APP_FLAG_COMMAND_BADGE
-        if self.allowed_privileged_intents & (1 << 8):
+        if self.allowed_privileged_intents & INTENT_GUILD_PRESENCES:
             flags |= _APP_FLAG_PRESENCE_LIMITED
         if self.allowed_privileged_intents & INTENT_GUILD_MEMBERS:
             flags |= _APP_FLAG_MEMBERS_LIMITED
@@ -2276,7 +2285,6 @@ class FakeDiscord:
 
     def _reject(self, inter: FakeInteraction, entry: dict[str, Any], exc: DiscordHTTPError) -> None:
         inter.rejected.append({**entry, "status": exc.status, "error": exc.body})
-        inter.changed.set()
 
     async def _r_callback(self, req: _Request, interaction_id: str, token: str) -> tuple[int, Any]:
         inter = self._interactions.get(int(interaction_id))
@@ -2302,7 +2310,6 @@ class FakeDiscord:
             entry["message_id"] = int(message["id"])
             entry["message"] = copy.deepcopy(message)
         inter.responses.append(entry)
-        inter.changed.set()
         self._notify()
         if req.query.get("with_response", "").lower() not in ("1", "true"):
             return 204, None
@@ -2435,7 +2442,6 @@ class FakeDiscord:
             entry["message_id"] = int(message["id"])
             entry["message"] = copy.deepcopy(message)
         inter.responses.append(entry)
-        inter.changed.set()
         self._notify()
 
     async def _r_get_original(self, req: _Request, app_id: str, token: str) -> tuple[int, Any]:
