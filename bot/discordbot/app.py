@@ -18,6 +18,8 @@ from bot.settings import Secret, Settings
 
 log = logging.getLogger("bot.discordbot")
 
+LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2  # a setting Discord or the program refuses: token, intents, shards, guild
@@ -42,13 +44,16 @@ _CLOSE_REASONS = {
 
 
 def configure_logging(level_name: str) -> None:
-    """Log to stderr at the configured level, unless the caller set up logging already."""
+    """Log plain lines to stderr at the configured level, unless logging is set up already."""
     level = logging.getLevelName(level_name.upper())
     if not isinstance(level, int):
         level = logging.INFO
     root = logging.getLogger()
     if not root.handlers:
-        discord.utils.setup_logging(level=level, root=True)
+        # Plain text, not discord.py's colours: journald and `docker logs` keep escape codes.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
+        root.addHandler(handler)
     root.setLevel(level)
 
 

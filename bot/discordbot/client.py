@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
 from bot.answer.models import Answer
@@ -53,6 +56,25 @@ def _where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | Non
     return interaction.guild_id, interaction.channel_id, parent_id
 
 
+async def _send_normal_closure(ws: DiscordWebSocket | None) -> None:
+    """Send the close frame 1000 before discord.py closes the socket its own way.
+
+    The single-connection client's reader is always waiting on the socket, and aiohttp hands
+    a close to that reader, which closes with code 4000: Discord then keeps the session for a
+    resume and shows the bot online for minutes after it stopped. (Sharded clients cancel
+    their readers first and already close with 1000.)
+    """
+    socket = getattr(ws, "socket", None)
+    send_frame = getattr(socket, "send_frame", None)  # aiohttp >= 3.11
+    if ws is None or socket is None or send_frame is None or socket.closed:
+        return
+    ws._close_code = 1000  # tell the reader this closure is ours, not a reason to reconnect
+    try:
+        await send_frame(struct.pack("!H", 1000), aiohttp.WSMsgType.CLOSE)
+    except Exception as exc:  # the socket may already be gone; closing goes on regardless
+        log.debug("Could not send the close frame: %s", exc)
+
+
 class QABot(commands.Bot):
     """Answers questions from one engine over slash commands, mentions, replies and DMs."""
 
@@ -66,6 +88,9 @@ class QABot(commands.Bot):
         sync_state: SyncState | None = None,
         **options: Any,
     ) -> None:
+        # The bot never joins voice, so missing voice libraries are not worth a warning.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -161,6 +186,12 @@ class QABot(commands.Bot):
             self.settings.corpus_dir,
         )
         log.info("Invite the bot with: %s", invite_url(self.application_id))
+
+    async def close(self) -> None:
+        """Close the gateway with code 1000, so Discord ends the session at once."""
+        if not self.is_closed():
+            await _send_normal_closure(self.ws)
+        await super().close()
 
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""

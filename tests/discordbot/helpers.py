@@ -1,0 +1,86 @@
+"""Small helpers for driving the bot through FakeDiscord and checking what it sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakediscord import FLAG_EPHEMERAL, FakeDiscord, FakeInteraction, FakeUser
+
+TIMEOUT = 5.0
+
+
+async def slash(
+    fake: FakeDiscord,
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    user: FakeUser | None = None,
+    channel_id: int | None = None,
+) -> tuple[FakeInteraction, list[dict[str, Any]]]:
+    """Run a slash command as a user and wait until the user sees a final result."""
+    world = fake.world
+    assert world is not None
+    inter = await fake.user_runs_slash_command(
+        name, options, user or world.alice, channel_id or world.channel_id
+    )
+    responses = await fake.wait_for_interaction_done(inter, timeout=TIMEOUT)
+    return inter, responses
+
+
+def final_message(responses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the message the user ends up seeing for an interaction."""
+    with_message = [r for r in responses if "message" in r]
+    assert with_message, f"no message in {responses}"
+    message: dict[str, Any] = with_message[-1]["message"]
+    return message
+
+
+def is_ephemeral(message: dict[str, Any]) -> bool:
+    """Tell whether only the interaction's user sees the message."""
+    return bool((message.get("flags") or 0) & FLAG_EPHEMERAL)
+
+
+def embed_of(message: dict[str, Any]) -> dict[str, Any]:
+    """Return the single embed of a bot message."""
+    embeds = message.get("embeds") or []
+    assert len(embeds) == 1, message
+    embed: dict[str, Any] = embeds[0]
+    return embed
+
+
+def button_ids(message: dict[str, Any]) -> list[str]:
+    """Return the custom ids of the buttons on a message."""
+    return [
+        button["custom_id"]
+        for row in message.get("components") or []
+        for button in row.get("components") or []
+    ]
+
+
+async def reply_to(fake: FakeDiscord, message_id: int | str, timeout: float = TIMEOUT) -> Any:
+    """Wait for the bot's reply to one message."""
+
+    def replies(record: dict[str, Any]) -> bool:
+        reference = record.get("message_reference") or {}
+        return str(reference.get("message_id")) == str(message_id)
+
+    return await fake.wait_for_bot_message(predicate=replies, timeout=timeout)
+
+
+def bot_messages(fake: FakeDiscord) -> list[dict[str, Any]]:
+    """Return every bot message in every channel the fake knows."""
+    return [m for channel_id in list(fake.channels) for m in fake.messages(channel_id)]
+
+
+def assert_pings_nobody(fake: FakeDiscord) -> None:
+    """Check that every bot message disallows all mentions and pinged no one."""
+    messages = bot_messages(fake)
+    assert messages
+    for message in messages:
+        allowed = message.get("allowed_mentions")
+        assert allowed is not None, message
+        assert allowed.get("parse") == [], allowed
+        assert not allowed.get("users") and not allowed.get("roles"), allowed
+        assert not allowed.get("replied_user"), allowed
+        assert message["mentions"] == [] and message["mention_roles"] == []
+        assert message["mention_everyone"] is False
