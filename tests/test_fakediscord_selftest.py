@@ -384,6 +384,11 @@ class FeatureBot(commands.Bot):
             await interaction.followup.send("psst", view=PickView(), ephemeral=True)
             await interaction.followup.send("second one")
 
+        @tree.command(name="loud", description="Public defer, 'ephemeral' first followup")
+        async def loud(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send("not so secret", ephemeral=True)
+
         @tree.command(name="feedback", description="Open a modal")
         async def feedback(interaction: discord.Interaction) -> None:
             await interaction.response.send_modal(FeedbackModal())
@@ -454,6 +459,13 @@ async def test_ephemeral_defer_followups_and_select_menu(fake_discord: FakeDisco
         more = await fake_discord.user_clicks_button(int(private["id"]), "more", world.alice)
         answered = await fake_discord.wait_for_interaction_done(more)
         assert answered[-1]["message"]["flags"] & FLAG_EPHEMERAL
+
+        # The first followup edits the public "thinking" message, so ephemeral=True is lost.
+        loud = await fake_discord.user_runs_slash_command("loud", {}, world.bob, world.channel_id)
+        shown = await fake_discord.wait_for_interaction_done(loud)
+        assert shown[-1]["edited_original"] is True
+        assert shown[-1]["data"]["flags"] & FLAG_EPHEMERAL
+        assert not shown[-1]["message"]["flags"] & FLAG_EPHEMERAL
         assert bot.app_errors == []
 
 
