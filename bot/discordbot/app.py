@@ -138,7 +138,9 @@ async def _serve(settings: Settings) -> int:
         try:
             engine = await asyncio.to_thread(Engine.from_folder, settings.corpus_dir)
         except CorpusError as exc:
-            log.error("Cannot load the corpus from %s: %s", settings.corpus_dir, exc)
+            for problem in exc.problems:
+                log.warning("Skipped while loading the corpus: %s", problem)
+            log.error("Cannot load the corpus from %s (CORPUS_DIR): %s", settings.corpus_dir, exc)
             return EXIT_FAILURE
         for problem in engine.corpus.problems:
             log.warning("Skipped while loading the corpus: %s", problem)

@@ -30,7 +30,7 @@ from bot.discordbot.handlers import (
 )
 from bot.discordbot.invite import invite_url
 from bot.discordbot.slash import build_commands
-from bot.discordbot.sync_state import SyncState, commands_hash
+from bot.discordbot.sync_state import SyncState, commands_hash, same_commands
 from bot.discordbot.views import CONTEXT, MORE, RoutedView, answer_view, parse_custom_id
 from bot.settings import Settings
 
@@ -118,8 +118,8 @@ class QABot(commands.Bot):
             return
         if self.engine is None:
             self.engine = await asyncio.to_thread(Engine.from_folder, self.settings.corpus_dir)
-        await self.sync_on_start()
         self._log_start()
+        await self.sync_on_start()
 
     def command_payloads(self) -> list[dict[str, Any]]:
         """Return the global commands as Discord receives them."""
@@ -136,12 +136,28 @@ class QABot(commands.Bot):
             )
             return
         assert self.application_id is not None  # set by login()
-        digest = commands_hash(self.command_payloads())
+        payloads = self.command_payloads()
+        digest = commands_hash(payloads)
         if self.sync_state.load(self.application_id) == digest:
             self.global_synced = False
             log.info("Slash commands unchanged since the last global sync; not syncing.")
             return
+        # No record (a fresh container, another machine): ask Discord what it has.
+        if await self._discord_has(payloads):
+            self.sync_state.save(self.application_id, digest)
+            self.global_synced = False
+            log.info("Discord already has these slash commands; not syncing.")
+            return
         await self.sync_global()
+
+    async def _discord_has(self, payloads: list[dict[str, Any]]) -> bool:
+        assert self.application_id is not None
+        try:
+            registered = await self.http.get_global_commands(self.application_id)
+        except discord.HTTPException as exc:
+            log.debug("Could not fetch the global commands: %s", exc)
+            return False
+        return same_commands(payloads, [dict(c) for c in registered])
 
     async def sync_guild(self, guild_id: int) -> int:
         """Copy the commands to one guild and sync them there (they appear at once)."""

@@ -31,6 +31,40 @@ def commands_hash(payloads: Sequence[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _comparable_option(option: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": option.get("type"),
+        "name": option.get("name"),
+        "description": option.get("description"),
+        "required": bool(option.get("required", False)),
+        "choices": option.get("choices") or [],
+        "options": [_comparable_option(o) for o in option.get("options") or []],
+    }
+
+
+def comparable(command: dict[str, Any]) -> dict[str, Any]:
+    """Keep the parts of a command that both our payload and Discord's copy state alike."""
+    return {
+        "name": command.get("name"),
+        "type": command.get("type", 1),
+        "description": command.get("description"),
+        "options": [_comparable_option(o) for o in command.get("options") or []],
+        "contexts": sorted(command.get("contexts") or []),
+        "integration_types": sorted(command.get("integration_types") or []),
+        "nsfw": bool(command.get("nsfw", False)),
+        "default_member_permissions": command.get("default_member_permissions"),
+    }
+
+
+def same_commands(ours: Sequence[dict[str, Any]], theirs: Sequence[dict[str, Any]]) -> bool:
+    """Tell whether Discord already has our command set (by name, text and options)."""
+
+    def key(commands: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted((comparable(c) for c in commands), key=lambda c: (c["type"], c["name"]))
+
+    return key(ours) == key(theirs)
+
+
 class SyncState:
     """The hash of the last globally synced command set, one small file per application."""
 

@@ -8,10 +8,12 @@ from typing import Any
 
 import discord
 import pytest
+from discord import app_commands
 
 from bot.answer.engine import Engine
 from bot.discordbot import render
 from bot.discordbot.client import QABot, ShardedQABot
+from bot.discordbot.slash import build_commands
 from bot.discordbot.views import RoutedView
 from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
@@ -436,24 +438,41 @@ async def test_commands_sync_to_the_guild_when_set(
 
 
 async def test_global_sync_is_skipped_when_commands_are_unchanged(
-    start_bot: BotStarter, fake_discord: FakeDiscord
+    start_bot: BotStarter, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with start_bot(discord_guild_id=None) as first:
         assert first.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 1
     names = sorted(c["name"] for c in fake_discord.registered_commands(None))
     assert names == ["ask", "help", "sources"]
-    async with start_bot(discord_guild_id=None) as second:
+
+    async with start_bot(discord_guild_id=None) as second:  # the state file says unchanged
         assert second.global_synced is False
         _, responses = await slash(fake_discord, "ask", {"question": QUESTION})
         assert first_citation(embed_of(final_message(responses))) in {"1.1", "0.1"}
     assert fake_discord.bulk_overwrite_calls.get(None) == 1
-    # A changed command set (here: a forgotten state file) syncs again.
+
+    # No state file (a new container): the commands Discord has are compared instead.
     assert second.application_id is not None
     second.sync_state.path(second.application_id).unlink()
     async with start_bot(discord_guild_id=None) as third:
-        assert third.global_synced is True
+        assert third.global_synced is False
+    assert fake_discord.bulk_overwrite_calls.get(None) == 1
+    assert second.sync_state.load(second.application_id) is not None
+
+    # A changed command set syncs again.
+    def with_extra(handlers: Any) -> list[Any]:
+        @app_commands.command(name="extra", description="A new command")
+        async def extra(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("extra")
+
+        return [*build_commands(handlers), extra]
+
+    monkeypatch.setattr("bot.discordbot.client.build_commands", with_extra)
+    async with start_bot(discord_guild_id=None) as fourth:
+        assert fourth.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 2
+    assert len(fake_discord.registered_commands(None)) == 4
 
 
 async def test_sharded_bot_answers_and_closes_cleanly(
@@ -498,3 +517,30 @@ async def test_start_up_logs_name_counts_and_invite(
     assert f"client_id={fake_discord.app_id}" in text and "permissions=274877991936" in text
     assert "scope=bot+applications.commands" in text
     assert fake_discord.token not in text
+
+
+async def test_slash_ask_in_a_direct_message(
+    start_bot: BotStarter, fake_discord: FakeDiscord
+) -> None:
+    world = fake_discord.world
+    assert world is not None
+    dm = fake_discord.dm_channel_for(world.alice)
+    # Guild commands exist only in their guild; DMs need the global ones.
+    async with start_bot(discord_guild_id=None, cooldown_questions=0):
+        _, responses = await slash(fake_discord, "ask", {"question": QUESTION}, channel_id=dm)
+        assert first_citation(embed_of(final_message(responses))) in {"1.1", "0.1"}
+    async with start_bot(discord_guild_id=None, allow_dms="false"):
+        _, responses = await slash(fake_discord, "ask", {"question": QUESTION}, channel_id=dm)
+        notice = final_message(responses)
+        assert is_ephemeral(notice) and notice["content"] == render.DMS_OFF_NOTICE
+
+
+async def test_bare_mention_gets_the_usage_hint(bot: QABot, fake_discord: FakeDiscord) -> None:
+    world = fake_discord.world
+    assert world is not None
+    sent = await fake_discord.user_sends_message(
+        world.channel_id, world.alice, bot_mention(fake_discord)
+    )
+    embed = embed_of(await reply_to(fake_discord, sent["id"]))
+    assert embed["title"] == "How to ask"
+    assert "Ask a question" in embed["description"]

@@ -216,3 +216,14 @@ async def test_global_sync_state_feeds_the_next_start(
     async with start_bot(discord_guild_id=None) as first:
         assert first.application_id is not None
         assert first.sync_state.load(first.application_id) is not None
+
+
+def test_unusable_corpus_is_one_clear_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(None, discord_token=FAKE_TOKEN, corpus_dir=tmp_path / "missing")
+    with caplog.at_level(logging.INFO):
+        assert app.run(settings) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "CORPUS_DIR" in errors[0].getMessage()
+    assert errors[0].exc_info is None

@@ -20,7 +20,7 @@ from bot.discordbot.handlers import (
     strip_mentions,
 )
 from bot.discordbot.invite import invite_url, required_permissions
-from bot.discordbot.sync_state import SyncState, commands_hash
+from bot.discordbot.sync_state import SyncState, commands_hash, same_commands
 from bot.discordbot.views import answer_view, parse_custom_id
 
 BOT = 1000
@@ -216,3 +216,34 @@ def test_invite_url_has_exactly_the_needed_permissions() -> None:
         "embed_links",
         "read_message_history",
     }
+
+
+def test_same_commands_ignores_what_discord_adds() -> None:
+    ours = [
+        {
+            "name": "ask",
+            "description": "Ask",
+            "type": 1,
+            "options": [{"type": 3, "name": "q", "description": "Q", "required": True}],
+            "contexts": [0, 1],
+            "integration_types": [0],
+            "nsfw": False,
+            "dm_permission": True,
+            "default_member_permissions": None,
+        }
+    ]
+    theirs = [
+        {
+            **ours[0],
+            "id": "1",
+            "application_id": "2",
+            "version": "3",
+            "contexts": [1, 0],
+            "name_localizations": None,
+        }
+    ]
+    assert same_commands(ours, theirs)
+    changed = [{**theirs[0], "description": "Ask a question"}]
+    assert not same_commands(ours, changed)
+    assert not same_commands(ours, [])
+    assert not same_commands(ours, [*theirs, {**theirs[0], "name": "old"}])
