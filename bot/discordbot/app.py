@@ -22,7 +22,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_CONFIG = 2  # a setting Discord or the program refuses: token, intents, shards, guild
+EXIT_CONFIG = 2  # a setting Discord or the program refuses: token, intents, shards, corpus
 
 _TOKEN_REFUSED = (
     "Discord refused DISCORD_TOKEN (401 Unauthorized): it is wrong, was reset, or belongs to "
@@ -88,7 +88,7 @@ def _explain_failure(exc: BaseException) -> tuple[int, str] | None:
     if isinstance(exc, aiohttp.ClientError | OSError | discord.GatewayNotFound):
         return EXIT_FAILURE, f"Could not reach Discord: {exc or type(exc).__name__}"
     if isinstance(exc, CorpusError):
-        return EXIT_FAILURE, f"Cannot load the corpus: {exc}"
+        return EXIT_CONFIG, f"Cannot load the corpus (CORPUS_DIR): {exc}"
     return None
 
 
@@ -141,7 +141,7 @@ async def _serve(settings: Settings) -> int:
             for problem in exc.problems:
                 log.warning("Skipped while loading the corpus: %s", problem)
             log.error("Cannot load the corpus from %s (CORPUS_DIR): %s", settings.corpus_dir, exc)
-            return EXIT_FAILURE
+            return EXIT_CONFIG
         for problem in engine.corpus.problems:
             log.warning("Skipped while loading the corpus: %s", problem)
         if stopper.requested:

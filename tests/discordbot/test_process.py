@@ -223,7 +223,7 @@ def test_unusable_corpus_is_one_clear_line(
 ) -> None:
     settings = settings_for(None, discord_token=FAKE_TOKEN, corpus_dir=tmp_path / "missing")
     with caplog.at_level(logging.INFO):
-        assert app.run(settings) == 1
+        assert app.run(settings) == 2
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "CORPUS_DIR" in errors[0].getMessage()
     assert errors[0].exc_info is None
