@@ -198,7 +198,7 @@ async def _sync(settings: Settings, global_: bool) -> int:
             else:
                 assert guild_id is not None
                 if not await bot.sync_guild(guild_id):
-                    return EXIT_FAILURE
+                    return EXIT_CONFIG  # not in that server, or invited without the scope
     except Exception as exc:
         explained = _explain_failure(exc)
         if explained is None:

@@ -148,7 +148,11 @@ class QABot(commands.Bot):
             self.global_synced = False
             log.info("Discord already has these slash commands; not syncing.")
             return
-        await self.sync_global()
+        try:
+            await self.sync_global()
+        except discord.HTTPException as exc:
+            # Messages and the existing commands still work; the next start tries again.
+            log.error("Could not sync the slash commands globally: %s", exc)
 
     async def _discord_has(self, payloads: list[dict[str, Any]]) -> bool:
         assert self.application_id is not None

@@ -544,3 +544,44 @@ async def test_bare_mention_gets_the_usage_hint(bot: QABot, fake_discord: FakeDi
     embed = embed_of(await reply_to(fake_discord, sent["id"]))
     assert embed["title"] == "How to ask"
     assert "Ask a question" in embed["description"]
+
+
+async def test_refused_guild_sync_is_logged_and_the_bot_still_answers(
+    start_bot: BotStarter, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = fake_discord.world
+    assert world is not None
+    fake_discord.fail_next(
+        "PUT",
+        r"^/applications/\d+/guilds/\d+/commands$",
+        403,
+        {"message": "Missing Access", "code": 50001},
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.discordbot"):
+        async with start_bot(cooldown_questions=0) as running:
+            sent = await fake_discord.user_sends_message(
+                world.channel_id,
+                world.alice,
+                f"<@{running.user.id if running.user else 0}> {QUESTION}",
+            )
+            assert first_citation(embed_of(await reply_to(fake_discord, sent["id"]))) in {
+                "1.1",
+                "0.1",
+            }
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "applications.commands" in errors[0]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+async def test_failed_global_sync_is_logged_and_retried_next_start(
+    start_bot: BotStarter, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_discord.fail_next(
+        "PUT", r"^/applications/\d+/commands$", 400, {"message": "Bad", "code": 0}
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.discordbot"):
+        async with start_bot(discord_guild_id=None) as first:
+            assert first.global_synced is None
+    assert any("Could not sync" in r.getMessage() for r in caplog.records)
+    async with start_bot(discord_guild_id=None) as second:
+        assert second.global_synced is True

@@ -322,8 +322,13 @@ def test_cooldown_notice_uses_a_relative_timestamp() -> None:
 
 settings.register_profile("render", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-any_text = st.text(st.characters(codec=None), max_size=3000) | st.text(
-    st.sampled_from(list("@everyone<>#&!|*_~`[]()\\\n -\u200b\u200d\u0301😀")), max_size=3000
+any_text = (
+    st.text(st.characters(codec=None), max_size=3000)
+    # Lone surrogates too, which st.characters() leaves out by default.
+    | st.lists(st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=300).map("".join)
+    | st.text(
+        st.sampled_from(list("@everyone<>#&!|*_~`[]()\\\n -\u200b\u200d\u0301😀")), max_size=3000
+    )
 )
 
 
