@@ -2,17 +2,55 @@
 
 from __future__ import annotations
 
-from bot.answer.query import Query
+from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import terms
+
+# Words that say what kind of answer is wanted rather than what it is about
+# ("what is the *name* of...", "what *kind* of...", "how *old*..."): a corpus that
+# never uses them can still answer.
+QUESTION_FRAME_TERMS = frozenset(
+    terms(
+        """name named names kind kinds type types sort sorts else main called term terms
+        percentage percent much many old long far big large tall example examples one ones
+        usually often primarily primary mainly certain particular specific exactly roughly
+        approximately happened happen happens mostly typically generally commonly stand"""
+    )
+)
+
+
+def _known(concept: Concept, index: BM25Index) -> bool:
+    return any(t in index for t in concept.terms)
+
+
+def _content(query: Query) -> list[Concept]:
+    """Return the concepts that say what the question is about, not how it is framed."""
+    return [c for c in query.concepts if not set(c.typed_terms) <= QUESTION_FRAME_TERMS]
 
 
 def unknown_share(query: Query, index: BM25Index) -> float:
     """Return the share of the question's concepts that no sentence mentions at all."""
     if not query.concepts:
         return 1.0
-    unknown = sum(1 for c in query.concepts if not any(t in index for t in c.terms))
+    unknown = sum(1 for c in query.concepts if not _known(c, index))
     return unknown / len(query.concepts)
+
+
+def missing_key_content(query: Query, index: BM25Index) -> bool:
+    """Tell whether the corpus lacks what the question hinges on, though some words match.
+
+    Two signs, each measured on SQuAD (answerable versus unanswerable questions):
+    a number the question names (a year, a count) that no sentence contains, and a
+    question about at most one thing the corpus knows plus something it never
+    mentions ("What is the capital of Laos?": Laos is mentioned, a capital never).
+    """
+    content = _content(query)
+    unknown = [c for c in content if not _known(c, index)]
+    if not unknown:
+        return False
+    if any(t.isdigit() and len(t) >= 3 for c in unknown for t in c.typed_terms):
+        return True
+    return len(content) - len(unknown) <= 1
 
 
 def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
@@ -44,5 +82,8 @@ def declines(
     # Most of what was asked never occurs in the corpus: an off-topic question
     # that happens to share a word or two with it.
     if unknown_share(query, index) >= max_unknown_share:
+        return True
+    # Some words match, but not what the question is really about.
+    if missing_key_content(query, index):
         return True
     return coverage(query, best_passage_text, index) < min_coverage

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from bot.answer.cues import answers_cue, question_cue, sentence_cues
 from bot.answer.decline import declines
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query
+from bot.answer.semantic import SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
 from bot.index.tokenize import stem, terms, words
@@ -31,12 +34,30 @@ class RankingConfig:
     min_coverage: float = 0.2
     # Decline when this share of the question's concepts never occurs in the corpus.
     max_unknown_share: float = 0.6
+    # Weight of the neighbouring sentences' match (the +-1 sentence window) in a sentence's score.
+    window_weight: float = 0.3
+    # Bonus (in shares of the best score) for a sentence holding what the question type asks
+    # for: a date for "when", a number for "how many", a name for "who".
+    cue_bonus: float = 0.1
+    # Share of the fused score that comes from word matching when semantic ranking is on.
+    lexical_weight: float = 0.5
+    # How many top sentences the question-type cue may lift.
+    candidates: int = 30
+    # A neighbouring sentence joins a passage when it scores at least this share of the
+    # passage's best sentence.
+    merge_ratio: float = 0.45
 
 
 class Engine:
     """Answers questions from one loaded corpus; safe to share between threads."""
 
-    def __init__(self, corpus: Corpus, aliases: Aliases, config: RankingConfig | None = None):
+    def __init__(
+        self,
+        corpus: Corpus,
+        aliases: Aliases,
+        config: RankingConfig | None = None,
+        semantic: SemanticModel | None = None,
+    ):
         self.corpus = corpus
         self.aliases = aliases
         self.config = config or RankingConfig()
@@ -44,6 +65,9 @@ class Engine:
         self._articles = {a.key: a for a in corpus.articles}
         self._position = {id(s): i for i, s in enumerate(self.sentences)}
         self.index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
+        self.semantic: SemanticIndex | None = None
+        if semantic is not None:
+            self.semantic = semantic.index([s.text for s in self.sentences])
 
     @classmethod
     def from_folder(cls, folder: Path | str, config: RankingConfig | None = None) -> Engine:
@@ -103,15 +127,68 @@ class Engine:
         """Rank passages for a query, best first, merging adjacent matching sentences."""
         if not any(term in self.index for term in query.terms):
             return []
-        match = self.match_scores(query)
-        hits = [i for i in top_k(match, max(3 * limit, 20)) if match[i] > 0]
+        scores = self.scores(query)
+        depth = max(3 * limit, 20)
+        hits = [i for i in top_k(scores, depth) if scores[i] > 0]
         if not hits:
             return []
-        groups = self._merge_adjacent(hits)
-        groups.sort(key=lambda g: (-max(match[i] for i in g), g[0]))
-        best = max(match[i] for i in groups[0])
-        kept = [g for g in groups if max(match[i] for i in g) >= self.config.relative_cut * best]
-        return [self._passage(g, float(max(match[i] for i in g)), query) for g in kept[:limit]]
+        groups = self._merge_adjacent(hits, scores)
+        groups.sort(key=lambda g: (-max(scores[i] for i in g), g[0]))
+        best = max(scores[i] for i in groups[0])
+        cut = self.config.relative_cut * best
+        kept = [g for g in groups if max(scores[i] for i in g) >= cut]
+        return [self._passage(g, float(max(scores[i] for i in g)), query) for g in kept[:limit]]
+
+    def scores(self, query: Query) -> Floats:
+        """Score every sentence: word match with its neighbours in view, meaning, answer type.
+
+        The word-match score is BM25+ of the sentence plus a weighted share of its
+        neighbours' (the +-1 sentence window of the same paragraph), scaled so the best
+        sentence scores 1. With semantic ranking on, it is fused with the min-max-scaled
+        cosine similarity of question and sentence. Sentences among the top candidates
+        that hold what the question type asks for (a date for "when"...) get a bonus.
+        """
+        config = self.config
+        match = self.match_scores(query)
+        lexical = match + config.window_weight * self._neighbours(match)
+        top = float(lexical.max()) if lexical.size else 0.0
+        scores = lexical / top if top > 0 else lexical
+        if self.semantic is not None:
+            similarity = self.semantic.similarities(query.text)
+            low, high = float(similarity.min()), float(similarity.max())
+            if high > low:
+                meaning = (similarity - low) / (high - low)
+                scores = config.lexical_weight * scores + (1 - config.lexical_weight) * meaning
+        cue = question_cue(query.text)
+        if cue is not None and config.cue_bonus > 0:
+            question_terms = query.terms
+            for i in top_k(scores, config.candidates):
+                if scores[i] > 0 and answers_cue(
+                    cue, sentence_cues(self.sentences[i].text), question_terms
+                ):
+                    scores[i] += config.cue_bonus
+        return scores
+
+    def _neighbours(self, match: Floats) -> Floats:
+        """Sum the match of each sentence's neighbours within its paragraph."""
+        before, after = self._same_paragraph
+        total = np.zeros_like(match)
+        total[1:] += match[:-1] * before
+        total[:-1] += match[1:] * after
+        return total
+
+    @cached_property
+    def _same_paragraph(self) -> tuple[Floats, Floats]:
+        """For each pair of consecutive sentences, 1.0 when they share a body paragraph."""
+        pairs = zip(self.sentences, self.sentences[1:], strict=False)
+        linked = np.array(
+            [
+                float(a.article_key == b.article_key and a.paragraph == b.paragraph > 0)
+                for a, b in pairs
+            ],
+            dtype=np.float64,
+        )
+        return linked, linked
 
     def match_scores(self, query: Query) -> Floats:
         """Score every sentence: BM25+ for plain terms, the best name for aliased concepts."""
@@ -126,21 +203,44 @@ class Engine:
             total += concept.weight * best
         return total
 
-    def _merge_adjacent(self, hits: list[int]) -> list[list[int]]:
-        """Group hits that are consecutive sentences of the same article."""
+    def _merge_adjacent(self, hits: list[int], scores: Floats) -> list[list[int]]:
+        """Group hits that are consecutive sentences of one paragraph.
+
+        Best first, each hit joins the group it touches when it scores at least
+        ``merge_ratio`` of that group's best sentence, so a strong sentence does not
+        drag its weak neighbours along into one long passage.
+        """
+        ratio = self.config.merge_ratio
+        group_of: dict[int, list[int]] = {}
         groups: list[list[int]] = []
-        for i in sorted(hits):
-            previous = groups[-1][-1] if groups else None
-            if (
-                previous is not None
-                and i == previous + 1
-                and self.sentences[i].article_key == self.sentences[previous].article_key
-                and self.sentences[i].paragraph == self.sentences[previous].paragraph > 0
-            ):
-                groups[-1].append(i)
+        for i in sorted(hits, key=lambda h: (-scores[h], h)):
+            touching = [
+                group_of[j]
+                for j in (i - 1, i + 1)
+                if j in group_of
+                and self._linked(min(i, j))
+                and scores[i] >= ratio * scores[group_of[j][0]]
+            ]
+            if not touching:
+                group = [i]
+                groups.append(group)
             else:
-                groups.append([i])
-        return groups
+                # group[0] is always the group's best sentence: it was placed first.
+                touching.sort(key=lambda g: -scores[g[0]])
+                group = touching[0]
+                group.append(i)
+                if len(touching) == 2 and scores[touching[1][0]] >= ratio * scores[group[0]]:
+                    other = touching[1]
+                    group.extend(other)
+                    groups.remove(other)
+                    for j in other:
+                        group_of[j] = group
+            group_of[i] = group
+        return [sorted(g) for g in groups]
+
+    def _linked(self, i: int) -> bool:
+        """Tell whether sentence i and the next one belong to the same body paragraph."""
+        return bool(self._same_paragraph[1][i]) if 0 <= i < len(self.sentences) - 1 else False
 
     def _passage(self, group: list[int], score: float, query: Query) -> Passage:
         members = [self.sentences[i] for i in group]

@@ -12,6 +12,52 @@ from bot.index.tokenize import Token, is_content, is_shouting, stem, words
 # a sentence using the user's own words wins a tie.
 ALIAS_DISCOUNT = 0.9
 
+# Word families the stemmer cannot join: the verb a question uses and the noun or
+# adjective an article writes ("when did he die?" - "after his death").
+WORD_FAMILIES = (
+    "die died dies dying death dead",
+    "born birth",
+    "marry married marriage",
+    "win won victory",
+    "lose lost loss defeat",
+    "sell sold sale",
+    "buy bought purchase",
+    "begin began begun beginning start",
+    "invade invasion",
+    "decide decision",
+    "succeed success successful",
+    "fail failure",
+    "grow growth",
+    "live life",
+    "high height",
+    "long length",
+    "wide width",
+    "deep depth",
+    "strong strength",
+    "weigh weight",
+    "old age",
+    "elect election",
+    "arrive arrival",
+    "destroy destruction",
+    "produce production",
+    "explain explanation",
+    "describe description",
+    "pay payment",
+    "fight fought battle",
+)
+
+
+def _families() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for family in WORD_FAMILIES:
+        stems = tuple(dict.fromkeys(stem(w) for w in family.split()))
+        for term in stems:
+            table[term] = tuple(t for t in stems if t != term)
+    return table
+
+
+_FAMILY = _families()
+
 
 @dataclass(frozen=True)
 class Concept:
@@ -96,5 +142,7 @@ def build_query(text: str, aliases: Aliases) -> Query:
         counts[term] = counts.get(term, 0) + 1
         labels.setdefault(term, text[token.start : token.end])
     for term, count in counts.items():
-        query.concepts.append(Concept(labels[term], (((term,), 1.0),), weight=float(count)))
+        family = tuple(((other,), ALIAS_DISCOUNT) for other in _FAMILY.get(term, ()))
+        forms: tuple[tuple[tuple[str, ...], float], ...] = (((term,), 1.0), *family)
+        query.concepts.append(Concept(labels[term], forms, weight=float(count)))
     return query

@@ -1,0 +1,108 @@
+"""Question-type cues: a "when" question wants a date, "how many" a number, "who" a name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from bot.index.tokenize import stem, words
+
+
+class Cue(Enum):
+    """The kind of thing a question asks for."""
+
+    DATE = "date"
+    NUMBER = "number"
+    NAME = "name"
+
+
+# Checked in order; the first pattern found in the question decides.
+_QUESTION_CUES: tuple[tuple[re.Pattern[str], Cue], ...] = (
+    (
+        re.compile(
+            r"\b(?:when|what\s+(?:year|date|day|month|century|decade|time|period|era)"
+            r"|which\s+(?:year|date|day|month|century|decade)|how\s+long\s+ago)\b"
+        ),
+        Cue.DATE,
+    ),
+    (
+        re.compile(
+            r"\bhow\s+(?:many|much|old|long|far|large|big|tall|high|fast|often)\b"
+            r"|\bwhat\s+(?:percentage|percent|share|number|amount|proportion|age)\b"
+        ),
+        Cue.NUMBER,
+    ),
+    (re.compile(r"\b(?:who|whom|whose)\b"), Cue.NAME),
+)
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE = re.compile(
+    r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b(?:"
+    + "|".join(_MONTHS + _DAYS)
+    + r")\b\.?|\b(?:century|centuries|decade|yesterday|today|tomorrow|bc|ad|bce|ce)\b"
+    r"|\b(?:last|this|next|previous|same|that|early|late|mid)[\s-]+(?:year|month|week|decade)\b"
+    r"|\b\d+\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
+    eighty ninety hundred hundreds thousand thousands million millions billion billions
+    trillion dozen dozens half quarter third percent""".split()
+)
+_NOT_NAMES = frozenset(w.capitalize() for w in _MONTHS + _DAYS) | frozenset(
+    "I The A An In On At By For From To Of And But Or As It He She They We This That".split()
+)
+
+
+def question_cue(question: str) -> Cue | None:
+    """Return what kind of answer the question asks for, if its wording says."""
+    text = question.casefold()
+    for pattern, cue in _QUESTION_CUES:
+        if pattern.search(text):
+            return cue
+    return None
+
+
+@dataclass(frozen=True)
+class SentenceCues:
+    """What a sentence could answer: dates, numbers (as terms) and names (as terms)."""
+
+    has_date: bool
+    numbers: frozenset[str]
+    names: frozenset[str]
+
+
+@lru_cache(maxsize=100_000)
+def sentence_cues(text: str) -> SentenceCues:
+    """Find the dates, numbers and proper names a sentence mentions."""
+    numbers: set[str] = set()
+    names: set[str] = set()
+    tokens = words(text)
+    for position, token in enumerate(tokens):
+        raw = text[token.start : token.end]
+        if any(ch.isdigit() for ch in raw) or token.word in _NUMBER_WORDS:
+            numbers.add(stem(token.word))
+        elif (
+            position > 0
+            and raw[:1].isupper()
+            and raw not in _NOT_NAMES
+            and not (token.fragment and len(token.word) <= 2)
+        ):
+            names.add(stem(token.word))
+    return SentenceCues(bool(_DATE.search(text)), frozenset(numbers), frozenset(names))
+
+
+def answers_cue(cue: Cue, cues: SentenceCues, question_terms: frozenset[str]) -> bool:
+    """Tell whether a sentence holds something of the kind asked for, beyond the question."""
+    if cue is Cue.DATE:
+        return cues.has_date
+    if cue is Cue.NUMBER:
+        return bool(cues.numbers - question_terms)
+    return bool(cues.names - question_terms)
