@@ -23,6 +23,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2  # a setting Discord or the program refuses: token, intents, shards, corpus
+EXIT_INTERRUPTED = 130  # stopped by force, as shells report Ctrl-C
 
 _TOKEN_REFUSED = (
     "Discord refused DISCORD_TOKEN (401 Unauthorized): it is wrong, was reset, or belongs to "
@@ -103,6 +104,7 @@ class _Stopper:
         self._installed: list[signal.Signals] = []
 
     def install(self) -> None:
+        """Handle SIGTERM and SIGINT on the loop, where the platform allows it."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self.loop.add_signal_handler(sig, self.request, sig)
@@ -111,14 +113,15 @@ class _Stopper:
                 pass
 
     def uninstall(self) -> None:
+        """Give SIGTERM and SIGINT back their default behaviour."""
         for sig in self._installed:
             self.loop.remove_signal_handler(sig)
         self._installed.clear()
 
     def request(self, sig: signal.Signals) -> None:
-        if self.requested:
-            return
+        """Start closing the bot; a second signal then stops the process the default way."""
         self.requested = True
+        self.uninstall()
         log.info("Received %s: closing the connection to Discord.", sig.name)
         if self.bot is not None:
             task = self.loop.create_task(self.bot.close())
@@ -219,5 +222,5 @@ def sync(settings: Settings, *, global_: bool) -> int:
 def _run_async(main: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(main)
-    except KeyboardInterrupt:  # only where signal handlers are unavailable
-        return EXIT_OK
+    except KeyboardInterrupt:  # a second Ctrl-C, or a platform without signal handlers
+        return EXIT_INTERRUPTED

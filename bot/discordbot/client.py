@@ -129,7 +129,10 @@ class QABot(commands.Bot):
         """Sync to the development guild every start; globally only when commands changed."""
         guild_id = self.settings.discord_guild_id
         if guild_id is not None:
-            await self.sync_guild(guild_id)
+            try:
+                await self.sync_guild(guild_id)
+            except discord.HTTPException as exc:
+                log.error("Could not sync the slash commands to guild %s: %s", guild_id, exc)
             log.info(
                 "Global slash commands left as they are while DISCORD_GUILD_ID is set; "
                 "run `qabot sync --global` to publish them to every server."
@@ -155,6 +158,7 @@ class QABot(commands.Bot):
             log.error("Could not sync the slash commands globally: %s", exc)
 
     async def _discord_has(self, payloads: list[dict[str, Any]]) -> bool:
+        """Tell whether Discord's global commands already match these payloads."""
         assert self.application_id is not None
         try:
             registered = await self.http.get_global_commands(self.application_id)
@@ -170,11 +174,13 @@ class QABot(commands.Bot):
         try:
             synced = await self.tree.sync(guild=guild)
         except discord.Forbidden:
+            assert self.application_id is not None
             log.error(
                 "Could not sync slash commands to guild %s: the bot is not in that server or "
-                "was invited without the applications.commands scope. Invite it with the URL "
-                "below, or fix DISCORD_GUILD_ID.",
+                "was invited without the applications.commands scope. Invite it with %s, or "
+                "fix DISCORD_GUILD_ID.",
                 guild_id,
+                invite_url(self.application_id),
             )
             return 0
         log.info("Synced %d slash commands to guild %s.", len(synced), guild_id)
