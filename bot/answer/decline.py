@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import terms
@@ -14,7 +16,8 @@ QUESTION_FRAME_TERMS = frozenset(
         """name named names kind kinds type types sort sorts else main called term terms
         percentage percent much many old long far big large tall example examples one ones
         usually often primarily primary mainly certain particular specific exactly roughly
-        approximately happened happen happens mostly typically generally commonly stand"""
+        approximately happened happen happens mostly typically generally commonly stand
+        beyond besides despite except apart instead else"""
     )
 )
 
@@ -53,6 +56,12 @@ def missing_key_content(query: Query, index: BM25Index) -> bool:
     return len(content) - len(unknown) <= 1
 
 
+def all_unknown(query: Query, index: BM25Index) -> bool:
+    """Tell whether the question names things, none of which the corpus mentions."""
+    content = _content(query)
+    return bool(content) and not any(_known(c, index) for c in content)
+
+
 def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
     """Return the IDF-weighted share of the question's concepts that the passage mentions."""
     passage_terms = set(terms(passage_text))
@@ -70,14 +79,19 @@ def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
 
 def declines(
     query: Query,
-    best_passage_text: str | None,
+    top_passages: str | Sequence[str] | None,
     index: BM25Index,
     *,
     min_coverage: float,
     max_unknown_share: float,
 ) -> bool:
-    """Tell whether to answer "not found" rather than show the best passage."""
-    if best_passage_text is None:
+    """Tell whether to answer "not found" rather than show the best passages.
+
+    top_passages are the texts of the best passages (or the best one); the best word
+    coverage among them must reach min_coverage.
+    """
+    texts = [top_passages] if isinstance(top_passages, str) else list(top_passages or ())
+    if not texts:
         return True
     # Most of what was asked never occurs in the corpus: an off-topic question
     # that happens to share a word or two with it.
@@ -86,4 +100,4 @@ def declines(
     # Some words match, but not what the question is really about.
     if missing_key_content(query, index):
         return True
-    return coverage(query, best_passage_text, index) < min_coverage
+    return max(coverage(query, text, index) for text in texts) < min_coverage

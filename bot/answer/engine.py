@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -9,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from bot.answer.cues import answers_cue, question_cue, sentence_cues
-from bot.answer.decline import declines
+from bot.answer.decline import all_unknown, declines
+from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
-from bot.answer.query import Query, build_query
+from bot.answer.query import Query, build_query, with_context
 from bot.answer.semantic import SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
@@ -38,7 +40,7 @@ class RankingConfig:
     window_weight: float = 0.3
     # Bonus (in shares of the best score) for a sentence holding what the question type asks
     # for: a date for "when", a number for "how many", a name for "who".
-    cue_bonus: float = 0.1
+    cue_bonus: float = 0.3
     # Share of the fused score that comes from word matching when semantic ranking is on.
     lexical_weight: float = 0.5
     # How many top sentences the question-type cue may lift.
@@ -46,6 +48,15 @@ class RankingConfig:
     # A neighbouring sentence joins a passage when it scores at least this share of the
     # passage's best sentence.
     merge_ratio: float = 0.45
+    # The same with semantic ranking on, where fused scores lie closer together.
+    semantic_merge_ratio: float = 0.6
+    # With semantic ranking on, the best word coverage among this many top passages
+    # decides whether to decline (a paraphrase on top may share few words).
+    coverage_depth: int = 3
+    # In a follow-up question, the weight of the previous question's words...
+    follow_up_weight: float = 0.5
+    # ...and the lift of the sentences the previous answer showed, and their neighbours.
+    follow_up_bonus: float = 0.1
 
 
 class Engine:
@@ -70,7 +81,12 @@ class Engine:
             self.semantic = semantic.index([s.text for s in self.sentences])
 
     @classmethod
-    def from_folder(cls, folder: Path | str, config: RankingConfig | None = None) -> Engine:
+    def from_folder(
+        cls,
+        folder: Path | str,
+        config: RankingConfig | None = None,
+        semantic: SemanticModel | None = None,
+    ) -> Engine:
         """Load the corpus folder and its alias file and index them."""
         corpus = load_corpus(folder)
         texts = [s.text for s in corpus.sentences]
@@ -80,32 +96,57 @@ class Engine:
             # A typo in the alias file must not take the whole corpus down.
             corpus.problems.append(f"ignored the alias file: {exc}")
             aliases = build_aliases(None, texts)
-        return cls(corpus, aliases, config)
+        return cls(corpus, aliases, config, semantic)
 
     @property
     def articles(self) -> list[Article]:
         """List the indexed articles."""
         return self.corpus.articles
 
-    def answer(self, question: str, k: int = DEFAULT_K, offset: int = 0) -> Answer:
-        """Answer a question with up to k cited passages, starting at offset."""
+    def answer(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        offset: int = 0,
+        previous: FollowUp | str | None = None,
+    ) -> Answer:
+        """Answer a question with up to k cited passages, starting at offset.
+
+        previous is the conversation so far: the previous question, or a FollowUp
+        built from the previous answer (FollowUp.from_answer). A question that leans
+        on it ("and when was that?", "what about China?", "why?") is read with it.
+        """
         text = tidy(question)
         reason = usage_reason(text)
         if reason is not None:
             return Answer(question=text, status=Status.USAGE, message=usage_message(reason))
-        query = build_query(text, self.aliases)
+        query = own = build_query(text, self.aliases)
+        near: list[int] = []
+        notes: tuple[str, ...] = ()
+        context = as_follow_up(previous)
+        if context is not None and is_follow_up(text):
+            earlier = build_query(tidy(context.text), self.aliases)
+            if not earlier.empty:
+                query = with_context(own, earlier, self.config.follow_up_weight)
+                near = self._positions(context.citations)
+                notes = (f"read as a follow-up to \u201c{context.question}\u201d",)
         if query.empty:
             return Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
-        passages = self.rank(query, limit=offset + k + 1)
-        best_text = passages[0].text if passages else None
+        passages = self.rank(query, limit=offset + k + 1, near=near)
+        depth = self.config.coverage_depth if self.semantic is not None else 1
         if declines(
             query,
-            best_text,
+            [p.text for p in passages[:depth]],
             self.index,
             min_coverage=self.config.min_coverage,
             max_unknown_share=self.config.max_unknown_share,
-        ):
-            return Answer(question=text, status=Status.NOT_FOUND, message=self.not_found_message())
+        ) or (query is not own and all_unknown(own, self.index)):
+            return Answer(
+                question=text,
+                status=Status.NOT_FOUND,
+                message=self.not_found_message(),
+                notes=notes,
+            )
         page = tuple(passages[offset : offset + k])
         return Answer(
             question=text,
@@ -113,7 +154,16 @@ class Engine:
             passages=page,
             has_more=len(passages) > offset + k,
             offset=offset,
+            notes=notes,
         )
+
+    def _positions(self, citations: Sequence[str]) -> list[int]:
+        """Return the positions of the sentences with these citations."""
+        return [self._by_citation[c] for c in citations if c in self._by_citation]
+
+    @cached_property
+    def _by_citation(self) -> dict[str, int]:
+        return {s.citation: i for i, s in enumerate(self.sentences)}
 
     def not_found_message(self) -> str:
         """Say plainly that the corpus does not answer, and what it does cover."""
@@ -123,11 +173,11 @@ class Engine:
         more = f" and {len(self.articles) - 5} more" if len(self.articles) > 5 else ""
         return f"The articles don't say. They cover: {titles}{more}."
 
-    def rank(self, query: Query, limit: int = 10) -> list[Passage]:
+    def rank(self, query: Query, limit: int = 10, near: Sequence[int] = ()) -> list[Passage]:
         """Rank passages for a query, best first, merging adjacent matching sentences."""
         if not any(term in self.index for term in query.terms):
             return []
-        scores = self.scores(query)
+        scores = self.scores(query, near)
         depth = max(3 * limit, 20)
         hits = [i for i in top_k(scores, depth) if scores[i] > 0]
         if not hits:
@@ -139,7 +189,7 @@ class Engine:
         kept = [g for g in groups if max(scores[i] for i in g) >= cut]
         return [self._passage(g, float(max(scores[i] for i in g)), query) for g in kept[:limit]]
 
-    def scores(self, query: Query) -> Floats:
+    def scores(self, query: Query, near: Sequence[int] = ()) -> Floats:
         """Score every sentence: word match with its neighbours in view, meaning, answer type.
 
         The word-match score is BM25+ of the sentence plus a weighted share of its
@@ -154,7 +204,7 @@ class Engine:
         top = float(lexical.max()) if lexical.size else 0.0
         scores = lexical / top if top > 0 else lexical
         if self.semantic is not None:
-            similarity = self.semantic.similarities(query.text)
+            similarity = self.semantic.similarities(query.meaning_text)
             low, high = float(similarity.min()), float(similarity.max())
             if high > low:
                 meaning = (similarity - low) / (high - low)
@@ -167,6 +217,11 @@ class Engine:
                     cue, sentence_cues(self.sentences[i].text), question_terms
                 ):
                     scores[i] += config.cue_bonus
+        # A follow-up: the sentences the previous answer showed, and their neighbours.
+        lifted = {j for i in near for j in (i - 1, i, i + 1) if 0 <= j < scores.size}
+        for j in lifted:
+            if scores[j] > 0:
+                scores[j] += config.follow_up_bonus
         return scores
 
     def _neighbours(self, match: Floats) -> Floats:
@@ -211,6 +266,8 @@ class Engine:
         drag its weak neighbours along into one long passage.
         """
         ratio = self.config.merge_ratio
+        if self.semantic is not None:
+            ratio = self.config.semantic_merge_ratio
         group_of: dict[int, list[int]] = {}
         groups: list[list[int]] = []
         for i in sorted(hits, key=lambda h: (-scores[h], h)):

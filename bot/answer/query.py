@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.index.aliases import Aliases
+from bot.index.aliases import Aliases, phrase
 from bot.index.tokenize import Token, is_content, is_shouting, stem, words
 
 # An alternative name scores a little below the words the user typed, so that
@@ -89,6 +89,15 @@ class Query:
 
     text: str
     concepts: list[Concept] = field(default_factory=list)
+    # Canonical names of the aliases the question used ("NK" -> "North Korea").
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def meaning_text(self) -> str:
+        """Return the text to embed: the question plus the full names of its aliases."""
+        if not self.expansions:
+            return self.text
+        return f"{self.text} ({'; '.join(self.expansions)})"
 
     @property
     def terms(self) -> frozenset[str]:
@@ -133,6 +142,8 @@ def build_query(text: str, aliases: Aliases) -> Query:
         if names:
             label = text[tokens[start].start : tokens[end - 1].end]
             query.concepts.append(Concept(label, tuple(names)))
+            if phrase(group.canonical) != phrase(label) and group.canonical not in query.expansions:
+                query.expansions.append(group.canonical)
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, token in enumerate(tokens):
@@ -146,3 +157,14 @@ def build_query(text: str, aliases: Aliases) -> Query:
         forms: tuple[tuple[tuple[str, ...], float], ...] = (((term,), 1.0), *family)
         query.concepts.append(Concept(labels[term], forms, weight=float(count)))
     return query
+
+
+def with_context(query: Query, earlier: Query, weight: float) -> Query:
+    """Read a follow-up question with the earlier question's concepts at a lower weight."""
+    own_terms = query.terms
+    concepts = list(query.concepts)
+    for concept in earlier.concepts:
+        if not concept.terms & own_terms:
+            concepts.append(Concept(concept.label, concept.names, concept.weight * weight))
+    expansions = list(dict.fromkeys(earlier.expansions + query.expansions))
+    return Query(text=f"{earlier.text} {query.text}", concepts=concepts, expansions=expansions)

@@ -19,10 +19,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -250,3 +253,33 @@ class SemanticModel:
     def index(self, texts: Sequence[str]) -> SemanticIndex:
         """Return the semantic index of these sentences, from the cache when it has them."""
         return SemanticIndex.build(self.embedder, texts, self.cache)
+
+
+def embedding_cache_dir(index_dir: Path | None) -> Path:
+    """Return where corpus embeddings are cached: beside the index."""
+    if index_dir is not None:
+        return index_dir / "embeddings"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("qabot")) / "embeddings"
+
+
+def semantic_from_settings(settings: Settings) -> tuple[SemanticModel | None, str | None]:
+    """Load the semantic ranker the settings ask for, or None and a one-line warning.
+
+    Without the [semantic] extra, or with SEMANTIC=false, nothing is imported and
+    ranking is lexical; the warning is None unless SEMANTIC was set explicitly.
+    """
+    if not settings.semantic:
+        return None, None
+    if not extra_installed():
+        if "SEMANTIC" in settings.sources:
+            return None, (
+                "SEMANTIC is on but the [semantic] extra is not installed "
+                '(pip install ".[semantic]"); ranking by word match only.'
+            )
+        return None, None
+    embedder, warning = load_embedder(settings.embedding_model, threads=settings.torch_threads)
+    if embedder is None:
+        return None, warning
+    return SemanticModel(embedder, EmbeddingCache(embedding_cache_dir(settings.index_dir))), None

@@ -11,6 +11,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from bot.answer.engine import Engine
+from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
 from bot.ingest.loader import CorpusError
@@ -55,6 +56,15 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
     )
+    mode = evaluate.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--lexical", action="store_true", help="rank by word match only (no embedding model)"
+    )
+    mode.add_argument(
+        "--semantic",
+        action="store_true",
+        help="fuse word match with the embedding model; fail if it cannot load",
+    )
     commands.add_parser("run", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = commands.add_parser(
         "sync", parents=[common], help="register the slash commands with Discord now"
@@ -70,9 +80,17 @@ def _fail(message: str) -> int:
     return 2
 
 
-def load_engine(corpus: Path) -> Engine:
+def load_semantic(settings: Settings) -> SemanticModel | None:
+    """Load the embedding model the settings ask for; say in one line why not, if not."""
+    model, warning = semantic_from_settings(settings)
+    if warning:
+        print(f"qabot: warning: {warning}", file=sys.stderr)
+    return model
+
+
+def load_engine(corpus: Path, semantic: SemanticModel | None = None) -> Engine:
     """Build the engine over a corpus folder, reporting skipped files on stderr."""
-    engine = Engine.from_folder(corpus)
+    engine = Engine.from_folder(corpus, semantic=semantic)
     for problem in engine.corpus.problems:
         print(f"qabot: {problem}", file=sys.stderr)
     return engine
@@ -87,10 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(settings).parse_args(argv)
     try:
         if args.command == "eval":
-            return _eval(args)
+            return _eval(args, settings)
         if args.command in {"run", "sync"}:
             return _discord(args, settings)
-        engine = load_engine(args.corpus)
+        engine = load_engine(args.corpus, load_semantic(settings))
     except CorpusError as exc:
         for problem in exc.problems:
             print(f"qabot: {problem}", file=sys.stderr)
@@ -141,20 +159,28 @@ def _inspect(engine: Engine) -> int:
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
     from bot.evaluation.datasets import load_eval_file
     from bot.evaluation.runner import evaluate
 
+    semantic = None
+    if not args.lexical:
+        semantic = load_semantic(replace(settings, semantic=True) if args.semantic else settings)
+        if args.semantic and semantic is None:
+            return _fail("--semantic: the embedding model could not be loaded (see above)")
+    mode = "semantic" if semantic is not None else "lexical"
     try:
         eval_set = load_eval_file(args.file)
-        report = evaluate(eval_set, args.corpus)
+        report = evaluate(eval_set, args.corpus, semantic=semantic)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     scores = report.scores.as_dict()
     if args.json:
-        print(json.dumps({"file": str(args.file), **scores}))
+        print(json.dumps({"file": str(args.file), "mode": mode, **scores}))
         return 0
-    print(f"{report.name}: {scores['answerable']} answerable questions")
+    print(f"{report.name} ({mode}): {scores['answerable']} answerable questions")
     if scores["answerable"]:
         print(
             f"  Hit@1 {scores['hit@1']:.3f}   Hit@3 {scores['hit@3']:.3f}   "
@@ -166,6 +192,9 @@ def _eval(args: argparse.Namespace) -> int:
             f"  unanswerable: declined {scores['declined']}/{scores['unanswerable']} "
             f"({scores['declined_share']:.1%})"
         )
+        if len(report.declined_by_kind) > 1:
+            for kind, (declined, asked) in sorted(report.declined_by_kind.items()):
+                print(f"    {kind}: declined {declined}/{asked}")
     for miss in report.misses[: args.misses]:
         rank = f"rank {miss.rank}" if miss.rank else "not in top 10"
         print(f"  miss ({rank}): {miss.question.question}\n      top: {miss.top[:160]}")

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer.engine import Engine, RankingConfig
+from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
+from bot.answer.followup import FollowUp
+from bot.answer.models import Answer
+from bot.answer.semantic import SemanticModel
 from bot.evaluation.datasets import EvalQuestion, EvalSet
 from bot.evaluation.metrics import Scores, is_hit
 from bot.index.aliases import build_aliases
@@ -31,6 +34,8 @@ class EvalReport:
     scores: Scores = field(default_factory=Scores)
     misses: list[Miss] = field(default_factory=list)
     false_answers: list[EvalQuestion] = field(default_factory=list)
+    # Unanswerable questions by kind ("off-topic", "missing-content"...): (declined, asked).
+    declined_by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def first_hit(passages: list[str], question: EvalQuestion) -> int | None:
@@ -46,16 +51,22 @@ def evaluate(
     corpus_dir: Path | None,
     config: RankingConfig | None = None,
     engine_factory: Callable[[EvalSet, str, Path | None], Engine] | None = None,
+    semantic: SemanticModel | None = None,
 ) -> EvalReport:
-    """Ask every question of the set and score the ranked passages."""
-    factory = engine_factory or (lambda s, c, d: _engine_for(s, c, d, config))
+    """Ask every question of the set and score the ranked passages.
+
+    A question with a ``previous`` one is a follow-up: the previous question is asked
+    first (as a front end would show it, with the default number of passages) and the
+    follow-up is read in the context of that answer.
+    """
+    factory = engine_factory or (lambda s, c, d: _engine_for(s, c, d, config, semantic))
     engines: dict[str, Engine] = {}
     report = EvalReport(name=eval_set.name)
     for question in eval_set.questions:
         if question.corpus_id not in engines:
             engines[question.corpus_id] = factory(eval_set, question.corpus_id, corpus_dir)
         engine = engines[question.corpus_id]
-        answer = engine.answer(question.question, k=RANK_DEPTH)
+        answer = ask(engine, question)
         texts = [p.text for p in answer.passages]
         if question.answerable:
             rank = first_hit(texts, question)
@@ -64,17 +75,36 @@ def evaluate(
                 report.misses.append(Miss(question, rank, texts[0] if texts else answer.message))
         else:
             report.scores.add_unanswerable(declined=not answer.answered)
+            declined, asked = report.declined_by_kind.get(question.kind or "unanswerable", (0, 0))
+            report.declined_by_kind[question.kind or "unanswerable"] = (
+                declined + (not answer.answered),
+                asked + 1,
+            )
             if answer.answered:
                 report.false_answers.append(question)
     return report
 
 
+def ask(engine: Engine, question: EvalQuestion) -> Answer:
+    """Ask one question, after its previous question when it is a follow-up."""
+    if question.previous is None:
+        return engine.answer(question.question, k=RANK_DEPTH)
+    shown = engine.answer(question.previous, k=DEFAULT_K)
+    context = FollowUp.from_answer(shown) if shown.answered else question.previous
+    return engine.answer(question.question, k=RANK_DEPTH, previous=context)
+
+
 def _engine_for(
-    eval_set: EvalSet, corpus_id: str, corpus_dir: Path | None, config: RankingConfig | None
+    eval_set: EvalSet,
+    corpus_id: str,
+    corpus_dir: Path | None,
+    config: RankingConfig | None,
+    semantic: SemanticModel | None = None,
 ) -> Engine:
     if corpus_id in eval_set.corpora:
         corpus = eval_set.corpora[corpus_id]
-        return Engine(corpus, build_aliases(None, (s.text for s in corpus.sentences)), config)
+        aliases = build_aliases(None, (s.text for s in corpus.sentences))
+        return Engine(corpus, aliases, config, semantic)
     if corpus_dir is None:
         raise ValueError("this question set needs a corpus folder (--corpus)")
-    return Engine.from_folder(corpus_dir, config)
+    return Engine.from_folder(corpus_dir, config, semantic)

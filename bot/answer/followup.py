@@ -1,0 +1,86 @@
+"""Follow-up questions: read "and when was that?" in the context of the question before.
+
+A front end keeps a :class:`FollowUp` for the last answer it showed (the REPL for
+the session, the Discord bot for the message a user replies to) and passes it to
+``Engine.answer(question, previous=follow_up)``. The engine decides whether the new
+question leans on the previous one (it is short, starts with "and"/"what about",
+or says "it", "that", "he"...) and, if so, searches with both: the new question's
+words at full weight, the previous question's at a lower weight, and a small lift
+for the sentences the previous answer showed and their neighbours.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.answer.models import Answer
+from bot.index.tokenize import STOP_WORDS
+
+# Openings that continue the conversation rather than start a new topic.
+_CONTINUATION = re.compile(
+    r"^(?:and|but|so|also|then|or|plus|what\s+about|how\s+about|what\s+else|anything\s+else"
+    r"|why\s+not|and\s+then|same\s+for)\b",
+    re.IGNORECASE,
+)
+# Words that point back at something said before.
+_ANAPHORA = frozenset(
+    """it its it's itself that that's this these those they them their theirs themselves
+    he him his himself she her hers herself such former latter""".split()
+)
+# Question words that carry no topic of their own.
+_QUESTION_WORDS = frozenset("what when where who whom whose which why how".split())
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# At most this many topic words and a question is too short to stand on its own.
+SHORT_QUESTION_WORDS = 2
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up question is read against: the previous question and its answer.
+
+    ``question`` is the previous question as asked, ``citations`` the citations of
+    the best passage shown for it, and ``context`` what that question was itself read
+    with when it was a follow-up too (one level is kept, so chains stay short).
+    """
+
+    question: str
+    citations: tuple[str, ...] = ()
+    context: str = ""
+
+    @classmethod
+    def from_answer(cls, answer: Answer, previous: FollowUp | None = None) -> FollowUp:
+        """Build the context for the next question from the answer just shown."""
+        top = answer.passages[:1]
+        citations = tuple(c for p in top for c in (p.citations or (p.citation,)))
+        context = ""
+        if previous is not None and is_follow_up(answer.question):
+            context = previous.question
+        return cls(question=answer.question, citations=citations, context=context)
+
+    @property
+    def text(self) -> str:
+        """Return the earlier words this context brings to a follow-up."""
+        return f"{self.context} {self.question}".strip()
+
+
+def as_follow_up(previous: FollowUp | str | None) -> FollowUp | None:
+    """Accept a FollowUp, a bare previous question, or nothing."""
+    if previous is None or isinstance(previous, FollowUp):
+        return previous
+    text = previous.strip()
+    return FollowUp(question=text) if text else None
+
+
+def is_follow_up(question: str) -> bool:
+    """Tell whether a question leans on the one before it."""
+    text = question.strip()
+    if _CONTINUATION.match(text):
+        return True
+    words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
+    if not words:
+        return False
+    if any(w in _ANAPHORA for w in words):
+        return True
+    topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
+    return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 6
