@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,6 +14,8 @@ from dotenv import dotenv_values
 
 # Three dot-separated base64url parts, as Discord issues bot tokens.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+# The same shape anywhere in a value, long enough not to match a version or a host name.
+_TOKEN_INSIDE = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}")
 
 
 class SettingsError(ValueError):
@@ -69,17 +72,49 @@ class Settings:
     embedding_model: str = "all-MiniLM-L6-v2"
     torch_threads: int = 1
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    env_file: Path | None = field(default=None, compare=False)  # the .env file that was read
 
     def describe_sources(self) -> list[str]:
         """Say where each setting that was set came from, never showing the token."""
         return [f"{key} from {origin}" for key, origin in sorted(self.sources.items())]
 
 
+_NOT_SETTINGS = frozenset({"sources", "env_file"})
+
+
+def _shown(raw: str) -> str:
+    """Quote a refused value for an error message, unless it looks like a bot token."""
+    if _TOKEN_INSIDE.search(raw):
+        # Pasting the token on the wrong line must not print it in the error.
+        return "a value that looks like a bot token (is DISCORD_TOKEN on the wrong line?)"
+    return repr(raw)
+
+
+def env_file_warning(settings: Settings) -> str | None:
+    """Say so if the .env file that holds the token can be read by other users."""
+    path = settings.env_file
+    if path is None or os.name != "posix":
+        return None
+    try:
+        mode = path.stat().st_mode
+        holds_token = bool(dotenv_values(path).get("DISCORD_TOKEN"))
+    except OSError:
+        return None
+    if not holds_token:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (
+        f"{path} holds DISCORD_TOKEN but other users can read it (mode "
+        f"{stat.filemode(mode)[1:]}): run `chmod 600 {path}`."
+    )
+
+
 def _int(key: str, raw: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise SettingsError(f"{key} must be a whole number, not {raw!r}.") from None
+        raise SettingsError(f"{key} must be a whole number, not {_shown(raw)}.") from None
     if minimum is not None and value < minimum:
         raise SettingsError(f"{key} must be at least {minimum}, not {value}.")
     if maximum is not None and value > maximum:
@@ -91,9 +126,9 @@ def _float(key: str, raw: str, *, minimum: float = 0.0) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
-        raise SettingsError(f"{key} must be a number, not {raw!r}.") from None
+        raise SettingsError(f"{key} must be a number, not {_shown(raw)}.") from None
     if value < minimum or value != value:
-        raise SettingsError(f"{key} must be at least {minimum}, not {raw!r}.")
+        raise SettingsError(f"{key} must be at least {minimum}, not {_shown(raw)}.")
     return value
 
 
@@ -103,7 +138,7 @@ def _bool(key: str, raw: str) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{key} must be true or false, not {raw!r}.")
+    raise SettingsError(f"{key} must be true or false, not {_shown(raw)}.")
 
 
 def _ids(key: str, raw: str) -> list[int]:
@@ -112,7 +147,7 @@ def _ids(key: str, raw: str) -> list[int]:
     for part in parts:
         if not part.isdigit():
             raise SettingsError(
-                f"{key} must be a comma-separated list of numeric Discord ids, not {raw!r}."
+                f"{key} must be a comma-separated list of numeric Discord ids, not {_shown(raw)}."
             )
         ids.append(int(part))
     return ids
@@ -145,11 +180,13 @@ def load_settings(
     """Read settings from the environment, then a .env file; the environment wins."""
     environ = os.environ if environ is None else environ
     file_values: dict[str, str] = {}
+    read_file: Path | None = None
     if env_file is not None and Path(env_file).is_file():
         file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        read_file = Path(env_file)
     merged: dict[str, str] = {}
     sources: dict[str, str] = {}
-    keys = {f.name.upper() for f in fields(Settings) if f.name != "sources"}
+    keys = {f.name.upper() for f in fields(Settings) if f.name not in _NOT_SETTINGS}
     for key in keys:
         in_env = key in environ and environ[key] != ""
         if in_env:
@@ -159,7 +196,7 @@ def load_settings(
         elif key in file_values and file_values[key] != "":
             merged[key] = file_values[key]
             sources[key] = f"{env_file}"
-    values: dict[str, Any] = {"sources": sources}
+    values: dict[str, Any] = {"sources": sources, "env_file": read_file}
     get = merged.get
     if (raw := get("DISCORD_TOKEN")) is not None:
         values["discord_token"] = check_token(raw)
@@ -190,7 +227,8 @@ def load_settings(
         level = raw.strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise SettingsError(
-                f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {raw!r}."
+                "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
+                f"not {_shown(raw)}."
             )
         values["log_level"] = level
     if (raw := get("SHARD_COUNT")) is not None:
@@ -201,7 +239,9 @@ def load_settings(
         if count is None:
             raise SettingsError("SHARD_IDS needs SHARD_COUNT: say how many shards there are.")
         if any(i >= count for i in shard_ids):
-            raise SettingsError(f"SHARD_IDS must be below SHARD_COUNT ({count}), not {raw!r}.")
+            raise SettingsError(
+                f"SHARD_IDS must be below SHARD_COUNT ({count}), not {_shown(raw)}."
+            )
         values["shard_ids"] = shard_ids
     if (raw := get("INDEX_DIR")) is not None:
         values["index_dir"] = Path(raw).expanduser()

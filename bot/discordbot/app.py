@@ -14,7 +14,7 @@ import discord
 from bot.answer.engine import Engine
 from bot.discordbot.client import QABot, make_bot
 from bot.ingest.loader import CorpusError
-from bot.settings import Secret, Settings
+from bot.settings import Secret, Settings, env_file_warning
 
 log = logging.getLogger("bot.discordbot")
 
@@ -66,6 +66,8 @@ def _token(settings: Settings) -> str | None:
 def _log_settings(settings: Settings) -> None:
     for line in settings.describe_sources():
         log.info("Setting %s", line)
+    if (warning := env_file_warning(settings)) is not None:
+        log.warning("%s", warning)
     if settings.ask_channel_ids and not settings.message_content_intent:
         log.warning(
             "ASK_CHANNEL_IDS is set but MESSAGE_CONTENT_INTENT is off: Discord hides the text "

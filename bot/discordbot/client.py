@@ -37,6 +37,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# Discord's error code for a second acknowledgement of one interaction.
+ALREADY_ACKNOWLEDGED = 40060
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -304,10 +306,10 @@ class QABot(commands.Bot):
                     Via.SLASH, guild_id, channel_id, started, "refused", interaction.id
                 )
                 return
-            await interaction.response.defer(ephemeral=private, thinking=True)
+            await self._defer(interaction, ephemeral=private)
             answer = await self.ask_engine(question)
             embed, view = self.present(answer, asker_id=interaction.user.id, private=private)
-            await self._followup(interaction, embed, view, ephemeral=private)
+            await self._fill_deferred(interaction, embed, view)
             self.log_question(
                 Via.SLASH, guild_id, channel_id, started, answer, interaction.id, question
             )
@@ -405,11 +407,11 @@ class QABot(commands.Bot):
             return
         # Someone else's public answer: page through it privately rather than post for them.
         private = stored.private or interaction.user.id != stored.asker_id
-        await interaction.response.defer(ephemeral=private, thinking=True)
+        await self._defer(interaction, ephemeral=private)
         previous = stored.answer
         answer = await self.ask_engine(previous.question, offset=previous.offset + stored.k)
         embed, view = self.present(answer, asker_id=stored.asker_id, private=private)
-        await self._followup(interaction, embed, view, ephemeral=private)
+        await self._fill_deferred(interaction, embed, view)
         self.log_question(
             Via.BUTTON, guild_id, channel_id, started, answer, interaction.id, previous.question
         )
@@ -479,6 +481,11 @@ class QABot(commands.Bot):
             "reference": message.to_reference(fail_if_not_exists=False),
             "allowed_mentions": NO_MENTIONS,
             "mention_author": False,
+            # One reply per question. discord.py enforces a random nonce per send, which
+            # covers its own retries; one per question also makes Discord hand back an answer
+            # whose every confirmation was lost instead of posting the apology after it, and
+            # lets only one of two processes running by mistake with the same token reply.
+            "nonce": message.id,
         }
         if content is not None:
             kwargs["content"] = render.fit_content(content)
@@ -488,23 +495,30 @@ class QABot(commands.Bot):
             kwargs["view"] = view
         return await message.channel.send(**kwargs)
 
-    async def _followup(
+    async def _defer(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
+        """Acknowledge an interaction at once, showing "thinking…" until the answer comes."""
+        try:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except discord.HTTPException as exc:
+            # discord.py retries a callback after a 5xx; if the first attempt got through,
+            # the retry is refused as a second acknowledgement, and the deferral stands.
+            if exc.code != ALREADY_ACKNOWLEDGED:
+                raise
+
+    async def _fill_deferred(
         self,
         interaction: discord.Interaction[Any],
         embed: discord.Embed,
         view: RoutedView | None,
-        *,
-        ephemeral: bool,
     ) -> None:
-        """Send the answer after a deferred response."""
-        kwargs: dict[str, Any] = {
-            "embed": render.fit_embed(embed),
-            "ephemeral": ephemeral,
-            "allowed_mentions": NO_MENTIONS,
-        }
-        if view is not None:
-            kwargs["view"] = view
-        await interaction.followup.send(**kwargs)
+        """Put the answer in place of the deferred response, which keeps its visibility."""
+        # An edit, not a followup: retried after a lost response it changes nothing, where
+        # a retried followup would post the answer twice.
+        await interaction.edit_original_response(
+            embed=render.fit_embed(embed),
+            view=view,
+            allowed_mentions=NO_MENTIONS,
+        )
 
     async def _apologise(
         self, interaction: discord.Interaction[Any], via: Via, *, log_it: bool = True
@@ -520,14 +534,19 @@ class QABot(commands.Bot):
                 interaction.user.id,
             )
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(
-                    render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-            else:
-                await interaction.response.send_message(
-                    render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
+            if not interaction.response.is_done():
+                try:
+                    await interaction.response.send_message(
+                        render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                    )
+                    return
+                except discord.HTTPException as exc:
+                    if exc.code != ALREADY_ACKNOWLEDGED:
+                        raise
+            # Deferred: the first followup replaces the "thinking…" message.
+            await interaction.followup.send(
+                render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
         except discord.HTTPException:
             log.warning("Could not send the apology for interaction %s.", interaction.id)
 

@@ -70,7 +70,7 @@ def _pieces(text: str, *, markdown: bool, keep_newlines: bool) -> list[str]:
     combining_run = 0
     tag_run = 0
     previous = ""
-    for i, ch in enumerate(text):
+    for ch in text:
         category = unicodedata.category(ch)
         piece = ch
         if ch in _NEWLINES or ch == "\r":
@@ -95,13 +95,8 @@ def _pieces(text: str, *, markdown: bool, keep_newlines: bool) -> list[str]:
         elif category in ("Mn", "Me"):
             combining_run += 1
             piece = ch if combining_run <= _MAX_COMBINING_RUN and previous else ""
-        elif markdown:
-            if ch in _ALWAYS_ESCAPE or (line_start and ch in _LINE_START_ESCAPE):
-                piece = "\\" + ch
-            elif ch == "@" and any(
-                text[i + 1 : i + 1 + len(word)].lower() == word for word in _MASS_MENTIONS
-            ):
-                piece = "@" + BLANK
+        elif markdown and (ch in _ALWAYS_ESCAPE or (line_start and ch in _LINE_START_ESCAPE)):
+            piece = "\\" + ch
         if category not in ("Mn", "Me"):
             combining_run = 0
         if not (0xE0020 <= ord(ch) <= 0xE007F):
@@ -111,9 +106,30 @@ def _pieces(text: str, *, markdown: bool, keep_newlines: bool) -> list[str]:
             if not piece.isspace():
                 line_start = False
         if piece:
-            previous = piece[-1] if piece != "@" + BLANK else "@"
+            previous = piece[-1]
         pieces.append(piece)
+    if markdown:
+        _break_mass_mentions(pieces)
     return pieces
+
+
+def _break_mass_mentions(pieces: list[str]) -> None:
+    """Put a zero-width space after each '@' that would read as @everyone or @here.
+
+    This looks at what is sent, not at the input, so that invisible characters dropped
+    between the '@' and the word cannot join the mention back together.
+    """
+    longest = max(len(word) for word in _MASS_MENTIONS)
+    for i, piece in enumerate(pieces):
+        if piece != "@":
+            continue
+        following = ""
+        j = i + 1
+        while j < len(pieces) and len(following) < longest:
+            following += pieces[j].replace("\u200d", "")  # kept, but just as invisible
+            j += 1
+        if following.lower().startswith(_MASS_MENTIONS):
+            pieces[i] = "@" + BLANK
 
 
 def _spans(highlights: Iterable[tuple[int, int]], pieces: Sequence[str]) -> list[tuple[int, int]]:

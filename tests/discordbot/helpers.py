@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from tests.fakediscord import FLAG_EPHEMERAL, FakeDiscord, FakeInteraction, FakeUser
@@ -84,3 +86,34 @@ def assert_pings_nobody(fake: FakeDiscord) -> None:
         assert not allowed.get("replied_user"), allowed
         assert message["mentions"] == [] and message["mention_roles"] == []
         assert message["mention_everyone"] is False
+
+
+def replies(fake: FakeDiscord, message_id: int | str) -> list[dict[str, Any]]:
+    """Return every bot message that replies to one message, in any channel."""
+    return [
+        m
+        for m in bot_messages(fake)
+        if str((m.get("message_reference") or {}).get("message_id")) == str(message_id)
+    ]
+
+
+def shown_messages(fake: FakeDiscord, inter: FakeInteraction) -> list[dict[str, Any]]:
+    """Return the distinct messages an interaction's user ends up seeing, as they are now."""
+    seen: dict[int, dict[str, Any]] = {}
+    for entry in fake.interaction_responses(inter):
+        if "message" in entry:
+            seen[entry["message_id"]] = entry["message"]  # the latest state of each
+    return list(seen.values())
+
+
+_QUESTION_LINE = re.compile(r"^question via=(\S+) .* id=(\d+) latency_ms=\d+ status=(\S+)")
+
+
+def logged_questions(records: list[logging.LogRecord]) -> list[tuple[str, int, str]]:
+    """Return (via, id, status) of every question the bot logged as handled."""
+    found = []
+    for record in records:
+        match = _QUESTION_LINE.match(record.getMessage())
+        if match:
+            found.append((match.group(1), int(match.group(2)), match.group(3)))
+    return found

@@ -257,6 +257,8 @@ class InjectedFailure:
     is_global: bool = False
     scope: str = "user"
     headers: dict[str, str] = field(default_factory=dict)
+    # True: the request takes effect and only the response is the error (a lost reply).
+    after_effect: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         """Return whether this fault applies to a request."""

@@ -204,6 +204,8 @@ class FakeDiscord:
         self._message_history: dict[int, list[dict[str, Any]]] = {}
         self._deleted_messages: dict[int, dict[str, Any]] = {}
         self._consumed: set[int] = set()
+        self._nonces: dict[tuple[int, str], int] = {}  # (author, nonce) -> message id
+        self.nonce_hits = 0  # sends answered with an earlier message (enforce_nonce)
         self._attachment_data: dict[int, bytes] = {}
         self._interactions: dict[int, FakeInteraction] = {}
         self._interactions_by_token: dict[str, FakeInteraction] = {}
@@ -682,6 +684,7 @@ class FakeDiscord:
         is_global: bool = False,
         scope: str = "user",
         headers: dict[str, str] | None = None,
+        after_effect: bool = False,
     ) -> InjectedFailure:
         """Make the next `times` matching REST requests fail before they take effect.
 
@@ -689,6 +692,9 @@ class FakeDiscord:
         `r"^/channels/\\d+/messages$"`. For 429s the body gets `retry_after`/`global` and the
         `Retry-After`, `X-RateLimit-*` and `Via` headers discord.py needs to retry. A header
         value of "" in `headers` removes that header (e.g. `{"Via": ""}` mimics a Cloudflare ban).
+        With `after_effect=True` the request is carried out first and only its response is
+        the error, as when a proxy times out after Discord did the work: a client that
+        retries then repeats an action that already happened.
         """
         failure = InjectedFailure(
             method=method.upper(),
@@ -700,6 +706,7 @@ class FakeDiscord:
             is_global=is_global,
             scope="global" if is_global else scope,
             headers=dict(headers or {}),
+            after_effect=after_effect,
         )
         self._failures.append(failure)
         return failure
@@ -1905,7 +1912,7 @@ class FakeDiscord:
                 for f in files
             ]
             failure = self._take_failure(method, path)
-            if failure is not None:
+            if failure is not None and not failure.after_effect:
                 record.injected = True
                 raise self._failure_error(failure, bucket)
             if route is None:
@@ -1919,6 +1926,9 @@ class FakeDiscord:
                 raise err.unauthorized()
             req = _Request(method, path, dict(request.query), body, files, headers, record)
             status, data = await route.handler(req, **params)
+            if failure is not None:  # done, but the client is told it failed
+                record.injected = True
+                raise self._failure_error(failure, bucket)
             headers.update(
                 {
                     "X-RateLimit-Limit": "50",
@@ -2180,8 +2190,19 @@ class FakeDiscord:
         channel = self._channel_or_404(channel_id)
         payload = req.json or {}
         validate_message(payload, has_attachments=bool(req.files), partial=False)
+        nonce_key = None
+        if payload.get("enforce_nonce") and payload.get("nonce") is not None:
+            # Discord returns the author's earlier message with this nonce instead of
+            # creating another (it remembers nonces for a few minutes; the fake, always).
+            nonce_key = (self.bot_user.id, str(payload["nonce"]))
+            earlier = self._nonces.get(nonce_key)
+            if earlier is not None and earlier in self._messages:
+                self.nonce_hits += 1
+                return 200, self._public(self._messages[earlier])
         attachments = self._build_attachments(payload, req.files, channel.id, existing=[])
         record = self._compose_message(channel, self.bot_user, payload, attachments)
+        if nonce_key is not None:
+            self._nonces[nonce_key] = int(record["id"])
         self._store_message(record)
         if self.echo_bot_messages:
             self._dispatch_message("MESSAGE_CREATE", record)
