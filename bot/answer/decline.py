@@ -53,7 +53,20 @@ def missing_key_content(query: Query, index: BM25Index) -> bool:
         return False
     if any(t.isdigit() and len(t) >= 3 for c in unknown for t in c.typed_terms):
         return True
-    return len(content) - len(unknown) <= 1
+    return _things(query.text, [c for c in content if _known(c, index)]) <= 1
+
+
+def _things(text: str, concepts: list[Concept]) -> int:
+    """Count the things concepts name, a multi-word name ("Harbour Town") counting once."""
+    count = 0
+    previous = ""
+    for concept in concepts:
+        label = concept.label
+        joined = bool(previous) and f"{previous} {label}" in text
+        if not (joined and label[:1].isupper() and previous[:1].isupper()):
+            count += 1
+        previous = label
+    return count
 
 
 def all_unknown(query: Query, index: BM25Index) -> bool:

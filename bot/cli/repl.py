@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp
 from bot.cli.text import render_text
 
 PROMPT = "qabot> "
@@ -20,6 +21,9 @@ HELP = """Type a question and press Enter. Commands:
 
 class Repl:
     """Answer questions line by line until the user leaves."""
+
+    # The last answered question, for reading follow-up questions.
+    context: FollowUp | None = None
 
     def __init__(
         self,
@@ -63,7 +67,10 @@ class Repl:
         elif command.startswith(":"):
             self.write(f"Unknown command {command.split()[0]!r}. Type :help for commands.")
         else:
-            answer = self.engine.answer(line, k=self.k)
+            answer = self.engine.answer(line, k=self.k, previous=self.context)
+            if answer.answered:
+                # The next question may lean on this one ("and when was that?").
+                self.context = FollowUp.from_answer(answer, self.context)
             width = max(self.width(), 40)
             self.write(
                 render_text(answer, width, self.color, "(more passages match: :k N shows more)")

@@ -1,0 +1,122 @@
+"""Follow-up questions read in the context of the previous question and answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
+from bot.answer.models import Status
+
+CORPUS = Path(__file__).parents[2] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.from_folder(CORPUS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "and when was that?",
+        "what about China?",
+        "why?",
+        "when did he die?",
+        "is it likely to work?",
+        "between whom?",
+        "How about Russia",
+    ],
+)
+def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who imposed sanctions after the nuke test?",
+        "which countries share similar political systems with Pyongyang?",
+        "what did ASEAN defense ministers say about nuclear weapons?",
+    ],
+)
+def test_full_questions_stand_on_their_own(question: str) -> None:
+    assert not is_follow_up(question)
+
+
+def test_a_pronoun_is_resolved_by_the_previous_question(engine: Engine) -> None:
+    assert engine.answer("when did he die?").notes == ()
+    after = engine.answer("when did he die?", previous="who was Kim Jong-un's father?")
+    assert after.status is Status.ANSWERED
+    assert after.passages[0].citations[0] == "7.1"
+    assert after.notes and "who was Kim Jong-un's father?" in after.notes[0]
+
+
+def test_a_bare_why_is_read_with_the_previous_question(engine: Engine) -> None:
+    assert engine.answer("why?").status is Status.USAGE
+    answer = engine.answer("why?", previous="who slapped sanctions on the North?")
+    assert answer.passages[0].citations[0] == "5.1"
+
+
+def test_follow_up_from_the_previous_answer(engine: Engine) -> None:
+    first = engine.answer("what did ASEAN defense ministers say?")
+    context = FollowUp.from_answer(first)
+    assert context.question == "what did ASEAN defense ministers say?"
+    assert context.citations == first.passages[0].citations
+    answer = engine.answer("when was that?", previous=context)
+    assert answer.passages[0].citations[0] == "10.1"
+
+
+def test_chains_keep_one_level_of_context(engine: Engine) -> None:
+    first = engine.answer("who was Kim Jong-un's father?")
+    one = FollowUp.from_answer(first)
+    second = engine.answer("when did he die?", previous=one)
+    two = FollowUp.from_answer(second, previous=one)
+    assert two.context == "who was Kim Jong-un's father?"
+    assert two.text.startswith("who was Kim Jong-un's father? when did he die?")
+    third = engine.answer("and how old was he then?", previous=two)
+    assert third.passages[0].citations[0] == "7.1"
+
+
+def test_a_standalone_question_ignores_the_previous_one(engine: Engine) -> None:
+    plain = engine.answer("who imposed sanctions after the nuke test?")
+    after = engine.answer(
+        "who imposed sanctions after the nuke test?", previous="is the move likely to fail?"
+    )
+    assert [p.citation for p in after.passages] == [p.citation for p in plain.passages]
+    assert after.notes == ()
+
+
+def test_a_follow_up_about_something_the_article_never_names_is_declined(
+    engine: Engine,
+) -> None:
+    answer = engine.answer(
+        "what about Japan?", previous="who are North Korea's traditional supporters?"
+    )
+    assert answer.status is Status.NOT_FOUND
+    known = engine.answer(
+        "what about Russia?", previous="who is Pyongyang trying to mend fences with?"
+    )
+    assert known.status is Status.ANSWERED
+    assert "11.1" in known.passages[0].citations
+
+
+def test_previous_may_be_empty_or_a_string() -> None:
+    assert as_follow_up(None) is None
+    assert as_follow_up("  ") is None
+    assert as_follow_up("why?") == FollowUp(question="why?")
+    context = FollowUp("a", ("1.1",))
+    assert as_follow_up(context) is context
+
+
+def test_the_repl_reads_follow_ups_in_context(engine: Engine) -> None:
+    from bot.cli.repl import Repl
+
+    lines = iter(["who was Kim Jong-un's father?", "when did he die?", ":quit"])
+    out: list[str] = []
+    repl = Repl(engine, lambda _prompt: next(lines), out.append, k=1)
+    assert repl.run() == 0
+    assert repl.context is not None and repl.context.context == "who was Kim Jong-un's father?"
+    assert out[-1].startswith("[7.1]")
