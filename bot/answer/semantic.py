@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +216,24 @@ class EmbeddingCache:
             log.warning("could not cache embeddings in %s: %s", path.parent, exc)
 
 
+# A chunk ends after a sentence whose hash is divisible by this (about this many
+# sentences a chunk), or at MAX_CHUNK sentences.
+CHUNK_DIVISOR = 256
+MAX_CHUNK = 4096
+
+
+def content_chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """Cut texts into runs at content-defined points, so an edit moves no other cut."""
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    for i, text in enumerate(texts):
+        cut = zlib.crc32(text.encode("utf-8")) % CHUNK_DIVISOR == 0
+        if cut or i + 1 - start >= MAX_CHUNK or i + 1 == len(texts):
+            chunks.append((start, i + 1))
+            start = i + 1
+    return chunks
+
+
 @dataclass
 class SemanticIndex:
     """The embeddings of every sentence of a corpus, ready to compare with a question."""
@@ -226,13 +245,24 @@ class SemanticIndex:
     def build(
         cls, embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache | None = None
     ) -> SemanticIndex:
-        """Embed the sentences, or load their embeddings from the cache."""
-        vectors = cache.load(embedder.name, texts) if cache is not None else None
-        if vectors is None:
-            vectors = embedder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-            if cache is not None:
-                cache.save(embedder.name, texts, vectors)
-        return cls(embedder, vectors)
+        """Embed the sentences, or load their embeddings from the cache.
+
+        The cache holds one file per chunk of consecutive sentences, the chunks cut
+        where a sentence's own hash says so: a changed article changes only the
+        chunks that hold its sentences, and the rest are read back, not embedded.
+        """
+        if not texts:
+            return cls(embedder, np.zeros((0, 1), dtype=np.float32))
+        parts: list[Vectors] = []
+        for start, end in content_chunks(texts):
+            chunk = texts[start:end]
+            vectors = cache.load(embedder.name, chunk) if cache is not None else None
+            if vectors is None:
+                vectors = embedder.encode(chunk)
+                if cache is not None:
+                    cache.save(embedder.name, chunk, vectors)
+            parts.append(vectors)
+        return cls(embedder, np.concatenate(parts).astype(np.float32, copy=False))
 
     def similarities(self, text: str) -> npt.NDArray[np.float64]:
         """Return the cosine similarity of text with every sentence."""

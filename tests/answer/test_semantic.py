@@ -240,3 +240,33 @@ def test_lexical_start_imports_no_torch() -> None:
         check=True,
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+class HashEmbedder:
+    """A stand-in model for cache tests: a vector from each text's hash."""
+
+    name = "hash-model"
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.embedded += len(texts)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=8) for t in texts]
+        vectors = np.asarray(rows, dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_an_edit_re_embeds_only_its_chunk(tmp_path: Path) -> None:
+    texts = [f"Sentence number {i} of a long archive." for i in range(3000)]
+    assert len(semantic.content_chunks(texts)) > 3
+    cache = EmbeddingCache(tmp_path)
+    first = HashEmbedder()
+    original = semantic.SemanticIndex.build(first, texts, cache)
+    assert first.embedded == 3000
+    edited = [*texts[:1500], "A sentence that was rewritten.", *texts[1501:]]
+    again = HashEmbedder()
+    index = semantic.SemanticIndex.build(again, edited, cache)
+    assert 0 < again.embedded < 1000
+    assert index.vectors.shape == original.vectors.shape
+    assert np.array_equal(index.vectors[:1000], original.vectors[:1000])
