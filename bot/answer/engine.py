@@ -18,9 +18,11 @@ from bot.answer.query import Query, build_query, with_context
 from bot.answer.semantic import SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
+from bot.index.store import IndexStore, Snapshot
 from bot.index.tokenize import stem, terms, words
-from bot.ingest.loader import Corpus, load_corpus
+from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
+from bot.progress import QUIET, Progress
 
 DEFAULT_K = 3
 
@@ -68,14 +70,18 @@ class Engine:
         aliases: Aliases,
         config: RankingConfig | None = None,
         semantic: SemanticModel | None = None,
+        *,
+        index: BM25Index | None = None,
     ):
         self.corpus = corpus
         self.aliases = aliases
         self.config = config or RankingConfig()
-        self.sentences: list[Sentence] = corpus.sentences
+        # A list, or for a saved index a table that makes each Sentence on access.
+        self.sentences: Sequence[Sentence] = corpus.sentences
         self._articles = {a.key: a for a in corpus.articles}
-        self._position = {id(s): i for i, s in enumerate(self.sentences)}
-        self.index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
+        if index is None:
+            index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
+        self.index = index
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
             self.semantic = semantic.index([s.text for s in self.sentences])
@@ -86,17 +92,39 @@ class Engine:
         folder: Path | str,
         config: RankingConfig | None = None,
         semantic: SemanticModel | None = None,
+        *,
+        index_dir: Path | None = None,
+        progress: Progress = QUIET,
     ) -> Engine:
-        """Load the corpus folder and its alias file and index them."""
-        corpus = load_corpus(folder)
-        texts = [s.text for s in corpus.sentences]
+        """Load the corpus folder and its alias file and index them.
+
+        With index_dir the index is saved there and reused on the next start,
+        re-reading only changed files (see bot.index.store); without, it is
+        built in memory.
+        """
+        config = config or RankingConfig()
+        store = IndexStore(
+            folder, index_dir, persist=index_dir is not None, params=config.bm25, progress=progress
+        )
+        return cls.from_snapshot(store.load(), config, semantic)
+
+    @classmethod
+    def from_snapshot(
+        cls,
+        snapshot: Snapshot,
+        config: RankingConfig | None = None,
+        semantic: SemanticModel | None = None,
+    ) -> Engine:
+        """Build the engine over a loaded index and the corpus folder's alias file."""
+        corpus = snapshot.corpus
+        texts = snapshot.acronym_texts
         try:
-            aliases = build_aliases(Path(folder), texts)
+            aliases = build_aliases(snapshot.root, texts)
         except AliasFileError as exc:
             # A typo in the alias file must not take the whole corpus down.
             corpus.problems.append(f"ignored the alias file: {exc}")
             aliases = build_aliases(None, texts)
-        return cls(corpus, aliases, config, semantic)
+        return cls(corpus, aliases, config, semantic, index=snapshot.index)
 
     @property
     def articles(self) -> list[Article]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,10 @@ from bot.answer.engine import Engine
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
+from bot.index.store import default_index_root
 from bot.ingest.loader import CorpusError
+from bot.live import LiveEngine
+from bot.progress import Progress
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -88,12 +92,26 @@ def load_semantic(settings: Settings) -> SemanticModel | None:
     return model
 
 
-def load_engine(corpus: Path, semantic: SemanticModel | None = None) -> Engine:
-    """Build the engine over a corpus folder, reporting skipped files on stderr."""
-    engine = Engine.from_folder(corpus, semantic=semantic)
-    for problem in engine.corpus.problems:
+def load_engine(
+    corpus: Path, semantic: SemanticModel | None = None, index_dir: Path | None = None
+) -> LiveEngine:
+    """Load the corpus folder's saved index (INDEX_DIR, default: the user's cache).
+
+    Only files changed since it was saved are read again; skipped files are
+    reported on stderr, and building a large index shows its progress there.
+    """
+    # Warnings (a damaged saved index) and progress lines when stderr is not a terminal.
+    logging.basicConfig(level=logging.WARNING, format="qabot: %(message)s")
+    logging.getLogger("bot.progress").setLevel(logging.INFO)
+    live = LiveEngine(
+        corpus,
+        index_dir=index_dir or default_index_root(),
+        semantic=semantic,
+        progress=Progress(),
+    )
+    for problem in live.engine.corpus.problems:
         print(f"qabot: {problem}", file=sys.stderr)
-    return engine
+    return live
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,18 +126,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args, settings)
         if args.command in {"run", "sync"}:
             return _discord(args, settings)
-        engine = load_engine(args.corpus, load_semantic(settings))
+        live = load_engine(args.corpus, load_semantic(settings), settings.index_dir)
     except CorpusError as exc:
         for problem in exc.problems:
             print(f"qabot: {problem}", file=sys.stderr)
         return _fail(str(exc))
     if args.command == "ask":
-        return _ask(engine, args)
+        return _ask(live.engine, args)
     if args.command == "inspect":
-        return _inspect(engine)
+        return _inspect(live.engine)
     read, write, interactive = terminal_io(Path(user_data_dir("qabot")) / "history")
-    repl = Repl(engine, read, write, k=args.k, width=terminal_width, color=interactive)
-    return repl.run()
+    repl = Repl(live, read, write, k=args.k, width=terminal_width, color=interactive)
+    # WATCH_CORPUS: pick up added, changed and removed articles while the prompt is open.
+    watcher = live.start_watching() if settings.watch_corpus else None
+    try:
+        return repl.run()
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
 
 ASK_MORE_HINT = "(more passages match: --k N shows up to N)"

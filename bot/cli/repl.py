@@ -10,12 +10,14 @@ from pathlib import Path
 from bot.answer.engine import Engine
 from bot.answer.followup import FollowUp
 from bot.cli.text import render_text
+from bot.live import LiveEngine, ReloadResult
 
 PROMPT = "qabot> "
 HELP = """Type a question and press Enter. Commands:
   :help      show this help
   :sources   list the indexed articles
   :k N       show up to N passages per answer (now {k})
+  :reload    read the corpus folder again (changed, added and removed articles)
   :quit      leave (Ctrl-D works too)"""
 
 
@@ -27,14 +29,17 @@ class Repl:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | LiveEngine,
         read: Callable[[str], str],
         write: Callable[[str], None],
         k: int = 3,
         width: Callable[[], int] = lambda: 88,
         color: bool = False,
     ) -> None:
-        self.engine = engine
+        # A LiveEngine is asked for its current engine at every question.
+        self.live = engine if isinstance(engine, LiveEngine) else None
+        self._engine = engine.engine if isinstance(engine, LiveEngine) else engine
+        self._shown: ReloadResult | None = self.live.last_result if self.live else None
         self.read = read
         self.write = write
         self.k = k
@@ -62,11 +67,14 @@ class Repl:
             self.write(HELP.format(k=self.k))
         elif command == ":sources":
             self.write(self.sources())
+        elif command == ":reload":
+            self.write(self.reload())
         elif command.startswith(":k"):
             self._set_k(command[2:].strip())
         elif command.startswith(":"):
             self.write(f"Unknown command {command.split()[0]!r}. Type :help for commands.")
         else:
+            self._tell_reloads()
             answer = self.engine.answer(line, k=self.k, previous=self.context)
             if answer.answered:
                 # The next question may lean on this one ("and when was that?").
@@ -76,6 +84,24 @@ class Repl:
                 render_text(answer, width, self.color, "(more passages match: :k N shows more)")
             )
         return True
+
+    @property
+    def engine(self) -> Engine:
+        """Return the engine answering now (the newest after a reload)."""
+        return self.live.engine if self.live is not None else self._engine
+
+    def reload(self) -> str:
+        """Read the corpus folder again; say what changed or what failed."""
+        if self.live is None:
+            return "This session cannot reload its articles."
+        result = self._shown = self.live.reload()
+        return "\n".join([result.message, *(f"  {p}" for p in result.problems)])
+
+    def _tell_reloads(self) -> None:
+        """Say once that the folder watcher reloaded the articles, before the next answer."""
+        if self.live is not None and self.live.last_result is not self._shown:
+            self._shown = self.live.last_result
+            self.write(f"({self._shown.message})")
 
     def sources(self) -> str:
         """List the indexed articles with their sentence counts."""

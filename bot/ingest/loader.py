@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,26 +38,75 @@ class Corpus:
     problems: list[str] = field(default_factory=list)
 
     @property
-    def sentences(self) -> list[Sentence]:
+    def sentences(self) -> Sequence[Sentence]:
         """List every sentence of every article, in corpus order."""
         return [s for a in self.articles for s in a.sentences]
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """An article file found below the corpus folder, with what stat said of it."""
+
+    location: str  # the path as the operating system takes it
+    rel: str  # relative to the corpus folder, with forward slashes
+    size: int
+    mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        """Return the file's path."""
+        return Path(self.location)
+
+
+def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
+    """List the article files below root in a stable order, never leaving root.
+
+    Hidden files and folders are left out, linked folders are not entered, and a
+    link to a file outside root is skipped with a line in the returned problems.
+    The order is that of sorting the paths (by their parts).
+    """
+    resolved_root = root.resolve()
+    found: list[tuple[tuple[str, ...], SourceFile]] = []
+    problems: list[str] = []
+
+    def walk(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except (PermissionError, FileNotFoundError, NotADirectoryError):
+            return
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            here = (*parts, entry.name)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, here)
+                    continue
+                if not entry.name.lower().endswith(ARTICLE_SUFFIXES):
+                    continue
+                rel = "/".join(here)
+                # A link that points outside the corpus must not pull in other files.
+                if entry.is_symlink() and not (
+                    Path(entry.path).resolve().is_relative_to(resolved_root)
+                ):
+                    problems.append(f"skipped {rel}: it links to a file outside the corpus folder")
+                    continue
+                if not entry.is_file():
+                    continue
+                stat = entry.stat()
+            except OSError:
+                continue  # vanished or unreadable while listing: not in this listing
+            found.append((here, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
+
+    walk(str(root), ())
+    found.sort(key=lambda item: item[0])
+    return [source for _, source in found], sorted(problems)
+
+
 def article_files(root: Path) -> list[Path]:
     """List the article files below root in a stable order, never leaving root."""
-    resolved_root = root.resolve()
-    files: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in ARTICLE_SUFFIXES or any(
-            part.startswith(".") for part in path.relative_to(root).parts
-        ):
-            continue
-        # A symlink that points outside the corpus must not pull in other files.
-        if not path.resolve().is_relative_to(resolved_root):
-            continue
-        if path.is_file():
-            files.append(path)
-    return files
+    return [source.path for source in scan_folder(root)[0]]
 
 
 def _slug(text: str, limit: int = 24) -> str:
@@ -83,10 +134,18 @@ def article_keys(relative_paths: list[str]) -> dict[str, str]:
 
 def read_text(path: Path) -> str:
     """Read a file as UTF-8 text, refusing binary files with a clear reason."""
-    size = path.stat().st_size
+    check_size(path.stat().st_size)
+    return decode_text(path.read_bytes())
+
+
+def check_size(size: int) -> None:
+    """Refuse a file larger than MAX_ARTICLE_BYTES, saying how large it is."""
     if size > MAX_ARTICLE_BYTES:
         raise ValueError(f"is {size / 1e6:.0f} MB, over the {MAX_ARTICLE_BYTES // 2**20} MiB limit")
-    data = path.read_bytes()
+
+
+def decode_text(data: bytes) -> str:
+    """Decode the bytes of an article file, refusing binary data with a clear reason."""
     if b"\x00" in data[:8192]:
         raise ValueError("looks binary, not text")
     try:
@@ -145,16 +204,17 @@ def load_corpus(root: Path | str) -> Corpus:
         raise CorpusError(f"corpus folder {root} does not exist")
     if not root.is_dir():
         raise CorpusError(f"corpus path {root} is not a folder")
-    files = article_files(root)
-    rel_paths = [p.relative_to(root).as_posix() for p in files]
+    sources, skipped = scan_folder(root)
+    files = [source.path for source in sources]
+    rel_paths = [source.rel for source in sources]
     keys = article_keys(rel_paths)
-    corpus = Corpus(root=root)
+    corpus = Corpus(root=root, problems=skipped)
     texts: list[tuple[str, str]] = []
     for path, rel in zip(files, rel_paths, strict=True):
         try:
             texts.append((rel, read_text(path)))
         except (OSError, ValueError) as exc:
-            corpus.problems.append(f"skipped {rel}: {_reason(exc)}")
+            corpus.problems.append(f"skipped {rel}: {reason(exc)}")
     prefix = len(texts) > 1
     for rel, text in texts:
         if not text.strip():
@@ -172,7 +232,8 @@ def load_corpus(root: Path | str) -> Corpus:
     return corpus
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
+    """Say why a file could not be read, for a "skipped <file>: <reason>" line."""
     if isinstance(exc, ValueError):
         return f"the file {exc}"
     return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)

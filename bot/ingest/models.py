@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -26,7 +27,7 @@ class Article:
     source: str | None
     url: str | None = None
     date: str | None = None
-    sentences: tuple[Sentence, ...] = field(default_factory=tuple)
+    sentences: Sequence[Sentence] = field(default_factory=tuple)
     content_hash: str = ""
 
     @property

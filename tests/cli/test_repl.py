@@ -51,6 +51,7 @@ def test_scripted_session_transcript(qabot: Run) -> None:
             "  :help      show this help",
             "  :sources   list the indexed articles",
             "  :k N       show up to N passages per answer (now 2)",
+            "  :reload    read the corpus folder again (changed, added and removed articles)",
             "  :quit      leave (Ctrl-D works too)",
             "qabot> ",
         ]

@@ -1,0 +1,136 @@
+"""The sentences of a saved index, kept as arrays and made into objects only on access.
+
+A million Sentence objects take hundreds of megabytes; the same sentences as one
+UTF-8 text blob, byte offsets and two small integer columns take a fraction of
+that, and can be memory-mapped from the saved index. The engine reads them
+through :class:`SentenceView`, a ``Sequence[Sentence]`` like the list it gets
+from an in-memory corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.ingest.loader import Corpus
+from bot.ingest.models import Article, Sentence
+
+
+class SentenceTable:
+    """Every sentence of a corpus: text blob, offsets, paragraph and number, article."""
+
+    def __init__(
+        self,
+        text: npt.NDArray[np.uint8],
+        rows: npt.NDArray[np.int64],
+        counts: npt.NDArray[np.int64],
+        keys: list[str],
+        prefix: bool,
+    ) -> None:
+        """rows hold per sentence (byte offset, paragraph, number), plus an end row;
+        counts the sentences of each article, whose key is in keys; prefix says
+        whether citations carry the article key."""
+        self._text = text
+        self._rows = rows
+        self._keys = keys
+        self._prefix = prefix
+        self.article_ids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+
+    def __len__(self) -> int:
+        return int(self._rows.shape[0]) - 1
+
+    def get(self, index: int) -> Sentence:
+        """Make the Sentence at index (0 <= index < len)."""
+        start, paragraph, number = (int(x) for x in self._rows[index])
+        end = int(self._rows[index + 1, 0])
+        key = self._keys[int(self.article_ids[index])]
+        citation = f"{key}:{paragraph}.{number}" if self._prefix else f"{paragraph}.{number}"
+        text = self._text[start:end].tobytes().decode()
+        return Sentence(key, paragraph, number, text, citation)
+
+    def text(self, index: int) -> str:
+        """Return one sentence's text without making a Sentence."""
+        start, end = int(self._rows[index, 0]), int(self._rows[index + 1, 0])
+        return self._text[start:end].tobytes().decode()
+
+    @property
+    def paragraphs(self) -> npt.NDArray[np.int64]:
+        """Return every sentence's paragraph number (0 for a headline)."""
+        return self._rows[:-1, 1]
+
+    def same_paragraph(self) -> npt.NDArray[np.bool_]:
+        """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
+        paragraphs = self.paragraphs
+        linked: npt.NDArray[np.bool_] = (
+            (self.article_ids[1:] == self.article_ids[:-1])
+            & (paragraphs[1:] == paragraphs[:-1])
+            & (paragraphs[1:] > 0)
+        )
+        return linked
+
+    def view(self, start: int = 0, stop: int | None = None) -> SentenceView:
+        """Return the sentences from start to stop as a sequence."""
+        return SentenceView(self, range(start, len(self) if stop is None else stop))
+
+
+class SentenceView(Sequence[Sentence]):
+    """A range of a sentence table (the corpus, an article, a slice) as a sequence."""
+
+    def __init__(self, table: SentenceTable, span: range) -> None:
+        self.table = table
+        self._span = span
+
+    def __len__(self) -> int:
+        return len(self._span)
+
+    @overload
+    def __getitem__(self, index: int) -> Sentence: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> SentenceView: ...
+
+    def __getitem__(self, index: int | slice) -> Sentence | SentenceView:
+        if isinstance(index, slice):
+            return SentenceView(self.table, self._span[index])
+        return self.table.get(self._span[index])
+
+    def text(self, index: int) -> str:
+        """Return the text of the sentence at index, without making a Sentence."""
+        return self.table.text(self._span[index])
+
+    def body_count(self) -> int:
+        """Count the sentences outside headlines, without making them."""
+        span = self._span
+        if span.step == 1:
+            return int(np.count_nonzero(self.table.paragraphs[span.start : span.stop] > 0))
+        return sum(1 for i in span if self.table.paragraphs[i] > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle(Article):
+    """An article whose sentences live in a sentence table."""
+
+    @property
+    def body_sentence_count(self) -> int:
+        """Count the sentences outside the headline, without making them."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView):
+            return sentences.body_count()
+        return sum(1 for s in sentences if s.paragraph > 0)
+
+
+@dataclass
+class StoredCorpus(Corpus):
+    """A corpus read from a saved index: its sentences are a view of a table, not a list."""
+
+    view: SentenceView | None = None
+
+    @property
+    def sentences(self) -> Sequence[Sentence]:
+        """Return every sentence of every article, in corpus order."""
+        assert self.view is not None
+        return self.view

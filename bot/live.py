@@ -1,0 +1,298 @@
+"""Serve answers from a corpus folder that changes while the program runs.
+
+A :class:`LiveEngine` holds the current :class:`~bot.answer.engine.Engine`.
+:meth:`LiveEngine.reload` builds the new index beside the old one (re-reading
+only the files that changed, see :mod:`bot.index.store`) and then swaps the
+reference in one assignment. A question reads the reference once, so a
+question asked during a reload is answered by the old engine, one asked after
+by the new one; none is dropped or answered twice. A reload that fails (a file
+that is there but cannot be read, a folder left with no usable article) keeps
+the last good engine and says what failed.
+
+Changes are picked up on demand (``reload``, the REPL's ``:reload``, an
+owner-only Discord ``/reload``) and by watching the folder (``start_watching``
+in a thread, or ``awatch`` in an asyncio program) with watchfiles, which uses
+the operating system's file events; where those are not available it polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
+from bot.answer.models import Answer
+from bot.answer.semantic import SemanticModel
+from bot.index.aliases import ALIAS_FILE
+from bot.index.store import Changes, IndexStore, ReadError, Snapshot
+from bot.ingest.loader import ARTICLE_SUFFIXES, CorpusError
+from bot.progress import QUIET, Progress
+
+logger = logging.getLogger(__name__)
+
+# How long the folder must be quiet before a change is reloaded (milliseconds).
+DEBOUNCE_MS = 800
+# How often the folder is checked when file events are not available (seconds).
+POLL_SECONDS = 5.0
+
+ReloadListener = Callable[["ReloadResult"], None]
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did, with one line to show a person."""
+
+    ok: bool
+    message: str
+    seconds: float
+    changes: Changes = field(default_factory=Changes)
+    problems: tuple[str, ...] = ()  # files skipped (not usable articles), as "skipped ..." lines
+    failures: tuple[str, ...] = ()  # why the reload failed
+
+    @property
+    def changed(self) -> bool:
+        """Tell whether the reload swapped in a different index."""
+        return self.ok and self.changes.any
+
+
+class LiveEngine:
+    """The current engine of a corpus folder, replaced atomically when the folder changes.
+
+    Thread-safe: answer() and engine may be used from any thread while another
+    thread reloads; reloads run one at a time.
+    """
+
+    def __init__(
+        self,
+        corpus_dir: Path | str,
+        *,
+        index_dir: Path | None = None,
+        persist: bool | None = None,
+        config: RankingConfig | None = None,
+        semantic: SemanticModel | None = None,
+        progress: Progress = QUIET,
+    ) -> None:
+        """Load the folder (from the saved index in index_dir when there is one).
+
+        persist defaults to saving the index when index_dir is given.
+        Raises CorpusError when the folder is missing or holds no usable article.
+        """
+        self.root = Path(corpus_dir)
+        self.config = config or RankingConfig()
+        self.semantic = semantic
+        self.store = IndexStore(
+            self.root,
+            index_dir,
+            persist=index_dir is not None if persist is None else persist,
+            params=self.config.bm25,
+            progress=progress,
+        )
+        self._reload_lock = threading.Lock()
+        self._listeners: list[ReloadListener] = []
+        start = time.perf_counter()
+        snapshot = self.store.load()
+        self._snapshot = snapshot
+        self._alias_stamp = self._alias_file_stamp()
+        self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
+        self.last_result = ReloadResult(
+            ok=True,
+            message=f"Loaded {self.describe()}.",
+            seconds=time.perf_counter() - start,
+            changes=snapshot.changes,
+            problems=tuple(self._engine.corpus.problems),
+        )
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """Return the loaded index the current engine serves."""
+        return self._snapshot
+
+    @property
+    def engine(self) -> Engine:
+        """Return the current engine; keep the reference for the whole of one question."""
+        return self._engine
+
+    def answer(self, question: str, k: int = DEFAULT_K, offset: int = 0) -> Answer:
+        """Answer a question from the current engine."""
+        return self._engine.answer(question, k, offset)
+
+    def describe(self) -> str:
+        """Say how many articles and sentences are being served."""
+        engine = self._engine if hasattr(self, "_engine") else None
+        if engine is None:
+            return "nothing yet"
+        articles, sentences = len(engine.articles), len(engine.sentences)
+        return (
+            f"{articles:,} article{'s' if articles != 1 else ''}, "
+            f"{sentences:,} sentence{'s' if sentences != 1 else ''}"
+        )
+
+    def add_listener(self, listener: ReloadListener) -> None:
+        """Call listener(result) after every reload, in the thread that reloaded."""
+        self._listeners.append(listener)
+
+    def reload(self) -> ReloadResult:
+        """Re-read the folder and swap in the new index; never raises for bad files.
+
+        On failure the current engine stays and the result says what failed.
+        """
+        with self._reload_lock:
+            result = self._reload()
+            self.last_result = result
+        if result.ok:
+            logger.info("%s", result.message)
+        else:
+            logger.warning("%s", result.message)
+        for listener in list(self._listeners):
+            try:
+                listener(result)
+            except Exception:
+                logger.exception("a reload listener failed")
+        return result
+
+    async def areload(self) -> ReloadResult:
+        """Reload in a worker thread, for asyncio programs (the Discord bot)."""
+        return await asyncio.to_thread(self.reload)
+
+    def _reload(self) -> ReloadResult:
+        start = time.perf_counter()
+        try:
+            snapshot = self.store.load(strict=True)
+            stamp = self._alias_file_stamp()
+            if snapshot.corpus is self._snapshot.corpus and stamp == self._alias_stamp:
+                engine = self._engine
+            else:
+                engine = Engine.from_snapshot(snapshot, self.config, self.semantic)
+        except ReadError as exc:
+            return self._failed(start, exc.failures)
+        except CorpusError as exc:
+            return self._failed(start, [str(exc), *exc.problems])
+        except (OSError, ValueError, MemoryError) as exc:
+            logger.exception("reload failed")
+            return self._failed(start, [f"{type(exc).__name__}: {exc}"])
+        # The swap: one assignment, so every question sees the old or the new engine.
+        self._engine = engine
+        self._snapshot = snapshot
+        self._alias_stamp = stamp
+        seconds = time.perf_counter() - start
+        return ReloadResult(
+            ok=True,
+            message=f"Reloaded in {seconds:.2f} s: {snapshot.changes.describe()}. "
+            f"Now {self.describe()}.",
+            seconds=seconds,
+            changes=snapshot.changes,
+            problems=tuple(engine.corpus.problems),
+        )
+
+    def _failed(self, start: float, failures: list[str]) -> ReloadResult:
+        shown = "; ".join(failures[:3])
+        if len(failures) > 3:
+            shown += f" (and {len(failures) - 3} more)"
+        return ReloadResult(
+            ok=False,
+            message=f"Reload failed: {shown}. Still answering from the previous index "
+            f"({self.describe()}).",
+            seconds=time.perf_counter() - start,
+            failures=tuple(failures),
+        )
+
+    def _alias_file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.root / ALIAS_FILE).stat()
+        except OSError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    # --- watching ---------------------------------------------------------------
+
+    def relevant(self, path: str) -> bool:
+        """Tell whether a changed path can change the index (articles, aliases, folders)."""
+        try:
+            parts = Path(path).resolve().relative_to(self.root.resolve()).parts
+        except ValueError:
+            return False
+        if not parts or any(part.startswith(".") for part in parts):
+            return False
+        name = parts[-1].lower()
+        # A name without a dot may be a folder moved in or out as a whole.
+        return name.endswith(ARTICLE_SUFFIXES) or name == ALIAS_FILE or "." not in name
+
+    def watch(
+        self,
+        stop: threading.Event,
+        *,
+        debounce_ms: int = DEBOUNCE_MS,
+        poll_seconds: float = POLL_SECONDS,
+        force_polling: bool = False,
+    ) -> None:
+        """Reload whenever article files change, until stop is set (blocks)."""
+        logging.getLogger("watchfiles").setLevel(logging.WARNING)
+        if not force_polling:
+            try:
+                import watchfiles
+
+                for _ in watchfiles.watch(
+                    self.root,
+                    watch_filter=lambda _change, path: self.relevant(path),
+                    debounce=debounce_ms,
+                    stop_event=stop,
+                    raise_interrupt=False,
+                    ignore_permission_denied=True,
+                ):
+                    self.reload()
+                return
+            except (ImportError, OSError, RuntimeError) as exc:
+                if stop.is_set():
+                    return
+                logger.warning(
+                    "watching %s by polling every %.0f s: %s", self.root, poll_seconds, exc
+                )
+        while not stop.wait(poll_seconds):
+            self.reload()
+
+    def start_watching(self, **options: float | bool | int) -> Watcher:
+        """Watch the folder in a background thread; stop it with the returned handle."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.watch,
+            args=(stop,),
+            kwargs=options,  # type: ignore[arg-type]
+            name=f"watch {self.root}",
+            daemon=True,
+        )
+        thread.start()
+        return Watcher(stop, thread)
+
+    async def awatch(
+        self, stop: asyncio.Event | None = None, *, debounce_ms: int = DEBOUNCE_MS
+    ) -> None:
+        """Reload whenever article files change, until stop is set (for asyncio programs)."""
+        import watchfiles
+
+        logging.getLogger("watchfiles").setLevel(logging.WARNING)
+        async for _ in watchfiles.awatch(
+            self.root,
+            watch_filter=lambda _change, path: self.relevant(path),
+            debounce=debounce_ms,
+            stop_event=stop,
+            ignore_permission_denied=True,
+        ):
+            await self.areload()
+
+
+@dataclass
+class Watcher:
+    """A running folder watcher."""
+
+    stop_event: threading.Event
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop watching and wait for the watcher to finish its current reload."""
+        self.stop_event.set()
+        self.thread.join(timeout)
