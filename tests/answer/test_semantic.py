@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -270,3 +270,21 @@ def test_an_edit_re_embeds_only_its_chunk(tmp_path: Path) -> None:
     assert 0 < again.embedded < 1000
     assert index.vectors.shape == original.vectors.shape
     assert np.array_equal(index.vectors[:1000], original.vectors[:1000])
+
+
+def test_embeddings_can_live_in_the_index_store() -> None:
+    """SemanticModel.index(texts, saved=Snapshot.extra) keeps them with the saved index."""
+    stored: dict[str, Vectors] = {}
+
+    def saved(name: str, compute: Callable[[list[str]], Vectors]) -> Vectors:
+        if name not in stored:
+            stored[name] = compute(["first sentence", "second sentence"])
+        return stored[name]
+
+    embedder = HashEmbedder()
+    model = SemanticModel(embedder)
+    assert model.array_name == "emb:hash-model"
+    first = model.index(["first sentence", "second sentence"], saved)
+    second = model.index(["first sentence", "second sentence"], saved)
+    assert embedder.embedded == 2
+    assert first.vectors.shape == (2, 8) and np.array_equal(first.vectors, second.vectors)
