@@ -58,6 +58,11 @@ def configure_logging(level_name: str) -> None:
     root.setLevel(level)
 
 
+def one_line(text: str) -> str:
+    """Escape what would break a log line: a file name may hold a newline or escape codes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _token(settings: Settings) -> str | None:
     token = settings.discord_token
     return token.reveal() if isinstance(token, Secret) and token else None
@@ -144,11 +149,15 @@ async def _serve(settings: Settings) -> int:
             engine = await asyncio.to_thread(Engine.from_folder, settings.corpus_dir)
         except CorpusError as exc:
             for problem in exc.problems:
-                log.warning("Skipped while loading the corpus: %s", problem)
-            log.error("Cannot load the corpus from %s (CORPUS_DIR): %s", settings.corpus_dir, exc)
+                log.warning("Skipped while loading the corpus: %s", one_line(problem))
+            log.error(
+                "Cannot load the corpus from %s (CORPUS_DIR): %s",
+                one_line(str(settings.corpus_dir)),
+                one_line(str(exc)),
+            )
             return EXIT_CONFIG
         for problem in engine.corpus.problems:
-            log.warning("Skipped while loading the corpus: %s", problem)
+            log.warning("Skipped while loading the corpus: %s", one_line(problem))
         if stopper.requested:
             return EXIT_OK
         bot = make_bot(settings, engine)

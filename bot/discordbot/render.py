@@ -286,11 +286,17 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         item["value"] = clip(item.get("value") or BLANK, FIELD_VALUE_LIMIT)
     if fields:
         data["fields"] = fields
+    # Discord refuses a footer without text and an author without a name (400), as when an
+    # article's title and source both render to nothing.
     footer = data.get("footer")
-    if footer and footer.get("text"):
+    if footer is not None and not footer.get("text"):
+        del data["footer"]
+    elif footer is not None:
         footer["text"] = clip(footer["text"], FOOTER_LIMIT)
     author = data.get("author")
-    if author and author.get("name"):
+    if author is not None and not author.get("name"):
+        del data["author"]
+    elif author is not None:
         author["name"] = clip(author["name"], AUTHOR_LIMIT)
     fitted = discord.Embed.from_dict(data)
     excess = embed_size(fitted) - EMBED_TOTAL_LIMIT
@@ -303,7 +309,10 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         excess = embed_size(fitted) - EMBED_TOTAL_LIMIT
     if excess > 0 and fitted.footer.text:
         keep = size(fitted.footer.text) - excess
-        fitted.set_footer(text=clip(fitted.footer.text, keep) if keep > 0 else None)
+        if keep > size(ELLIPSIS):
+            fitted.set_footer(text=clip(fitted.footer.text, keep))
+        else:
+            fitted.remove_footer()
         excess = embed_size(fitted) - EMBED_TOTAL_LIMIT
     if excess > 0 and fitted.author.name:
         fitted.remove_author()

@@ -117,3 +117,33 @@ def logged_questions(records: list[logging.LogRecord]) -> list[tuple[str, int, s
         if match:
             found.append((match.group(1), int(match.group(2)), match.group(3)))
     return found
+
+
+_ESCAPED = re.compile(r"\\[^0-9A-Za-z\s]")
+_MARKDOWN = frozenset("*_~|`[<")
+_LINE_MARKDOWN = frozenset(">#-+")
+MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+
+
+def assert_inert(text: str, *, quote_lines: bool = False) -> None:
+    """Check rendered markdown: nothing can ping, link, hide or restyle the echoed text.
+
+    Allowed: backslash escapes, the bot's own `**` bold markers and, with quote_lines, its
+    own `> ` quote at the start of a line (the context view).
+    """
+    assert not MASS_MENTION.search(text.replace("\u200d", "")), text
+    assert "\u200d\u200d" not in text, "a run of zero-width joiners survived"
+    bare = _ESCAPED.sub("", text).replace("**", "")
+    assert not _MARKDOWN & set(bare), (sorted(_MARKDOWN & set(bare)), text)
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if quote_lines and stripped.startswith("> "):
+            stripped = stripped[2:].lstrip()
+        assert stripped[:1] not in _LINE_MARKDOWN, (line, text)
+
+
+def visible(text: str) -> str:
+    """Return rendered markdown as a reader sees it: escapes undone, bold and breaks gone."""
+    pieces = re.findall(r"\\[^0-9A-Za-z\s]|\*\*|.", text, re.DOTALL)
+    shown = (p[1:] if len(p) == 2 and p[0] == "\\" else "" if p == "**" else p for p in pieces)
+    return "".join(shown).replace("\u200b", "")
