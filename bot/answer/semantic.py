@@ -110,6 +110,11 @@ class SentenceTransformerEmbedder:
         try:
             self._model = st.SentenceTransformer(str(location), device="cpu", local_files_only=True)
         except Exception as exc:  # any failure means "not a usable model"
+            if not isinstance(location, Path):
+                raise SemanticUnavailable(
+                    f"EMBEDDING_MODEL {model!r} is neither a model folder nor a model in the "
+                    "local cache (models are never downloaded)"
+                ) from None
             reason = _first_line(exc)
             raise SemanticUnavailable(
                 f"EMBEDDING_MODEL {model!r} is not a usable sentence-embedding model ({reason})"

@@ -147,6 +147,12 @@ def test_a_folder_that_is_not_a_model_falls_back_with_one_line(tmp_path: Path) -
     assert "not a usable sentence-embedding model" in warning
 
 
+def test_an_unknown_model_name_is_not_downloaded() -> None:
+    model, warning = load_embedder("no-such-org/no-such-model-xyz")
+    assert model is None and warning is not None and "\n" not in warning
+    assert "never downloaded" in warning
+
+
 def test_a_file_is_not_a_model(tmp_path: Path) -> None:
     path = tmp_path / "model.bin"
     path.write_bytes(b"\x00\x01")
