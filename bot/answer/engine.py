@@ -15,7 +15,7 @@ from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query, with_context
-from bot.answer.semantic import SemanticIndex, SemanticModel
+from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
 from bot.index.store import IndexStore, Snapshot
@@ -72,6 +72,7 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
+        saved: SavedArrays | None = None,
     ):
         self.corpus = corpus
         self.aliases = aliases
@@ -84,7 +85,7 @@ class Engine:
         self.index = index
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
-            self.semantic = semantic.index([s.text for s in self.sentences])
+            self.semantic = semantic.index([s.text for s in self.sentences], saved)
 
     @classmethod
     def from_folder(
@@ -124,7 +125,9 @@ class Engine:
             # A typo in the alias file must not take the whole corpus down.
             corpus.problems.append(f"ignored the alias file: {exc}")
             aliases = build_aliases(None, texts)
-        return cls(corpus, aliases, config, semantic, index=snapshot.index)
+        # A saved index keeps the corpus embeddings beside it, reused article by article.
+        saved = snapshot.extra if snapshot.generation.folder is not None else None
+        return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
 
     @property
     def articles(self) -> list[Article]:

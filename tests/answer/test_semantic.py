@@ -294,3 +294,17 @@ def test_embeddings_can_live_in_the_index_store() -> None:
     second = model.index(["first sentence", "second sentence"], saved)
     assert embedder.embedded == 2
     assert first.vectors.shape == (2, 8) and np.array_equal(first.vectors, second.vectors)
+
+
+def test_a_saved_index_keeps_the_embeddings_beside_it(
+    embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    counting = Counting(embedder)
+    model = SemanticModel(counting, EmbeddingCache(tmp_path / "own-cache"))
+    first = Engine.from_folder(CORPUS, semantic=model, index_dir=tmp_path / "index")
+    assert counting.embedded == len(first.sentences)
+    assert list((tmp_path / "index").rglob("extra-emb*.npy"))
+    assert not (tmp_path / "own-cache").exists()
+    second = Engine.from_folder(CORPUS, semantic=model, index_dir=tmp_path / "index")
+    assert counting.embedded == len(first.sentences)
+    assert second.answer("why is NK courting ASEAN?").passages[0].citation == "1.1"
