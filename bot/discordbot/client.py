@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -39,6 +41,11 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 # Discord's error code for a second acknowledgement of one interaction.
 ALREADY_ACKNOWLEDGED = 40060
+# Threads answering questions. Retrieval holds the GIL, so more threads add no throughput and
+# only take it from the event loop: in a burst of 300 (bench/discord_load.py --over 0) the
+# default pool made /ask acknowledgements 2-5x and the slowest answers ~40% slower. Two keep
+# one slow question from holding up every other.
+ENGINE_THREADS = 2
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -107,6 +114,7 @@ class QABot(commands.Bot):
         self.sync_state = sync_state if sync_state is not None else SyncState()
         self.policy = Policy.from_settings(settings)
         self.cooldown = Cooldown(settings.cooldown_questions, settings.cooldown_seconds)
+        self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
     # Start-up
@@ -220,6 +228,7 @@ class QABot(commands.Bot):
         if not self.is_closed():
             await _send_normal_closure(self.ws)
         await super().close()
+        self._engine_threads.shutdown(wait=False, cancel_futures=True)
 
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""
@@ -232,7 +241,8 @@ class QABot(commands.Bot):
         engine = self.engine
         if engine is None:
             raise RuntimeError("the engine is not loaded yet")
-        return await asyncio.to_thread(engine.answer, question, self.settings.answer_k, offset)
+        call = functools.partial(engine.answer, question, self.settings.answer_k, offset)
+        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
 
     def present(
         self, answer: Answer, *, asker_id: int, private: bool
