@@ -155,6 +155,10 @@ class LiveEngine:
                 logger.exception("a reload listener failed")
         return result
 
+    def wait_saved(self, timeout: float | None = None) -> None:
+        """Wait until the index of the last reload is saved (reloads save in the background)."""
+        self.store.wait_saved(timeout)
+
     async def areload(self) -> ReloadResult:
         """Reload in a worker thread, for asyncio programs (the Discord bot)."""
         return await asyncio.to_thread(self.reload)
@@ -164,10 +168,16 @@ class LiveEngine:
         try:
             snapshot = self.store.load(strict=True)
             stamp = self._alias_file_stamp()
-            if snapshot.corpus is self._snapshot.corpus and stamp == self._alias_stamp:
+            same_aliases = (
+                stamp == self._alias_stamp
+                and snapshot.acronym_key == self._snapshot.acronym_key
+                and not any(p.startswith("ignored the alias") for p in self._engine.corpus.problems)
+            )
+            if snapshot.corpus is self._snapshot.corpus and same_aliases:
                 engine = self._engine
             else:
-                engine = Engine.from_snapshot(snapshot, self.config, self.semantic)
+                aliases = self._engine.aliases if same_aliases else None
+                engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
         except ReadError as exc:
             return self._failed(start, exc.failures)
         except CorpusError as exc:

@@ -115,16 +115,22 @@ class Engine:
         snapshot: Snapshot,
         config: RankingConfig | None = None,
         semantic: SemanticModel | None = None,
+        aliases: Aliases | None = None,
     ) -> Engine:
-        """Build the engine over a loaded index and the corpus folder's alias file."""
+        """Build the engine over a loaded index and the corpus folder's alias file.
+
+        aliases, when given, are those of an earlier engine over the same alias
+        file and acronym definitions (a reload reuses them).
+        """
         corpus = snapshot.corpus
-        texts = snapshot.acronym_texts
-        try:
-            aliases = build_aliases(snapshot.root, texts)
-        except AliasFileError as exc:
-            # A typo in the alias file must not take the whole corpus down.
-            corpus.problems.append(f"ignored the alias file: {exc}")
-            aliases = build_aliases(None, texts)
+        if aliases is None:
+            texts = snapshot.acronym_texts
+            try:
+                aliases = build_aliases(snapshot.root, texts)
+            except AliasFileError as exc:
+                # A typo in the alias file must not take the whole corpus down.
+                corpus.problems.append(f"ignored the alias file: {exc}")
+                aliases = build_aliases(None, texts)
         # A saved index keeps the corpus embeddings beside it, reused article by article.
         saved = snapshot.extra if snapshot.generation.folder is not None else None
         return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)

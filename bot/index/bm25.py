@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,12 +90,44 @@ def saturations(
     docs: Ids, tf: Counts, lengths: npt.NDArray[np.integer] | Floats, params: BM25Params
 ) -> tuple[float, Floats]:
     """Return avgdl and every posting's term-frequency saturation under params."""
+    result = np.empty(docs.size, dtype=np.float64)
+    avgdl = saturations_in_chunks(docs, tf, lengths, params, lambda part: None, out=result)
+    return avgdl, result
+
+
+def saturations_in_chunks(
+    docs: Ids,
+    tf: Counts,
+    lengths: npt.NDArray[np.integer] | Floats,
+    params: BM25Params,
+    take: Callable[[Floats], object],
+    chunk: int = 1 << 20,
+    out: Floats | None = None,
+) -> float:
+    """Compute the saturations chunk by chunk, handing each to take; return avgdl.
+
+    With out, the saturations are written there; else two small buffers are
+    reused, so that a large index's saturations can go to a file without ever
+    being in memory whole.
+    """
     as_float = np.asarray(lengths, dtype=np.float64)
     avgdl = average_length(as_float)
     k1, b = params.k1, params.b
     norm = k1 * (1 - b + b * as_float / avgdl)
-    tf_float = np.asarray(tf, dtype=np.float64)
-    return avgdl, tf_float * (k1 + 1) / (norm[docs] + tf_float)
+    buffer = np.empty(min(chunk, docs.size), dtype=np.float64) if out is None else None
+    denominator = np.empty(min(chunk, docs.size), dtype=np.float64)
+    for start in range(0, docs.size, chunk):
+        stop = min(start + chunk, docs.size)
+        part = out[start:stop] if out is not None else buffer[: stop - start]  # type: ignore[index]
+        below = denominator[: stop - start]
+        # tf * (k1 + 1) / (norm[docs] + tf), in place: the same values, bit for bit.
+        np.copyto(part, tf[start:stop], casting="unsafe")
+        np.take(norm, docs[start:stop], out=below)
+        below += part
+        part *= k1 + 1
+        part /= below
+        take(part)
+    return avgdl
 
 
 class _Scratch(threading.local):
@@ -119,14 +151,16 @@ class BM25Index:
         lengths: npt.NDArray[np.integer],
         params: BM25Params | None = None,
         contributions: tuple[float, Floats] | None = None,
+        term_ids: Mapping[str, int] | None = None,
     ) -> BM25Index:
         """Build an index from postings and document lengths (in terms, repeats counted).
 
         contributions, when given, are the (avgdl, saturations) that
-        :func:`saturations` returns for these postings and params, saved earlier.
+        :func:`saturations` returns for these postings and params, saved earlier;
+        term_ids, the map from each term of the vocabulary to its position.
         """
         index = cls.__new__(cls)
-        index._setup(postings, lengths, params or BM25Params(), contributions)
+        index._setup(postings, lengths, params or BM25Params(), contributions, term_ids)
         return index
 
     def _setup(
@@ -135,6 +169,7 @@ class BM25Index:
         lengths: npt.NDArray[np.integer],
         params: BM25Params,
         contributions: tuple[float, Floats] | None,
+        term_ids: Mapping[str, int] | None = None,
     ) -> None:
         self.params = params
         self.size = len(lengths)
@@ -143,10 +178,21 @@ class BM25Index:
         if contributions is None:
             contributions = saturations(postings.docs, postings.tf, lengths, params)
         self.avgdl, self._contribution = contributions
-        self._terms = {term: i for i, term in enumerate(postings.vocabulary)}
+        if term_ids is None:
+            term_ids = {term: i for i, term in enumerate(postings.vocabulary)}
+        self._terms = term_ids
         self._offsets = postings.offsets
         self._docs = postings.docs
         self._scratch = _Scratch()
+
+    def rebind(self, postings: Postings, lengths: npt.NDArray[np.integer], contrib: Floats) -> None:
+        """Read the same postings from other memory (the saved, memory-mapped files).
+
+        The values must be those already served: a question running meanwhile
+        may read some arrays from the old memory and some from the new.
+        """
+        self._docs, self._contribution, self._offsets = postings.docs, contrib, postings.offsets
+        self.postings, self.lengths = postings, lengths
 
     @property
     def contributions(self) -> Floats:

@@ -26,41 +26,54 @@ class SentenceTable:
     def __init__(
         self,
         text: npt.NDArray[np.uint8],
+        tail: bytes,
         rows: npt.NDArray[np.int64],
         counts: npt.NDArray[np.int64],
         keys: list[str],
         prefix: bool,
     ) -> None:
-        """rows hold per sentence (byte offset, paragraph, number), plus an end row;
-        counts the sentences of each article, whose key is in keys; prefix says
-        whether citations carry the article key."""
-        self._text = text
+        """Hold the sentences of a corpus.
+
+        rows hold per sentence its text's start and end in text followed by tail,
+        its paragraph and number; counts the sentences of each article, whose key
+        is in keys; prefix says whether citations carry the article key.
+        """
+        self._buffers = (text, tail)
         self._rows = rows
         self._keys = keys
         self._prefix = prefix
         self.article_ids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
 
     def __len__(self) -> int:
-        return int(self._rows.shape[0]) - 1
+        return int(self._rows.shape[0])
 
     def get(self, index: int) -> Sentence:
         """Make the Sentence at index (0 <= index < len)."""
-        start, paragraph, number = (int(x) for x in self._rows[index])
-        end = int(self._rows[index + 1, 0])
+        start, end, paragraph, number = self._rows[index].tolist()
         key = self._keys[int(self.article_ids[index])]
         citation = f"{key}:{paragraph}.{number}" if self._prefix else f"{paragraph}.{number}"
-        text = self._text[start:end].tobytes().decode()
-        return Sentence(key, paragraph, number, text, citation)
+        return Sentence(key, paragraph, number, self._decode(start, end), citation)
 
     def text(self, index: int) -> str:
         """Return one sentence's text without making a Sentence."""
-        start, end = int(self._rows[index, 0]), int(self._rows[index + 1, 0])
-        return self._text[start:end].tobytes().decode()
+        start, end = self._rows[index, :2].tolist()
+        return self._decode(start, end)
+
+    def _decode(self, start: int, end: int) -> str:
+        text, tail = self._buffers  # one read: rebind() swaps both at once
+        if end <= text.size:
+            return text[start:end].tobytes().decode()
+        return tail[start - text.size : end - text.size].decode()
+
+    def rebind(self, text: npt.NDArray[np.uint8], tail: bytes, rows: npt.NDArray[np.int64]) -> None:
+        """Read the same sentences from other memory (the saved, memory-mapped files)."""
+        self._buffers = (text, tail)
+        self._rows = rows
 
     @property
     def paragraphs(self) -> npt.NDArray[np.int64]:
         """Return every sentence's paragraph number (0 for a headline)."""
-        return self._rows[:-1, 1]
+        return self._rows[:, 2]
 
     def same_paragraph(self) -> npt.NDArray[np.bool_]:
         """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
@@ -79,6 +92,8 @@ class SentenceTable:
 
 class SentenceView(Sequence[Sentence]):
     """A range of a sentence table (the corpus, an article, a slice) as a sequence."""
+
+    __slots__ = ("_span", "table")
 
     def __init__(self, table: SentenceTable, span: range) -> None:
         self.table = table

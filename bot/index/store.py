@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -65,7 +65,15 @@ import numpy.typing as npt
 from platformdirs import user_cache_dir
 
 from bot.index.aliases import defined_acronyms
-from bot.index.bm25 import BM25Index, BM25Params, Floats, Postings, saturations
+from bot.index.bm25 import (
+    BM25Index,
+    BM25Params,
+    Floats,
+    Postings,
+    average_length,
+    saturations,
+    saturations_in_chunks,
+)
 from bot.index.sentences import SentenceTable, StoredArticle, StoredCorpus
 from bot.index.tokenize import terms
 from bot.ingest.loader import (
@@ -88,6 +96,9 @@ MAGIC = "qabot-index"
 # Files whose mtime is this close to the scan that recorded it are read again
 # next time: a write in the same clock tick would not change the mtime.
 RACY_NS = 2_000_000_000
+# A text pack is rewritten with only live text when more than half of it is dead
+# (removed or changed articles) and it is larger than this.
+COMPACT_FROM = 16 << 20
 # The digest recorded for a file too large to read.
 TOO_LARGE = "too-large"
 # Fewer files than this are read in this process; more are shared among worker processes.
@@ -119,6 +130,7 @@ class ReadError(Exception):
         self.failures = failures
 
 
+@cache
 def code_version() -> str:
     """Return a digest of everything that shapes the saved index.
 
@@ -341,7 +353,12 @@ def _pool_context() -> BaseContext:
 
 @dataclass
 class Generation:
-    """The arrays of one complete index, in memory or memory-mapped from disk."""
+    """The arrays of one complete index, in memory or memory-mapped from disk.
+
+    The sentence texts live in a text pack: kept articles keep their bytes where
+    they are and new articles' bytes are appended (``tail`` until saved), so a
+    reload never copies the text of unchanged articles. Rows point into the pack.
+    """
 
     records: list[FileRecord]
     keys: list[str]  # one per usable record, in order
@@ -350,12 +367,15 @@ class Generation:
     vocabulary: list[str]
     offsets: npt.NDArray[np.int64]
     docs: npt.NDArray[np.int32]
-    tf: npt.NDArray[np.int32]
+    tf: npt.NDArray[np.unsignedinteger[Any]]
     lengths: npt.NDArray[np.int32]
     avgdl: float
-    contrib: Floats
-    text: npt.NDArray[np.uint8]
-    sentences: npt.NDArray[np.int64]  # rows: byte offset, paragraph, number; plus an end row
+    contrib: Floats | None  # None until needed: saving computes it straight into the file
+    text: npt.NDArray[np.uint8]  # the pack as far as this generation saved it
+    sentences: npt.NDArray[np.int64]  # per sentence: start, end (in the pack), paragraph, number
+    tail: bytes = b""  # pack bytes after text, not saved yet
+    pack: str | None = None  # the pack's file name in the store folder, when saved
+    pack_crc: int = 0  # CRC-32 of text
     scanned_ns: int = 0
     folder: Path | None = None  # where it is saved, if it is
 
@@ -364,6 +384,11 @@ class Generation:
         """Return the records of the indexed articles, in order."""
         return [r for r in self.records if r.usable]
 
+    @cached_property
+    def term_ids(self) -> dict[str, int]:
+        """Map each term to its id."""
+        return {term: i for i, term in enumerate(self.vocabulary)}
+
     def article_starts(self) -> npt.NDArray[np.int64]:
         """Return where each article's sentences start, plus the total at the end."""
         counts = np.fromiter((r.sentences for r in self.articles), dtype=np.int64)
@@ -371,11 +396,33 @@ class Generation:
         np.cumsum(counts, out=starts[1:])
         return starts
 
+    def share_terms(self, other: Generation) -> None:
+        """Reuse other's term map (same vocabulary), if it has built one."""
+        if "term_ids" in other.__dict__ and other.vocabulary is self.vocabulary:
+            self.__dict__["term_ids"] = other.__dict__["term_ids"]
+
+    def in_memory(self) -> Generation:
+        """Return the generation ready to serve from memory (its saturations computed)."""
+        if self.contrib is not None:
+            return self
+        contrib = saturations(self.docs, self.tf, self.lengths, self.params)[1]
+        ready = replace(self, contrib=contrib, folder=None)
+        ready.share_terms(self)
+        return ready
+
+    def write_contrib(self, take: Callable[[Floats], object]) -> None:
+        """Hand the saturations to take, in chunks, without holding them all in memory."""
+        if self.contrib is not None:
+            take(self.contrib)
+        else:
+            saturations_in_chunks(self.docs, self.tf, self.lengths, self.params, take)
+
     def index(self) -> BM25Index:
         """Return the BM25 index over the saved postings."""
+        assert self.contrib is not None, "saturations not computed: save or use in_memory()"
         postings = Postings(self.vocabulary, self.offsets, self.docs, self.tf)
         return BM25Index.from_postings(
-            postings, self.lengths, self.params, (self.avgdl, self.contrib)
+            postings, self.lengths, self.params, (self.avgdl, self.contrib), self.term_ids
         )
 
 
@@ -440,11 +487,10 @@ def merge(
         new_ids=_ranges(starts[from_new], counts[from_new]),
         parsed=[parsed[usable[p]] for p in from_new],
     )
-    vocabulary, offsets, docs, tf = _merge_postings(old, plan)
-    lengths, sentences, text = _merge_sentences(old, plan)
-    avgdl, contrib = saturations(docs, tf, lengths, params)
+    vocabulary, offsets, docs, tf, term_ids = _merge_postings(old, plan)
+    lengths, rows, text, tail = _merge_sentences(old, plan)
     keys = article_keys([r.rel for r in records])
-    return Generation(
+    generation = Generation(
         records=records,
         keys=[keys[records[i].rel] for i in usable],
         prefix=sum(1 for r in records if r.readable) > 1,
@@ -454,19 +500,30 @@ def merge(
         docs=docs,
         tf=tf,
         lengths=lengths,
-        avgdl=avgdl,
-        contrib=contrib,
+        avgdl=average_length(lengths),
+        contrib=None,
         text=text,
-        sentences=sentences,
+        sentences=rows,
+        tail=tail,
     )
+    if old is not None and text is old.text:
+        generation.pack, generation.pack_crc = old.pack, old.pack_crc
+    if term_ids is not None:
+        generation.__dict__["term_ids"] = term_ids
+    return generation
 
 
 def _merge_postings(
     old: Generation | None, plan: _Plan
-) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Renumber the kept postings, add the new articles' and drop terms no longer used."""
+) -> tuple[
+    list[str], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[Any], dict[str, int] | None
+]:
+    """Renumber the kept postings, insert the new articles' and drop terms no longer used.
+
+    Also returns the term map of the new vocabulary when it comes for free.
+    """
     vocabulary = list(old.vocabulary) if old is not None else []
-    term_ids = {term: i for i, term in enumerate(vocabulary)}
+    term_ids = dict(old.term_ids) if old is not None else {}
     new_terms: list[npt.NDArray[np.int64]] = []
     new_docs: list[npt.NDArray[np.int64]] = []
     for position, file in zip(plan.from_new.tolist(), plan.parsed, strict=True):
@@ -481,63 +538,147 @@ def _merge_postings(
         new_docs.append(np.repeat(ids, file.lengths))
     vocabulary.extend(list(term_ids)[len(vocabulary) :])
     added_keys, added_tf = _group(new_terms, new_docs)
+    added_terms = added_keys >> 32
+    added_docs = (added_keys & 0xFFFFFFFF).astype(np.int32)
+    added_counts = np.bincount(added_terms, minlength=len(vocabulary))
+    counts = added_counts.copy()
     if old is not None and plan.old_ids.size:
-        renumber = np.full(old.lengths.size, -1, dtype=np.int64)
+        # Renumbering keeps each term's sentences in ascending order: sentences of
+        # kept articles keep their relative order.
+        renumber = np.full(old.lengths.size, -1, dtype=np.int32)
         renumber[plan.old_ids] = plan.kept_ids
         moved = renumber[old.docs]
-        keep = moved >= 0
         del renumber
-        term_of = np.repeat(np.arange(len(old.vocabulary), dtype=np.int64), np.diff(old.offsets))
-        old_keys = (term_of[keep] << 32) | moved[keep]
-        del term_of, moved
-        where = np.searchsorted(old_keys, added_keys)
-        keys = np.insert(old_keys, where, added_keys)
-        del old_keys
-        tf = np.insert(np.asarray(old.tf)[keep], where, added_tf.astype(np.int32))
+        kept_counts = np.diff(old.offsets)
+        removed = np.flatnonzero(moved < 0)
+        kept_docs, kept_tf = moved, np.asarray(old.tf)
+        if removed.size:
+            keep = moved >= 0
+            kept_docs, kept_tf = moved[keep], kept_tf[keep]
+            terms_removed = np.searchsorted(old.offsets, removed, side="right") - 1
+            kept_counts = kept_counts - np.bincount(terms_removed, minlength=kept_counts.size)
+        counts[: kept_counts.size] += kept_counts
+        kept_offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(counts - added_counts, out=kept_offsets[1:])
+        where = _insertion_points(kept_offsets, kept_docs, added_terms, added_docs)
+        largest = int(added_tf.max()) if added_tf.size else 0
+        tf_type = _count_type(max(largest, _top_count(kept_tf)))
+        docs = np.insert(kept_docs, where, added_docs)
+        tf = np.insert(kept_tf.astype(tf_type, copy=False), where, added_tf.astype(tf_type))
     else:
-        keys, tf = added_keys, added_tf.astype(np.int32)
-    term_counts = np.bincount(keys >> 32, minlength=len(vocabulary))
-    live = np.flatnonzero(term_counts)
+        docs = added_docs
+        tf = added_tf.astype(_count_type(int(added_tf.max()) if added_tf.size else 0))
+    live = np.flatnonzero(counts)
     offsets = np.zeros(live.size + 1, dtype=np.int64)
-    np.cumsum(term_counts[live], out=offsets[1:])
-    docs = (keys & 0xFFFFFFFF).astype(np.int32)
-    return [vocabulary[i] for i in live.tolist()], offsets, docs, tf
+    np.cumsum(counts[live], out=offsets[1:])
+    if live.size != len(vocabulary):
+        return [vocabulary[i] for i in live.tolist()], offsets, docs, tf, None
+    return vocabulary, offsets, docs, tf, term_ids
+
+
+def _insertion_points(
+    offsets: npt.NDArray[np.int64],
+    docs: npt.NDArray[np.int32],
+    terms: npt.NDArray[np.int64],
+    new_docs: npt.NDArray[np.int32],
+) -> npt.NDArray[np.int64]:
+    """Return where each new (term, sentence) posting goes among the kept postings.
+
+    terms (with new_docs) are sorted; a term's kept postings are
+    docs[offsets[t]:offsets[t + 1]], ascending.
+    """
+    where = np.empty(terms.size, dtype=np.int64)
+    if not terms.size:
+        return where
+    bounds = np.flatnonzero(np.diff(terms)) + 1
+    firsts = np.concatenate([[0], bounds]).tolist()
+    lasts = np.concatenate([bounds, [terms.size]]).tolist()
+    if len(firsts) > 200_000:
+        # Many terms at once (a large change): one vectorised search over (term, sentence) keys.
+        term_of = np.repeat(np.arange(offsets.size - 1, dtype=np.int64), np.diff(offsets))
+        keys = (term_of << 32) | docs
+        found: npt.NDArray[np.int64] = np.searchsorted(keys, (terms << 32) | new_docs)
+        return found
+    starts = offsets[terms[firsts]].tolist()
+    ends = offsets[terms[firsts] + 1].tolist()
+    for first, last, start, end in zip(firsts, lasts, starts, ends, strict=True):
+        where[first:last] = start + np.searchsorted(docs[start:end], new_docs[first:last])
+    return where
+
+
+def _count_type(largest: int) -> type[np.unsignedinteger[Any]]:
+    """Return the smallest unsigned type that holds term counts up to largest."""
+    if largest <= 0xFF:
+        return np.uint8
+    return np.uint16 if largest <= 0xFFFF else np.uint32
+
+
+def _top_count(tf: npt.NDArray[Any]) -> int:
+    """Return the largest count the type of tf can hold (no scan of the values)."""
+    return int(np.iinfo(tf.dtype).max) if tf.size else 0
 
 
 def _merge_sentences(
     old: Generation | None, plan: _Plan
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-    """Lay out the sentences in the new order: lengths, rows (offset, paragraph, number), text."""
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.uint8], bytes]:
+    """Lay out the sentences in the new order: lengths, rows, and the text pack.
+
+    Kept sentences keep their place in the pack; new ones are appended. When
+    more than half the pack is dead text (removed or changed articles), the live
+    text is copied into a new pack.
+    """
     n = int(plan.starts[-1])
     lengths = np.empty(n, dtype=np.int32)
-    byte_lengths = np.empty(n, dtype=np.int64)
-    rows = np.zeros((n + 1, 3), dtype=np.int64)
-    encoded = [[t.encode() for t in f.texts] for f in plan.parsed]
+    rows = np.empty((n, 4), dtype=np.int64)
+    text = old.text if old is not None else np.empty(0, dtype=np.uint8)
+    tail = old.tail if old is not None else b""
     if old is not None and plan.old_ids.size:
         lengths[plan.kept_ids] = old.lengths[plan.old_ids]
-        old_rows = old.sentences
-        byte_lengths[plan.kept_ids] = old_rows[plan.old_ids + 1, 0] - old_rows[plan.old_ids, 0]
-        rows[plan.kept_ids, 1:] = old_rows[plan.old_ids, 1:]
+        rows[plan.kept_ids] = old.sentences[plan.old_ids]
     if plan.parsed:
+        encoded = [t.encode() for f in plan.parsed for t in f.texts]
+        sizes = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+        ends = text.size + len(tail) + np.cumsum(sizes)
         lengths[plan.new_ids] = np.concatenate([f.lengths for f in plan.parsed])
-        byte_lengths[plan.new_ids] = [len(b) for texts in encoded for b in texts]
-        rows[plan.new_ids, 1] = [p for f in plan.parsed for p in f.paragraphs]
-        rows[plan.new_ids, 2] = [n for f in plan.parsed for n in f.numbers]
-    np.cumsum(byte_lengths, out=rows[1:, 0])
+        rows[plan.new_ids, 0] = ends - sizes
+        rows[plan.new_ids, 1] = ends
+        rows[plan.new_ids, 2] = [p for f in plan.parsed for p in f.paragraphs]
+        rows[plan.new_ids, 3] = [n for f in plan.parsed for n in f.numbers]
+        tail += b"".join(encoded)
+    total = text.size + len(tail)
+    live = int((rows[:, 1] - rows[:, 0]).sum())
+    if total > COMPACT_FROM and live * 2 < total:
+        return (lengths, *_compact(rows, text, tail, plan))
+    return lengths, rows, text, tail
 
-    pieces: list[bytes | memoryview] = [b""] * plan.counts.size
-    for position, texts in zip(plan.from_new.tolist(), encoded, strict=True):
-        pieces[position] = b"".join(texts)
-    if old is not None and plan.from_old.size:
-        old_text = memoryview(old.text.data)
-        old_starts = old.article_starts()
-        old_offsets = old.sentences[:, 0]
-        first = old_offsets[old_starts[plan.old_positions]].tolist()
-        last = old_offsets[old_starts[plan.old_positions + 1]].tolist()
-        for position, start, end in zip(plan.from_old.tolist(), first, last, strict=True):
-            pieces[position] = old_text[start:end]
-    text = np.frombuffer(b"".join(pieces), dtype=np.uint8)
-    return lengths, rows, text
+
+def _compact(
+    rows: npt.NDArray[np.int64], text: npt.NDArray[np.uint8], tail: bytes, plan: _Plan
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], bytes]:
+    """Copy the live text into a new pack, article by article; rebase the rows."""
+    whole = memoryview(text.data).cast("B") if text.size else memoryview(b"")
+    tail_view = memoryview(tail)
+    pieces: list[memoryview] = []
+    shifts = np.empty(plan.counts.size, dtype=np.int64)
+    size = 0
+    firsts = plan.starts[:-1].tolist()
+    lasts = plan.starts[1:].tolist()
+    for position, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+        if first == last:
+            shifts[position] = 0
+            continue
+        start, end = int(rows[first, 0]), int(rows[last - 1, 1])
+        if end <= text.size:
+            pieces.append(whole[start:end])
+        else:
+            pieces.append(tail_view[start - text.size : end - text.size])
+        shifts[position] = size - start
+        size += end - start
+    rebased = rows.copy()
+    per_sentence = np.repeat(shifts, plan.counts)
+    rebased[:, 0] += per_sentence
+    rebased[:, 1] += per_sentence
+    return rebased, np.empty(0, dtype=np.uint8), b"".join(pieces)
 
 
 def _group(
@@ -553,8 +694,7 @@ def _group(
 
 def reweight(generation: Generation, params: BM25Params) -> Generation:
     """Return the generation with its saturations computed under other BM25 parameters."""
-    avgdl, contrib = saturations(generation.docs, generation.tf, generation.lengths, params)
-    return replace(generation, params=params, avgdl=avgdl, contrib=contrib, folder=None)
+    return _replaced(generation, params=params, contrib=None, folder=None)
 
 
 # --- saving and opening generations ---------------------------------------------
@@ -563,10 +703,10 @@ def reweight(generation: Generation, params: BM25Params) -> Generation:
 class _CrcWriter:
     """A file wrapper that computes the CRC-32 and size of what is written."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, crc: int = 0, size: int = 0) -> None:
         self.handle = handle
-        self.crc = 0
-        self.size = 0
+        self.crc = crc
+        self.size = size
 
     def write(self, data: bytes | memoryview) -> int:
         self.crc = zlib.crc32(data, self.crc)
@@ -587,6 +727,17 @@ def _write_array(folder: Path, name: str, array: npt.NDArray[Any]) -> dict[str, 
 
     def write(writer: _CrcWriter) -> None:
         np.lib.format.write_array(writer, contiguous, allow_pickle=False)  # type: ignore[no-untyped-call]
+
+    return _write_file(folder, name, write)
+
+
+def _write_contrib(folder: Path, name: str, generation: Generation) -> dict[str, int]:
+    """Write the saturations as a .npy file, computed chunk by chunk."""
+    header = {"descr": "<f8", "fortran_order": False, "shape": (int(generation.docs.size),)}
+
+    def write(writer: _CrcWriter) -> None:
+        np.lib.format.write_array_header_1_0(writer, header)  # type: ignore[no-untyped-call]
+        generation.write_contrib(lambda part: writer.write(part.data.cast("B")))
 
     return _write_file(folder, name, write)
 
@@ -617,30 +768,44 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _checksum(path: Path, buffer: bytearray) -> tuple[int, int]:
+def _checksum(path: Path, buffer: bytearray, limit: int | None = None) -> tuple[int, int]:
+    """Return the size and CRC-32 of a file, or of its first limit bytes."""
     crc = size = 0
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as handle:
-        while n := handle.readinto(view):
-            crc = zlib.crc32(view[:n], crc)
+        while limit is None or size < limit:
+            chunk = view if limit is None else view[: min(len(view), limit - size)]
+            n = handle.readinto(chunk)
+            if not n:
+                break
+            crc = zlib.crc32(chunk[:n], crc)
             size += n
     return size, crc
 
 
-def _verify(folder: Path, files: dict[str, dict[str, int]]) -> list[str]:
-    """Check the size and CRC-32 of every file; return what is wrong."""
+def _verify(
+    folder: Path, files: dict[str, dict[str, int]], pack: dict[str, Any] | None = None
+) -> list[str]:
+    """Check the size and CRC-32 of every file and of the used part of the pack."""
     wrong: list[str] = []
     buffer = bytearray(4 << 20)
-    for name, expected in files.items():
+    checks: list[tuple[Path, dict[str, Any], int | None]] = [
+        (folder / name, expected, None) for name, expected in files.items()
+    ]
+    if pack is not None:
+        checks.append((folder.parent / str(pack.get("file")), pack, int(pack.get("bytes", 0))))
+    for path, expected, limit in checks:
         try:
-            size, crc = _checksum(folder / name, buffer)
+            size, crc = _checksum(path, buffer, limit)
         except OSError as exc:
-            wrong.append(f"{name} cannot be read ({reason(exc)})")
+            wrong.append(f"{path.name} cannot be read ({reason(exc)})")
             continue
         if size != expected.get("bytes"):
-            wrong.append(f"{name} is truncated ({size} bytes, expected {expected.get('bytes')})")
+            wrong.append(
+                f"{path.name} is truncated ({size} bytes, expected {expected.get('bytes')})"
+            )
         elif crc != expected.get("crc32"):
-            wrong.append(f"{name} is corrupted (checksum mismatch)")
+            wrong.append(f"{path.name} is corrupted (checksum mismatch)")
     return wrong
 
 
@@ -655,10 +820,11 @@ def _load_array(path: Path) -> npt.NDArray[Any]:
 
 def save(
     generation: Generation, store_folder: Path, corpus_root: Path, old: Generation | None = None
-) -> Path:
-    """Write a generation beside the current one and make it current; return its folder.
+) -> tuple[Path, dict[str, Any]]:
+    """Write a generation beside the current one and make it current.
 
-    Files whose arrays are those of old (saved) are linked, not written again.
+    Files whose arrays are those of old (saved) are linked, not written again;
+    the text pack is appended to. Returns the generation's folder and meta.
     """
     store_folder.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.time_ns():x}-{os.getpid()}"
@@ -666,6 +832,7 @@ def save(
     temporary.mkdir()
     try:
         files = _write_files(generation, temporary, old)
+        pack = _write_pack(generation, store_folder)
         meta = {
             "magic": MAGIC,
             "format": INDEX_FORMAT,
@@ -676,6 +843,7 @@ def save(
             "prefix": generation.prefix,
             "scanned_ns": generation.scanned_ns,
             "files": files,
+            "pack": pack,
             "keys": generation.keys,
             "records": _records_to_columns(generation.records),
         }
@@ -692,8 +860,30 @@ def save(
         os.replace(staged, store_folder / "CURRENT")
         if previous is not None:
             _carry_extras(store_folder / previous, final)
-        _clean(store_folder, keep={name})
-    return final
+        _clean(store_folder, keep={name, pack["file"]})
+    return final, meta
+
+
+def _write_pack(generation: Generation, store_folder: Path) -> dict[str, Any]:
+    """Append the generation's new text to its pack (or write a new pack); describe it."""
+    if generation.pack is not None:
+        path = store_folder / generation.pack
+        with contextlib.suppress(FileNotFoundError), open(path, "ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            # Append only where this generation's text ends: another program may
+            # have appended to the same pack meanwhile.
+            if os.fstat(handle.fileno()).st_size == generation.text.size:
+                writer = _CrcWriter(handle, generation.pack_crc, generation.text.size)
+                writer.write(generation.tail)
+                return {"file": generation.pack, "bytes": writer.size, "crc32": writer.crc}
+    name = f"text-{time.time_ns():x}-{os.getpid()}.bin"
+    text = memoryview(generation.text.data).cast("B") if generation.text.size else b""
+
+    def write(writer: _CrcWriter) -> None:
+        writer.write(text)
+        writer.write(generation.tail)
+
+    return {"file": name, **_write_file(store_folder, name, write)}
 
 
 def _write_files(
@@ -719,14 +909,15 @@ def _write_files(
     for array_name in _ARRAYS:
         file_name = f"{array_name}.npy"
         array = getattr(generation, array_name)
-        if not linked(file_name, old is not None and array is getattr(old, array_name)):
+        if linked(file_name, old is not None and array is getattr(old, array_name)):
+            continue
+        if array is None:
+            files[file_name] = _write_contrib(folder, file_name, generation)
+        else:
             files[file_name] = _write_array(folder, file_name, array)
     if not linked("vocab.txt", old is not None and generation.vocabulary is old.vocabulary):
         vocabulary = "\n".join(generation.vocabulary).encode()
         files["vocab.txt"] = _write_file(folder, "vocab.txt", lambda w: w.write(vocabulary))
-    if not linked("text.bin", old is not None and generation.text is old.text):
-        text = memoryview(generation.text.data)
-        files["text.bin"] = _write_file(folder, "text.bin", lambda w: w.write(text))
     return files
 
 
@@ -749,21 +940,27 @@ def _current_name(store_folder: Path) -> str | None:
 
 
 def _clean(store_folder: Path, keep: set[str]) -> None:
-    """Delete old generations and temporary folders left by crashed writers."""
+    """Delete old generations, unused packs and temporary folders left by crashed writers."""
     now = time.time()
     for entry in store_folder.iterdir():
         if entry.name in keep:
             continue
-        stale_temporary = entry.name.startswith("tmp-") and now - entry.stat().st_mtime > 3600
-        if entry.name.startswith("gen-") or stale_temporary:
+        stale = entry.name.startswith("tmp-") and now - entry.stat().st_mtime > 3600
+        if entry.name.startswith("gen-") or stale:
             shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith("text-") and now - entry.stat().st_mtime > 60:
+            # Another program may be appending to a pack it just made: leave young ones.
+            entry.unlink(missing_ok=True)
 
 
-def open_generation(store_folder: Path, corpus_root: Path) -> Generation | None:
+def open_generation(
+    store_folder: Path, corpus_root: Path, during: Callable[[], None] | None = None
+) -> Generation | None:
     """Open the current saved generation, checked; None when there is none yet.
 
-    Raises StoreError when it is there but unusable (foreign, other version,
-    truncated, corrupted).
+    during, if given, is called while the checksums are being checked (on
+    another thread). Raises StoreError when the generation is there but
+    unusable (foreign, other version, truncated, corrupted).
     """
     with _locked(store_folder) if store_folder.is_dir() else contextlib.nullcontext():
         name = _current_name(store_folder)
@@ -777,37 +974,45 @@ def open_generation(store_folder: Path, corpus_root: Path) -> Generation | None:
             raise StoreError(f"{folder} was built by another version of the program")
         if meta.get("corpus") != str(corpus_root.resolve()):
             raise StoreError(f"{folder} belongs to another corpus folder ({meta.get('corpus')})")
-        files = meta.get("files")
-        if not isinstance(files, dict) or set(files) != {
-            *(f"{a}.npy" for a in _ARRAYS),
-            "vocab.txt",
-            "text.bin",
-        }:
+        files, pack = meta.get("files"), meta.get("pack")
+        if (
+            not isinstance(files, dict)
+            or set(files) != {*(f"{a}.npy" for a in _ARRAYS), "vocab.txt"}
+            or not isinstance(pack, dict)
+            or not re.fullmatch(r"text-[0-9a-f]+-[0-9]+\.bin", str(pack.get("file")))
+        ):
             raise StoreError(f"{folder}/meta.json lists the wrong files")
         # Check every file on the other core while this one parses the rest.
         wrong: list[str] = []
-        checker = threading.Thread(target=lambda: wrong.extend(_verify(folder, files)))
-        checker.start()
+        thread = threading.Thread(target=lambda: wrong.extend(_verify(folder, files, pack)))
+        thread.start()
         try:
             generation = _open_files(folder, meta)
+            if during is not None:
+                during()
         finally:
-            checker.join()
+            thread.join()
         if wrong:
             raise StoreError(f"{folder}: {'; '.join(wrong)}")
         return generation
 
 
-def _open_files(folder: Path, meta: dict[str, Any]) -> Generation:
+def _open_files(folder: Path, meta: dict[str, Any], like: Generation | None = None) -> Generation:
+    """Open a generation's files; like, a generation just saved there, lends its Python objects."""
     try:
         k1, b, delta = (float(x) for x in meta["params"])
-        records = _records_from_columns(meta["records"])
+        records = like.records if like is not None else _records_from_columns(meta["records"])
         arrays = {name: _load_array(folder / f"{name}.npy") for name in _ARRAYS}
-        vocabulary_bytes = (folder / "vocab.txt").read_bytes()
-        vocabulary = vocabulary_bytes.decode().split("\n") if vocabulary_bytes else []
-        text_size = (folder / "text.bin").stat().st_size
+        if like is not None:
+            vocabulary = like.vocabulary
+        else:
+            vocabulary_bytes = (folder / "vocab.txt").read_bytes()
+            vocabulary = vocabulary_bytes.decode().split("\n") if vocabulary_bytes else []
+        pack = meta["pack"]
+        used = int(pack["bytes"])
         text = (
-            np.memmap(folder / "text.bin", dtype=np.uint8, mode="r")
-            if text_size
+            np.asarray(np.memmap(folder.parent / pack["file"], np.uint8, "r", shape=(used,)))
+            if used
             else np.empty(0, dtype=np.uint8)
         )
         generation = Generation(
@@ -822,19 +1027,23 @@ def _open_files(folder: Path, meta: dict[str, Any]) -> Generation:
             lengths=arrays["lengths"],
             avgdl=float(meta["avgdl"]),
             contrib=arrays["contrib"],
-            text=np.asarray(text),
+            text=text,
             sentences=arrays["sentences"],
+            pack=str(pack["file"]),
+            pack_crc=int(pack["crc32"]),
             scanned_ns=int(meta["scanned_ns"]),
             folder=folder,
         )
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{folder} cannot be opened ({exc})") from None
     _check_shapes(generation, folder)
+    if like is not None:
+        generation.share_terms(like)
     return generation
 
 
 def _check_shapes(g: Generation, folder: Path) -> None:
-    """Check that the arrays agree with each other, so that no lookup goes out of bounds."""
+    """Check that the arrays agree with each other (their content is checked by CRC)."""
     usable = g.articles
     n = sum(r.sentences for r in usable)
     problems = []
@@ -844,12 +1053,10 @@ def _check_shapes(g: Generation, folder: Path) -> None:
         problems.append("offsets")
     elif g.docs.shape != (int(g.offsets[-1]),) or g.tf.shape != g.docs.shape:
         problems.append("postings")
-    if g.contrib.shape != g.docs.shape or g.lengths.shape != (n,):
+    if g.contrib is None or g.contrib.shape != g.docs.shape or g.lengths.shape != (n,):
         problems.append("weights")
-    if g.sentences.shape != (n + 1, 3) or int(g.sentences[-1, 0]) != g.text.size:
+    if g.sentences.shape != (n, 4):
         problems.append("sentences")
-    if g.docs.size and (int(g.docs.min()) < 0 or int(g.docs.max()) >= n):
-        problems.append("sentence ids")
     if problems:
         raise StoreError(f"{folder} has inconsistent arrays ({', '.join(problems)})")
 
@@ -901,6 +1108,11 @@ class Snapshot:
         """Return the sentence table."""
         assert self.corpus.view is not None
         return self.corpus.view.table
+
+    @property
+    def acronym_key(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """Identify the acronym definitions: same key, same acronym aliases."""
+        return tuple((r.digest, r.acronyms) for r in self.generation.articles if r.acronyms)
 
     @property
     def acronym_texts(self) -> list[str]:
@@ -1056,6 +1268,7 @@ class IndexStore:
         self._last_snapshot: Snapshot | None = None
         self._last_problems: list[str] = []
         self._lock = threading.Lock()
+        self._saving: threading.Thread | None = None
 
     def load(self, *, strict: bool = False) -> Snapshot:
         """Bring the index up to date with the folder and return it.
@@ -1067,7 +1280,14 @@ class IndexStore:
         Raises CorpusError when the folder is missing or holds no usable article.
         """
         with self._lock:
+            self.wait_saved()
             return self._load(strict)
+
+    def wait_saved(self, timeout: float | None = None) -> None:
+        """Wait until the index built by the last reload is saved (reloads save in background)."""
+        saving = self._saving
+        if saving is not None:
+            saving.join(timeout)
 
     def _load(self, strict: bool) -> Snapshot:
         root = self.root
@@ -1076,8 +1296,18 @@ class IndexStore:
         if not root.is_dir():
             raise CorpusError(f"corpus path {root} is not a folder")
         scanned_ns = time.time_ns()
-        sources, link_problems = scan_folder(root)
-        old = self._last if self._last is not None else self._open_saved()
+        scanned: list[tuple[list[SourceFile], list[str]]] = []
+
+        def scan() -> None:
+            scanned.append(scan_folder(root))
+
+        old = self._last
+        if old is None:
+            # On a start, the folder is listed while the saved files' checksums are checked.
+            old = self._open_saved(during=scan)
+        if not scanned:
+            scan()
+        sources, link_problems = scanned[0]
         previous = {r.rel: r for r in old.records} if old is not None else {}
         since = old.scanned_ns - RACY_NS if old is not None else 0
 
@@ -1157,9 +1387,16 @@ class IndexStore:
                 generation = reweight(generation, self.params)
             if final != old.records:
                 generation = relabel(generation, final)
+        save_later = False
         if generation is not old or changes.reread:
-            generation = replace(generation, scanned_ns=scanned_ns)
-            if self.folder is not None:
+            generation = _replaced(generation, scanned_ns=scanned_ns)
+            if self.folder is None:
+                generation = generation.in_memory()
+            elif strict:
+                # A reload: serve the new index from memory now, save it meanwhile.
+                generation = generation.in_memory()
+                save_later = True
+            else:
                 generation = self._save(generation, old)
         self._last = generation
         last = self._last_snapshot
@@ -1171,32 +1408,60 @@ class IndexStore:
         ):
             # No article changed: serve the same corpus and index objects.
             return replace(last, changes=changes)
-        self._last_snapshot = self._snapshot(generation, list(problems), changes)
+        snapshot = self._last_snapshot = self._snapshot(generation, list(problems), changes)
         self._last_problems = problems
-        return self._last_snapshot
+        if save_later:
+            self._saving = threading.Thread(
+                target=self._save_in_background,
+                args=(generation, old, snapshot),
+                name=f"save index {self.folder}",
+            )
+            self._saving.start()
+        return snapshot
 
-    def _open_saved(self) -> Generation | None:
+    def _save_in_background(
+        self, generation: Generation, old: Generation | None, snapshot: Snapshot
+    ) -> None:
+        """Save a generation, then serve its memory-mapped files instead of its arrays."""
+        saved = self._save(generation, old)
+        if saved.folder is None:
+            return
+        # Same values in other memory: questions running meanwhile see either, never a mix
+        # of different contents.
+        if saved.contrib is None:  # pragma: no cover - a saved generation has them
+            return
+        postings = Postings(saved.vocabulary, saved.offsets, saved.docs, saved.tf)
+        snapshot.index.rebind(postings, saved.lengths, saved.contrib)
+        snapshot.table.rebind(saved.text, saved.tail, saved.sentences)
+        if self._last is generation:
+            self._last = saved
+            snapshot.generation = saved
+
+    def _open_saved(self, during: Callable[[], None]) -> Generation | None:
         if self.folder is None:
             return None
         try:
-            return open_generation(self.folder, self.root)
+            return open_generation(self.folder, self.root, during)
         except StoreError as exc:
             logger.warning("rebuilding the index: %s", exc)
-            return None
+        except OSError as exc:
+            logger.warning("rebuilding the index: cannot open %s (%s)", self.folder, reason(exc))
+        return None
 
     def _save(self, generation: Generation, old: Generation | None) -> Generation:
         assert self.folder is not None
         try:
-            folder = save(generation, self.folder, self.root, old)
-            return _open_files(folder, _read_meta(folder))
+            folder, meta = save(generation, self.folder, self.root, old)
+            # Serve from the memory-mapped files rather than the arrays just built.
+            return _open_files(folder, meta, like=generation)
         except (OSError, StoreError) as exc:
             logger.warning("could not save the index in %s: %s", self.folder, exc)
-            return generation
+            return generation.in_memory()
 
     def _snapshot(self, generation: Generation, problems: list[str], changes: Changes) -> Snapshot:
         starts = generation.article_starts()
         g = generation
-        table = SentenceTable(g.text, g.sentences, np.diff(starts), g.keys, g.prefix)
+        table = SentenceTable(g.text, g.tail, g.sentences, np.diff(starts), g.keys, g.prefix)
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
         for position, (key, record) in enumerate(
@@ -1235,10 +1500,17 @@ def _same_articles(a: Generation, b: Generation) -> bool:
     ]
 
 
+def _replaced(generation: Generation, **changes: Any) -> Generation:
+    """Return a copy of generation with some fields changed, keeping its term map."""
+    copy = replace(generation, **changes)
+    copy.share_terms(generation)
+    return copy
+
+
 def relabel(generation: Generation, records: list[FileRecord]) -> Generation:
     """Return the generation with new file rows around the same articles (keys may change)."""
     keys = article_keys([r.rel for r in records])
-    return replace(
+    return _replaced(
         generation,
         records=records,
         keys=[keys[r.rel] for r in records if r.usable],

@@ -7,7 +7,10 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -43,8 +46,7 @@ class Corpus:
         return [s for a in self.articles for s in a.sentences]
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """An article file found below the corpus folder, with what stat said of it."""
 
     location: str  # the path as the operating system takes it
@@ -66,26 +68,27 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
     The order is that of sorting the paths (by their parts).
     """
     resolved_root = root.resolve()
-    found: list[tuple[tuple[str, ...], SourceFile]] = []
+    found: list[tuple[str, SourceFile]] = []
     problems: list[str] = []
 
-    def walk(folder: str, parts: tuple[str, ...]) -> None:
+    # Paths sort by their parts: as strings joined by NUL, which sorts before any character.
+    def walk(folder: str, key: str, prefix: str) -> None:
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
         except (PermissionError, FileNotFoundError, NotADirectoryError):
             return
         for entry in listed:
-            if entry.name.startswith("."):
+            if entry.name[0] == ".":
                 continue
-            here = (*parts, entry.name)
+            name = entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, here)
+                    walk(entry.path, f"{key}{name}\0", f"{prefix}{name}/")
                     continue
-                if not entry.name.lower().endswith(ARTICLE_SUFFIXES):
+                if not name.lower().endswith(ARTICLE_SUFFIXES):
                     continue
-                rel = "/".join(here)
+                rel = prefix + name
                 # A link that points outside the corpus must not pull in other files.
                 if entry.is_symlink() and not (
                     Path(entry.path).resolve().is_relative_to(resolved_root)
@@ -97,10 +100,10 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                 stat = entry.stat()
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
-            found.append((here, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
+            found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
 
-    walk(str(root), ())
-    found.sort(key=lambda item: item[0])
+    walk(str(root), "", "")
+    found.sort(key=itemgetter(0))
     return [source for _, source in found], sorted(problems)
 
 
@@ -109,6 +112,7 @@ def article_files(root: Path) -> list[Path]:
     return [source.path for source in scan_folder(root)[0]]
 
 
+@lru_cache(maxsize=1 << 17)
 def _slug(text: str, limit: int = 24) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     if len(slug) > limit:
@@ -123,7 +127,8 @@ def article_keys(relative_paths: list[str]) -> dict[str, str]:
     keys: dict[str, str] = {}
     used: set[str] = set()
     for rel in sorted(relative_paths):
-        base = _slug(Path(rel).stem)
+        name = rel.rpartition("/")[2]
+        base = _slug(name.rpartition(".")[0] or name)
         key, n = base, 2
         while key in used:
             key, n = f"{base}-{n}", n + 1

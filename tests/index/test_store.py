@@ -144,11 +144,53 @@ def test_incremental_update_equals_a_fresh_build(corpus: Path, tmp_path: Path, m
     assert postings_by_term(live) == postings_by_term(fresh)
     new, old = snapshot.generation, fresh_snapshot.generation
     assert np.array_equal(new.lengths, old.lengths)
-    assert np.array_equal(new.sentences, old.sentences)
-    assert bytes(new.text) == bytes(old.text)
+    # Kept text stays where it was in the pack; new text is appended: compare the sentences.
+    assert np.array_equal(new.sentences[:, 2:], old.sentences[:, 2:])
+    assert list(snapshot.corpus.sentences) == list(fresh_snapshot.corpus.sentences)
+    assert new.text.size > old.text.size
     assert new.avgdl == old.avgdl
     assert new.keys == old.keys and new.prefix == old.prefix
     assert_same_engine(Engine.from_snapshot(snapshot), in_memory_engine(corpus))
+
+
+def test_a_pack_of_mostly_dead_text_is_compacted(corpus: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(store_module, "COMPACT_FROM", 0)
+    store = IndexStore(corpus, tmp_path / "index")
+    first = store.load().generation
+    (corpus / SEED_ARTICLE.name).unlink()  # most of the text
+    write(corpus, "ferry.txt", "Ferry news\n\nThe ferry is cancelled.\n")
+    snapshot = store.load()
+    generation = snapshot.generation
+    assert generation.pack != first.pack
+    live = int((generation.sentences[:, 1] - generation.sentences[:, 0]).sum())
+    assert generation.text.size == live
+    assert_same_engine(Engine.from_snapshot(snapshot), in_memory_engine(corpus))
+    store_folder = index_folder(corpus, tmp_path / "index")
+    packs = sorted(p.name for p in store_folder.glob("text-*.bin"))
+    assert generation.pack in packs
+    assert_same_engine(
+        Engine.from_folder(corpus, index_dir=tmp_path / "index"), in_memory_engine(corpus)
+    )
+
+
+def test_a_reload_serves_at_once_and_saves_in_the_background(corpus: Path, tmp_path: Path):
+    store = IndexStore(corpus, tmp_path / "index")
+    store.load()
+    write(corpus, "tunnel.txt", "Tunnel news\n\nThe Plimbo tunnel closes in July.\n")
+    snapshot = store.load(strict=True)
+    engine = Engine.from_snapshot(snapshot)
+    before = engine.answer("When does the Plimbo tunnel close?", k=5)
+    assert before.answered
+    store.wait_saved()
+    # The same engine now reads the saved, memory-mapped files: same answers.
+    assert isinstance(snapshot.index.contributions, np.memmap) or isinstance(
+        snapshot.index.contributions.base, np.memmap
+    )
+    assert engine.answer("When does the Plimbo tunnel close?", k=5) == before
+    assert list(engine.sentences) == list(in_memory_engine(corpus).sentences)
+    restarted = IndexStore(corpus, tmp_path / "index").load()
+    assert not restarted.changes.any
+    assert_same_engine(Engine.from_snapshot(restarted), in_memory_engine(corpus))
 
 
 @pytest.mark.parametrize(
@@ -156,7 +198,7 @@ def test_incremental_update_equals_a_fresh_build(corpus: Path, tmp_path: Path, m
     [
         "truncate docs.npy",
         "flip a byte of contrib.npy",
-        "flip a byte of text.bin",
+        "flip a byte of the text pack",
         "garbage meta.json",
         "foreign meta.json",
         "delete vocab.txt",
@@ -173,6 +215,11 @@ def test_a_damaged_index_is_reported_once_and_rebuilt(
     if damage.startswith("truncate"):
         path = generation / "docs.npy"
         path.write_bytes(path.read_bytes()[:-7])
+    elif damage == "flip a byte of the text pack":
+        path = next(store_folder.glob("text-*.bin"))
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
     elif damage.startswith("flip"):
         path = generation / damage.split()[-1]
         data = bytearray(path.read_bytes())
