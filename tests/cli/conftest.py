@@ -34,6 +34,9 @@ def qabot(tmp_path: Path) -> Run:
                 "XDG_DATA_HOME": str(tmp_path / "data"),
                 "XDG_CACHE_HOME": str(tmp_path / "cache"),
                 "COLUMNS": "88",
+                # Loading the embedding model costs seconds per process; the CLI's own
+                # behaviour is tested lexically, and test_semantic_cli runs it with the model.
+                "SEMANTIC": "false",
             }
         )
         environ.update(env or {})
