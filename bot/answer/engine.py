@@ -18,6 +18,7 @@ from bot.answer.query import Query, build_query, with_context
 from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
+from bot.index.sentences import SentenceView
 from bot.index.store import IndexStore, Snapshot
 from bot.index.tokenize import stem, terms, words
 from bot.ingest.loader import Corpus
@@ -83,6 +84,11 @@ class Engine:
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
+        if isinstance(self.sentences, SentenceView) and "_same_paragraph" in vars(type(self)):
+            # A saved index's table tells which neighbours share a paragraph without
+            # making a Sentence of each of a million sentences on the first question.
+            linked = self.sentences.same_paragraph().astype(np.float64)
+            self.__dict__["_same_paragraph"] = (linked, linked)
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
             self.semantic = semantic.index([s.text for s in self.sentences], saved)

@@ -9,6 +9,7 @@ from an in-memory corpus.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -116,6 +117,21 @@ class SentenceView(Sequence[Sentence]):
     def text(self, index: int) -> str:
         """Return the text of the sentence at index, without making a Sentence."""
         return self.table.text(self._span[index])
+
+    def same_paragraph(self) -> npt.NDArray[np.bool_]:
+        """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
+        span = self._span
+        if span.step != 1:
+            sentences = list(self)
+            return np.array(
+                [
+                    a.article_key == b.article_key and a.paragraph == b.paragraph > 0
+                    for a, b in itertools.pairwise(sentences)
+                ],
+                dtype=np.bool_,
+            )
+        linked = self.table.same_paragraph()
+        return linked[span.start : max(span.start, span.stop - 1)]
 
     def body_count(self) -> int:
         """Count the sentences outside headlines, without making them."""

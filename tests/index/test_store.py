@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import shutil
@@ -93,6 +94,24 @@ def test_saved_index_answers_like_the_in_memory_engine(corpus: Path, tmp_path: P
     restarted = Engine.from_folder(corpus, index_dir=tmp_path / "index")
     assert_same_engine(restarted, expected)
     assert saved_size(index_folder(corpus, tmp_path / "index")) > 0
+
+
+def test_the_sentence_table_knows_which_neighbours_share_a_paragraph(corpus: Path):
+    sentences = IndexStore(corpus, persist=False).load().corpus.sentences
+    expected = [
+        a.article_key == b.article_key and a.paragraph == b.paragraph > 0
+        for a, b in itertools.pairwise(sentences)
+    ]
+    assert sentences.same_paragraph().tolist() == expected  # type: ignore[attr-defined]
+    part = sentences[3:9]
+    assert part.same_paragraph().tolist() == expected[3:8]  # type: ignore[attr-defined]
+    assert (
+        sentences[::2].same_paragraph().tolist()
+        == [  # type: ignore[attr-defined]
+            a.article_key == b.article_key and a.paragraph == b.paragraph > 0
+            for a, b in zip(sentences[::2], sentences[2::2], strict=False)
+        ]
+    )
 
 
 def test_restart_reads_no_file_again(corpus: Path, tmp_path: Path, monkeypatch):
