@@ -2,7 +2,7 @@
 
 No exception escapes, every Discord payload passes the fake Discord's own validation of the
 limits, nothing rendered can ping anyone, and markdown in questions or articles cannot
-restyle, link or hide text.
+restyle, link or hide text. Last, the bot's per-user and per-answer maps stay bounded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from bot.answer.engine import Engine
 from bot.answer.models import Answer, Passage, Status
 from bot.discordbot import render
+from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.client import NO_MENTIONS
+from bot.discordbot.cooldown import Cooldown
 from bot.discordbot.views import answer_view
 from bot.ingest.loader import CorpusError, article_keys, load_corpus, parse_article
 from tests.discordbot.helpers import assert_inert, visible
@@ -266,3 +268,29 @@ def test_an_article_whose_title_renders_to_nothing_still_renders(tmp_path: Path)
     answer = engine.answer("what is ASEAN?")
     assert answer.passages
     check_rendered(answer)
+
+
+# Bounded state: whatever users do, the bot's maps stay within their limits
+
+
+@FAST
+@given(
+    steps=st.lists(st.tuples(st.integers(0, 300), st.floats(0, 40, allow_nan=False)), max_size=400),
+    max_users=st.integers(1, 50),
+    questions=st.integers(1, 5),
+)
+def test_the_cooldown_and_answer_store_stay_bounded(
+    steps: list[tuple[int, float]], max_users: int, questions: int
+) -> None:
+    now = [0.0]
+    cooldown = Cooldown(questions, 30, clock=lambda: now[0], max_users=max_users)
+    store = AnswerStore(capacity=max_users)
+    stored = StoredAnswer(Answer("q", Status.ANSWERED), 3, 1, False)
+    for user, wait in steps:
+        now[0] += wait
+        if cooldown.check(user).allowed:
+            store.add(stored)
+        assert len(cooldown._asked) <= max_users
+        assert set(cooldown._notified_until) <= set(cooldown._asked)
+        assert all(len(times) <= questions for times in cooldown._asked.values())
+        assert len(store) <= max_users
