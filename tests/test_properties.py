@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import discord
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -294,3 +296,23 @@ def test_the_cooldown_and_answer_store_stay_bounded(
         assert set(cooldown._notified_until) <= set(cooldown._asked)
         assert all(len(times) <= questions for times in cooldown._asked.values())
         assert len(store) <= max_users
+
+
+def test_rendering_a_megabyte_sentence_reads_only_what_can_be_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An article without full stops is one sentence: rendering it whole took seconds on the
+    # event loop. Only what fits in the embed (and a few characters more) is looked at now.
+    looked_at = []
+
+    class Counting:
+        def category(self, ch: str) -> str:
+            looked_at.append(ch)
+            return unicodedata.category(ch)
+
+    monkeypatch.setattr(render, "unicodedata", Counting())
+    text = "envoy talks sanctions Seoul " * 40_000  # 1.1 MB
+    spans = tuple((i, i + 5) for i in range(0, len(text), 28))
+    answer = Answer("why?", Status.ANSWERED, (passage(text, list(spans), "T", "1.1"),))
+    check_rendered(answer)
+    assert len(looked_at) < 6 * render.DESCRIPTION_LIMIT  # answer, context and its 2 sides

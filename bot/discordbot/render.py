@@ -52,6 +52,7 @@ _ALWAYS_ESCAPE = frozenset("\\*_~|`[<")
 # Escaped as the first visible character of a line: quotes, headings, subtext, lists.
 _LINE_START_ESCAPE = frozenset(">#-+")
 _MASS_MENTIONS = ("everyone", "here")
+_LOOKAHEAD = max(len(word) for word in _MASS_MENTIONS)
 _MAX_COMBINING_RUN = 4  # enough for real scripts, not for "zalgo" floods
 _MAX_TAG_RUN = 8  # emoji tag sequences (subdivision flags) need up to 6
 _NEWLINES = frozenset("\n\u2028\u2029\x85\x0b\x0c")
@@ -62,9 +63,16 @@ def size(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def _pieces(text: str, *, markdown: bool, keep_newlines: bool) -> list[str]:
-    """Return, for each character of text, what to send in its place (possibly nothing)."""
+def _pieces(
+    text: str, *, markdown: bool, keep_newlines: bool, budget: int | None = None
+) -> list[str]:
+    """Return, for each character of text, what to send in its place (possibly nothing).
+
+    With a budget, stop once the pieces add up to more than it: the rest would be cut
+    anyway, and a passage can be a megabyte-long "sentence" from an article without stops.
+    """
     pieces: list[str] = []
+    produced = 0
     line_start = True
     newline_run = 0
     combining_run = 0
@@ -108,6 +116,9 @@ def _pieces(text: str, *, markdown: bool, keep_newlines: bool) -> list[str]:
         if piece:
             previous = piece[-1]
         pieces.append(piece)
+        produced += len(piece)
+        if budget is not None and produced > budget:
+            break
     if markdown:
         _break_mass_mentions(pieces)
     return pieces
@@ -119,7 +130,7 @@ def _break_mass_mentions(pieces: list[str]) -> None:
     This looks at what is sent, not at the input, so that invisible characters dropped
     between the '@' and the word cannot join the mention back together.
     """
-    longest = max(len(word) for word in _MASS_MENTIONS)
+    longest = _LOOKAHEAD
     for i, piece in enumerate(pieces):
         if piece != "@":
             continue
@@ -164,7 +175,10 @@ def render_text(
     keep_newlines: bool = False,
 ) -> str:
     """Escape text (bolding the highlight spans) and shorten it to fit limit, ending in '…'."""
-    pieces = _pieces(text, markdown=markdown, keep_newlines=keep_newlines)
+    # The margin lets an '@' near the cut see the word after it, and covers the whitespace
+    # that strip() may remove from a text that only just fits.
+    budget = limit + 2 * _LOOKAHEAD
+    pieces = _pieces(text, markdown=markdown, keep_newlines=keep_newlines, budget=budget)
     spans = _spans(highlights, pieces) if markdown else []
     starts = {start for start, _ in spans}
     ends = {end for _, end in spans}

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -78,10 +79,24 @@ class SlowEngine:
         return self.engine.answer(question, k, offset)
 
 
+@dataclass
+class Counted:
+    """The running bot, how often its setup_hook ran, and its listeners when it started."""
+
+    bot: QABot
+    setup_calls: list[int]
+    listeners: dict[str, int]
+
+
+def listeners(bot: QABot) -> dict[str, int]:
+    """Count the event listeners discord.py would call, by event."""
+    return {event: len(funcs) for event, funcs in bot.extra_events.items()}
+
+
 @pytest_asyncio.fixture
 async def counted_bot(
     start_bot: BotStarter, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[QABot, list[int]]]:
+) -> AsyncIterator[Counted]:
     """Run the bot (cooldown off) and count how often its setup_hook runs."""
     calls: list[int] = []
     original = QABot.setup_hook
@@ -92,7 +107,7 @@ async def counted_bot(
 
     monkeypatch.setattr(QABot, "setup_hook", counting)
     async with start_bot(cooldown_questions=0) as running:
-        yield running, calls
+        yield Counted(running, calls, listeners(running))
 
 
 _records: list[logging.LogRecord] = []
@@ -323,11 +338,10 @@ async def test_when_even_the_apology_fails_the_bot_logs_it_and_keeps_answering(
 
 
 async def test_question_during_a_dropped_gateway_is_answered_once_after_resume(
-    counted_bot: tuple[QABot, list[int]],
+    counted_bot: Counted,
     fake_discord: FakeDiscord,
     questions_log: pytest.LogCaptureFixture,
 ) -> None:
-    running, setup_calls = counted_bot
     world = fake_discord.world
     assert world is not None
     await fake_discord.drop_gateway()  # TCP abort: the bot sees 1006 and resumes
@@ -338,26 +352,25 @@ async def test_question_during_a_dropped_gateway_is_answered_once_after_resume(
     after = await ask_in_channel(fake_discord)
     assert_answer(await one_reply(fake_discord, after))
     assert_handled_once(questions_log.records, during["id"], after["id"])
-    assert_not_set_up_again(running, fake_discord, setup_calls, identifies=1)
+    assert_not_set_up_again(counted_bot, fake_discord, identifies=1)
 
 
-def assert_not_set_up_again(
-    running: QABot, fake: FakeDiscord, setup_calls: list[int], *, identifies: int
-) -> None:
+def assert_not_set_up_again(counted: Counted, fake: FakeDiscord, *, identifies: int) -> None:
     world = fake.world
     assert world is not None
     assert fake.identify_count == identifies
-    assert len(setup_calls) == 1
+    assert len(counted.setup_calls) == 1
+    assert listeners(counted.bot) == counted.listeners
     assert fake.bulk_overwrite_calls == {world.guild_id: 1}  # commands synced once
-    assert sorted(c.name for c in running.tree.get_commands()) == ["ask", "help", "sources"]
+    commands = sorted(c.name for c in counted.bot.tree.get_commands())
+    assert commands == ["ask", "help", "sources"]
 
 
 async def test_op7_reconnect_resumes_and_answers_each_question_once(
-    counted_bot: tuple[QABot, list[int]],
+    counted_bot: Counted,
     fake_discord: FakeDiscord,
     questions_log: pytest.LogCaptureFixture,
 ) -> None:
-    running, setup_calls = counted_bot
     world = fake_discord.world
     assert world is not None
     await fake_discord.send_reconnect()
@@ -370,17 +383,16 @@ async def test_op7_reconnect_resumes_and_answers_each_question_once(
     assert_answer(await one_reply(fake_discord, sent))
     assert_answer(await one_answer(fake_discord, inter))
     assert_handled_once(questions_log.records, sent["id"], inter.id)
-    assert_not_set_up_again(running, fake_discord, setup_calls, identifies=1)
+    assert_not_set_up_again(counted_bot, fake_discord, identifies=1)
 
 
 @pytest.mark.parametrize("resumable", [True, False])
 async def test_op9_invalid_session_resumes_or_identifies_without_doubling_handlers(
-    counted_bot: tuple[QABot, list[int]],
+    counted_bot: Counted,
     fake_discord: FakeDiscord,
     questions_log: pytest.LogCaptureFixture,
     resumable: bool,
 ) -> None:
-    running, setup_calls = counted_bot
     world = fake_discord.world
     assert world is not None
     await fake_discord.send_invalid_session(resumable=resumable)
@@ -394,7 +406,7 @@ async def test_op9_invalid_session_resumes_or_identifies_without_doubling_handle
     assert_answer(await one_reply(fake_discord, sent))
     assert_answer(await one_answer(fake_discord, inter))
     assert_handled_once(questions_log.records, sent["id"], inter.id)
-    assert_not_set_up_again(running, fake_discord, setup_calls, identifies=1 if resumable else 2)
+    assert_not_set_up_again(counted_bot, fake_discord, identifies=1 if resumable else 2)
 
 
 async def test_an_answer_in_progress_survives_a_gateway_drop(
