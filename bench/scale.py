@@ -244,6 +244,7 @@ def child_serve(corpus: Path, index_dir: Path, n_questions: int) -> dict[str, An
     result: dict[str, Any] = {
         "imports_s": round(imported - started, 3),
         "ready_s": round(ready - imported, 3),
+        "memory_at_ready_mib": memory(),
         "reread_files": live.last_result.changes.reread if live.last_result else None,
     }
     questions = make_questions(engine, n_questions, SEED)

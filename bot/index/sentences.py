@@ -10,8 +10,11 @@ from an in-memory corpus.
 from __future__ import annotations
 
 import itertools
+import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import overload
 
 import numpy as np
@@ -32,15 +35,22 @@ class SentenceTable:
         counts: npt.NDArray[np.int64],
         keys: list[str],
         prefix: bool,
+        *,
+        pack: Path | None = None,
+        linked: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         """Hold the sentences of a corpus.
 
         rows hold per sentence its text's start and end in text followed by tail,
         its paragraph and number; counts the sentences of each article, whose key
-        is in keys; prefix says whether citations carry the article key.
+        is in keys; prefix says whether citations carry the article key. pack,
+        the saved file that holds text: sentences are then read from it with
+        pread, so that reading passages adds no mapped pages to the program's
+        memory.
         """
-        self._buffers = (text, tail)
+        self._buffers = (text, tail, _Pack.open(pack))
         self._rows = rows
+        self._linked = linked
         self._keys = keys
         self._prefix = prefix
         self.article_ids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
@@ -61,14 +71,22 @@ class SentenceTable:
         return self._decode(start, end)
 
     def _decode(self, start: int, end: int) -> str:
-        text, tail = self._buffers  # one read: rebind() swaps both at once
+        text, tail, pack = self._buffers  # one read: rebind() swaps them at once
         if end <= text.size:
+            if pack is not None:
+                return pack.read(start, end).decode()
             return text[start:end].tobytes().decode()
         return tail[start - text.size : end - text.size].decode()
 
-    def rebind(self, text: npt.NDArray[np.uint8], tail: bytes, rows: npt.NDArray[np.int64]) -> None:
+    def rebind(
+        self,
+        text: npt.NDArray[np.uint8],
+        tail: bytes,
+        rows: npt.NDArray[np.int64],
+        pack: Path | None = None,
+    ) -> None:
         """Read the same sentences from other memory (the saved, memory-mapped files)."""
-        self._buffers = (text, tail)
+        self._buffers = (text, tail, _Pack.open(pack))
         self._rows = rows
 
     @property
@@ -78,6 +96,8 @@ class SentenceTable:
 
     def same_paragraph(self) -> npt.NDArray[np.bool_]:
         """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
+        if self._linked is not None:
+            return self._linked
         paragraphs = self.paragraphs
         linked: npt.NDArray[np.bool_] = (
             (self.article_ids[1:] == self.article_ids[:-1])
@@ -89,6 +109,28 @@ class SentenceTable:
     def view(self, start: int = 0, stop: int | None = None) -> SentenceView:
         """Return the sentences from start to stop as a sequence."""
         return SentenceView(self, range(start, len(self) if stop is None else stop))
+
+
+class _Pack:
+    """A saved text pack, read with pread; closed when no table uses it any more."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    @classmethod
+    def open(cls, path: Path | None) -> _Pack | None:
+        """Open the pack at path; None without a path, or when it cannot be opened."""
+        if path is None:
+            return None
+        try:
+            return cls(path)
+        except OSError:
+            return None  # read from the memory-mapped text instead
+
+    def read(self, start: int, end: int) -> bytes:
+        """Read bytes start to end."""
+        return os.pread(self._fd, end - start, start)
 
 
 class SentenceView(Sequence[Sentence]):

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -74,7 +75,7 @@ from bot.index.bm25 import (
     saturations,
     saturations_in_chunks,
 )
-from bot.index.sentences import SentenceTable, StoredArticle, StoredCorpus
+from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, StoredCorpus
 from bot.index.tokenize import terms
 from bot.ingest.loader import (
     MAX_ARTICLE_BYTES,
@@ -114,7 +115,7 @@ _CODE_MODULES = (
     "bot/ingest/splitting.py",
     "bot/ingest/models.py",
 )
-_ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences")
+_ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
 _EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,100}$")
 
 
@@ -186,7 +187,7 @@ class FileRecord(NamedTuple):
     date: str | None = None
     content_hash: str = ""
     sentences: int = 0
-    acronyms: tuple[int, ...] = ()  # sentences (within the article) that define an acronym
+    acronyms: tuple[str, ...] = ()  # the article's sentences that define an acronym
 
     @property
     def usable(self) -> bool:
@@ -280,13 +281,13 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
     local: dict[str, int] = {}
     tokens: list[int] = []
     lengths: list[int] = []
-    acronyms: list[int] = []
-    for position, sentence_text in enumerate(texts):
+    acronyms: list[str] = []
+    for sentence_text in texts:
         sentence_terms = terms(sentence_text)
         tokens.extend(local.setdefault(t, len(local)) for t in sentence_terms)
         lengths.append(len(sentence_terms))
         if "(" in sentence_text and defined_acronyms([sentence_text]):
-            acronyms.append(position)
+            acronyms.append(sentence_text)
     record = FileRecord(
         rel,
         size,
@@ -373,6 +374,7 @@ class Generation:
     contrib: Floats | None  # None until needed: saving computes it straight into the file
     text: npt.NDArray[np.uint8]  # the pack as far as this generation saved it
     sentences: npt.NDArray[np.int64]  # per sentence: start, end (in the pack), paragraph, number
+    linked: npt.NDArray[np.bool_]  # sentence i and i + 1 are in the same body paragraph
     tail: bytes = b""  # pack bytes after text, not saved yet
     pack: str | None = None  # the pack's file name in the store folder, when saved
     pack_crc: int = 0  # CRC-32 of text
@@ -504,6 +506,7 @@ def merge(
         contrib=None,
         text=text,
         sentences=rows,
+        linked=_linked(rows, counts),
         tail=tail,
     )
     if old is not None and text is old.text:
@@ -650,6 +653,16 @@ def _merge_sentences(
     if total > COMPACT_FROM and live * 2 < total:
         return (lengths, *_compact(rows, text, tail, plan))
     return lengths, rows, text, tail
+
+
+def _linked(rows: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
+    articles = np.repeat(np.arange(counts.size), counts)
+    paragraphs = rows[:, 2]
+    linked: npt.NDArray[np.bool_] = (
+        (articles[1:] == articles[:-1]) & (paragraphs[1:] == paragraphs[:-1]) & (paragraphs[1:] > 0)
+    )
+    return linked
 
 
 def _compact(
@@ -1029,6 +1042,7 @@ def _open_files(folder: Path, meta: dict[str, Any], like: Generation | None = No
             contrib=arrays["contrib"],
             text=text,
             sentences=arrays["sentences"],
+            linked=np.array(arrays["linked"]),  # small: read, not mapped
             pack=str(pack["file"]),
             pack_crc=int(pack["crc32"]),
             scanned_ns=int(meta["scanned_ns"]),
@@ -1055,7 +1069,7 @@ def _check_shapes(g: Generation, folder: Path) -> None:
         problems.append("postings")
     if g.contrib is None or g.contrib.shape != g.docs.shape or g.lengths.shape != (n,):
         problems.append("weights")
-    if g.sentences.shape != (n, 4):
+    if g.sentences.shape != (n, 4) or g.linked.shape != (max(n - 1, 0),):
         problems.append("sentences")
     if problems:
         raise StoreError(f"{folder} has inconsistent arrays ({', '.join(problems)})")
@@ -1110,18 +1124,14 @@ class Snapshot:
         return self.corpus.view.table
 
     @property
-    def acronym_key(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    def acronym_key(self) -> tuple[str, ...]:
         """Identify the acronym definitions: same key, same acronym aliases."""
-        return tuple((r.digest, r.acronyms) for r in self.generation.articles if r.acronyms)
+        return tuple(r.digest for r in self.generation.articles if r.acronyms)
 
     @property
     def acronym_texts(self) -> list[str]:
         """Return the sentences that define acronyms, in corpus order."""
-        texts: list[str] = []
-        starts = self.generation.article_starts()
-        for record, start in zip(self.generation.articles, starts.tolist(), strict=False):
-            texts.extend(self.table.text(start + i) for i in record.acronyms)
-        return texts
+        return [text for r in self.generation.articles for text in r.acronyms]
 
     def extra(
         self, name: str, compute: Callable[[list[str]], npt.NDArray[Any]]
@@ -1308,10 +1318,15 @@ class IndexStore:
         if not scanned:
             scan()
         sources, link_problems = scanned[0]
-        previous = {r.rel: r for r in old.records} if old is not None else {}
         since = old.scanned_ns - RACY_NS if old is not None else 0
-
-        records: list[FileRecord | None] = []
+        if old is not None and _unchanged(sources, old.records, since):
+            # The usual start: every file as saved. Nothing to compare one by one.
+            previous: dict[str, FileRecord] = {}
+            records: list[FileRecord | None] = list(old.records)
+            sources = []
+        else:
+            previous = {r.rel: r for r in old.records} if old is not None else {}
+            records = []
         to_read: list[SourceFile] = []
         for source in sources:
             record = previous.get(source.rel)
@@ -1432,7 +1447,8 @@ class IndexStore:
             return
         postings = Postings(saved.vocabulary, saved.offsets, saved.docs, saved.tf)
         snapshot.index.rebind(postings, saved.lengths, saved.contrib)
-        snapshot.table.rebind(saved.text, saved.tail, saved.sentences)
+        pack = self.folder / saved.pack if self.folder is not None and saved.pack else None
+        snapshot.table.rebind(saved.text, saved.tail, saved.sentences, pack)
         if self._last is generation:
             self._last = saved
             snapshot.generation = saved
@@ -1461,24 +1477,26 @@ class IndexStore:
     def _snapshot(self, generation: Generation, problems: list[str], changes: Changes) -> Snapshot:
         starts = generation.article_starts()
         g = generation
-        table = SentenceTable(g.text, g.tail, g.sentences, np.diff(starts), g.keys, g.prefix)
+        pack = self.folder / g.pack if self.folder is not None and g.pack is not None else None
+        counts = np.diff(starts)
+        table = SentenceTable(
+            g.text, g.tail, g.sentences, counts, g.keys, g.prefix, pack=pack, linked=g.linked
+        )
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
-        for position, (key, record) in enumerate(
-            zip(generation.keys, generation.articles, strict=True)
-        ):
-            corpus.articles.append(
-                StoredArticle(
-                    key=key,
-                    path=record.rel,
-                    title=record.title,
-                    source=record.source,
-                    url=record.url,
-                    date=record.date,
-                    sentences=table.view(bounds[position], bounds[position + 1]),
-                    content_hash=record.content_hash,
-                )
+        corpus.articles = [
+            StoredArticle(
+                key,
+                r.rel,
+                r.title,
+                r.source,
+                r.url,
+                r.date,
+                SentenceView(table, range(first, last)),
+                r.content_hash,
             )
+            for key, r, first, last in zip(g.keys, g.articles, bounds[:-1], bounds[1:], strict=True)
+        ]
         return Snapshot(
             root=self.root,
             generation=generation,
@@ -1487,6 +1505,17 @@ class IndexStore:
             changes=changes,
             store_folder=self.folder,
         )
+
+
+def _unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) -> bool:
+    """Tell whether the listed files are exactly the recorded ones, none touched since."""
+    if len(sources) != len(records) or not sources:
+        return False
+    return (
+        list(map(itemgetter(1, 2, 3), sources)) == list(map(itemgetter(0, 1, 2), records))
+        and all(map(itemgetter(3), records))  # read and hashed (not a failed read to retry)
+        and max(map(itemgetter(3), sources)) < since
+    )
 
 
 def _same_articles(a: Generation, b: Generation) -> bool:
