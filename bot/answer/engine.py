@@ -137,8 +137,9 @@ class Engine:
                 # A typo in the alias file must not take the whole corpus down.
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
-        # A saved index keeps the corpus embeddings beside it, reused article by article.
-        saved = snapshot.extra if snapshot.generation.folder is not None else None
+        # A saved index keeps the corpus embeddings beside it, reused article by article
+        # (also right after a reload, while the new index is still being saved).
+        saved = snapshot.extra if snapshot.store_folder is not None else None
         return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
 
     @property

@@ -1143,7 +1143,8 @@ class Snapshot:
         sentences of the articles that have no saved rows under this name (new or
         changed articles, or the first call). With a saved index the result is
         saved beside it, memory-mapped, and its rows are reused article by article
-        (by content digest) by the next generations.
+        (by content digest) by the next generations. Right after a reload, while
+        the new index is being saved, rows are reused from the saved one.
         """
         if not _EXTRA_NAME.match(name):
             raise ValueError(f"extra array name {name!r} must be 1-100 of A-Z a-z 0-9 _ . : + -")
@@ -1156,9 +1157,14 @@ class Snapshot:
                 return cached
         old_rows: npt.NDArray[Any] | None = None
         old_spans: dict[str, tuple[int, int]] = {}
-        if folder is not None:
-            old_rows = _open_extra(folder, "stale-" + file_name, None)
-            old_spans = _extra_spans(folder, "stale-" + file_name)
+        reuse = (folder, "stale-" + file_name) if folder is not None else None
+        if folder is None and self.store_folder is not None:
+            # Not saved yet (a reload): reuse the rows of the saved generation.
+            current = _current_name(self.store_folder)
+            reuse = (self.store_folder / current, file_name) if current else None
+        if reuse is not None:
+            old_rows = _open_extra(*reuse, None)
+            old_spans = _extra_spans(*reuse) if old_rows is not None else {}
         starts = self.generation.article_starts().tolist()
         missing: list[int] = []
         for position, record in enumerate(self.generation.articles):

@@ -458,6 +458,23 @@ def test_extra_arrays_are_computed_once_per_article(corpus: Path, tmp_path: Path
         snapshot.extra("no spaces allowed", embed)
 
 
+def test_extra_arrays_right_after_a_reload_reuse_the_saved_rows(corpus: Path, tmp_path: Path):
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.array([[len(t)] for t in texts], dtype=np.float32)
+
+    store = IndexStore(corpus, tmp_path / "index")
+    store.load().extra("emb:m", embed)
+    write(corpus, "b-new.txt", "Tunnel\n\nThe Plimbo tunnel closes in July.\n")
+    snapshot = store.load(strict=True)  # served from memory, saved in the background
+    rows = snapshot.extra("emb:m", embed)
+    assert calls[-1] == ["Tunnel", "The Plimbo tunnel closes in July."]
+    assert np.array_equal(rows, embed([s.text for s in snapshot.corpus.sentences]))
+    store.wait_saved()
+
+
 def test_extra_arrays_without_a_saved_index(corpus: Path):
     snapshot = IndexStore(corpus, persist=False).load()
     rows = snapshot.extra("emb:x", lambda texts: np.ones((len(texts), 3)))
