@@ -39,6 +39,7 @@ arrays.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -1297,7 +1298,9 @@ class IndexStore:
         """
         with self._lock:
             self.wait_saved()
-            return self._load(strict)
+            snapshot = self._load(strict)
+        release_memory()
+        return snapshot
 
     def wait_saved(self, timeout: float | None = None) -> None:
         """Wait until the index built by the last reload is saved (reloads save in background)."""
@@ -1434,16 +1437,18 @@ class IndexStore:
         if save_later:
             self._saving = threading.Thread(
                 target=self._save_in_background,
-                args=(generation, old, snapshot),
+                # In a list, so that the thread can drop the arrays once they are saved.
+                args=([generation], old, snapshot),
                 name=f"save index {self.folder}",
             )
             self._saving.start()
         return snapshot
 
     def _save_in_background(
-        self, generation: Generation, old: Generation | None, snapshot: Snapshot
+        self, box: list[Generation], old: Generation | None, snapshot: Snapshot
     ) -> None:
         """Save a generation, then serve its memory-mapped files instead of its arrays."""
+        generation = box.pop()
         saved = self._save(generation, old)
         if saved.folder is None:
             return
@@ -1458,6 +1463,8 @@ class IndexStore:
         if self._last is generation:
             self._last = saved
             snapshot.generation = saved
+        del generation
+        release_memory()
 
     def _open_saved(self, during: Callable[[], None]) -> Generation | None:
         if self.folder is None:
@@ -1511,6 +1518,15 @@ class IndexStore:
             changes=changes,
             store_folder=self.folder,
         )
+
+
+def release_memory() -> None:
+    """Give the memory freed by a build back to the system (glibc keeps it otherwise)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) -> bool:
