@@ -33,10 +33,16 @@ bot: $(STAMP)
 	$(BIN)/qabot run
 
 ## eval: retrieval quality on the repo's seed questions (and squad-dev when ../shared exists)
+SQUAD := ../shared/eval/squad-dev
 eval: $(STAMP)
-	$(BIN)/qabot eval eval/seed_questions.jsonl
-	test ! -d ../shared/eval/squad-dev || $(BIN)/qabot eval ../shared/eval/squad-dev/questions.jsonl
-	test ! -d ../shared/eval/squad-dev || $(BIN)/qabot eval ../shared/eval/squad-dev/unanswerable.jsonl
+	for mode in --lexical --semantic; do \
+	  $(BIN)/qabot eval $$mode eval/seed_questions.jsonl && \
+	  $(BIN)/qabot eval $$mode eval/followup_questions.jsonl && \
+	  if [ -d $(SQUAD) ]; then \
+	    $(BIN)/qabot eval $$mode $(SQUAD)/questions.jsonl && \
+	    $(BIN)/qabot eval $$mode $(SQUAD)/unanswerable.jsonl; \
+	  fi || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
