@@ -1,4 +1,4 @@
-"""Remember recent answers so their buttons can be served, forgetting the oldest first."""
+"""Remember recent answers so their buttons and follow-ups can be served, oldest forgotten first."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 
 DEFAULT_CAPACITY = 2000
@@ -13,22 +14,50 @@ DEFAULT_CAPACITY = 2000
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """An answer plus what its buttons need: the question, page size and who asked."""
+    """An answer plus what its buttons and follow-ups need.
+
+    ``context`` is what the question was read with (the conversation before it, when it was
+    a follow-up): More pages through the same reading. ``follow_up`` is what a reply to this
+    answer is read with.
+    """
 
     answer: Answer
     k: int
     asker_id: int
     private: bool
+    context: FollowUp | None = None
+    follow_up: FollowUp | None = None
+
+    @classmethod
+    def of(
+        cls,
+        answer: Answer,
+        k: int,
+        asker_id: int,
+        private: bool,
+        context: FollowUp | None = None,
+    ) -> StoredAnswer:
+        """Store an answer with the follow-up context its replies will be read with."""
+        follow_up = FollowUp.from_answer(answer, previous=context) if answer.answered else None
+        return cls(answer, k, asker_id, private, context, follow_up)
 
 
 class AnswerStore:
-    """A bounded least-recently-used map from short random ids to answers."""
+    """A bounded least-recently-used map from short random ids to answers.
+
+    It also remembers which Discord message shows an answer, and the latest answer in each
+    conversation (a thread or a DM channel), so a reply, or a question in a thread or DM,
+    finds what it continues. Those links are bounded too, and lead nowhere once their
+    answer is forgotten.
+    """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
         self._items: OrderedDict[str, StoredAnswer] = OrderedDict()
+        # ("message", id) or ("conversation", channel id) -> answer id; at most two per answer.
+        self._links: OrderedDict[tuple[str, int], str] = OrderedDict()
 
     def add(self, stored: StoredAnswer) -> str:
         """Store an answer and return its new id."""
@@ -48,9 +77,38 @@ class AnswerStore:
             self._items.move_to_end(answer_id)
         return stored
 
+    def link(self, answer_id: str, *, message_id: int, conversation_id: int | None = None) -> None:
+        """Remember that a message shows this answer, posted in a conversation if given."""
+        if answer_id not in self._items:
+            return
+        keys = [("message", message_id)]
+        if conversation_id is not None:
+            keys.append(("conversation", conversation_id))
+        for key in keys:
+            self._links[key] = answer_id
+            self._links.move_to_end(key)
+        while len(self._links) > 2 * self.capacity:
+            self._links.popitem(last=False)
+
+    def for_message(self, message_id: int) -> StoredAnswer | None:
+        """Return the answer a message shows, if it is still remembered."""
+        answer_id = self._links.get(("message", message_id))
+        return self.get(answer_id) if answer_id is not None else None
+
+    def for_conversation(self, channel_id: int) -> StoredAnswer | None:
+        """Return the latest answer in a thread or DM, or the answer a thread was started on."""
+        # A thread started on a message has that message's id.
+        for key in (("conversation", channel_id), ("message", channel_id)):
+            answer_id = self._links.get(key)
+            stored = self.get(answer_id) if answer_id is not None else None
+            if stored is not None:
+                return stored
+        return None
+
     def clear(self) -> None:
         """Forget every answer."""
         self._items.clear()
+        self._links.clear()
 
     def __len__(self) -> int:
         return len(self._items)

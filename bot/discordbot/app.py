@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.answer.engine import Engine
+from bot.answer.semantic import extra_installed
 from bot.discordbot.client import QABot, make_bot
+from bot.discordbot.serving import check_corpus_folder, load_live_engine, one_line
 from bot.ingest.loader import CorpusError
 from bot.settings import Secret, Settings, env_file_warning
 
@@ -56,11 +57,6 @@ def configure_logging(level_name: str) -> None:
         handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
         root.addHandler(handler)
     root.setLevel(level)
-
-
-def one_line(text: str) -> str:
-    """Escape what would break a log line: a file name may hold a newline or escape codes."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _token(settings: Settings) -> str | None:
@@ -146,7 +142,16 @@ async def _serve(settings: Settings) -> int:
     stopper.install()
     try:
         try:
-            engine = await asyncio.to_thread(Engine.from_folder, settings.corpus_dir)
+            check_corpus_folder(settings.corpus_dir)  # before seconds go into the model
+            if settings.semantic and extra_installed():
+                log.info(
+                    "Loading the embedding model %s (SEMANTIC=true; a few seconds) and the "
+                    "index of %s.",
+                    one_line(settings.embedding_model),
+                    one_line(str(settings.corpus_dir)),
+                )
+            # Model, saved index and changed articles, loaded before logging in to Discord.
+            live = await asyncio.to_thread(load_live_engine, settings)
         except CorpusError as exc:
             for problem in exc.problems:
                 log.warning("Skipped while loading the corpus: %s", one_line(problem))
@@ -156,11 +161,11 @@ async def _serve(settings: Settings) -> int:
                 one_line(str(exc)),
             )
             return EXIT_CONFIG
-        for problem in engine.corpus.problems:
+        for problem in live.engine.corpus.problems:
             log.warning("Skipped while loading the corpus: %s", one_line(problem))
         if stopper.requested:
             return EXIT_OK
-        bot = make_bot(settings, engine)
+        bot = make_bot(settings, live)
         stopper.bot = bot
         return await _run_client(bot, token, stopper)
     finally:

@@ -8,6 +8,7 @@ import logging
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.discordbot import render
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
@@ -31,9 +33,18 @@ from bot.discordbot.handlers import (
     facts_from_message,
 )
 from bot.discordbot.invite import invite_url
+from bot.discordbot.serving import (
+    CorpusWatcher,
+    ProblemLog,
+    counts,
+    load_live_engine,
+    one_line,
+    ranking_line,
+)
 from bot.discordbot.slash import build_commands
 from bot.discordbot.sync_state import SyncState, commands_hash, same_commands
 from bot.discordbot.views import CONTEXT, MORE, RoutedView, answer_view, parse_custom_id
+from bot.live import LiveEngine
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +76,20 @@ def _where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | Non
     return interaction.guild_id, interaction.channel_id, parent_id
 
 
+def _conversation_id(channel: object) -> int | None:
+    """Return the id of a thread or DM channel: there a question continues the latest answer."""
+    return channel.id if isinstance(channel, discord.Thread | discord.DMChannel) else None
+
+
+@dataclass(frozen=True)
+class Presented:
+    """An answer rendered for Discord, and its id in the answer store (None if not kept)."""
+
+    embed: discord.Embed
+    view: RoutedView | None
+    answer_id: str | None
+
+
 async def _send_normal_closure(ws: DiscordWebSocket | None) -> None:
     """Send the close frame 1000 before discord.py closes the socket its own way.
 
@@ -85,12 +110,17 @@ async def _send_normal_closure(ws: DiscordWebSocket | None) -> None:
 
 
 class QABot(commands.Bot):
-    """Answers questions from one engine over slash commands, mentions, replies and DMs."""
+    """Answers questions over slash commands, mentions, replies and DMs.
+
+    It serves a LiveEngine (the corpus folder, reloaded on demand and as it changes) or, given
+    a plain Engine, that engine alone. Each question reads the current engine once, so one
+    asked during a reload is answered from the old index.
+    """
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine | None = None,
+        engine: Engine | LiveEngine | None = None,
         *,
         serve: bool = True,
         store: AnswerStore | None = None,
@@ -108,7 +138,9 @@ class QABot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self.engine = engine
+        self._live: LiveEngine | None = engine if isinstance(engine, LiveEngine) else None
+        self._engine: Engine | None = engine if isinstance(engine, Engine) else None
+        self.watcher: CorpusWatcher | None = None
         self.serve = serve
         self.store = store if store is not None else AnswerStore()
         self.sync_state = sync_state if sync_state is not None else SyncState()
@@ -116,6 +148,23 @@ class QABot(commands.Bot):
         self.cooldown = Cooldown(settings.cooldown_questions, settings.cooldown_seconds)
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
+
+    # The engine
+
+    @property
+    def live(self) -> LiveEngine | None:
+        """Return the live engine being served, or None when serving a fixed engine."""
+        return self._live
+
+    @property
+    def engine(self) -> Engine | None:
+        """Return the engine answering now; read it once per question."""
+        return self._live.engine if self._live is not None else self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine | None) -> None:
+        """Serve this engine from now on, without reloads."""
+        self._live, self._engine = None, engine
 
     # Start-up
 
@@ -127,9 +176,21 @@ class QABot(commands.Bot):
         if not self.serve:
             return
         if self.engine is None:
-            self.engine = await asyncio.to_thread(Engine.from_folder, self.settings.corpus_dir)
+            # The model takes seconds to load: off the event loop (it is not connected yet).
+            self._live = await asyncio.to_thread(load_live_engine, self.settings)
+        self._start_serving()
         self._log_start()
         await self.sync_on_start()
+
+    def _start_serving(self) -> None:
+        """Log skipped files after each reload and watch the corpus folder (WATCH_CORPUS)."""
+        live = self._live
+        if live is None:
+            return
+        live.add_listener(ProblemLog(list(live.engine.corpus.problems)))
+        if self.settings.watch_corpus and self.watcher is None:
+            self.watcher = CorpusWatcher(live)
+            self.watcher.start()
 
     def command_payloads(self) -> list[dict[str, Any]]:
         """Return the global commands as Discord receives them."""
@@ -221,6 +282,17 @@ class QABot(commands.Bot):
             len(engine.sentences),
             self.settings.corpus_dir,
         )
+        log.info("%s", ranking_line(engine))
+        live = self._live
+        if live is None:
+            log.info("Serving a fixed index: /reload has nothing to reload.")
+        elif self.watcher is not None:
+            log.info(
+                "Watching %s for changes (WATCH_CORPUS); the owner can also /reload.",
+                one_line(str(live.root)),
+            )
+        else:
+            log.info("WATCH_CORPUS is off: the owner reloads the articles with /reload.")
         log.info("Invite the bot with: %s", invite_url(self.application_id))
 
     async def close(self) -> None:
@@ -228,6 +300,8 @@ class QABot(commands.Bot):
         if not self.is_closed():
             await _send_normal_closure(self.ws)
         await super().close()
+        if self.watcher is not None:
+            await self.watcher.stop()
         self._engine_threads.shutdown(wait=False, cancel_futures=True)
 
     async def on_ready(self) -> None:
@@ -236,24 +310,57 @@ class QABot(commands.Bot):
 
     # Shared answering steps
 
-    async def ask_engine(self, question: str, offset: int = 0) -> Answer:
-        """Answer a question off the event loop; retrieval is CPU-bound."""
+    async def ask_engine(
+        self, question: str, offset: int = 0, previous: FollowUp | None = None
+    ) -> Answer:
+        """Answer a question off the event loop; retrieval is CPU-bound.
+
+        The engine current now answers it, even if a reload swaps in another meanwhile.
+        previous is the conversation a follow-up question is read with.
+        """
         engine = self.engine
         if engine is None:
             raise RuntimeError("the engine is not loaded yet")
-        call = functools.partial(engine.answer, question, self.settings.answer_k, offset)
+        call = functools.partial(
+            engine.answer, question, self.settings.answer_k, offset, previous=previous
+        )
         return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
 
     def present(
-        self, answer: Answer, *, asker_id: int, private: bool
-    ) -> tuple[discord.Embed, RoutedView | None]:
-        """Render an answer and remember it for its buttons."""
+        self,
+        answer: Answer,
+        *,
+        asker_id: int,
+        private: bool,
+        context: FollowUp | None = None,
+    ) -> Presented:
+        """Render an answer and remember it (with its follow-up context) for its buttons."""
         embed = render.answer_embed(answer)
-        view = None
-        if answer.answered and answer.passages:
-            stored = StoredAnswer(answer, self.settings.answer_k, asker_id, private)
-            view = answer_view(self.store.add(stored), answer)
-        return embed, view
+        if not (answer.answered and answer.passages):
+            return Presented(embed, None, None)
+        k = self.settings.answer_k
+        answer_id = self.store.add(StoredAnswer.of(answer, k, asker_id, private, context))
+        return Presented(embed, answer_view(answer_id, answer), answer_id)
+
+    def conversation(
+        self, channel_id: int | None, reference_id: int | None = None
+    ) -> FollowUp | None:
+        """Return what a question continues: the answer it replies to, or the thread's.
+
+        A reply to one of the bot's answers continues that answer; a question in a thread
+        or a DM continues the latest answer there, or the answer a thread was started on.
+        """
+        stored = self.store.for_message(reference_id) if reference_id is not None else None
+        if stored is None and channel_id is not None:
+            # Any channel id: a thread the client has not cached yet still has its id.
+            stored = self.store.for_conversation(channel_id)
+        return stored.follow_up if stored is not None else None
+
+    def remember_shown(self, answer_id: str | None, message: discord.Message) -> None:
+        """Link a public answer to the message showing it, for replies, threads and DMs."""
+        if answer_id is not None:
+            conversation_id = _conversation_id(message.channel)
+            self.store.link(answer_id, message_id=message.id, conversation_id=conversation_id)
 
     def log_question(
         self,
@@ -317,9 +424,15 @@ class QABot(commands.Bot):
                 )
                 return
             await self._defer(interaction, ephemeral=private)
-            answer = await self.ask_engine(question)
-            embed, view = self.present(answer, asker_id=interaction.user.id, private=private)
-            await self._fill_deferred(interaction, embed, view)
+            # /ask in a thread under an answer (or in a DM) continues that conversation.
+            context = self.conversation(interaction.channel_id)
+            answer = await self.ask_engine(question, previous=context)
+            shown = self.present(
+                answer, asker_id=interaction.user.id, private=private, context=context
+            )
+            message = await self._fill_deferred(interaction, shown.embed, shown.view)
+            if not private:
+                self.remember_shown(shown.answer_id, message)
             self.log_question(
                 Via.SLASH, guild_id, channel_id, started, answer, interaction.id, question
             )
@@ -357,6 +470,37 @@ class QABot(commands.Bot):
             await interaction.response.send_message(
                 embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
+        except Exception:
+            await self._apologise(interaction, Via.SLASH)
+
+    async def handle_reload(self, interaction: discord.Interaction[Any]) -> None:
+        """Reload the articles for the application's owner; refuse everyone else, privately."""
+        try:
+            # Deferred first: the owner check may ask Discord, and the reload takes a while.
+            await self._defer(interaction, ephemeral=True)
+            user = interaction.user
+            if not await self.is_owner(user):
+                log.info(
+                    "reload refused: user=%s guild=%s channel=%s is not the owner",
+                    user.id,
+                    interaction.guild_id or "-",
+                    interaction.channel_id or "-",
+                )
+                await interaction.edit_original_response(
+                    content=render.RELOAD_REFUSED, allowed_mentions=NO_MENTIONS
+                )
+                return
+            live = self._live
+            if live is None:
+                await interaction.edit_original_response(
+                    content=render.RELOAD_UNAVAILABLE, allowed_mentions=NO_MENTIONS
+                )
+                return
+            log.info("reload asked for by the owner: user=%s", user.id)
+            before = counts(live.engine)
+            result = await live.areload()  # in a worker thread; questions go on meanwhile
+            embed = render.reload_embed(result, before, counts(live.engine))
+            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
         except Exception:
             await self._apologise(interaction, Via.SLASH)
 
@@ -419,9 +563,16 @@ class QABot(commands.Bot):
         private = stored.private or interaction.user.id != stored.asker_id
         await self._defer(interaction, ephemeral=private)
         previous = stored.answer
-        answer = await self.ask_engine(previous.question, offset=previous.offset + stored.k)
-        embed, view = self.present(answer, asker_id=stored.asker_id, private=private)
-        await self._fill_deferred(interaction, embed, view)
+        # The next page of the same reading: a follow-up keeps the context it was read with.
+        answer = await self.ask_engine(
+            previous.question, offset=previous.offset + stored.k, previous=stored.context
+        )
+        shown = self.present(
+            answer, asker_id=stored.asker_id, private=private, context=stored.context
+        )
+        message = await self._fill_deferred(interaction, shown.embed, shown.view)
+        if not private:
+            self.remember_shown(shown.answer_id, message)
         self.log_question(
             Via.BUTTON, guild_id, channel_id, started, answer, interaction.id, previous.question
         )
@@ -471,9 +622,12 @@ class QABot(commands.Bot):
             await self._reply(message, content=render.UNREADABLE_NOTICE)
             self.log_question(via, guild_id, channel_id, started, "unreadable", message.id)
             return
-        answer = await self.ask_engine(decision.question)
-        embed, view = self.present(answer, asker_id=message.author.id, private=False)
-        await self._reply(message, embed=embed, view=view)
+        reference = message.reference
+        context = self.conversation(message.channel.id, reference.message_id if reference else None)
+        answer = await self.ask_engine(decision.question, previous=context)
+        shown = self.present(answer, asker_id=message.author.id, private=False, context=context)
+        sent = await self._reply(message, embed=shown.embed, view=shown.view)
+        self.remember_shown(shown.answer_id, sent)
         self.log_question(via, guild_id, channel_id, started, answer, message.id, decision.question)
 
     # Sending
@@ -520,11 +674,11 @@ class QABot(commands.Bot):
         interaction: discord.Interaction[Any],
         embed: discord.Embed,
         view: RoutedView | None,
-    ) -> None:
+    ) -> discord.InteractionMessage:
         """Put the answer in place of the deferred response, which keeps its visibility."""
         # An edit, not a followup: retried after a lost response it changes nothing, where
         # a retried followup would post the answer twice.
-        await interaction.edit_original_response(
+        return await interaction.edit_original_response(
             embed=render.fit_embed(embed),
             view=view,
             allowed_mentions=NO_MENTIONS,
@@ -565,7 +719,7 @@ class ShardedQABot(QABot, commands.AutoShardedBot):
     """The same bot over several gateway shards in this process (SHARD_COUNT, SHARD_IDS)."""
 
 
-def make_bot(settings: Settings, engine: Engine | None = None, **kwargs: Any) -> QABot:
+def make_bot(settings: Settings, engine: Engine | LiveEngine | None = None, **kwargs: Any) -> QABot:
     """Build the bot, sharded when SHARD_COUNT is set."""
     if settings.shard_count is None:
         return QABot(settings, engine, **kwargs)

@@ -18,6 +18,7 @@ import discord
 
 from bot.answer.models import Answer, Passage, Status
 from bot.ingest.models import Article
+from bot.live import ReloadResult
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -46,6 +47,12 @@ DMS_OFF_NOTICE = "I don't answer direct messages here. Ask in a server channel w
 UNREADABLE_NOTICE = (
     "I can't read that message: mention me in it (or use /ask) so Discord shows me the text."
 )
+RELOAD_REFUSED = "Only the bot's owner can reload the articles."
+RELOAD_UNAVAILABLE = "This bot serves a fixed set of articles: there is nothing to reload."
+RELOADED_COLOUR = discord.Colour.green()
+RELOAD_FAILED_COLOUR = discord.Colour.red()
+# How many file names or failure lines a reload report lists before "and N more".
+_RELOAD_LIST = 10
 
 # Escaped anywhere: formatting, spoilers, code, masked links, and <@id>/<#id>/<t:..> syntax.
 _ALWAYS_ESCAPE = frozenset("\\*_~|`[<")
@@ -511,7 +518,8 @@ def help_embed(
         "**Ways to ask**",
         "• `/ask question:` — add `private: True` to see the answer yourself only.",
         f"• Mention me: `@{name} why is North Korea courting ASEAN?`",
-        "• Reply to one of my answers with a follow-up question.",
+        "• Reply to one of my answers (or ask in a thread under it): a follow-up such as "
+        "\u201cand when was that?\u201d is read with the question before it.",
     ]
     if allow_dms:
         lines.append("• Send me a direct message.")
@@ -553,3 +561,59 @@ def channels_notice(channel_ids: Iterable[int]) -> str:
     shown = ", ".join(f"<#{c}>" for c in channels[:50])
     more = f" and {len(channels) - 50} more" if len(channels) > 50 else ""
     return fit_content(f"I only answer in {shown}{more}.")
+
+
+# Reloads
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _listed(items: Sequence[str], limit: int) -> str:
+    """List names or lines, escaped, at most _RELOAD_LIST of them, within limit."""
+    shown = [render_text(item, 300) for item in items[:_RELOAD_LIST]]
+    text = "\n".join(f"• {item}" for item in shown)
+    if len(items) > _RELOAD_LIST:
+        text += f"\n…and {len(items) - _RELOAD_LIST} more"
+    return clip(text, limit)
+
+
+def reload_embed(
+    result: ReloadResult, before: tuple[int, int], after: tuple[int, int]
+) -> discord.Embed:
+    """Report a reload to the owner: counts before and after, what changed, what failed."""
+    (articles_before, sentences_before), (articles_after, sentences_after) = before, after
+    if not result.ok:
+        embed = discord.Embed(
+            title="Reload failed — still answering from the previous index",
+            description=f"Serving {_count(articles_after, 'article')}, "
+            f"{_count(sentences_after, 'sentence')}, as before.",
+            colour=RELOAD_FAILED_COLOUR,
+        )
+        embed.add_field(
+            name="What failed", value=_listed(result.failures or ("unknown",), 1000), inline=False
+        )
+    else:
+        changes = result.changes
+        embed = discord.Embed(
+            title="Reloaded" if changes.any else "Reloaded — no article changed",
+            description=f"Articles: {articles_before:,} → {articles_after:,} · "
+            f"sentences: {sentences_before:,} → {sentences_after:,}",
+            colour=RELOADED_COLOUR,
+        )
+        for label, names in (
+            ("Added", changes.added),
+            ("Changed", changes.changed),
+            ("Removed", changes.removed),
+        ):
+            if names:
+                embed.add_field(name=f"{label} ({len(names)})", value=_listed(names, 1000))
+        if result.problems:
+            embed.add_field(
+                name=f"Skipped ({len(result.problems)})",
+                value=_listed(result.problems, 1000),
+                inline=False,
+            )
+    embed.set_footer(text=f"Took {result.seconds:.2f} s.")
+    return fit_embed(embed)

@@ -21,9 +21,11 @@ class Handlers(Protocol):
 
     async def handle_help(self, interaction: discord.Interaction[Any]) -> None: ...
 
+    async def handle_reload(self, interaction: discord.Interaction[Any]) -> None: ...
+
 
 def build_commands(handlers: Handlers) -> list[SlashCommand]:
-    """Build /ask, /sources and /help, usable in servers and in DMs with the bot."""
+    """Build /ask, /sources, /help and /reload, usable in servers and in DMs with the bot."""
 
     @app_commands.command(name="ask", description="Ask a question about the indexed articles.")
     @app_commands.describe(
@@ -41,7 +43,16 @@ def build_commands(handlers: Handlers) -> list[SlashCommand]:
     async def help_(interaction: discord.Interaction) -> None:
         await handlers.handle_help(interaction)
 
-    commands: list[SlashCommand] = [ask, sources, help_]
+    # Only the application's owner (or its team's admins and developers) may run it; the
+    # handler checks. Servers show it to administrators only, unless they grant it to others.
+    @app_commands.command(
+        name="reload", description="Owner only: re-read the articles folder and swap the index."
+    )
+    @app_commands.default_permissions(administrator=True)
+    async def reload(interaction: discord.Interaction) -> None:
+        await handlers.handle_reload(interaction)
+
+    commands: list[SlashCommand] = [ask, sources, help_, reload]
     for command in commands:
         # Guild installs only; DMs with the bot are allowed here and checked against ALLOW_DMS.
         app_commands.allowed_installs(guilds=True, users=False)(command)

@@ -13,6 +13,7 @@ import pytest_asyncio
 from bot.answer.engine import Engine
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.sync_state import SyncState
+from bot.live import LiveEngine
 from bot.settings import Settings, load_settings
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (a fixture)
@@ -23,8 +24,12 @@ CORPUS = REPO / "corpus"
 
 
 def settings_for(fake: FakeDiscord | None, **env: Any) -> Settings:
-    """Build settings as `qabot run` would, from an environment only (no .env file)."""
-    environ = {"CORPUS_DIR": str(CORPUS)}
+    """Build settings as `qabot run` would, from an environment only (no .env file).
+
+    Lexical ranking unless a test asks for SEMANTIC (the model costs seconds to load), and
+    no folder watching unless a test asks for WATCH_CORPUS.
+    """
+    environ = {"CORPUS_DIR": str(CORPUS), "SEMANTIC": "false", "WATCH_CORPUS": "false"}
     if fake is not None:
         environ["DISCORD_TOKEN"] = fake.token
         if fake.world is not None:
@@ -38,9 +43,15 @@ def settings_for(fake: FakeDiscord | None, **env: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine() -> Engine:
-    """Load the repository's corpus once."""
-    return Engine.from_folder(CORPUS)
+def live() -> LiveEngine:
+    """Load the repository's corpus once, in memory, as the bot serves it (never reloaded)."""
+    return LiveEngine(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def engine(live: LiveEngine) -> Engine:
+    """Return the engine the bot answers from."""
+    return live.engine
 
 
 BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[QABot]]
@@ -49,7 +60,7 @@ BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[QABot]]
 @pytest_asyncio.fixture
 async def start_bot(
     fake_discord: FakeDiscord,  # noqa: F811
-    engine: Engine,
+    live: LiveEngine,
     tmp_path: Path,
 ) -> AsyncIterator[BotStarter]:
     """Yield a function that runs the real bot against the fake until its block ends."""
@@ -57,7 +68,7 @@ async def start_bot(
     @contextlib.asynccontextmanager
     async def start(**env: Any) -> AsyncIterator[QABot]:
         settings = settings_for(fake_discord, **env)
-        bot = make_bot(settings, engine, sync_state=SyncState(tmp_path / "state"))
+        bot = make_bot(settings, live, sync_state=SyncState(tmp_path / "state"))
         async with running_client(bot, fake_discord, timeout=10.0) as running:
             yield running
 

@@ -147,3 +147,10 @@ def visible(text: str) -> str:
     pieces = re.findall(r"\\[^0-9A-Za-z\s]|\*\*|.", text, re.DOTALL)
     shown = (p[1:] if len(p) == 2 and p[0] == "\\" else "" if p == "**" else p for p in pieces)
     return "".join(shown).replace("\u200b", "")
+
+
+def first_citation(embed: dict[str, Any]) -> str:
+    """Return the citation id of the first passage of an answer embed, as a reader sees it."""
+    first_line = visible(str(embed["description"])).split("\n", 1)[0]
+    assert first_line.startswith("["), embed
+    return first_line[1 : first_line.index("]")]

@@ -442,7 +442,7 @@ async def test_commands_sync_to_the_guild_when_set(
     assert world is not None
     async with start_bot() as running:
         names = sorted(c["name"] for c in fake_discord.registered_commands(world.guild_id))
-        assert names == ["ask", "help", "sources"]
+        assert names == ["ask", "help", "reload", "sources"]
         assert fake_discord.registered_commands(None) == []
         assert fake_discord.bulk_overwrite_calls.get(None, 0) == 0
         assert running.global_synced is None
@@ -455,7 +455,7 @@ async def test_global_sync_is_skipped_when_commands_are_unchanged(
         assert first.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 1
     names = sorted(c["name"] for c in fake_discord.registered_commands(None))
-    assert names == ["ask", "help", "sources"]
+    assert names == ["ask", "help", "reload", "sources"]
 
     async with start_bot(discord_guild_id=None) as second:  # the state file says unchanged
         assert second.global_synced is False
@@ -483,7 +483,7 @@ async def test_global_sync_is_skipped_when_commands_are_unchanged(
     async with start_bot(discord_guild_id=None) as fourth:
         assert fourth.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 2
-    assert len(fake_discord.registered_commands(None)) == 4
+    assert len(fake_discord.registered_commands(None)) == 5
 
 
 async def test_sharded_bot_answers_and_closes_cleanly(

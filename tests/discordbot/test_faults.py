@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 
 from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.discordbot import render
 from bot.discordbot.client import QABot
@@ -71,12 +72,14 @@ class SlowEngine:
         self.heartbeats_during: list[int] = []  # heartbeats the fake got during each answer
         self.started = threading.Event()
 
-    def answer(self, question: str, k: int = 3, offset: int = 0) -> Answer:
+    def answer(
+        self, question: str, k: int = 3, offset: int = 0, previous: FollowUp | None = None
+    ) -> Answer:
         before = self.fake.heartbeat_count
         self.started.set()
         time.sleep(self.seconds)  # blocks its thread, like CPU-bound retrieval would
         self.heartbeats_during.append(self.fake.heartbeat_count - before)
-        return self.engine.answer(question, k, offset)
+        return self.engine.answer(question, k, offset, previous=previous)
 
 
 @dataclass
@@ -363,7 +366,7 @@ def assert_not_set_up_again(counted: Counted, fake: FakeDiscord, *, identifies: 
     assert listeners(counted.bot) == counted.listeners
     assert fake.bulk_overwrite_calls == {world.guild_id: 1}  # commands synced once
     commands = sorted(c.name for c in counted.bot.tree.get_commands())
-    assert commands == ["ask", "help", "sources"]
+    assert commands == ["ask", "help", "reload", "sources"]
 
 
 async def test_op7_reconnect_resumes_and_answers_each_question_once(
