@@ -307,9 +307,14 @@ class BM25Index:
 def _top(scores: Floats, ids: npt.NDArray[np.integer], k: int) -> npt.NDArray[np.intp]:
     """Return the positions of the k highest scores, ties broken by the smaller id."""
     if k < scores.size:
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        # argpartition may cut a tie at the k-th score arbitrarily: take all tied.
-        candidates = np.flatnonzero(scores >= scores[candidates].min())
+        threshold = scores[np.argpartition(-scores, k - 1)[:k]].min()
+        above = np.flatnonzero(scores > threshold)  # fewer than k
+        tied = np.flatnonzero(scores == threshold)
+        need = k - above.size
+        if tied.size > need:
+            # Thousands of sentences may tie at the k-th score: keep the smallest ids.
+            tied = tied[np.argpartition(ids[tied], need - 1)[:need]]
+        candidates = np.concatenate([above, tied])
     else:
         candidates = np.arange(scores.size)
     order = np.lexsort((ids[candidates], -scores[candidates]))
@@ -326,4 +331,9 @@ def top_k(scores: Floats, k: int) -> list[int]:
     if positive.size >= k:
         best = _top(scores[positive], positive, k)
         return [int(i) for i in positive[best]]
+    zeros = np.flatnonzero(scores == 0)
+    if positive.size + zeros.size == scores.size:
+        # Nothing below 0: the positive ones, best first, then the first zeros.
+        ranked = positive[_top(scores[positive], positive, positive.size)] if positive.size else ()
+        return [int(i) for i in ranked] + [int(i) for i in zeros[: k - positive.size]]
     return [int(i) for i in _top(scores, np.arange(scores.size), k)]

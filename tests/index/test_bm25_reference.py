@@ -164,3 +164,17 @@ def test_top_k_breaks_ties_by_position_and_fills_with_zeros():
     assert top_k(scores, 3) == [1, 3, 2]
     assert top_k(scores, 5) == [1, 3, 2, 5, 0]
     assert top_k(np.array([-1.0, 0.0, -2.0]), 2) == [1, 0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scores=st.lists(
+        st.one_of(st.just(0.0), st.sampled_from([-1.0, 0.5, 1.0, 2.0]), st.floats(0, 3)),
+        max_size=80,
+    ),
+    k=st.integers(min_value=0, max_value=90),
+)
+def test_top_k_is_a_sort_by_score_then_position(scores: list[float], k: int):
+    array = np.array(scores, dtype=np.float64)
+    expected = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
+    assert top_k(array, k) == expected
