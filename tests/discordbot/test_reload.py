@@ -307,3 +307,38 @@ async def test_reload_on_a_fixed_engine_says_there_is_nothing_to_reload(
         assert message["content"] == render.RELOAD_UNAVAILABLE
         _, responses = await slash(fake_discord, "ask", {"question": "why is NK courting ASEAN?"})
         assert first_citation(embed_of(final_message(responses))) == "1.1"
+
+
+async def test_the_watcher_follows_a_folder_replaced_as_a_whole(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = LiveEngine(corpus)
+    watcher = CorpusWatcher(live, debounce_ms=50, poll_seconds=0.1)
+    with caplog.at_level(logging.INFO):
+        watcher.start()
+        try:
+            await asyncio.wait_for(watcher.started.wait(), WAIT)
+            # A deployment that builds the new folder beside the old one and renames it in.
+            fresh = tmp_path / "fresh"
+            shutil.copytree(corpus, fresh)
+            (fresh / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
+            corpus.rename(tmp_path / "old")
+            fresh.rename(corpus)
+            async with asyncio.timeout(WAIT):
+                while len(live.engine.articles) != 2:
+                    await asyncio.sleep(0.02)
+            # File events now come from the new folder (written until seen: the watch on it
+            # starts just after the reload).
+            async with asyncio.timeout(WAIT):
+                while len(live.engine.articles) != 3:
+                    (corpus / "bridge.txt").write_text(
+                        "Bridge news\n\nThe Zorblat bridge opens in May.\n", encoding="utf-8"
+                    )
+                    await asyncio.sleep(0.1)
+            assert not watcher.polling
+        finally:
+            await watcher.stop()
+    assert not watcher.running
+    assert any(
+        "was replaced; reloading and watching it again" in r.getMessage() for r in caplog.records
+    )
