@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,28 @@ async def serving(
     bot = make_bot(settings, sync_state=SyncState(tmp_path / "state"))  # loads in setup_hook
     async with running_client(bot, fake, timeout=WAIT) as running:
         yield running
+
+
+@contextlib.asynccontextmanager
+async def watching(live: LiveEngine) -> AsyncIterator[CorpusWatcher]:
+    """Watch a live engine's folder (polling every 0.1 s if it comes to that) for a block."""
+    watcher = CorpusWatcher(live, debounce_ms=50, poll_seconds=0.1)
+    watcher.start()
+    try:
+        await asyncio.wait_for(watcher.started.wait(), WAIT)
+        yield watcher
+    finally:
+        await watcher.stop()
+    assert not watcher.running
+
+
+async def until(condition: Callable[[], bool], step: Callable[[], object] | None = None) -> None:
+    """Wait for condition (doing step between looks), failing after WAIT seconds."""
+    async with asyncio.timeout(WAIT):
+        while not condition():
+            if step is not None:
+                step()
+            await asyncio.sleep(0.05)
 
 
 def owner_in_guild(fake: FakeDiscord) -> Any:
@@ -276,23 +298,16 @@ async def test_the_watcher_polls_when_file_events_fail(
 
     monkeypatch.setattr(LiveEngine, "awatch", no_events)
     live = LiveEngine(corpus)
-    watcher = CorpusWatcher(live, debounce_ms=50, poll_seconds=0.1)
     with caplog.at_level(logging.WARNING):
-        watcher.start()
-        try:
-            await asyncio.wait_for(watcher.started.wait(), WAIT)
-            async with asyncio.timeout(WAIT):
-                while not watcher.polling:
-                    await asyncio.sleep(0.01)
+        async with watching(live) as watcher:
+            await until(lambda: watcher.polling)
             # Written until answered: a write before the poller's first look at the folder
             # is part of what it starts from, a later one is a change.
-            async with asyncio.timeout(WAIT):
-                while live.answer(TUNNEL_QUESTION).status is not Status.ANSWERED:
-                    (corpus / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
-                    await asyncio.sleep(0.1)
-        finally:
-            await watcher.stop()
-    assert not watcher.running
+            tunnel = corpus / "tunnel.txt"
+            await until(
+                lambda: live.answer(TUNNEL_QUESTION).status is Status.ANSWERED,
+                lambda: tunnel.write_text(TUNNEL, encoding="utf-8"),
+            )
     assert any("by polling every" in r.getMessage() for r in caplog.records)
     assert any("watch limit reached" in r.getMessage() for r in caplog.records)
 
@@ -313,32 +328,23 @@ async def test_the_watcher_follows_a_folder_replaced_as_a_whole(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     live = LiveEngine(corpus)
-    watcher = CorpusWatcher(live, debounce_ms=50, poll_seconds=0.1)
     with caplog.at_level(logging.INFO):
-        watcher.start()
-        try:
-            await asyncio.wait_for(watcher.started.wait(), WAIT)
+        async with watching(live) as watcher:
             # A deployment that builds the new folder beside the old one and renames it in.
             fresh = tmp_path / "fresh"
             shutil.copytree(corpus, fresh)
             (fresh / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
             corpus.rename(tmp_path / "old")
             fresh.rename(corpus)
-            async with asyncio.timeout(WAIT):
-                while len(live.engine.articles) != 2:
-                    await asyncio.sleep(0.02)
+            await until(lambda: len(live.engine.articles) == 2)
             # File events now come from the new folder (written until seen: the watch on it
             # starts just after the reload).
-            async with asyncio.timeout(WAIT):
-                while len(live.engine.articles) != 3:
-                    (corpus / "bridge.txt").write_text(
-                        "Bridge news\n\nThe Zorblat bridge opens in May.\n", encoding="utf-8"
-                    )
-                    await asyncio.sleep(0.1)
+            bridge = corpus / "bridge.txt"
+            await until(
+                lambda: len(live.engine.articles) == 3,
+                lambda: bridge.write_text("Bridge news\n\nThe Zorblat bridge opens in May.\n"),
+            )
             assert not watcher.polling
-        finally:
-            await watcher.stop()
-    assert not watcher.running
     assert any(
         "was replaced; reloading and watching it again" in r.getMessage() for r in caplog.records
     )
