@@ -267,7 +267,13 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
     await fake.start()
     try:
         crowd = build_crowd(fake, args.users, args.channels)
-        env = {"COOLDOWN_QUESTIONS": str(args.cooldown), "COOLDOWN_SECONDS": "30"}
+        env = {
+            "COOLDOWN_QUESTIONS": str(args.cooldown),
+            "COOLDOWN_SECONDS": "30",
+            # Lexical unless asked: the model would dominate the engine's share of the time.
+            "SEMANTIC": "true" if args.semantic else "false",
+            "WATCH_CORPUS": "false",
+        }
         async with bot_process(fake, args.corpus, env) as bot:
             per_user = -(-args.questions // args.users)
             questions = plan(fake, crowd.users, crowd.channel_ids, QUESTIONS, per_user)
@@ -323,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--over", type=float, default=10.0, help="seconds to spread them over")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--cooldown", type=int, default=0, help="COOLDOWN_QUESTIONS (0: off)")
+    parser.add_argument("--semantic", action="store_true", help="rank with the embedding model")
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
     report = asyncio.run(run_load(args))
