@@ -91,6 +91,7 @@ from bot.ingest.loader import (
     article_keys,
     check_size,
     decode_text,
+    display_name,
     parse_article,
     reason,
     scan_folder,
@@ -277,12 +278,12 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
     except ValueError as exc:
         return ParsedFile(FileRecord(rel, size, mtime_ns, digest, False, _skipped(rel, exc)))
     if not text.strip():
-        problem = f"skipped {rel}: the file is empty"
+        problem = f"skipped {display_name(rel)}: the file is empty"
         return ParsedFile(FileRecord(rel, size, mtime_ns, digest, True, problem))
     try:
         article = parse_article(text, rel_path=rel, key="", prefix_citations=False)
     except ValueError as exc:
-        problem = f"skipped {rel}: the file {exc}"
+        problem = f"skipped {display_name(rel)}: the file {exc}"
         return ParsedFile(FileRecord(rel, size, mtime_ns, digest, True, problem))
     texts = [s.text for s in article.sentences]
     local: dict[str, int] = {}
@@ -322,7 +323,7 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
 
 
 def _skipped(rel: str, exc: Exception) -> str:
-    return f"skipped {rel}: {reason(exc)}"
+    return f"skipped {display_name(rel)}: {reason(exc)}"
 
 
 def _read_chunk(sources: list[SourceFile]) -> list[ParsedFile]:

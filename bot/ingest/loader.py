@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -90,11 +91,25 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     continue
                 rel = prefix + name
                 # A link that points outside the corpus must not pull in other files.
-                if entry.is_symlink() and not (
-                    Path(entry.path).resolve().is_relative_to(resolved_root)
-                ):
-                    problems.append(f"skipped {rel}: it links to a file outside the corpus folder")
-                    continue
+                if entry.is_symlink():
+                    target = Path(entry.path).resolve()
+                    if not target.is_relative_to(resolved_root):
+                        problems.append(
+                            f"skipped {display_name(rel)}: "
+                            "it links to a file outside the corpus folder"
+                        )
+                        continue
+                    inside = target.relative_to(resolved_root)
+                    if target.suffix.lower() in ARTICLE_SUFFIXES and not any(
+                        part.startswith(".") for part in inside.parts
+                    ):
+                        # The target is listed in its own right: the same passages twice
+                        # would crowd out other answers.
+                        problems.append(
+                            f"skipped {display_name(rel)}: it links to "
+                            f"{display_name(inside.as_posix())}, which is indexed already"
+                        )
+                        continue
                 if not entry.is_file():
                     continue
                 stat = entry.stat()
@@ -114,7 +129,12 @@ def article_files(root: Path) -> list[Path]:
 
 @lru_cache(maxsize=1 << 17)
 def _slug(text: str, limit: int = 24) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    # Fold accents ("café" -> "cafe") so keys stay easy to type back.
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    if not slug and text.strip():
+        # A name with no Latin letters ("북한.txt"): a short stable key from its bytes.
+        return "a-" + hashlib.blake2b(text.encode(), digest_size=3).hexdigest()
     if len(slug) > limit:
         # Cut at a word boundary so keys stay readable.
         cut = slug[: limit + 1].rfind("-")
@@ -139,8 +159,17 @@ def article_keys(relative_paths: list[str]) -> dict[str, str]:
 
 def read_text(path: Path) -> str:
     """Read a file as UTF-8 text, refusing binary files with a clear reason."""
-    check_size(path.stat().st_size)
-    return decode_text(path.read_bytes())
+    with path.open("rb") as handle:
+        check_size(os.fstat(handle.fileno()).st_size)
+        # Bounded: the file may have grown since it was listed.
+        data = handle.read(MAX_ARTICLE_BYTES + 1)
+    check_size(len(data))
+    return decode_text(data)
+
+
+def display_name(rel: str) -> str:
+    """Return a file name fit for a one-line message: control characters shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in rel)
 
 
 def check_size(size: int) -> None:
@@ -151,6 +180,13 @@ def check_size(size: int) -> None:
 
 def decode_text(data: bytes) -> str:
     """Decode the bytes of an article file, refusing binary data with a clear reason."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # only looks like a byte-order mark: judged below like any other bytes
+        else:
+            raise ValueError("is UTF-16 text: save it as UTF-8")
     if b"\x00" in data[:8192]:
         raise ValueError("looks binary, not text")
     try:
@@ -219,18 +255,18 @@ def load_corpus(root: Path | str) -> Corpus:
         try:
             texts.append((rel, read_text(path)))
         except (OSError, ValueError) as exc:
-            corpus.problems.append(f"skipped {rel}: {reason(exc)}")
+            corpus.problems.append(f"skipped {display_name(rel)}: {reason(exc)}")
     prefix = len(texts) > 1
     for rel, text in texts:
         if not text.strip():
-            corpus.problems.append(f"skipped {rel}: the file is empty")
+            corpus.problems.append(f"skipped {display_name(rel)}: the file is empty")
             continue
         try:
             corpus.articles.append(
                 parse_article(text, rel_path=rel, key=keys[rel], prefix_citations=prefix)
             )
         except ValueError as exc:
-            corpus.problems.append(f"skipped {rel}: the file {exc}")
+            corpus.problems.append(f"skipped {display_name(rel)}: the file {exc}")
     if not corpus.articles:
         found = f"{len(files)} article file(s), none usable" if files else "no .txt or .md files"
         raise CorpusError(f"corpus folder {root} holds {found}", corpus.problems)

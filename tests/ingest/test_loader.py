@@ -95,3 +95,37 @@ def test_article_keys_are_short_unique_and_stable() -> None:
         "x/Very Long Article Name About Many Things.txt": "very-long-article-name",
         "y/a.md": "a-2",
     }
+
+
+def test_link_to_another_article_inside_the_corpus_is_not_indexed_twice(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text("Title\n\nA real sentence.\n")
+    (tmp_path / "again.txt").symlink_to(tmp_path / "real.txt")
+    (tmp_path / ".drafts").mkdir()
+    (tmp_path / ".drafts" / "draft.txt").write_text(
+        "Draft\n\nA hidden draft, published by a link.\n"
+    )
+    (tmp_path / "published.txt").symlink_to(tmp_path / ".drafts" / "draft.txt")
+    corpus = load_corpus(tmp_path)
+    assert [a.path for a in corpus.articles] == ["published.txt", "real.txt"]
+    assert corpus.problems == ["skipped again.txt: it links to real.txt, which is indexed already"]
+
+
+def test_utf16_files_get_a_reason_a_person_can_act_on(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Title\n\nGood text.\n")
+    (tmp_path / "wide.txt").write_bytes("Title\n\nWide text.\n".encode("utf-16"))
+    corpus = load_corpus(tmp_path)
+    assert corpus.problems == ["skipped wide.txt: the file is UTF-16 text: save it as UTF-8"]
+
+
+def test_file_names_with_control_characters_stay_on_one_line(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Title\n\nGood text.\n")
+    (tmp_path / "bad\nERROR forged.txt").write_text("")
+    corpus = load_corpus(tmp_path)
+    assert corpus.problems == ["skipped bad\\nERROR forged.txt: the file is empty"]
+
+
+def test_keys_of_non_latin_and_accented_names_are_distinct_and_typeable() -> None:
+    keys = article_keys(["café-news.txt", "북한.txt", "일본.txt"])
+    assert keys["café-news.txt"] == "cafe-news"
+    assert keys["북한.txt"] != keys["일본.txt"]
+    assert all(key.isascii() and key for key in keys.values())
