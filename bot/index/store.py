@@ -1124,6 +1124,15 @@ class Snapshot:
     index: BM25Index
     changes: Changes
     store_folder: Path | None
+    # Extra arrays computed while the generation was only in memory (right after a
+    # reload), written beside it once the background save is done (see saved_in).
+    _unsaved: dict[str, tuple[npt.NDArray[Any], list[str], list[int]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _saved_folder: Path | None = field(default=None, init=False, repr=False, compare=False)
+    _extras_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @property
     def table(self) -> SentenceTable:
@@ -1156,28 +1165,46 @@ class Snapshot:
         """
         if not _EXTRA_NAME.match(name):
             raise ValueError(f"extra array name {name!r} must be 1-100 of A-Z a-z 0-9 _ . : + -")
-        folder = self.generation.folder
+        with self._extras_lock:
+            folder = self.generation.folder or self._saved_folder
         file_name = "extra-" + name.replace(":", "~").replace("/", "~")
         digests = [r.digest for r in self.generation.articles]
         if folder is not None:
             cached: npt.NDArray[Any] | None = _open_extra(folder, file_name, digests)
             if cached is not None:
                 return cached
+        # Per article digest: the saved rows that hold its sentences.
+        found: dict[str, tuple[npt.NDArray[Any], int, int]] = {}
         old_rows: npt.NDArray[Any] | None = None
-        old_spans: dict[str, tuple[int, int]] = {}
-        reuse = (folder, "stale-" + file_name) if folder is not None else None
-        if folder is None and self.store_folder is not None:
-            # Not saved yet (a reload): reuse the rows of the saved generation.
-            current = _current_name(self.store_folder)
-            reuse = (self.store_folder / current, file_name) if current else None
-        if reuse is not None:
-            old_rows = _open_extra(*reuse, None)
-            old_spans = _extra_spans(*reuse) if old_rows is not None else {}
+
+        def reuse(source: Path, source_name: str) -> None:
+            nonlocal old_rows
+            rows = _open_extra(source, source_name, None)
+            if rows is None:
+                return
+            old_rows = rows if old_rows is None else old_rows
+            for digest, (first, last) in _extra_spans(source, source_name).items():
+                found.setdefault(digest, (rows, first, last))
+
+        if folder is not None:
+            reuse(folder, "stale-" + file_name)
+        elif self.store_folder is not None and self.store_folder.is_dir():
+            # Not saved yet (a reload): reuse the rows of the saved generation, its own
+            # or those it carried from the one before. Under the lock that the background
+            # save takes to switch generations, which moves them and deletes the old one.
+            with _locked(self.store_folder):
+                current = _current_name(self.store_folder)
+                if current:
+                    reuse(self.store_folder / current, file_name)
+                    reuse(self.store_folder / current, "stale-" + file_name)
+        reusable: dict[int, tuple[npt.NDArray[Any], int, int]] = {}
         starts = self.generation.article_starts().tolist()
         missing: list[int] = []
         for position, record in enumerate(self.generation.articles):
-            span = old_spans.get(record.digest)
-            if old_rows is None or span is None or span[1] - span[0] != record.sentences:
+            hit = found.get(record.digest)
+            if hit is not None and hit[2] - hit[1] == record.sentences:
+                reusable[position] = hit
+            else:
                 missing.extend(range(starts[position], starts[position + 1]))
         computed = np.asarray(compute([self.table.text(i) for i in missing])) if missing else None
         if computed is not None and computed.shape[0] != len(missing):
@@ -1190,21 +1217,44 @@ class Snapshot:
             result = np.empty((n, *template.shape[1:]), dtype=template.dtype)
         if computed is not None:
             result[np.asarray(missing, dtype=np.int64)] = computed
-        if old_rows is not None:
-            for position, record in enumerate(self.generation.articles):
-                span = old_spans.get(record.digest)
-                if span is not None and span[1] - span[0] == record.sentences:
-                    result[starts[position] : starts[position + 1]] = old_rows[span[0] : span[1]]
-        if folder is None:
-            return result
+        for position, (rows, first, last) in reusable.items():
+            result[starts[position] : starts[position + 1]] = rows[first:last]
         counts = [r.sentences for r in self.generation.articles]
-        try:
-            _save_extra(folder, file_name, result, digests, counts)
-        except OSError as exc:
-            logger.warning("could not save %s in %s: %s", file_name, folder, exc)
-            return result
-        saved = _open_extra(folder, file_name, digests)
-        return saved if saved is not None else result
+        if folder is None:
+            with self._extras_lock:
+                folder = self.generation.folder or self._saved_folder
+                if folder is None:
+                    if self.store_folder is not None:
+                        # Written beside the generation once the background save is done,
+                        # so that the next reload and the next start reuse these rows.
+                        self._unsaved[file_name] = (result, digests, counts)
+                    return result
+        return _keep_extra(folder, file_name, result, digests, counts)
+
+    def saved_in(self, folder: Path) -> None:
+        """Record that the generation is now saved in folder; write the extra arrays beside it.
+
+        Called by the background save of a reload: the arrays computed meanwhile from
+        the in-memory generation are saved there, as extra() would have saved them.
+        """
+        with self._extras_lock:
+            self._saved_folder = folder
+            unsaved, self._unsaved = self._unsaved, {}
+            for file_name, (rows, digests, counts) in unsaved.items():
+                _keep_extra(folder, file_name, rows, digests, counts)
+
+
+def _keep_extra(
+    folder: Path, file_name: str, rows: npt.NDArray[Any], digests: list[str], counts: list[int]
+) -> npt.NDArray[Any]:
+    """Save an extra array in a generation's folder; return it memory-mapped from there."""
+    try:
+        _save_extra(folder, file_name, rows, digests, counts)
+    except OSError as exc:
+        logger.warning("could not save %s in %s: %s", file_name, folder, exc)
+        return rows
+    saved: npt.NDArray[Any] | None = _open_extra(folder, file_name, digests)
+    return saved if saved is not None else rows
 
 
 def _extra_spans(folder: Path, file_name: str) -> dict[str, tuple[int, int]]:
@@ -1459,6 +1509,8 @@ class IndexStore:
         saved = self._save(generation, old)
         if saved.folder is None:
             return
+        # Extra arrays (embeddings) computed meanwhile are saved with the generation.
+        snapshot.saved_in(saved.folder)
         # Same values in other memory: questions running meanwhile see either, never a mix
         # of different contents.
         if saved.contrib is None:  # pragma: no cover - a saved generation has them
