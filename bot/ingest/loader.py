@@ -181,11 +181,11 @@ def check_size(size: int) -> None:
 def decode_text(data: bytes) -> str:
     """Decode the bytes of an article file, refusing binary data with a clear reason."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass  # only looks like a byte-order mark: judged below like any other bytes
-        else:
+        wide = data[:8192].decode("utf-16", errors="replace")
+        # Almost any even number of bytes decodes as UTF-16: only call it text when it
+        # reads as mostly plain letters, else judge the bytes like any others below.
+        plain = sum(ch.isascii() and (ch.isalnum() or ch.isspace()) for ch in wide)
+        if wide and plain >= 0.6 * len(wide):
             raise ValueError("is UTF-16 text: save it as UTF-8")
     if b"\x00" in data[:8192]:
         raise ValueError("looks binary, not text")
