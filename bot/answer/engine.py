@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
-from bot.index.bm25 import BM25Index, BM25Params, Floats, top_k
+from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.index.sentences import SentenceView
 from bot.index.store import IndexStore, Snapshot
 from bot.index.tokenize import stem, terms, words
@@ -221,9 +222,16 @@ class Engine:
         """Rank passages for a query, best first, merging adjacent matching sentences."""
         if not any(term in self.index for term in query.terms):
             return []
-        scores = self.scores(query, near)
         depth = max(3 * limit, 20)
-        hits = [i for i in top_k(scores, depth) if scores[i] > 0]
+        scores: dict[int, float]
+        if self.semantic is None:
+            # Word matching alone: only the sentences a query term touches (and their
+            # neighbours) score above 0, so rank those, not every sentence.
+            hits, scores = self._sparse_hits(query, near, depth)
+        else:
+            dense = self.scores(query, near)
+            hits = [i for i in top_k(dense, depth) if dense[i] > 0]
+            scores = {i: dense[i] for i in hits}
         if not hits:
             return []
         groups = self._merge_adjacent(hits, scores)
@@ -253,20 +261,132 @@ class Engine:
             if high > low:
                 meaning = (similarity - low) / (high - low)
                 scores = config.lexical_weight * scores + (1 - config.lexical_weight) * meaning
+        self._lift(query, None, scores, near)
+        return scores
+
+    def _sparse_hits(
+        self, query: Query, near: Sequence[int], depth: int
+    ) -> tuple[list[int], dict[int, float]]:
+        """Return ``[i for i in top_k(scores, depth) if scores[i] > 0]`` and their scores.
+
+        scores are :meth:`scores` without semantic ranking, found from
+        :meth:`sparse_scores`' sentences with one selection of the best: the bonuses
+        only raise scores, so the best after them are among the best before them
+        and the sentences raised.
+        """
+        ids, values = self._sparse_lexical(query)
+        # ids ascend, so top_k's ties by position are ties by sentence id.
+        wide = max(depth, self.config.candidates)
+        best = [p for p in top_k(values, wide) if values[p] > 0]
+        raised = self._lift(query, ids, values, near, best)
+        if self.config.follow_up_bonus < 0:
+            pool = np.flatnonzero(values > 0)
+        else:
+            pool = np.array(sorted({*best, *raised}), dtype=np.intp)
+            pool = pool[values[pool] > 0]
+        chosen = [int(pool[p]) for p in top_k(values[pool], depth)]
+        return [int(ids[p]) for p in chosen], {int(ids[p]): values[p] for p in chosen}
+
+    def sparse_scores(self, query: Query, near: Sequence[int] = ()) -> tuple[Ids, Floats]:
+        """Score like :meth:`scores` without semantic ranking, touching only what matches.
+
+        Returns ascending sentence ids and their scores, equal to ``scores(query,
+        near)`` at those ids bit for bit; every other sentence scores 0 there. The
+        ids are the sentences a query term touches and their +-1 neighbours.
+        """
+        ids, scores = self._sparse_lexical(query)
+        self._lift(query, ids, scores, near)
+        return ids, scores
+
+    def _sparse_lexical(self, query: Query) -> tuple[Ids, Floats]:
+        """Return :meth:`sparse_scores` before the cue and follow-up bonuses."""
+        config = self.config
+        matched, match = self._sparse_match(query)
+        n = self.index.size
+        if matched.size == 0:
+            return matched, match
+        ids = _ascending_union([matched - 1, matched, matched + 1])
+        ids = ids[(ids >= 0) & (ids < n)]
+        own, previous, following = _spread([(matched, match)], ids, n, shifts=(0, -1, 1))
+        # The same operations as match + window_weight * _neighbours(match), on ids;
+        # only the first sentence has none before, only the last none after.
+        before, after = self._same_paragraph
+        total = np.zeros(ids.size, dtype=np.float64)
+        first = 1 if ids[0] == 0 else 0
+        total[first:] += previous[first:] * before[ids[first:] - 1]
+        last = ids.size - 1 if ids[-1] == n - 1 else ids.size
+        total[:last] += following[:last] * after[ids[:last]]
+        lexical = own + config.window_weight * total
+        top = float(lexical.max())
+        if ids.size < n:
+            top = max(top, 0.0)  # the sentences left out score 0
+        scores = lexical / top if top > 0 else lexical
+        return ids, scores
+
+    def _sparse_match(self, query: Query) -> tuple[Ids, Floats]:
+        """Return :meth:`match_scores` as ascending ids and their scores (others 0)."""
+        ids, total = self.index.match_scores_sparse(query.plain_weights())
+        aliased: list[tuple[float, list[tuple[float, Ids, Floats]]]] = []
+        for concept in query.concepts:
+            if len(concept.names) == 1:
+                continue
+            names: list[tuple[float, Ids, Floats]] = []
+            for name_terms, scale in concept.names:
+                weights = {t: float(name_terms.count(t)) for t in name_terms}
+                names.append((scale, *self.index.match_scores_sparse(weights)))
+            aliased.append((concept.weight, names))
+        if not aliased:
+            return ids, total
+        named = [(name_ids, scores) for _, names in aliased for _, name_ids, scores in names]
+        union = _ascending_union([ids] + [name_ids for name_ids, _ in named])
+        spread = iter(_spread([(ids, total), *named], union, self.index.size))
+        total = next(spread)
+        for weight, names in aliased:
+            best = np.zeros(union.size)
+            for scale, _, _ in names:
+                np.maximum(best, scale * next(spread), out=best)
+            total += weight * best
+        return union, total
+
+    def _lift(
+        self,
+        query: Query,
+        ids: Ids | None,
+        scores: Floats,
+        near: Sequence[int],
+        best: list[int] | None = None,
+    ) -> list[int]:
+        """Add the question-type cue bonus and the follow-up lift to scores, in place.
+
+        scores[p] is the score of sentence ids[p], ids ascending, or of sentence p
+        when ids is None; sentences left out score 0. best, when given, is
+        ``top_k(scores, k)`` (positive scores only) for a k of at least
+        ``config.candidates``. Returns the positions the follow-up lift changed.
+        """
+        config = self.config
         cue = question_cue(query.text)
         if cue is not None and config.cue_bonus > 0:
             question_terms = query.terms
-            for i in top_k(scores, config.candidates):
-                if scores[i] > 0 and answers_cue(
+            chosen = top_k(scores, config.candidates) if best is None else best
+            for p in chosen[: config.candidates]:
+                i = p if ids is None else int(ids[p])
+                if scores[p] > 0 and answers_cue(
                     cue, sentence_cues(self.sentences[i].text), question_terms
                 ):
-                    scores[i] += config.cue_bonus
+                    scores[p] += config.cue_bonus
         # A follow-up: the sentences the previous answer showed, and their neighbours.
-        lifted = {j for i in near for j in (i - 1, i, i + 1) if 0 <= j < scores.size}
+        lifted = {j for i in near for j in (i - 1, i, i + 1) if 0 <= j < self.index.size}
+        raised: list[int] = []
         for j in lifted:
-            if scores[j] > 0:
-                scores[j] += config.follow_up_bonus
-        return scores
+            p = j
+            if ids is not None:
+                p = int(np.searchsorted(ids, j))
+                if p >= ids.size or ids[p] != j:
+                    continue
+            if scores[p] > 0:
+                scores[p] += config.follow_up_bonus
+                raised.append(p)
+        return raised
 
     def _neighbours(self, match: Floats) -> Floats:
         """Sum the match of each sentence's neighbours within its paragraph."""
@@ -302,7 +422,7 @@ class Engine:
             total += concept.weight * best
         return total
 
-    def _merge_adjacent(self, hits: list[int], scores: Floats) -> list[list[int]]:
+    def _merge_adjacent(self, hits: list[int], scores: Mapping[int, float]) -> list[list[int]]:
         """Group hits that are consecutive sentences of one paragraph.
 
         Best first, each hit joins the group it touches when it scores at least
@@ -380,3 +500,54 @@ class Engine:
             if sentence.article_key == article_key and sentence.paragraph > 0:
                 return sentence.text
         return ""
+
+
+class _Scratch(threading.local):
+    """Per thread, a reused zeroed array with a score slot per sentence and one each side."""
+
+    padded: Floats | None = None
+
+    def zeros(self, size: int) -> Floats:
+        """Return the array for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
+        padded = self.padded
+        if padded is None or padded.size != size + 2:
+            padded = self.padded = np.zeros(size + 2, dtype=np.float64)
+        return padded
+
+
+_SCRATCH = _Scratch()
+
+
+def _spread(
+    parts: Sequence[tuple[Ids, Floats]], onto: Ids, size: int, shifts: Sequence[int] = (0,)
+) -> list[Floats]:
+    """Read each part's values at the ids onto (shifted by each shift), 0 where it has none.
+
+    size is the number of sentences; ids shifted below 0 or past the last read 0.
+    Returns a list with, for each part in turn, an array per shift.
+    """
+    padded = _SCRATCH.zeros(size)
+    spread: list[Floats] = []
+    for ids, values in parts:
+        slots = ids + 1
+        try:
+            padded[slots] = values
+            spread.extend(padded[onto + (1 + shift)] for shift in shifts)
+        finally:
+            padded[slots] = 0.0
+    return spread
+
+
+def _ascending_union(parts: list[Ids]) -> Ids:
+    """Return the distinct ids of some ascending id arrays, ascending.
+
+    A stable sort merges the ascending runs in linear time, where np.unique
+    would sort (or hash) from scratch.
+    """
+    merged = np.sort(np.concatenate(parts), kind="stable")
+    if merged.size < 2:
+        return merged
+    distinct = np.empty(merged.size, dtype=np.bool_)
+    distinct[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=distinct[1:])
+    return merged[distinct]
