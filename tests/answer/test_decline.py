@@ -15,11 +15,6 @@ from bot.index.aliases import Aliases
 CORPUS = Path(__file__).parents[2] / "corpus"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_folder(CORPUS)
-
-
 @pytest.mark.parametrize(
     "question",
     [

@@ -10,11 +10,6 @@ from bot.answer.models import Status
 CORPUS = Path(__file__).parents[2] / "corpus"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_folder(CORPUS)
-
-
 def test_the_example_question_ranks_the_lead_sentence_first(engine: Engine) -> None:
     answer = engine.answer("why is NK courting ASEAN?")
     assert answer.status is Status.ANSWERED

@@ -13,11 +13,6 @@ from bot.answer.models import Status
 CORPUS = Path(__file__).parents[2] / "corpus"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_folder(CORPUS)
-
-
 @pytest.mark.parametrize(
     "question",
     [
