@@ -15,7 +15,7 @@ from bot.answer.engine import Engine
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
-from bot.index.store import default_index_root
+from bot.index.storage import default_index_root
 from bot.ingest.loader import CorpusError
 from bot.live import LiveEngine
 from bot.progress import Progress

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.answer.engine import Engine
 from bot.answer.semantic import semantic_from_settings
-from bot.index.store import default_index_root
+from bot.index.storage import default_index_root
 from bot.ingest.loader import CorpusError
 from bot.live import DEBOUNCE_MS, POLL_SECONDS, LiveEngine, ReloadResult
 from bot.progress import Progress
