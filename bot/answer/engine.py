@@ -66,6 +66,9 @@ class RankingConfig:
 class Engine:
     """Answers questions from one loaded corpus; safe to share between threads."""
 
+    # The alias file's error when it was ignored (set by from_snapshot): a reload retries it.
+    alias_error: AliasFileError | None = None
+
     def __init__(
         self,
         corpus: Corpus,
@@ -130,6 +133,7 @@ class Engine:
         file and acronym definitions (a reload reuses them).
         """
         corpus = snapshot.corpus
+        alias_error: AliasFileError | None = None
         if aliases is None:
             texts = snapshot.acronym_texts
             try:
@@ -138,10 +142,13 @@ class Engine:
                 # A typo in the alias file must not take the whole corpus down.
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
+                alias_error = exc
         # A saved index keeps the corpus embeddings beside it, reused article by article
         # (also right after a reload, while the new index is still being saved).
         saved = snapshot.extra if snapshot.store_folder is not None else None
-        return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+        engine = cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+        engine.alias_error = alias_error
+        return engine
 
     @property
     def articles(self) -> list[Article]:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from bot.index.storage import parsing
 from bot.answer.engine import Engine
 from bot.answer.models import Status
 from bot.discordbot import render
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.serving import CorpusWatcher
 from bot.discordbot.sync_state import SyncState
+from bot.index.storage import parsing
 from bot.live import LiveEngine
 from tests.discordbot.conftest import CORPUS, settings_for
 from tests.discordbot.helpers import (
@@ -293,10 +293,13 @@ async def test_the_watcher_picks_up_a_new_article_without_reload(
 async def test_the_watcher_polls_when_file_events_fail(
     corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def no_events(self: LiveEngine, *args: Any, **kwargs: Any) -> None:
-        raise OSError(28, "OS file watch limit reached")
+    import watchfiles
 
-    monkeypatch.setattr(LiveEngine, "awatch", no_events)
+    async def no_events(*args: Any, **kwargs: Any) -> AsyncIterator[set[Any]]:
+        raise OSError(28, "OS file watch limit reached")
+        yield set()  # an async generator, as watchfiles.awatch is
+
+    monkeypatch.setattr(watchfiles, "awatch", no_events)
     live = LiveEngine(corpus)
     with caplog.at_level(logging.WARNING):
         async with watching(live) as watcher:
