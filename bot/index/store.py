@@ -72,6 +72,7 @@ import numpy as np
 import numpy.typing as npt
 from platformdirs import user_cache_dir
 
+from bot.errors import CorpusError, ReadError, StoreError
 from bot.index.aliases import defined_acronyms
 from bot.index.bm25 import (
     BM25Index,
@@ -86,7 +87,6 @@ from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, Stor
 from bot.index.tokenize import terms
 from bot.ingest.loader import (
     MAX_ARTICLE_BYTES,
-    CorpusError,
     SourceFile,
     article_keys,
     check_size,
@@ -125,18 +125,6 @@ _CODE_MODULES = (
 )
 _ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
 _EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,100}$")
-
-
-class StoreError(Exception):
-    """A saved index cannot be used; the message says which file and why."""
-
-
-class ReadError(Exception):
-    """An article file could not be read during a reload (it is not just gone)."""
-
-    def __init__(self, failures: list[str]) -> None:
-        super().__init__("; ".join(failures))
-        self.failures = failures
 
 
 @cache
