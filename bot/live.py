@@ -28,9 +28,10 @@ from pathlib import Path
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
 from bot.answer.models import Answer
 from bot.answer.semantic import SemanticModel
+from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
-from bot.index.storage import Changes, IndexStore, ReadError, Snapshot
-from bot.ingest.loader import ARTICLE_SUFFIXES, CorpusError
+from bot.index.storage import Changes, IndexStore, Snapshot
+from bot.ingest.loader import ARTICLE_SUFFIXES
 from bot.progress import QUIET, Progress
 
 logger = logging.getLogger(__name__)

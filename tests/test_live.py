@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.index.storage import parsing
 from bot.answer.engine import Engine
 from bot.cli.repl import Repl
+from bot.index.storage import parsing
 from bot.live import LiveEngine
 
 SEED_ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "yonhap-nk-asean-sanctions.txt"

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from bot.index.storage import parsing
 from bot.answer.engine import Engine
 from bot.answer.models import Status
 from bot.discordbot import render
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.serving import CorpusWatcher
 from bot.discordbot.sync_state import SyncState
+from bot.index.storage import parsing
 from bot.live import LiveEngine
 from tests.discordbot.conftest import CORPUS, settings_for
 from tests.discordbot.helpers import (

@@ -317,9 +317,7 @@ def test_a_huge_file_is_skipped_without_being_read(corpus: Path, tmp_path: Path,
         handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB that take no disk
     reads: list[str] = []
     original = parsing.read_bytes
-    monkeypatch.setattr(
-        parsing, "read_bytes", lambda path: reads.append(path) or original(path)
-    )
+    monkeypatch.setattr(parsing, "read_bytes", lambda path: reads.append(path) or original(path))
     engine = Engine.from_folder(corpus, index_dir=tmp_path / "index")
     assert "skipped huge.txt: the file is 105 MB, over the 20 MiB limit" in engine.corpus.problems
     assert not any(r.endswith("huge.txt") for r in reads)

@@ -38,14 +38,6 @@ TOO_LARGE = "too-large"
 PARALLEL_FROM = 400
 
 
-class ReadError(Exception):
-    """An article file could not be read during a reload (it is not just gone)."""
-
-    def __init__(self, failures: list[str]) -> None:
-        super().__init__("; ".join(failures))
-        self.failures = failures
-
-
 @dataclass
 class ParsedFile:
     """One article file read, split and tokenised, ready to be merged into an index."""
