@@ -71,6 +71,11 @@ class Settings:
     semantic: bool = True
     embedding_model: str = "all-MiniLM-L6-v2"
     torch_threads: int = 1
+    feeds: tuple[str, ...] = ()
+    feed_interval_minutes: float = 15.0
+    feed_keep_days: float | None = None
+    feed_timeout_seconds: float = 20.0
+    feed_max_mb: float = 5.0
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     env_file: Path | None = field(default=None, compare=False)  # the .env file that was read
 
@@ -253,4 +258,25 @@ def load_settings(
         values["embedding_model"] = raw.strip()
     if (raw := get("TORCH_THREADS")) is not None:
         values["torch_threads"] = _int("TORCH_THREADS", raw, minimum=1, maximum=256)
+    if (raw := get("FEEDS")) is not None:
+        values["feeds"] = _feed_urls(raw)
+    if (raw := get("FEED_INTERVAL_MINUTES")) is not None:
+        values["feed_interval_minutes"] = _float("FEED_INTERVAL_MINUTES", raw, minimum=1.0)
+    if (raw := get("FEED_KEEP_DAYS")) is not None:
+        values["feed_keep_days"] = _float("FEED_KEEP_DAYS", raw, minimum=0.01)
+    if (raw := get("FEED_TIMEOUT_SECONDS")) is not None:
+        values["feed_timeout_seconds"] = _float("FEED_TIMEOUT_SECONDS", raw, minimum=1.0)
+    if (raw := get("FEED_MAX_MB")) is not None:
+        values["feed_max_mb"] = _float("FEED_MAX_MB", raw, minimum=0.01)
     return Settings(**values)
+
+
+def _feed_urls(raw: str) -> tuple[str, ...]:
+    urls = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise SettingsError(
+                f"FEEDS must be comma-separated http:// or https:// feed addresses; "
+                f"{_shown(url)} is not one."
+            )
+    return urls
