@@ -114,7 +114,7 @@ async def poll_forever(
     reader = Reader(corpus_dir, reader_options(settings))
     try:
         while not stop.is_set():
-            wait = 60.0
+            current: list[FeedSpec] = []
             try:
                 current = specs if specs is not None else specs_for(corpus_dir, settings)
                 report = await asyncio.to_thread(reader.poll, current)
@@ -127,12 +127,12 @@ async def poll_forever(
                         outcome = on_round(report)
                         if outcome is not None:
                             await outcome
-                if current:
-                    wait = min(reader.due(spec) for spec in current)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("feeds: a poll round failed")
+            # Sleep until the first feed is due (feeds.toml is read again each round).
+            wait = min((reader.due(spec) for spec in current), default=60.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(wait, MIN_SLEEP_SECONDS))
     finally:
