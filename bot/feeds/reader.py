@@ -80,12 +80,14 @@ class Reader:
 
     # --- feeds ---------------------------------------------------------------------
 
-    def poll(self, specs: Iterable[FeedSpec], *, force: bool = False) -> RoundReport:
-        """Poll every feed that is due (every feed when force); return what happened."""
+    def poll(
+        self, specs: Iterable[FeedSpec], *, force: bool = False, slack: float = 0.0
+    ) -> RoundReport:
+        """Poll every feed due within slack seconds (every feed when force)."""
         start = time.perf_counter()
         report = RoundReport()
         for spec in specs:
-            report.feeds.append(self.poll_feed(spec, force=force))
+            report.feeds.append(self.poll_feed(spec, force=force, slack=slack))
         report.seconds = time.perf_counter() - start
         return report
 
@@ -93,11 +95,11 @@ class Reader:
         """Return how many seconds until the feed is due (0 or less: due now)."""
         return self.state.feed(spec.url).next_poll - (time.time() if now is None else now)
 
-    def poll_feed(self, spec: FeedSpec, *, force: bool = False) -> FeedReport:
+    def poll_feed(self, spec: FeedSpec, *, force: bool = False, slack: float = 0.0) -> FeedReport:
         """Poll one feed: fetch it (conditionally), then each new or changed entry's page."""
         row = self.state.feed(spec.url)
         now = time.time()
-        if not force and row.next_poll > now:
+        if not force and row.next_poll > now + slack:
             return FeedReport(spec.url, "not due")
         refusal = self._refusal(spec.url)
         try:

@@ -53,12 +53,13 @@ def poll_once(
     *,
     specs: list[FeedSpec] | None = None,
     force: bool = True,
+    slack: float = 0.0,
 ) -> RoundReport:
-    """Poll the feeds once (every feed when force, else those due); blocking."""
+    """Poll the feeds once (every feed when force, else those due within slack s); blocking."""
     reader = Reader(corpus_dir, reader_options(settings))
     try:
         chosen = specs if specs is not None else specs_for(corpus_dir, settings)
-        return reader.poll(chosen, force=force)
+        return reader.poll(chosen, force=force, slack=slack)
     finally:
         reader.close()
 
