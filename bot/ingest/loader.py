@@ -13,15 +13,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
-from bot.ingest.cleaning import clean, normalise
+from bot.ingest.cleaning import clean, normalise, plain_text
+from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_matter
 from bot.ingest.models import Article, Sentence
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
 
@@ -198,27 +196,17 @@ def decode_text(data: bytes) -> str:
 def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool) -> Article:
     """Turn the text of one file into an article with cited sentences."""
     text = normalise(text)
-    meta: dict[str, object] = {}
+    meta = FrontMatter()
     if rel_path.lower().endswith(".md"):
-        match = _FRONT_MATTER.match(text)
-        if match:
-            try:
-                loaded = yaml.safe_load(match.group(1))
-            except yaml.YAMLError as exc:
-                raise ValueError(f"has broken front matter: {exc}") from None
-            if isinstance(loaded, dict):
-                meta = loaded
-            text = text[match.end() :]
+        block, text = split_front_matter(text)
+        if block is not None:
+            meta = read_front_matter(block)
         text = "\n".join(_MARKDOWN_HEADING.sub("", line) for line in text.splitlines())
-    title_meta = meta.get("title")
-    cleaned = clean(
-        split_paragraphs(text), title=str(title_meta) if title_meta is not None else None
-    )
-    title = cleaned.title or Path(rel_path).stem.replace("_", " ").replace("-", " ")
-    source_meta = meta.get("source")
-    source = str(source_meta) if source_meta is not None else cleaned.source
+    cleaned = clean(split_paragraphs(text), title=meta.title)
+    stem = Path(rel_path).stem.replace("_", " ").replace("-", " ")
+    title = cleaned.title or plain_text(stem, 300)
     prefix = f"{key}:" if prefix_citations else ""
-    sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title or title_meta else []
+    sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title else []
     for p_index, paragraph in enumerate(cleaned.paragraphs, start=1):
         for s_index, sentence in enumerate(split_sentences(paragraph), start=1):
             sentences.append(
@@ -230,11 +218,13 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         key=key,
         path=rel_path,
         title=title,
-        source=source,
-        url=str(meta["url"]) if meta.get("url") is not None else None,
-        date=str(meta["date"]) if meta.get("date") is not None else None,
+        source=meta.source or cleaned.source,
+        url=meta.url,
+        date=meta.date,
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+        author=meta.author,
+        feed=meta.feed,
     )
 
 
