@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -20,6 +21,8 @@ from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+# Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
+MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
 
@@ -63,50 +66,67 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
     """List the article files below root in a stable order, never leaving root.
 
     Hidden files and folders are left out, linked folders are not entered, and a
-    link to a file outside root is skipped with a line in the returned problems.
-    The order is that of sorting the paths (by their parts).
+    link to a file outside root is skipped with a line in the returned problems,
+    as are links that loop or lead nowhere, folders that cannot be listed, a
+    folder seen twice (a loop through a mount) and folders nested deeper than
+    MAX_FOLDER_DEPTH. The walk is iterative, so no depth can crash it. The order
+    is that of sorting the paths (by their parts).
     """
-    resolved_root = root.resolve()
+    resolved_root = Path(os.path.realpath(root))
     found: list[tuple[str, SourceFile]] = []
     problems: list[str] = []
-
+    seen: set[tuple[int, int]] = set()
+    # (folder as the OS takes it, sort key, path relative to root with "/", depth).
     # Paths sort by their parts: as strings joined by NUL, which sorts before any character.
-    def walk(folder: str, key: str, prefix: str) -> None:
+    pending: list[tuple[str, str, str, int]] = [(str(root), "", "", 0)]
+    while pending:
+        folder, key, prefix, depth = pending.pop()
         try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                problems.append(f"skipped {display_name(prefix)}: the folder is listed already")
+                continue
+            seen.add((info.st_dev, info.st_ino))
             with os.scandir(folder) as entries:
                 listed = list(entries)
-        except (PermissionError, FileNotFoundError, NotADirectoryError):
-            return
+        except FileNotFoundError:
+            continue  # vanished while listing
+        except OSError as exc:
+            if prefix:
+                problems.append(f"skipped {display_name(prefix)}: {reason(exc)}")
+            continue
         for entry in listed:
-            if entry.name[0] == ".":
-                continue
             name = entry.name
+            if name[0] == ".":
+                continue
             try:
+                if not _is_utf8(name):
+                    # Kept out: every later stage (saved index, JSON, Discord) needs text.
+                    folder_name = entry.is_dir(follow_symlinks=False)
+                    if folder_name or name.lower().endswith(ARTICLE_SUFFIXES):
+                        shown = display_name(prefix + name) + ("/" if folder_name else "")
+                        kind = "folder" if folder_name else "file"
+                        problems.append(
+                            f"skipped {shown}: the {kind} name is not UTF-8 text (rename it)"
+                        )
+                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, f"{key}{name}\0", f"{prefix}{name}/")
+                    if depth + 1 > MAX_FOLDER_DEPTH:
+                        problems.append(
+                            f"skipped {display_name(prefix + name)}/: folders nested deeper "
+                            f"than {MAX_FOLDER_DEPTH} levels are not read"
+                        )
+                    else:
+                        below = (entry.path, f"{key}{name}\0", f"{prefix}{name}/", depth + 1)
+                        pending.append(below)
                     continue
                 if not name.lower().endswith(ARTICLE_SUFFIXES):
                     continue
                 rel = prefix + name
-                # A link that points outside the corpus must not pull in other files.
                 if entry.is_symlink():
-                    target = Path(entry.path).resolve()
-                    if not target.is_relative_to(resolved_root):
-                        problems.append(
-                            f"skipped {display_name(rel)}: "
-                            "it links to a file outside the corpus folder"
-                        )
-                        continue
-                    inside = target.relative_to(resolved_root)
-                    if target.suffix.lower() in ARTICLE_SUFFIXES and not any(
-                        part.startswith(".") for part in inside.parts
-                    ):
-                        # The target is listed in its own right: the same passages twice
-                        # would crowd out other answers.
-                        problems.append(
-                            f"skipped {display_name(rel)}: it links to "
-                            f"{display_name(inside.as_posix())}, which is indexed already"
-                        )
+                    problem = _link_problem(entry.path, rel, resolved_root)
+                    if problem:
+                        problems.append(problem)
                         continue
                 if not entry.is_file():
                     continue
@@ -114,15 +134,40 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
             found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
-
-    walk(str(root), "", "")
     found.sort(key=itemgetter(0))
     return [source for _, source in found], sorted(problems)
 
 
-def article_files(root: Path) -> list[Path]:
-    """List the article files below root in a stable order, never leaving root."""
-    return [source.path for source in scan_folder(root)[0]]
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False  # a byte that is not UTF-8, handed over as a lone surrogate
+    return True
+
+
+def _link_problem(location: str, rel: str, resolved_root: Path) -> str | None:
+    """Say why a link to a file is skipped, or None when its target may be read."""
+    try:
+        target = Path(os.path.realpath(location, strict=True))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"skipped {display_name(rel)}: it is a link that loops"
+        return f"skipped {display_name(rel)}: it is a link to a file that does not exist"
+    # A link that points outside the corpus must not pull in other files.
+    if not target.is_relative_to(resolved_root):
+        return f"skipped {display_name(rel)}: it links to a file outside the corpus folder"
+    inside = target.relative_to(resolved_root)
+    if target.suffix.lower() in ARTICLE_SUFFIXES and not any(
+        part.startswith(".") for part in inside.parts
+    ):
+        # The target is listed in its own right: the same passages twice
+        # would crowd out other answers.
+        return (
+            f"skipped {display_name(rel)}: it links to "
+            f"{display_name(inside.as_posix())}, which is indexed already"
+        )
+    return None
 
 
 @lru_cache(maxsize=1 << 17)
@@ -132,7 +177,9 @@ def _slug(text: str, limit: int = 24) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
     if not slug and text.strip():
         # A name with no Latin letters ("북한.txt"): a short stable key from its bytes.
-        return "a-" + hashlib.blake2b(text.encode(), digest_size=3).hexdigest()
+        # surrogateescape: a name that is not UTF-8 keeps its raw bytes.
+        raw = text.encode(errors="surrogateescape")
+        return "a-" + hashlib.blake2b(raw, digest_size=3).hexdigest()
     if len(slug) > limit:
         # Cut at a word boundary so keys stay readable.
         cut = slug[: limit + 1].rfind("-")
@@ -166,8 +213,18 @@ def read_text(path: Path) -> str:
 
 
 def display_name(rel: str) -> str:
-    """Return a file name fit for a one-line message: control characters shown escaped."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in rel)
+    r"""Return a file name fit for a one-line message, unprintable characters escaped.
+
+    A byte that is not UTF-8 (the OS hands it over as a lone surrogate) shows as
+    \xe9, a control character as \x1b or \n.
+    """
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in rel)
+
+
+def _escape(ch: str) -> str:
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return repr(ch)[1:-1]
 
 
 def check_size(size: int) -> None:
