@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
+from bot.errors import CorpusError
 from bot.ingest.cleaning import clean, normalise, plain_text
 from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_matter
 from bot.ingest.models import Article, Sentence
@@ -24,14 +25,6 @@ MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 # Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
 MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-
-
-class CorpusError(Exception):
-    """The corpus folder cannot be used at all."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or []
 
 
 @dataclass

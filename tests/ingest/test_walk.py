@@ -55,21 +55,34 @@ def test_links_that_loop_or_lead_nowhere_cost_one_line_each(corpus: Path) -> Non
 
 def test_1200_nested_folders_cost_one_line(corpus: Path) -> None:
     # 1,200 levels crashed every start (RecursionError in the recursive walk).
-    folder = corpus
-    for _ in range(1200):
-        folder = folder / "d"
-        try:
-            folder.mkdir()
-        except OSError:
-            break  # the path grew too long for this filesystem: deep enough
-    (folder / "deep.txt").write_text(ARTICLE)
-    (corpus / "d" / "d" / "shallow.txt").write_text(ARTICLE)
-    loaded = load_corpus(corpus)
-    assert [a.path for a in loaded.articles] == ["d/d/shallow.txt", "real.txt"]
-    too_deep = "d/" * (MAX_FOLDER_DEPTH + 1)
-    assert loaded.problems == [
-        f"skipped {too_deep}: folders nested deeper than {MAX_FOLDER_DEPTH} levels are not read"
-    ]
+    chain = [corpus / "d"]
+    try:
+        for _ in range(1200):
+            try:
+                chain[-1].mkdir()
+            except OSError:
+                chain.pop()
+                break  # the path grew too long for this filesystem: deep enough
+            chain.append(chain[-1] / "d")
+        chain.pop()
+        (chain[-1] / "deep.txt").write_text(ARTICLE)
+        (corpus / "d" / "d" / "shallow.txt").write_text(ARTICLE)
+        loaded = load_corpus(corpus)
+        assert [a.path for a in loaded.articles] == ["d/d/shallow.txt", "real.txt"]
+        too_deep = "d/" * (MAX_FOLDER_DEPTH + 1)
+        assert loaded.problems == [
+            f"skipped {too_deep}: folders nested deeper than {MAX_FOLDER_DEPTH} levels are not read"
+        ]
+    finally:
+        remove_chain(chain)
+
+
+def remove_chain(chain: list[Path]) -> None:
+    """Remove nested folders from the bottom up (shutil.rmtree recurses and cannot)."""
+    for folder in reversed(chain):
+        for child in folder.glob("*.txt"):
+            child.unlink()
+        folder.rmdir()
 
 
 def test_the_walk_order_is_the_sorted_paths(corpus: Path) -> None:
