@@ -18,10 +18,12 @@ from bot.errors import CorpusError
 from bot.ingest.cleaning import clean, normalise, plain_text
 from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_matter
 from bot.ingest.models import Article, Sentence
+from bot.ingest.reading import MAX_ARTICLE_BYTES as MAX_ARTICLE_BYTES
+from bot.ingest.reading import check_size as check_size
+from bot.ingest.reading import read_article
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
-MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 # Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
 MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
@@ -195,16 +197,6 @@ def article_keys(relative_paths: list[str]) -> dict[str, str]:
     return keys
 
 
-def read_text(path: Path) -> str:
-    """Read a file as UTF-8 text, refusing binary files with a clear reason."""
-    with path.open("rb") as handle:
-        check_size(os.fstat(handle.fileno()).st_size)
-        # Bounded: the file may have grown since it was listed.
-        data = handle.read(MAX_ARTICLE_BYTES + 1)
-    check_size(len(data))
-    return decode_text(data)
-
-
 def display_name(rel: str) -> str:
     r"""Return a file name fit for a one-line message, unprintable characters escaped.
 
@@ -218,12 +210,6 @@ def _escape(ch: str) -> str:
     if "\udc80" <= ch <= "\udcff":
         return f"\\x{ord(ch) - 0xDC00:02x}"
     return repr(ch)[1:-1]
-
-
-def check_size(size: int) -> None:
-    """Refuse a file larger than MAX_ARTICLE_BYTES, saying how large it is."""
-    if size > MAX_ARTICLE_BYTES:
-        raise ValueError(f"is {size / 1e6:.0f} MB, over the {MAX_ARTICLE_BYTES // 2**20} MiB limit")
 
 
 def decode_text(data: bytes) -> str:
@@ -286,14 +272,13 @@ def load_corpus(root: Path | str) -> Corpus:
     if not root.is_dir():
         raise CorpusError(f"corpus path {root} is not a folder")
     sources, skipped = scan_folder(root)
-    files = [source.path for source in sources]
     rel_paths = [source.rel for source in sources]
     keys = article_keys(rel_paths)
     corpus = Corpus(root=root, problems=skipped)
     texts: list[tuple[str, str]] = []
-    for path, rel in zip(files, rel_paths, strict=True):
+    for rel in rel_paths:
         try:
-            texts.append((rel, read_text(path)))
+            texts.append((rel, decode_text(read_article(root, rel)[0])))
         except (OSError, ValueError) as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: {reason(exc)}")
     prefix = len(texts) > 1
@@ -308,7 +293,11 @@ def load_corpus(root: Path | str) -> Corpus:
         except ValueError as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: the file {exc}")
     if not corpus.articles:
-        found = f"{len(files)} article file(s), none usable" if files else "no .txt or .md files"
+        found = (
+            f"{len(rel_paths)} article file(s), none usable"
+            if rel_paths
+            else "no .txt or .md files"
+        )
         raise CorpusError(f"corpus folder {root} holds {found}", corpus.problems)
     return corpus
 
