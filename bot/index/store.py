@@ -120,6 +120,7 @@ _CODE_MODULES = (
     "bot/index/aliases.py",
     "bot/ingest/loader.py",
     "bot/ingest/cleaning.py",
+    "bot/ingest/datelines.py",
     "bot/ingest/splitting.py",
     "bot/ingest/models.py",
 )

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import yaml
 
 from bot.ingest.cleaning import clean, normalise
+from bot.ingest.datelines import dateline_date
 from bot.ingest.models import Article, Sentence
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
@@ -232,7 +233,7 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         title=title,
         source=source,
         url=str(meta["url"]) if meta.get("url") is not None else None,
-        date=str(meta["date"]) if meta.get("date") is not None else None,
+        date=str(meta["date"]) if meta.get("date") is not None else dateline_date(text),
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
