@@ -15,8 +15,8 @@ from bot.answer.engine import Engine
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
-from bot.index.store import default_index_root
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
+from bot.index.storage import default_index_root
 from bot.live import LiveEngine
 from bot.progress import Progress
 from bot.settings import Settings, SettingsError, load_settings
@@ -148,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    for warning in settings.warnings:
+        print(f"qabot: warning: {warning}", file=sys.stderr)
     args = _parser(settings).parse_args(argv)
     try:
         if args.command == "eval":

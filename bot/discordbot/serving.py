@@ -22,8 +22,8 @@ from typing import Any
 
 from bot.answer.engine import Engine
 from bot.answer.semantic import semantic_from_settings
-from bot.index.store import default_index_root
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
+from bot.index.storage import default_index_root
 from bot.live import DEBOUNCE_MS, POLL_SECONDS, LiveEngine, ReloadResult
 from bot.progress import Progress
 from bot.settings import Settings
