@@ -23,15 +23,12 @@ from urllib.parse import urlsplit
 
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.timecues import TimeCue, time_cue
+from bot.errors import FilterError
 from bot.ingest.models import Article
 
 # A cue's passages are preferred only when they score at least this share of the best.
 PREFERENCE_RATIO = 0.8
 _CACHED_FILTERS = 64
-
-
-class FilterError(ValueError):
-    """A filter option cannot be read; the message says which and why."""
 
 
 class Answers(Protocol):

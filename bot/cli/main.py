@@ -260,8 +260,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import FeedConfigError
     from bot.feeds import add_urls, feed_lines, poll_once
-    from bot.feeds.config import FeedConfigError
 
     try:
         if args.command == "feeds" and not args.poll:

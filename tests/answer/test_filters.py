@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.answer.engine import Engine
-from bot.answer.filters import ArticleFilter, FilterError, filtered_answer, parse_day
+from bot.answer.filters import ArticleFilter, filtered_answer, parse_day
 from bot.answer.timecues import time_cue
+from bot.errors import FilterError
 
 TODAY = dt.date(2013, 12, 4)  # a Wednesday
 
