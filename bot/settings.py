@@ -71,6 +71,9 @@ class Settings:
     semantic: bool = True
     embedding_model: str = "all-MiniLM-L6-v2"
     torch_threads: int = 1
+    guilds_file: Path | None = None
+    state_db: Path | None = None
+    redis_url: Secret | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     env_file: Path | None = field(default=None, compare=False)  # the .env file that was read
 
@@ -253,4 +256,16 @@ def load_settings(
         values["embedding_model"] = raw.strip()
     if (raw := get("TORCH_THREADS")) is not None:
         values["torch_threads"] = _int("TORCH_THREADS", raw, minimum=1, maximum=256)
+    if (raw := get("GUILDS_FILE")) is not None:
+        values["guilds_file"] = Path(raw.strip()).expanduser()
+    if (raw := get("STATE_DB")) is not None:
+        values["state_db"] = Path(raw.strip()).expanduser()
+    if (raw := get("REDIS_URL")) is not None:
+        url = raw.strip()
+        if not re.match(r"^(redis|rediss|unix)://", url):
+            raise SettingsError(
+                "REDIS_URL must look like redis://host:6379/0 (or rediss:// or unix://), "
+                f"not {_shown(raw)}."
+            )
+        values["redis_url"] = Secret(url)  # it may hold a password
     return Settings(**values)
