@@ -350,7 +350,6 @@ class QABot(commands.Bot, CommandSync):
             user_id,
             questions=config.cooldown_questions,
             seconds=config.cooldown_seconds,
-            scope=config.guild_id or 0,
         )
         return None if verdict.allowed else verdict.retry_after
 

@@ -169,7 +169,6 @@ class Asking(commands.Cog):
             message.author.id,
             questions=config.cooldown_questions,
             seconds=config.cooldown_seconds,
-            scope=guild_id or 0,
         )
         if not verdict.allowed:
             if verdict.notify:
