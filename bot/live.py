@@ -28,9 +28,10 @@ from pathlib import Path
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
 from bot.answer.models import Answer
 from bot.answer.semantic import SemanticModel
+from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
-from bot.index.storage import Changes, IndexStore, ReadError
-from bot.ingest.loader import ARTICLE_SUFFIXES, CorpusError, scan_folder
+from bot.index.storage import Changes, IndexStore
+from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher, run_in_thread
 

@@ -128,14 +128,14 @@ def test_a_failed_reload_keeps_serving_and_says_what_failed(
     live = LiveEngine(corpus, index_dir=tmp_path / "index")
     before = live.engine
     write(corpus, "ferry.txt", ferry(1))
-    original = parsing.read_bytes
+    original = parsing.read_article
 
-    def refuse(path: str):
-        if path.endswith("ferry.txt"):
+    def refuse(root: str, rel: str):
+        if rel.endswith("ferry.txt"):
             raise PermissionError(13, "Permission denied")
-        return original(path)
+        return original(root, rel)
 
-    monkeypatch.setattr(parsing, "read_bytes", refuse)
+    monkeypatch.setattr(parsing, "read_article", refuse)
     result = live.reload()
     assert not result.ok
     assert "cannot read ferry.txt (Permission denied)" in result.message

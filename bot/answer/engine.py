@@ -17,7 +17,8 @@ from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
-from bot.index.aliases import Aliases, AliasFileError, build_aliases
+from bot.errors import AliasFileError
+from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.index.sentences import SentenceView
 from bot.index.storage import IndexStore, Snapshot

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import SemanticUnavailable
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -40,10 +42,6 @@ _CACHE_VERSION = "1"
 
 # Snapshot.extra of bot.index.storage: (name, compute missing rows) -> one row per sentence.
 SavedArrays = Callable[[str, Callable[[list[str]], Vectors]], npt.NDArray[Any]]
-
-
-class SemanticUnavailable(Exception):
-    """The embedding model cannot be used; the message is one line for the user."""
 
 
 class Embedder(Protocol):

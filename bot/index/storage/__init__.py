@@ -51,10 +51,10 @@ kept beside a generation), :mod:`.snapshot` (what a load hands the engine) and
 :mod:`.loading` (:class:`IndexStore`, which ties them together).
 """
 
-from bot.index.storage.format import StoreError, code_version
+from bot.errors import ReadError, StoreError
+from bot.index.storage.format import code_version
 from bot.index.storage.generations import default_index_root, index_folder, saved_size
 from bot.index.storage.loading import IndexStore, release_memory
-from bot.index.storage.parsing import ReadError
 from bot.index.storage.records import FileRecord
 from bot.index.storage.snapshot import Changes, Snapshot
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import StoreError
 from bot.ingest.loader import reason
 
 INDEX_FORMAT = 1
@@ -28,10 +29,6 @@ _CODE_MODULES = (
     "bot/index/aliases.py",
     "bot/ingest/*.py",
 )
-
-
-class StoreError(Exception):
-    """A saved index cannot be used; the message says which file and why."""
 
 
 @cache

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from platformdirs import user_cache_dir
 
+from bot.errors import StoreError
 from bot.index.bm25 import BM25Params
 from bot.index.storage.format import (
     INDEX_FORMAT,
     MAGIC,
     CrcWriter,
-    StoreError,
     code_version,
     load_array,
     meta_bytes,

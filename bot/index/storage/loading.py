@@ -13,17 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import CorpusError, ReadError, StoreError
 from bot.index.bm25 import BM25Params, Postings
 from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, StoredCorpus
 from bot.index.storage.arrays import ArrayStores
-from bot.index.storage.format import StoreError
 from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
 from bot.index.storage.generations import index_folder, open_files, open_generation, save
 from bot.index.storage.merging import merge
-from bot.index.storage.parsing import ParsedFile, ReadError, read_files
+from bot.index.storage.parsing import ParsedFile, read_files
 from bot.index.storage.records import FileRecord
 from bot.index.storage.snapshot import Changes, Snapshot
-from bot.ingest.loader import CorpusError, SourceFile, reason, scan_folder
+from bot.ingest.loader import SourceFile, reason, scan_folder
 from bot.progress import QUIET, Progress
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class IndexStore:
         failures: list[str] = []
         gone: set[str] = set()
         slots = {source.rel: i for i, source in enumerate(sources) if records[i] is None}
-        for result in read_files(to_read, self.progress):
+        for result in read_files(root, to_read, self.progress):
             rel = result.record.rel
             if strict and result.vanished:
                 gone.add(rel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from bot.index.storage.format import StoreError
+from bot.errors import StoreError
 
 
 class FileRecord(NamedTuple):

@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.index.storage.format import StoreError, meta_bytes, read_meta_file
+from bot.errors import StoreError
+from bot.index.storage.format import meta_bytes, read_meta_file
 
 logger = logging.getLogger(__name__)
 
