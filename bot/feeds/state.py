@@ -90,6 +90,9 @@ class State:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        # With WAL, NORMAL keeps the database consistent after a crash; the last
+        # commits may be lost, which costs at most a page fetched again.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
 
@@ -176,7 +179,8 @@ class State:
     def touch_entries(self, feed: str, guids: list[str]) -> None:
         """Mark entries as still listed by their feed."""
         now = time.time()
-        with self._lock:
+        # One transaction: in autocommit each row would be a commit of its own.
+        with self.transaction():
             self._db.executemany(
                 "UPDATE entries SET last_seen = ? WHERE feed = ? AND guid = ?",
                 [(now, feed, guid) for guid in guids],
