@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -85,3 +86,33 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+_SAVED_URL = re.compile(r'^url: (".*")$', re.MULTILINE)
+
+
+def saved_files(corpus: Path) -> Iterator[tuple[str, str, str]]:
+    """Yield (relative path, url, text) of the .md files below corpus with a url in front matter.
+
+    Hidden folders (the state folder among them) are left out.
+    """
+    for path in sorted(corpus.rglob("*.md")):
+        rel = path.relative_to(corpus)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not text.startswith("---\n"):
+            continue
+        head, found, body = text[4:].partition("\n---\n")
+        match = _SAVED_URL.search(head) if found else None
+        if match is None:
+            continue
+        try:
+            url = json.loads(match.group(1))
+        except ValueError:
+            continue
+        if isinstance(url, str):
+            yield rel.as_posix(), url, body

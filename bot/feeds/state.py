@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS articles (
     feed TEXT,
     saved REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS articles_canonical ON articles (canonical);
 CREATE INDEX IF NOT EXISTS articles_digest ON articles (digest);
 """
@@ -112,6 +116,17 @@ class State:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def flag(self, key: str) -> str | None:
+        """Return a stored flag's value, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_flag(self, key: str, value: str) -> None:
+        """Store a flag."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- feeds -------------------------------------------------------------------
 

@@ -168,3 +168,24 @@ def test_dedupe_by_guid_canonical_url_and_text(site: Site, reader: Reader, corpu
     again = reader.poll([FeedSpec(one, 900)], force=True)
     assert len(site.hits("/view/AEN1")) == pages_before
     assert again.feeds[0].status in {"not modified", "ok"}
+
+
+def test_lost_state_does_not_duplicate_saved_articles(site: Site, corpus: Path) -> None:
+    from bot.feeds.reader import Reader as Fresh
+    from bot.feeds.state import STATE_FOLDER
+
+    story = serve_story(site, "/asean", "N. Korea courts ASEAN", ASEAN)
+    feed = serve_feed(site, "/rss.xml", [{"title": "a", "link": story, "guid": "a"}])
+    first = Fresh(corpus)
+    first.poll([FeedSpec(feed, 900)])
+    first.close()
+    for path in (corpus / STATE_FOLDER).iterdir():
+        path.unlink()
+
+    again = Fresh(corpus)
+    try:
+        report = again.poll([FeedSpec(feed, 900)])
+    finally:
+        again.close()
+    assert [p.outcome for p in report.all_pages] == [Outcome.UNCHANGED]
+    assert len(list(corpus.rglob("*.md"))) == 1
