@@ -189,3 +189,25 @@ def test_lost_state_does_not_duplicate_saved_articles(site: Site, corpus: Path) 
         again.close()
     assert [p.outcome for p in report.all_pages] == [Outcome.UNCHANGED]
     assert len(list(corpus.rglob("*.md"))) == 1
+
+
+def test_front_matter_values_read_back_exactly(corpus: Path) -> None:
+    from bot.feeds.files import SavedArticle, write_atomically
+
+    title = 'Kim\'s "new line": a \\ backslash, a colon: and # hash — 북한 ✓'
+    article = SavedArticle(
+        title=title,
+        text="\n\n".join(ASEAN),
+        url="https://example.org/view?id=1&x=%20y",
+        source="Yonhap: English",
+        date="2013-11-28",
+        author="- dash first",
+        feed="https://example.org/rss?a=1#frag",
+    )
+    write_atomically(corpus / "x.md", article.render())
+    [loaded] = load_corpus(corpus).articles
+    assert (loaded.title, loaded.source, loaded.url, loaded.date) == (
+        title, "Yonhap: English", "https://example.org/view?id=1&x=%20y", "2013-11-28"
+    )
+    assert loaded.author == "- dash first"
+    assert [p.name for p in corpus.iterdir()] == ["x.md"]  # no temporary file left
