@@ -61,12 +61,16 @@ def slug(text: str, limit: int = _NAME_LIMIT) -> str:
 
 
 def choose_path(corpus: Path, article: SavedArticle, taken: set[str]) -> str:
-    """Pick a new relative path for an article: <site>/<date>-<title>.md, never one in use."""
+    """Pick a new relative path for an article, never one in use: <site>/<yyyy-mm>/<title>.md.
+
+    The file name starts with the title, not the date, because the article's key
+    (the citation prefix, as in "n-korea-striving:3.1") is made from it.
+    """
     host = urlsplit(article.url).hostname or "web"
     folder = slug(host.removeprefix("www."), 40) or "web"
-    stem = slug(article.title) or slug(urlsplit(article.url).path) or "article"
     if article.date:
-        stem = f"{article.date}-{stem}"
+        folder = f"{folder}/{article.date[:7]}"
+    stem = slug(article.title) or slug(urlsplit(article.url).path) or "article"
     rel, n = f"{folder}/{stem}.md", 2
     while rel in taken or (corpus / rel).exists():
         rel, n = f"{folder}/{stem}-{n}.md", n + 1

@@ -9,6 +9,7 @@ page (or a failed feed) in the report, with the URL and why.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,8 @@ class Reader:
         self.state = State(self.corpus)
         self.robots = Robots(options.limits)
         self.max_pages = MAX_PAGES_PER_ROUND
+        # Set to end a round early (the bot is shutting down); entries not reached wait.
+        self.stopping = threading.Event()
         if self.state.flag("adopted") is None:
             self._adopt_saved_files()
 
@@ -98,6 +101,8 @@ class Reader:
         start = time.perf_counter()
         report = RoundReport()
         for spec in specs:
+            if self.stopping.is_set():
+                break
             report.feeds.append(self.poll_feed(spec, force=force, slack=slack))
         report.seconds = time.perf_counter() - start
         return report
@@ -146,7 +151,7 @@ class Reader:
         postponed = 0
         for entry in entries:
             if not self._known(spec.url, entry):
-                if fetched >= self.max_pages:
+                if fetched >= self.max_pages or self.stopping.is_set():
                     postponed += 1
                     continue
                 fetched += 1

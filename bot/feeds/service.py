@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -45,6 +46,12 @@ def add_urls(urls: list[str], corpus_dir: Path, settings: Settings) -> RoundRepo
         return reader.add(urls)
     finally:
         reader.close()
+
+
+async def _relay(stop: asyncio.Event, stopping: threading.Event) -> None:
+    """Tell the worker thread when the loop is asked to stop."""
+    await stop.wait()
+    stopping.set()
 
 
 def poll_once(
@@ -109,16 +116,23 @@ async def poll_forever(
 
     Rounds run in a worker thread. on_round(report) is called after each round
     that polled anything (the bot reloads its engine there when report.changed).
-    A failure of one round is logged and the loop goes on.
+    A failure of one round is logged and the loop goes on. Setting stop (or
+    cancelling the task) ends a running round after the page being fetched; the
+    entries not reached are read in a later round.
     """
     stop = stop or asyncio.Event()
-    reader = Reader(corpus_dir, reader_options(settings))
+    options = reader_options(settings)
+    # Opening the state may read the corpus folder once (adopting saved files): off the loop.
+    reader = await asyncio.to_thread(Reader, corpus_dir, options)
+    relay = asyncio.create_task(_relay(stop, reader.stopping))
+    running: asyncio.Future[RoundReport] | None = None
     try:
         while not stop.is_set():
             current: list[FeedSpec] = []
             try:
                 current = specs if specs is not None else specs_for(corpus_dir, settings)
-                report = await asyncio.to_thread(reader.poll, current)
+                running = asyncio.ensure_future(asyncio.to_thread(reader.poll, current))
+                report = await asyncio.shield(running)
                 polled = [f for f in report.feeds if f.status != "not due"]
                 if polled:
                     logger.info("feeds: %s", report.summary())
@@ -129,6 +143,7 @@ async def poll_forever(
                         if outcome is not None:
                             await outcome
             except asyncio.CancelledError:
+                reader.stopping.set()
                 raise
             except Exception:
                 logger.exception("feeds: a poll round failed")
@@ -137,4 +152,10 @@ async def poll_forever(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(wait, MIN_SLEEP_SECONDS))
     finally:
-        reader.close()
+        relay.cancel()
+        reader.stopping.set()
+        if running is not None and not running.done():
+            # The round stops after its current fetch, which the timeout bounds.
+            await asyncio.wait([running], timeout=options.limits.timeout + 5)
+        if running is None or running.done():
+            reader.close()

@@ -37,7 +37,7 @@ def test_add_saves_pages_and_says_why_one_failed(
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out == [
-        f"new 127-0-0-1/2013-11-28-quake-strikes-off-heuksan-island.md ({good})",
+        f"new 127-0-0-1/2013-11/quake-strikes-off-heuksan-island.md ({good})",
         f"skipped {site.url('/broken')}: HTTP 500",
         "1 new, 0 updated, 0 unchanged, 1 skipped",
     ]
@@ -73,7 +73,7 @@ def test_feeds_lists_each_feed_and_poll_runs_one_round(
     polled = capsys.readouterr().out.splitlines()
     assert polled == [
         f"{feed}: 1 new, 0 updated, 0 unchanged, 1 skipped",
-        f"  new 127-0-0-1/2013-11-28-n-korea-courts-asean.md ({asean})",
+        f"  new 127-0-0-1/2013-11/n-korea-courts-asean.md ({asean})",
         f"  skipped {site.url('/private/x')}: robots.txt disallows it",
         f"{site.url('/atom.xml')}: failed: HTTP 410",
         "2 feed(s): 1 new, 0 updated, 0 unchanged, 1 skipped; 1 feed(s) failed",

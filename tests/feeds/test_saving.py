@@ -72,8 +72,8 @@ def test_rss_entries_become_md_files_with_front_matter(
     assert paragraphs == ["SEOUL, Nov. 28 (Yonhap) -- " + ASEAN[0], *ASEAN[1:]]
     for furniture in ("Related Articles", "Facebook", "Copyright", "Politics", "Search", "By Kim"):
         assert furniture not in body
-    assert first.parent.name == "127-0-0-1"
-    assert first.name == "2013-11-28-n-korea-striving-for-closer-ties-with-asean.md"
+    assert first.relative_to(corpus).parent.as_posix() == "127-0-0-1/2013-11"
+    assert first.name == "n-korea-striving-for-closer-ties-with-asean.md"
 
     # The loader reads them back as articles with a title, a url and a date.
     articles = {a.url: a for a in load_corpus(corpus).articles}
@@ -207,7 +207,10 @@ def test_front_matter_values_read_back_exactly(corpus: Path) -> None:
     write_atomically(corpus / "x.md", article.render())
     [loaded] = load_corpus(corpus).articles
     assert (loaded.title, loaded.source, loaded.url, loaded.date) == (
-        title, "Yonhap: English", "https://example.org/view?id=1&x=%20y", "2013-11-28"
+        title,
+        "Yonhap: English",
+        "https://example.org/view?id=1&x=%20y",
+        "2013-11-28",
     )
     assert loaded.author == "- dash first"
     assert [p.name for p in corpus.iterdir()] == ["x.md"]  # no temporary file left
