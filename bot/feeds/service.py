@@ -97,7 +97,11 @@ def feed_lines(corpus_dir: Path, settings: Settings) -> list[str]:
                 else ""
             )
             every = f"every {spec.interval / 60:g} min"
-            lines.append(f"{spec.url} ({every}): last poll {when}, {row.status}{tally}")
+            retry = ""
+            if row.failures:
+                again = time.strftime("%H:%M UTC", time.gmtime(row.next_poll))
+                retry = f" ({row.failures} failed in a row; next try {again})"
+            lines.append(f"{spec.url} ({every}): last poll {when}, {row.status}{retry}{tally}")
             lines += [f"  skipped {url}: {reason}" for url, reason in row.skips]
     finally:
         reader.close()
