@@ -14,6 +14,7 @@ from bot.feeds.config import FeedSpec, feed_specs
 from bot.feeds.fetch import Limits
 from bot.feeds.reader import Reader, ReaderOptions
 from bot.feeds.report import RoundReport
+from bot.feeds.state import STATE_FILE, STATE_FOLDER, State, never_polled
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -79,11 +80,13 @@ def feed_lines(corpus_dir: Path, settings: Settings) -> list[str]:
             "No feeds: set FEEDS=<url>,<url> in .env or list them in "
             f"{Path(corpus_dir) / 'feeds.toml'}."
         ]
-    reader = Reader(corpus_dir, reader_options(settings))
+    # Listing only reads: no state file is made (nor the folder, for a mistyped --corpus).
+    exists = (Path(corpus_dir) / STATE_FOLDER / STATE_FILE).exists()
+    state = State(Path(corpus_dir)) if exists else None
     lines = []
     try:
         for spec in specs:
-            row = reader.state.feed(spec.url)
+            row = state.feed(spec.url) if state is not None else never_polled(spec.url)
             when = (
                 time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(row.last_poll))
                 if row.last_poll
@@ -104,7 +107,8 @@ def feed_lines(corpus_dir: Path, settings: Settings) -> list[str]:
             lines.append(f"{spec.url} ({every}): last poll {when}, {row.status}{retry}{tally}")
             lines += [f"  skipped {url}: {reason}" for url, reason in row.skips]
     finally:
-        reader.close()
+        if state is not None:
+            state.close()
     return lines
 
 

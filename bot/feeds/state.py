@@ -74,6 +74,11 @@ class FeedRow:
     skips: list[tuple[str, str]]  # (url, reason) of the last round
 
 
+def never_polled(url: str) -> FeedRow:
+    """Return the row of a feed that was never polled."""
+    return FeedRow(url, None, None, None, None, "never polled", 0, 0.0, {}, [])
+
+
 @dataclass(frozen=True)
 class SavedRow:
     """What is remembered of one saved article file."""
@@ -139,7 +144,7 @@ class State:
                 (url,),
             ).fetchone()
         if row is None:
-            return FeedRow(url, None, None, None, None, "never polled", 0, 0.0, {}, [])
+            return never_polled(url)
         skips = [(str(u), str(r)) for u, r in json.loads(row[9])]
         return FeedRow(
             url=row[0],

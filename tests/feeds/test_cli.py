@@ -127,3 +127,15 @@ def test_add_runs_as_a_program(site: Site, corpus: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 new, 0 updated, 0 unchanged, 0 skipped"
+
+
+def test_listing_feeds_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS", "http://127.0.0.1:9/rss.xml")
+    missing = tmp_path / "no-such-folder"
+    assert main(["feeds", "--corpus", str(missing)]) == 0
+    assert capsys.readouterr().out == (
+        "http://127.0.0.1:9/rss.xml (every 15 min): last poll never, never polled\n"
+    )
+    assert not missing.exists()
