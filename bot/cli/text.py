@@ -13,9 +13,11 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def _origin(passage: Passage) -> str:
-    return (
-        f"{passage.article_title} ({passage.source})" if passage.source else passage.article_title
-    )
+    # Passage.date/url: the article's, when the engine passes them on (feeds, front matter).
+    date, url = getattr(passage, "date", None), getattr(passage, "url", None)
+    about = ", ".join(str(part) for part in (passage.source, date) if part)
+    origin = f"{passage.article_title} ({about})" if about else passage.article_title
+    return f"{origin} <{url}>" if url else origin
 
 
 # What a confidence label says before the passages ("high" and "medium" need no warning).
@@ -83,6 +85,8 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "article": p.article_title,
                 "article_key": p.article_key,
                 "source": p.source,
+                "date": getattr(p, "date", None),
+                "url": getattr(p, "url", None),
                 "score": p.score,
                 "matched": list(p.matched),
                 "answer_spans": [list(span) for span in p.answer_spans],
