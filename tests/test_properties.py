@@ -24,6 +24,7 @@ from bot.discordbot.answer_buttons import answer_view
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.cooldown import Cooldown
 from bot.discordbot.sending import NO_MENTIONS
+from bot.ingest import splitting
 from bot.ingest.loader import CorpusError, article_keys, load_corpus, parse_article
 from tests.discordbot.helpers import assert_inert, visible
 from tests.fakediscord.validation import validate_message
@@ -80,6 +81,77 @@ def test_parse_article_gives_cited_sentences_or_a_reason(
         assert re.fullmatch(r"(a:)?\d+\.\d+", sentence.citation), sentence.citation
         assert sentence.text.strip()
     assert any(s.paragraph > 0 for s in article.sentences)
+
+
+# Alphabets that attack a sentence splitter: runs of terminal punctuation, closing quotes,
+# abbreviations, initials and dotted acronyms, without or with spaces between them.
+SPLITTER_PIECES = [
+    ".", "!", "?", "…", "!?", "...", '"', "'", "”", "’", ")", "]", "(", "“", " ", "  ", "\n",
+    "Mr", "Mr.", "Dr.", "No.", "Feb.", "Nov", "U.S.", "U.N", "e.g.", "A.", "X", "a", "a.",
+    "The", "12", "said", ";", ",", ":", " — ",
+]  # fmt: skip
+splitter_text = st.lists(st.sampled_from(SPLITTER_PIECES), max_size=400).map("".join) | st.lists(
+    st.sampled_from(SPLITTER_PIECES), min_size=1, max_size=4
+).flatmap(lambda pieces: st.integers(1, 3000).map(lambda n: ("".join(pieces) * n)[:6000]))
+
+
+class _CountingPattern:
+    """A compiled pattern that adds up the characters each call may read."""
+
+    def __init__(self, pattern: re.Pattern[str], counter: list[int]) -> None:
+        self.pattern = pattern
+        self.counter = counter
+
+    def _span(self, text: str, pos: int = 0, endpos: int | None = None) -> None:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        self.counter[0] += max(end - pos, 0) + 1
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.finditer(text, pos, *(() if endpos is None else (endpos,)))
+
+    def match(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.match(text, pos, *(() if endpos is None else (endpos,)))
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.search(text, pos, *(() if endpos is None else (endpos,)))
+
+    def split(self, text: str):  # type: ignore[no-untyped-def]
+        self._span(text)
+        return self.pattern.split(text)
+
+
+@FAST
+@example(text="." * 6000)
+@example(text="!?" * 3000)
+@example(text="Mr. X " * 1000)
+@example(text="U.S. " * 1200)
+@given(text=splitter_text)
+def test_splitting_reads_each_character_a_bounded_number_of_times(text: str) -> None:
+    # Work is counted, not timed: every pattern call adds the characters it may read.
+    # Patterns over a whole paragraph are single runs that never backtrack (the look-behind
+    # and possessive quantifiers of _BOUNDARY); every other call reads a short window.
+    # So the total is linear in the text with a small factor, on any input.
+    counter = [0]
+    patterns = {
+        name: value for name, value in vars(splitting).items() if isinstance(value, re.Pattern)
+    }
+    try:
+        for name, value in patterns.items():
+            setattr(splitting, name, _CountingPattern(value, counter))
+        sentences = [
+            s for p in splitting.split_paragraphs(text) for s in splitting.split_sentences(p)
+        ]
+    finally:
+        for name, value in patterns.items():
+            setattr(splitting, name, value)
+    assert counter[0] <= 64 * len(text) + 64
+    assert all(0 < len(s) <= splitting.MAX_SENTENCE_CHARS for s in sentences)
+    # Nothing is lost or invented: the sentences hold the text's characters in order
+    # (a word longer than the cap is cut, so compare without the spaces).
+    assert "".join("".join(sentences).split()) == "".join(text.split())
 
 
 contents = file_text.map(lambda t: t.encode("utf-8")) | st.binary(max_size=400)

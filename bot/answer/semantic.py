@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import SemanticUnavailable
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -38,12 +40,8 @@ _PACKAGED_NAMES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-mini
 _CACHE_VERSION = "1"
 
 
-# Snapshot.extra of bot.index.store: (name, compute missing rows) -> one row per sentence.
+# Snapshot.extra of bot.index.storage: (name, compute missing rows) -> one row per sentence.
 SavedArrays = Callable[[str, Callable[[list[str]], Vectors]], npt.NDArray[Any]]
-
-
-class SemanticUnavailable(Exception):
-    """The embedding model cannot be used; the message is one line for the user."""
 
 
 class Embedder(Protocol):
@@ -293,7 +291,7 @@ class SemanticModel:
         """Return the semantic index of these sentences, from a cache when it has them.
 
         saved is the persisted index's per-article array store (``Snapshot.extra`` of
-        bot.index.store): given, the embeddings are kept there, with the index, and
+        bot.index.storage): given, the embeddings are kept there, with the index, and
         reused article by article; otherwise in this model's own cache folder.
         """
         if saved is not None:

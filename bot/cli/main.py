@@ -15,8 +15,8 @@ from bot.answer.engine import Engine
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
-from bot.index.store import default_index_root
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
+from bot.index.storage import default_index_root
 from bot.live import LiveEngine
 from bot.progress import Progress
 from bot.settings import Settings, SettingsError, load_settings
@@ -76,7 +76,35 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     sync.add_argument(
         "--global", dest="global_", action="store_true", help="sync globally, not to the guild"
     )
+    _feed_commands(commands, settings)
     return parser
+
+
+def _feed_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], settings: Settings
+) -> None:
+    corpus = argparse.ArgumentParser(add_help=False)
+    corpus.add_argument(
+        "--corpus",
+        type=Path,
+        default=settings.corpus_dir,
+        help=f"folder the articles are saved into (default: {settings.corpus_dir})",
+    )
+    add = commands.add_parser(
+        "add",
+        parents=[corpus],
+        help="fetch article pages now and save them as .md files",
+        description="Fetch each page, extract its article and save it into the corpus folder.",
+    )
+    add.add_argument("urls", nargs="+", metavar="URL", help="article page addresses")
+    feeds = commands.add_parser(
+        "feeds",
+        parents=[corpus],
+        help="list the feeds (FEEDS, feeds.toml) and their last poll; --poll runs one round",
+    )
+    feeds.add_argument(
+        "--poll", action="store_true", help="poll the feeds that are due now (for cron)"
+    )
 
 
 def _fail(message: str) -> int:
@@ -120,12 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    for warning in settings.warnings:
+        print(f"qabot: warning: {warning}", file=sys.stderr)
     args = _parser(settings).parse_args(argv)
     try:
         if args.command == "eval":
             return _eval(args, settings)
         if args.command in {"run", "sync"}:
             return _discord(args, settings)
+        if args.command in {"add", "feeds"}:
+            return _feeds(args, settings)
         live = load_engine(args.corpus, load_semantic(settings), settings.index_dir)
     except CorpusError as exc:
         for problem in exc.problems:
@@ -225,6 +257,27 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     for question in report.false_answers[: args.misses]:
         print(f"  answered but should decline: {question.question}")
     return 0
+
+
+def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.feeds import add_urls, feed_lines, poll_once
+    from bot.feeds.config import FeedConfigError
+
+    try:
+        if args.command == "feeds" and not args.poll:
+            print("\n".join(feed_lines(args.corpus, settings)))
+            return 0
+        if args.command == "add":
+            report = add_urls(args.urls, args.corpus, settings)
+        else:
+            # Cron's own clock drifts: a feed due within the next minute is due now.
+            report = poll_once(args.corpus, settings, force=False, slack=60.0)
+    except (FeedConfigError, OSError) as exc:
+        return _fail(str(exc))
+    for line in report.lines():
+        print(line)
+    print(report.summary())
+    return 1 if report.failures else 0
 
 
 def _discord(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,7 +15,7 @@ from bot.answer.semantic import extra_installed
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.engines import check_corpus_folder, load_live_engine
 from bot.discordbot.logs import one_line
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
 from bot.settings import Secret, Settings, env_file_warning
 
 log = logging.getLogger("bot.discordbot")

@@ -46,7 +46,7 @@ from bot.discordbot.sending import NO_MENTIONS, apologise, notify
 from bot.discordbot.shared import SharedState
 from bot.discordbot.state import QuestionRecord, StateDB, default_state_db
 from bot.discordbot.sync_state import SyncState
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
 from bot.live import LiveEngine
 from bot.settings import Settings
 

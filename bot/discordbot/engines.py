@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.answer.engine import Engine
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.discordbot.logs import ProblemLog, one_line
-from bot.index.store import default_index_root
-from bot.ingest.loader import CorpusError
+from bot.errors import CorpusError
+from bot.index.storage import default_index_root
 from bot.live import LiveEngine, Watcher
 from bot.progress import QUIET, Progress
 from bot.settings import Settings

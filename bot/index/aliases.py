@@ -8,14 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import AliasFileError
 from bot.index.tokenize import words
 
 ALIAS_FILE = "aliases.toml"
 _DEFINITION = re.compile(r"\(([A-Z][A-Za-z0-9&.-]{1,11})\)")
-
-
-class AliasFileError(ValueError):
-    """The alias file cannot be read; the message names the file and line."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import yaml
 
+from bot.errors import CorpusError
 from bot.ingest.cleaning import clean, normalise
 from bot.ingest.models import Article, Sentence
 from bot.ingest.splitting import split_paragraphs, split_sentences
@@ -23,14 +24,6 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-
-
-class CorpusError(Exception):
-    """The corpus folder cannot be used at all."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or []
 
 
 @dataclass

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-import bot.index.store as store_module
 from bot.answer.engine import Engine
 from bot.discordbot import notices
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.sync_state import SyncState
+from bot.index.storage import parsing
 from tests.discordbot.conftest import CORPUS, settings_for
 from tests.discordbot.helpers import (
     embed_of,
@@ -169,14 +169,14 @@ async def test_a_failed_reload_keeps_answering_from_the_last_good_index(
         locked.write_text("Locked news\n\nNobody can read this file.\n", encoding="utf-8")
         locked.chmod(0)
         if os.geteuid() == 0:  # root reads any file: refuse it the way mode 000 would
-            read_bytes = store_module.read_bytes
+            read_bytes = parsing.read_bytes
 
             def refuse(location: str) -> Any:
                 if location.endswith("locked.txt"):
                     raise PermissionError(13, "Permission denied")
                 return read_bytes(location)
 
-            monkeypatch.setattr(store_module, "read_bytes", refuse)
+            monkeypatch.setattr(parsing, "read_bytes", refuse)
         with caplog.at_level(logging.INFO):
             embed = embed_of(await reload_as(fake_discord, owner))
         assert embed["title"] == "Reload failed — still answering from the previous index"

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.index.aliases import AliasFileError, build_aliases, defined_acronyms, load_alias_file
+from bot.errors import AliasFileError
+from bot.index.aliases import build_aliases, defined_acronyms, load_alias_file
 
 
 def test_acronyms_defined_in_the_text_are_learned() -> None:
