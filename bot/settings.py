@@ -179,12 +179,12 @@ def _token(key: str, raw: str) -> Secret:
     return check_token(raw)
 
 
-def redis_url(key: str, raw: str) -> Secret:
+def redis_address(key: str, raw: str) -> Secret:
     """Accept a redis://, rediss:// or unix:// address, kept secret (it may hold a password)."""
     url = raw.strip()
     if not re.match(r"^(redis|rediss|unix)://", url):
         raise SettingsError(
-            f"{key} must look like redis://127.0.0.1:6379/0 (or rediss:// or unix://), "
+            f"{key} must look like redis://host:6379/0 (or rediss:// or unix://), "
             f"not {_shown(raw)}."
         )
     return Secret(url)
@@ -299,6 +299,24 @@ class Settings:
         text,
     )
     torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    guilds_file: Path | None = setting(
+        None,
+        "Optional per-server settings file (default: guilds.toml beside .env): one "
+        "[guild.<id>] table each with corpus, allowed/ask channels, k, cooldown, private.",
+        folder,
+    )
+    state_db: Path | None = setting(
+        None,
+        "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
+        folder,
+    )
+    redis_url: Secret | None = setting(
+        None,
+        "Optional redis://host:6379/0: share the cooldown and the answers behind the buttons "
+        "between the bot's processes (shards).",
+        redis_address,
+    )
     feeds: tuple[str, ...] = setting(
         (),
         "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "
@@ -319,24 +337,6 @@ class Settings:
     )
     feed_max_mb: float = setting(
         5.0, "Largest feed or article page accepted, in megabytes.", number(0.01)
-    )
-    guilds_file: Path | None = setting(
-        None,
-        "Optional: the per-server settings file (default: guilds.toml beside .env); "
-        "see docs/self-hosting.md.",
-        folder,
-    )
-    state_db: Path | None = setting(
-        None,
-        "Optional: the bot's SQLite database of servers' settings, questions and votes "
-        "(default: qabot.sqlite3 in the user's state directory).",
-        folder,
-    )
-    redis_url: Secret | None = setting(
-        None,
-        "Optional: share cooldowns and answers between bot processes through Redis, "
-        "e.g. redis://127.0.0.1:6379/0.",
-        redis_url,
     )
 
     # Not settings: where the values came from, for `qabot info` and the bot's start-up log.

@@ -7,15 +7,17 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, filtered_answer, parse_day
 from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
-from bot.errors import CorpusError
+from bot.errors import CorpusError, FilterError
 from bot.index.storage import default_index_root
 from bot.live import LiveEngine
 from bot.progress import Progress
@@ -42,15 +44,16 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         prog="qabot", description="Ask news articles questions; get cited sentences back."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    filtering = _filter_options()
     ask = commands.add_parser(
         "ask",
-        parents=[common],
+        parents=[common, filtering],
         help="answer one question, or one per line of standard input",
         description="Answer a question. Without one, answer each line of standard input.",
     )
     ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    commands.add_parser("repl", parents=[common], help="ask questions interactively")
+    commands.add_parser("repl", parents=[common, filtering], help="ask questions interactively")
     commands.add_parser("inspect", parents=[common], help="list every sentence with its citation")
     evaluate = commands.add_parser(
         "eval", parents=[common], help="measure Hit@1, Hit@3 and MRR on a question file"
@@ -78,6 +81,26 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     )
     _feed_commands(commands, settings)
     return parser
+
+
+def _filter_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("which articles may answer")
+    group.add_argument("--article", metavar="KEY", help="only this article (key or file name)")
+    group.add_argument("--source", metavar="NAME", help="only articles from this source or site")
+    group.add_argument(
+        "--since", metavar="DATE", help="only articles dated on or after (2013-11-28, 2013, 7d)"
+    )
+    group.add_argument("--until", metavar="DATE", help="only articles dated on or before")
+    return options
+
+
+def _article_filter(args: argparse.Namespace) -> ArticleFilter:
+    """Read --article/--source/--since/--until; raise FilterError for a bad date."""
+    today = date.today()
+    since = parse_day(args.since, end=False, today=today) if args.since else None
+    until = parse_day(args.until, end=True, today=today, option="--until") if args.until else None
+    return ArticleFilter(article=args.article, source=args.source, since=since, until=until)
 
 
 def _feed_commands(
@@ -158,17 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _discord(args, settings)
         if args.command in {"add", "feeds"}:
             return _feeds(args, settings)
+        if args.command in {"ask", "repl"}:
+            args.options = _article_filter(args)
         live = load_engine(args.corpus, load_semantic(settings), settings.index_dir)
     except CorpusError as exc:
         for problem in exc.problems:
             print(f"qabot: {problem}", file=sys.stderr)
+        return _fail(str(exc))
+    except FilterError as exc:
         return _fail(str(exc))
     if args.command == "ask":
         return _ask(live.engine, args)
     if args.command == "inspect":
         return _inspect(live.engine)
     read, write, interactive = terminal_io(Path(user_data_dir("qabot")) / "history")
-    repl = Repl(live, read, write, k=args.k, width=terminal_width, color=interactive)
+    repl = Repl(
+        live, read, write, k=args.k, width=terminal_width, color=interactive, options=args.options
+    )
     # WATCH_CORPUS: pick up added, changed and removed articles while the prompt is open.
     watcher = live.start_watching() if settings.watch_corpus else None
     try:
@@ -185,7 +214,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
     color = sys.stdout.isatty()
     width = terminal_width() if color else 88
     if args.question:
-        answer = engine.answer(" ".join(args.question), k=args.k)
+        answer = filtered_answer(engine, " ".join(args.question), k=args.k, options=args.options)
         text = (
             render_json(answer) if args.json else render_text(answer, width, color, ASK_MORE_HINT)
         )
@@ -194,7 +223,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
     # One answer per input line, flushed at once, so another program can drive us.
     first = True
     for line in sys.stdin:
-        answer = engine.answer(line.rstrip("\n"), k=args.k)
+        answer = filtered_answer(engine, line.rstrip("\n"), k=args.k, options=args.options)
         if args.json:
             print(render_json(answer), flush=True)
         else:
@@ -260,8 +289,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import FeedConfigError
     from bot.feeds import add_urls, feed_lines, poll_once
-    from bot.feeds.config import FeedConfigError
 
     try:
         if args.command == "feeds" and not args.poll:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.errors import ExtractError, FeedError, FetchError
 from bot.feeds.config import FeedSpec
-from bot.feeds.entries import Entry, FeedError, parse_feed
-from bot.feeds.extract import ExtractError, Page, extract_page
-from bot.feeds.fetch import FetchError, Limits, check_url, fetch
+from bot.feeds.entries import Entry, parse_feed
+from bot.feeds.extract import Page, extract_page
+from bot.feeds.fetch import Limits, check_url, fetch
 from bot.feeds.files import SavedArticle, choose_path, write_atomically
 from bot.feeds.report import FeedReport, Outcome, PageResult, RoundReport
 from bot.feeds.robots import Robots

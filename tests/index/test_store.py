@@ -459,7 +459,7 @@ def test_extra_arrays_are_computed_once_per_article(corpus: Path, tmp_path: Path
     assert calls[-1] == ["Tunnel", "The Plimbo tunnel closes in July."]
     expected = embed([s.text for s in snapshot.corpus.sentences])
     assert np.array_equal(updated, expected)
-    with pytest.raises(ValueError, match="extra array name"):
+    with pytest.raises(ValueError, match="array kind"):
         snapshot.extra("no spaces allowed", embed)
 
 

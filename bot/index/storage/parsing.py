@@ -126,6 +126,7 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
         article.content_hash,
         len(texts),
         tuple(acronyms),
+        rows_key(texts),
     )
     return ParsedFile(
         record,
@@ -136,6 +137,15 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
         tokens=np.asarray(tokens, dtype=np.int32),
         lengths=np.asarray(lengths, dtype=np.int32),
     )
+
+
+def rows_key(texts: list[str]) -> str:
+    """Return the digest of an article's sentences, boundaries included."""
+    digest = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
 
 
 def _skipped(rel: str, exc: Exception) -> str:
