@@ -36,7 +36,14 @@ from tests.fakediscord.harness import running_client
 from tests.fakediscord.models import ADMINISTRATOR, ALL_PERMISSIONS, MANAGE_GUILD
 
 NK_QUESTION = "why is NK courting ASEAN?"
-TUNNEL = "Tunnel news\n\nThe Plimbo tunnel closes in July for repairs, the city said.\n"
+TUNNEL = (
+    "---\ntitle: Tunnel news\ndate: 2024-05-01\nsource: City Paper\n---\n\n"
+    "The Plimbo tunnel closes in July for repairs, the city said.\n"
+)
+BRIDGE = (
+    "---\ntitle: Bridge news\ndate: 2020-01-15\nsource: River Times\n---\n\n"
+    "The Zorblat bridge opens in May, officials said. The Plimbo tunnel stays open.\n"
+)
 TUNNEL_QUESTION = "When does the Plimbo tunnel close?"
 WAIT = 20.0
 
@@ -55,7 +62,8 @@ class Servers:
         self.tmp = tmp_path
         shutil.copytree(CORPUS, tmp_path / "a")
         (tmp_path / "b").mkdir()
-        (tmp_path / "b" / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
+        (tmp_path / "b" / "tunnel.md").write_text(TUNNEL, encoding="utf-8")
+        (tmp_path / "b" / "bridge.md").write_text(BRIDGE, encoding="utf-8")
         self.guilds_file = tmp_path / "guilds.toml"
         self.write_file()
 
@@ -145,7 +153,7 @@ async def test_two_servers_answer_from_their_own_articles_only(servers: Servers)
         assert "ASEAN" in sources_a and "Tunnel" not in sources_a
         assert "Tunnel news" in sources_b and "ASEAN" not in sources_b
         help_b = text_of(await run(fake, "help", None, servers.alice, servers.b_channel))
-        assert "1 indexed news article" in help_b
+        assert "2 indexed news articles" in help_b
 
         # Buttons: A's answer's custom id, put on a message in B, shows nothing of A.
         context_id = button_ids(in_a)[0]
@@ -299,3 +307,56 @@ async def test_votes_one_per_user_changeable_and_gaps(servers: Servers) -> None:
         assert state.questions_since(servers.a, 0) == []
         # Question text in the other server was never kept.
         assert state.questions_since(servers.b, 0) == []
+
+
+async def complete(
+    fake: FakeDiscord, options: dict[str, Any], focused: str, user: FakeUser, channel_id: int
+) -> list[dict[str, Any]]:
+    inter = await fake.user_autocompletes("ask", options, focused, user, channel_id)
+    await fake.wait_for_interaction_done(inter, timeout=WAIT)
+    choices: list[dict[str, Any]] = inter.autocomplete_choices or []
+    return choices
+
+
+async def test_ask_options_and_their_autocomplete_stay_in_the_server(servers: Servers) -> None:
+    fake = servers.fake
+    alice = servers.alice
+    async with servers.running():
+        # Autocomplete offers each server's own titles and sources.
+        typed = {"question": TUNNEL_QUESTION, "article": ""}
+        in_a = await complete(fake, typed, "article", alice, servers.a_channel)
+        in_b = await complete(fake, typed, "article", alice, servers.b_channel)
+        assert [c["value"] for c in in_a] == ["yonhap-nk-asean"]
+        assert sorted(c["value"] for c in in_b) == ["bridge", "tunnel"]
+        assert "Tunnel news (2024-05-01)" in [c["name"] for c in in_b]
+        narrowed = {"question": TUNNEL_QUESTION, "article": "brid"}
+        assert [
+            c["value"] for c in await complete(fake, narrowed, "article", alice, servers.b_channel)
+        ] == ["bridge"]
+        sources = {"question": TUNNEL_QUESTION, "source": ""}
+        assert [
+            c["value"] for c in await complete(fake, sources, "source", alice, servers.a_channel)
+        ] == ["Yonhap News"]
+        assert sorted(
+            c["value"] for c in await complete(fake, sources, "source", alice, servers.b_channel)
+        ) == ["City Paper", "River Times"]
+
+        # The options limit what an answer may cite.
+        ask = {"question": TUNNEL_QUESTION}
+        both = text_of(await run(fake, "ask", ask, alice, servers.b_channel))
+        assert "closes in July" in both
+        only_bridge = await run(fake, "ask", {**ask, "article": "bridge"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(only_bridge)
+        river = await run(fake, "ask", {**ask, "source": "River Times"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(river)
+        recent = await run(fake, "ask", {**ask, "after": "2024"}, alice, servers.b_channel)
+        assert "closes in July" in text_of(recent)
+        later = await run(fake, "ask", {**ask, "after": "2025"}, alice, servers.b_channel)
+        assert "No article matches" in text_of(later)
+        older = await run(fake, "ask", {**ask, "before": "2023-12"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(older)
+        # An article of another server is no article here.
+        other = await run(fake, "ask", {**ask, "article": "tunnel"}, alice, servers.a_channel)
+        assert "No article matches" in text_of(other)
+        bad = await run(fake, "ask", {**ask, "after": "last spring"}, alice, servers.b_channel)
+        assert bad["content"].startswith("after must be a date such as") and is_ephemeral(bad)
