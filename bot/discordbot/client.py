@@ -423,9 +423,8 @@ class QABot(commands.Bot, CommandSync):
                     guild_id=config.guild_id,
                     asked_at=time.time(),
                     status=answer.status.value,
-                    confidence=getattr(answer, "confidence_label", None),
-                    ranking=getattr(answer, "ranking", None)
-                    or ("semantic" if engine.semantic is not None else "lexical"),
+                    confidence=answer.confidence_label,
+                    ranking=answer.ranking,
                     citations=tuple(f"{p.article_key}:{p.citation}" for p in answer.passages),
                     articles=tuple(cited),
                     question=answer.question if config.store_questions else None,
