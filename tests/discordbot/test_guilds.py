@@ -76,10 +76,12 @@ class Servers:
     def settings(self, **env: Any) -> Any:
         return settings_for(
             self.fake,
-            guilds_file=self.guilds_file,
-            state_db=self.tmp / "state.sqlite3",
-            cooldown_questions=0,
-            **env,
+            **{
+                "guilds_file": self.guilds_file,
+                "state_db": self.tmp / "state.sqlite3",
+                "cooldown_questions": 0,
+                **env,
+            },
         )
 
     @contextlib.asynccontextmanager
@@ -360,3 +362,27 @@ async def test_ask_options_and_their_autocomplete_stay_in_the_server(servers: Se
         assert "No article matches" in text_of(other)
         bad = await run(fake, "ask", {**ask, "after": "last spring"}, alice, servers.b_channel)
         assert bad["content"].startswith("after must be a date such as") and is_ephemeral(bad)
+
+
+async def test_show_context_honours_the_channel_allowlist_and_the_cooldown(
+    servers: Servers,
+) -> None:
+    fake = servers.fake
+    async with servers.running(cooldown_questions=2, cooldown_seconds=600):
+        answer = await run(fake, "ask", {"question": NK_QUESTION}, servers.alice, servers.a_channel)
+        context = await click(fake, answer, "ctx", servers.alice)  # the second of two
+        assert first_citation(embed_of(context)) == "1.1"
+        refused = await click(fake, answer, "ctx", servers.alice)
+        assert "you can ask again <t:" in refused["content"]
+
+        answer = await run(fake, "ask", {"question": NK_QUESTION}, servers.bob, servers.a_channel)
+        other = servers.fake.add_text_channel(servers.a, "elsewhere")
+        await run(
+            fake,
+            "qa channels",
+            {"action": "allow", "channel": other},
+            servers.alice,
+            servers.a_channel,
+        )
+        refused = await click(fake, answer, "ctx", servers.bob)
+        assert refused["content"] == f"I only answer in <#{other}>."
