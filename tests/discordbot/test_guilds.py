@@ -9,6 +9,7 @@ survive a restart; buttons work after a restart; private answers can be shared; 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -386,3 +387,34 @@ async def test_show_context_honours_the_channel_allowlist_and_the_cooldown(
         )
         refused = await click(fake, answer, "ctx", servers.bob)
         assert refused["content"] == f"I only answer in <#{other}>."
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[guild.12]\nk = 0\n", "[guild.12] k must be between 1 and 10."),
+        ("[guild.12]\ncorpus = 3\n", "[guild.12] corpus must be a folder name"),
+        ('[guild.12]\nprivate = "yes"\n', "[guild.12] private must be true or false."),
+        ('[guild.12]\ncolour = "red"\n', "[guild.12] colour is not a setting"),
+        ("[guild.x]\nk = 2\n", "[guild.x] must be named by a numeric server id."),
+        ("[guild.12\n", "is not valid TOML"),
+        ('guilds_without_corpus = "some"\n', 'guilds_without_corpus must be "default" or "none"'),
+    ],
+)
+async def test_a_bad_guilds_file_stops_the_start_with_one_line(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    says: str,
+) -> None:
+    from bot.discordbot import app
+
+    guilds = tmp_path / "guilds.toml"
+    guilds.write_text(text, encoding="utf-8")
+    settings = settings_for(fake_discord, guilds_file=guilds, state_db=tmp_path / "s.sqlite3")
+    with caplog.at_level(logging.ERROR, logger="bot.discordbot"):
+        assert await app._serve(settings) == app.EXIT_CONFIG
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.startswith(str(guilds)) and says in line, line
+    assert fake_discord.identify_count == 0  # stopped before connecting
