@@ -2,7 +2,7 @@
 
 A :class:`LiveEngine` holds the current :class:`~bot.answer.engine.Engine`.
 :meth:`LiveEngine.reload` builds the new index beside the old one (re-reading
-only the files that changed, see :mod:`bot.index.store`) and then swaps the
+only the files that changed, see :mod:`bot.index.storage`) and then swaps the
 reference in one assignment. A question reads the reference once, so a
 question asked during a reload is answered by the old engine, one asked after
 by the new one; none is dropped or answered twice. A reload that fails (a file
@@ -30,7 +30,7 @@ from bot.answer.models import Answer
 from bot.answer.semantic import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
-from bot.index.store import Changes, IndexStore, Snapshot
+from bot.index.storage import Changes, IndexStore, Snapshot
 from bot.ingest.loader import ARTICLE_SUFFIXES
 from bot.progress import QUIET, Progress
 

@@ -179,6 +179,29 @@ def _token(key: str, raw: str) -> Secret:
     return check_token(raw)
 
 
+def redis_address(key: str, raw: str) -> Secret:
+    """Accept a redis://, rediss:// or unix:// address, kept secret (it may hold a password)."""
+    url = raw.strip()
+    if not re.match(r"^(redis|rediss|unix)://", url):
+        raise SettingsError(
+            f"{key} must look like redis://host:6379/0 (or rediss:// or unix://), "
+            f"not {_shown(raw)}."
+        )
+    return Secret(url)
+
+
+def feed_urls(key: str, raw: str) -> tuple[str, ...]:
+    """Accept comma-separated http(s) addresses, each once, in order."""
+    urls = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise SettingsError(
+                f"{key} must be comma-separated http:// or https:// feed addresses; "
+                f"{_shown(url)} is not one."
+            )
+    return urls
+
+
 # --- the table ------------------------------------------------------------------------
 
 
@@ -276,6 +299,45 @@ class Settings:
         text,
     )
     torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    guilds_file: Path | None = setting(
+        None,
+        "Optional per-server settings file (default: guilds.toml beside .env): one "
+        "[guild.<id>] table each with corpus, allowed/ask channels, k, cooldown, private.",
+        folder,
+    )
+    state_db: Path | None = setting(
+        None,
+        "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
+        "default: qabot-state.sqlite3 in the user's data directory).",
+        folder,
+    )
+    redis_url: Secret | None = setting(
+        None,
+        "Optional redis://host:6379/0: share the cooldown and the answers behind the buttons "
+        "between the bot's processes (shards).",
+        redis_address,
+    )
+    feeds: tuple[str, ...] = setting(
+        (),
+        "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "
+        "CORPUS_DIR (or list them in feeds.toml beside the articles).",
+        feed_urls,
+    )
+    feed_interval_minutes: float = setting(
+        15.0, "How often each feed is polled, in minutes (at least 1).", number(1.0)
+    )
+    feed_keep_days: float | None = setting(
+        None,
+        "Optional: delete a feed's saved article this many days after it left the feed "
+        "(unset keeps every article).",
+        number(0.01),
+    )
+    feed_timeout_seconds: float = setting(
+        20.0, "Seconds before a feed or article request gives up.", number(1.0)
+    )
+    feed_max_mb: float = setting(
+        5.0, "Largest feed or article page accepted, in megabytes.", number(0.01)
+    )
 
     # Not settings: where the values came from, for `qabot info` and the bot's start-up log.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

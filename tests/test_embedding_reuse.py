@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.answer.semantic import SemanticModel, Vectors
-from bot.index.store import IndexStore
+from bot.index.storage import IndexStore
 from bot.live import LiveEngine
 
 LONG_AGO = 1_600_000_000

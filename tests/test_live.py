@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import bot.index.store as store_module
 from bot.answer.engine import Engine
 from bot.cli.repl import Repl
+from bot.index.storage import parsing
 from bot.live import LiveEngine
 
 SEED_ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "yonhap-nk-asean-sanctions.txt"
@@ -128,14 +128,14 @@ def test_a_failed_reload_keeps_serving_and_says_what_failed(
     live = LiveEngine(corpus, index_dir=tmp_path / "index")
     before = live.engine
     write(corpus, "ferry.txt", ferry(1))
-    original = store_module.read_bytes
+    original = parsing.read_bytes
 
     def refuse(path: str):
         if path.endswith("ferry.txt"):
             raise PermissionError(13, "Permission denied")
         return original(path)
 
-    monkeypatch.setattr(store_module, "read_bytes", refuse)
+    monkeypatch.setattr(parsing, "read_bytes", refuse)
     result = live.reload()
     assert not result.ok
     assert "cannot read ferry.txt (Permission denied)" in result.message

@@ -21,7 +21,7 @@ from bot.errors import AliasFileError
 from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.index.sentences import SentenceView
-from bot.index.store import IndexStore, Snapshot
+from bot.index.storage import IndexStore, Snapshot
 from bot.index.tokenize import stem, terms, words
 from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
@@ -108,7 +108,7 @@ class Engine:
         """Load the corpus folder and its alias file and index them.
 
         With index_dir the index is saved there and reused on the next start,
-        re-reading only changed files (see bot.index.store); without, it is
+        re-reading only changed files (see bot.index.storage); without, it is
         built in memory.
         """
         config = config or RankingConfig()

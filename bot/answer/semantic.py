@@ -40,7 +40,7 @@ _PACKAGED_NAMES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-mini
 _CACHE_VERSION = "1"
 
 
-# Snapshot.extra of bot.index.store: (name, compute missing rows) -> one row per sentence.
+# Snapshot.extra of bot.index.storage: (name, compute missing rows) -> one row per sentence.
 SavedArrays = Callable[[str, Callable[[list[str]], Vectors]], npt.NDArray[Any]]
 
 
@@ -291,7 +291,7 @@ class SemanticModel:
         """Return the semantic index of these sentences, from a cache when it has them.
 
         saved is the persisted index's per-article array store (``Snapshot.extra`` of
-        bot.index.store): given, the embeddings are kept there, with the index, and
+        bot.index.storage): given, the embeddings are kept there, with the index, and
         reused article by article; otherwise in this model's own cache folder.
         """
         if saved is not None:

@@ -214,7 +214,8 @@ def check_corpus(context: Context) -> Check:
 def check_index(context: Context) -> Check:
     """Check the saved index of the corpus folder: present, complete, checksums right."""
     from bot.cli.info import describe_index
-    from bot.index.store import default_index_root, index_folder, open_generation
+    from bot.index.storage import default_index_root, index_folder
+    from bot.index.storage.generations import open_generation
 
     root = context.corpus
     if not root.is_dir():
@@ -288,7 +289,7 @@ def check_state(context: Context) -> Check:
     from platformdirs import user_data_dir
 
     from bot.discordbot.sync_state import default_state_dir
-    from bot.index.store import default_index_root
+    from bot.index.storage import default_index_root
 
     folders = {
         "index (INDEX_DIR)": context.settings.index_dir or default_index_root(),

@@ -68,7 +68,7 @@ def describe_index(folder: Path | None, now: float | None = None) -> str:
         saved = current.stat().st_mtime
     except OSError:
         return f"{folder} (not saved yet)"
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())  # with the arrays
     age = (time.time() if now is None else now) - saved
     return f"{folder} ({human_size(size)}, saved {human_age(age)} ago)"
 

@@ -1,4 +1,4 @@
-"""The `qabot` command: ask, repl, info, doctor, inspect, eval, run and sync.
+"""The `qabot` command: ask, repl, info, doctor, inspect, eval, add, feeds, run and sync.
 
 Only the standard library and the settings are imported up front, so that
 ``--help``, ``--version`` and a Ctrl-C during start-up cost nothing; each
@@ -16,16 +16,18 @@ import functools
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.cli.output import Console, one_line
-from bot.errors import CorpusError, QabotError, SettingsError
+from bot.errors import CorpusError, FilterError, QabotError, SettingsError
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from bot.answer.engine import Engine
+    from bot.answer.filters import ArticleFilter
     from bot.answer.semantic import SemanticModel
     from bot.live import LiveEngine
 
@@ -56,6 +58,11 @@ EXAMPLES: dict[str | None, tuple[str, ...]] = {
     ),
     "run": ("qabot run", "LOG_LEVEL=DEBUG qabot run --corpus ~/articles"),
     "sync": ("qabot sync", "qabot sync --global"),
+    "add": (
+        "qabot add https://example.com/news/story.html",
+        "qabot add --corpus ~/articles URL1 URL2",
+    ),
+    "feeds": ("qabot feeds", "qabot feeds --poll    # one round, for cron"),
 }
 
 
@@ -66,7 +73,14 @@ def _examples(command: str | None) -> str:
 def _parser() -> argparse.ArgumentParser:
     # Defaults are None and filled from the settings after parsing, so that --help works
     # whatever the environment holds.
-    common = argparse.ArgumentParser(add_help=False)
+    color = argparse.ArgumentParser(add_help=False)
+    color.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output: auto (a terminal without NO_COLOR), always or never",
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[color])
     common.add_argument(
         "--corpus",
         type=Path,
@@ -81,12 +95,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="passages per answer, 1-10 (default: ANSWER_K, else 3)",
     )
-    common.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the output: auto (a terminal without NO_COLOR), always or never",
-    )
     parser = argparse.ArgumentParser(
         prog="qabot",
         description=SUMMARY,
@@ -97,11 +105,17 @@ def _parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"qabot {__version__} (Python {_python()})"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    filtering = _filter_options()
 
-    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    def command(
+        name: str,
+        help: str,
+        description: str | None = None,
+        parents: Sequence[argparse.ArgumentParser] = (common,),
+    ) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
-            parents=[common],
+            parents=list(parents),
             help=help,
             description=description or help[0].upper() + help[1:] + ".",
             epilog=_examples(name),
@@ -112,10 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         "ask",
         "answer one question, or one per line of standard input",
         "Answer a question. Without one, answer each line of standard input.",
+        parents=(common, filtering),
     )
     ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    command("repl", "ask questions interactively")
+    command("repl", "ask questions interactively", parents=(common, filtering))
     command("info", "show the corpus, the index, the ranking and where each setting came from")
     doctor = command(
         "doctor",
@@ -149,7 +164,51 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--global", dest="global_", action="store_true", help="sync globally, not to the guild"
     )
+    corpus = argparse.ArgumentParser(add_help=False, parents=[color])
+    corpus.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="folder the articles are saved into (default: CORPUS_DIR, else corpus/)",
+    )
+    add = command(
+        "add",
+        "fetch article pages now and save them as .md files",
+        "Fetch each page, extract its article and save it into the corpus folder.",
+        parents=(corpus,),
+    )
+    add.add_argument("urls", nargs="+", metavar="URL", help="article page addresses")
+    feeds = command(
+        "feeds",
+        "list the feeds (FEEDS, feeds.toml) and their last poll; --poll runs one round",
+        parents=(corpus,),
+    )
+    feeds.add_argument(
+        "--poll", action="store_true", help="poll the feeds that are due now (for cron)"
+    )
     return parser
+
+
+def _filter_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("which articles may answer")
+    group.add_argument("--article", metavar="KEY", help="only this article (key or file name)")
+    group.add_argument("--source", metavar="NAME", help="only articles from this source or site")
+    group.add_argument(
+        "--since", metavar="DATE", help="only articles dated on or after (2013-11-28, 2013, 7d)"
+    )
+    group.add_argument("--until", metavar="DATE", help="only articles dated on or before")
+    return options
+
+
+def _article_filter(args: argparse.Namespace) -> ArticleFilter:
+    """Read --article/--source/--since/--until; raise FilterError for a bad date."""
+    from bot.answer.filters import ArticleFilter, parse_day
+
+    today = date.today()
+    since = parse_day(args.since, end=False, today=today) if args.since else None
+    until = parse_day(args.until, end=True, today=today, option="--until") if args.until else None
+    return ArticleFilter(article=args.article, source=args.source, since=since, until=until)
 
 
 def _python() -> str:
@@ -206,7 +265,7 @@ def _main(argv: list[str]) -> int:
     for warning in settings.warnings:
         console.warn(warning)
     corpus: Path = args.corpus or settings.corpus_dir
-    k: int = args.k or settings.answer_k
+    k: int = getattr(args, "k", None) or settings.answer_k
     if args.command == "ask" and not args.question and (sys.stdin is None or sys.stdin.isatty()):
         console.say(
             'ask needs a question: qabot ask "why is NK courting ASEAN?", or questions '
@@ -219,6 +278,10 @@ def _main(argv: list[str]) -> int:
             return _eval(args, settings, corpus, console)
         if args.command in {"run", "sync"}:
             return _discord(args, settings, corpus, k, console)
+        if args.command in {"add", "feeds"}:
+            return _feeds(args, settings, corpus, console)
+        if args.command in {"ask", "repl"}:
+            args.options = _article_filter(args)
         live = load_engine(
             corpus, load_semantic(settings, console), settings.index_dir, console=console
         )
@@ -230,10 +293,13 @@ def _main(argv: list[str]) -> int:
             from bot.cli.info import info
 
             return info(live, settings, console)
-        return _repl(live, settings, k, console)
+        return _repl(live, args, settings, k, console)
     except CorpusError as exc:
         for problem in exc.problems:
             console.say(problem)
+        console.say(str(exc))
+        return EXIT_USAGE
+    except FilterError as exc:
         console.say(str(exc))
         return EXIT_USAGE
     except QabotError as exc:
@@ -272,7 +338,7 @@ def load_engine(
     """
     import logging
 
-    from bot.index.store import default_index_root
+    from bot.index.storage import default_index_root
     from bot.live import LiveEngine
     from bot.progress import Progress
 
@@ -314,12 +380,13 @@ ASK_MORE_HINT = "(more passages match: --k N shows up to N)"
 
 
 def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> int:
+    from bot.answer.filters import filtered_answer
     from bot.cli.repl import read_line
     from bot.cli.text import answer_json, format_answer
 
     width, color = console.width, console.color
     if args.question:
-        answer = engine.answer(" ".join(args.question), k=k)
+        answer = filtered_answer(engine, " ".join(args.question), k=k, options=args.options)
         if args.json:
             console.json_line(answer_json(answer))
         else:
@@ -328,7 +395,7 @@ def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> 
     # One answer per input line, flushed at once, so another program can drive us.
     first = True
     for line in iter(read_line, None):
-        answer = engine.answer(line, k=k)
+        answer = filtered_answer(engine, line, k=k, options=args.options)
         if args.json:
             console.json_line(answer_json(answer))
         else:
@@ -348,7 +415,9 @@ def _inspect(engine: Engine, console: Console) -> int:
     return EXIT_OK
 
 
-def _repl(live: LiveEngine, settings: Settings, k: int, console: Console) -> int:
+def _repl(
+    live: LiveEngine, args: argparse.Namespace, settings: Settings, k: int, console: Console
+) -> int:
     from platformdirs import user_data_dir
 
     from bot.cli.output import terminal_width
@@ -356,7 +425,9 @@ def _repl(live: LiveEngine, settings: Settings, k: int, console: Console) -> int
 
     read = terminal_reader(Path(user_data_dir("qabot")) / "history")
     width = terminal_width if console.wrap_width is not None else (lambda: console.width)
-    repl = Repl(live, read, console.out, k=k, width=width, color=console.color)
+    repl = Repl(
+        live, read, console.out, k=k, width=width, color=console.color, options=args.options
+    )
     # WATCH_CORPUS: pick up added, changed and removed articles while the prompt is open.
     watcher = live.start_watching() if settings.watch_corpus else None
     try:
@@ -415,6 +486,28 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     for line in lines:
         console.lines(line, indent="        ")
     return EXIT_OK
+
+
+def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: Console) -> int:
+    from bot.errors import FeedConfigError
+    from bot.feeds import add_urls, feed_lines, poll_once
+
+    try:
+        if args.command == "feeds" and not args.poll:
+            console.lines("\n".join(feed_lines(corpus, settings)))
+            return EXIT_OK
+        if args.command == "add":
+            report = add_urls(args.urls, corpus, settings)
+        else:
+            # Cron's own clock drifts: a feed due within the next minute is due now.
+            report = poll_once(corpus, settings, force=False, slack=60.0)
+    except (FeedConfigError, OSError) as exc:
+        console.say(str(exc))
+        return EXIT_USAGE
+    for line in report.lines():
+        console.lines(line)
+    console.out(report.summary())
+    return EXIT_FAILED if report.failures else EXIT_OK
 
 
 def _discord(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, filtered_answer
 from bot.answer.followup import FollowUp
 from bot.cli.output import FALLBACK_WIDTH
 from bot.cli.text import describe_corpus, format_answer, format_sources
@@ -42,6 +43,7 @@ class Repl:
         k: int = 3,
         width: Callable[[], int] = lambda: FALLBACK_WIDTH,
         color: bool = False,
+        options: ArticleFilter | None = None,
     ) -> None:
         # A LiveEngine is asked for its current engine at every question.
         self.live = engine if isinstance(engine, LiveEngine) else None
@@ -52,6 +54,7 @@ class Repl:
         self.k = k
         self.width = width
         self.color = color
+        self.options = options  # --article/--source/--since/--until
 
     def run(self) -> int:
         """Loop until :quit or end of input and return 0; Ctrl-C raises KeyboardInterrupt."""
@@ -85,7 +88,9 @@ class Repl:
             self.write(f"Unknown command {command.split()[0]!r}. Type :help for commands.")
         else:
             self._tell_reloads()
-            answer = self.engine.answer(line, k=self.k, previous=self.context)
+            answer = filtered_answer(
+                self.engine, line, k=self.k, options=self.options, previous=self.context
+            )
             if answer.answered:
                 # The next question may lean on this one ("and when was that?").
                 self.context = FollowUp.from_answer(answer, self.context)

@@ -13,7 +13,8 @@ import discord
 
 from bot.answer.semantic import extra_installed
 from bot.discordbot.client import QABot, make_bot
-from bot.discordbot.serving import check_corpus_folder, load_live_engine, one_line
+from bot.discordbot.engines import check_corpus_folder, load_live_engine
+from bot.discordbot.logs import one_line
 from bot.errors import CorpusError
 from bot.settings import Secret, Settings, env_file_warning
 
