@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
+from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.answer.semantic import SemanticModel
 from bot.errors import CorpusError, ReadError
@@ -115,9 +116,17 @@ class LiveEngine:
         """Return the current engine; keep the reference for the whole of one question."""
         return self._engine
 
-    def answer(self, question: str, k: int = DEFAULT_K, offset: int = 0) -> Answer:
-        """Answer a question from the current engine."""
-        return self._engine.answer(question, k, offset)
+    def answer(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        offset: int = 0,
+        previous: FollowUp | str | None = None,
+        *,
+        only: frozenset[str] | None = None,
+    ) -> Answer:
+        """Answer a question from the current engine (see Engine.answer)."""
+        return self._engine.answer(question, k, offset, previous, only=only)
 
     def describe(self) -> str:
         """Say how many articles and sentences are being served."""
