@@ -11,7 +11,13 @@ an attribute (``problems``, ``failures``), not the text.
     ├── ReadError            an article file could not be read during a reload
     ├── StoreError           a saved index cannot be used
     ├── AliasFileError       the aliases file cannot be read
-    └── SemanticUnavailable  the embedding model cannot be used
+    ├── SemanticUnavailable  the embedding model cannot be used
+    ├── FeedsError           a feed or a page could not become an article file
+    │   ├── FetchError       a URL could not be fetched (``url``, ``reason``, ``status``)
+    │   ├── FeedError        the bytes are not an RSS or Atom feed
+    │   ├── ExtractError     a page holds no article to save
+    │   └── FeedConfigError  feeds.toml cannot be used
+    └── FilterError          an answer filter (--since, --source...) cannot be read
 
 Every message is passed through :func:`redact`, so a bot token pasted into the
 wrong setting (a folder name, say) never reaches a terminal or a log.
@@ -42,6 +48,10 @@ class QabotError(Exception):
 class SettingsError(QabotError, ValueError):
     """A setting is missing or malformed; the message names it and says what to write."""
 
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting  # the variable at fault, e.g. "ANSWER_K"
+
 
 class CorpusError(QabotError):
     """The corpus folder cannot be used at all; ``problems`` lists the files skipped."""
@@ -69,3 +79,33 @@ class AliasFileError(QabotError, ValueError):
 
 class SemanticUnavailable(QabotError):
     """The embedding model cannot be used; the message is one line for the user."""
+
+
+class FeedsError(QabotError):
+    """A feed or a page could not be read into an article file."""
+
+
+class FetchError(FeedsError):
+    """A URL could not be fetched; ``reason`` says why in a few words, for reports."""
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+        super().__init__(f"{url} could not be fetched: {reason}.")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class FeedError(FeedsError, ValueError):
+    """The bytes fetched are not an RSS or Atom feed; the message says why."""
+
+
+class ExtractError(FeedsError, ValueError):
+    """A page holds no article that can be saved; the message says why."""
+
+
+class FeedConfigError(FeedsError, ValueError):
+    """feeds.toml cannot be used; the message says where and why."""
+
+
+class FilterError(QabotError, ValueError):
+    """An answer filter option cannot be read; the message names it."""

@@ -179,6 +179,17 @@ def _token(key: str, raw: str) -> Secret:
     return check_token(raw)
 
 
+def redis_address(key: str, raw: str) -> Secret:
+    """Accept a redis://, rediss:// or unix:// address, kept secret (it may hold a password)."""
+    url = raw.strip()
+    if not re.match(r"^(redis|rediss|unix)://", url):
+        raise SettingsError(
+            f"{key} must look like redis://host:6379/0 (or rediss:// or unix://), "
+            f"not {_shown(raw)}."
+        )
+    return Secret(url)
+
+
 def feed_urls(key: str, raw: str) -> tuple[str, ...]:
     """Accept comma-separated http(s) addresses, each once, in order."""
     urls = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
@@ -288,6 +299,24 @@ class Settings:
         text,
     )
     torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    guilds_file: Path | None = setting(
+        None,
+        "Optional per-server settings file (default: guilds.toml beside .env): one "
+        "[guild.<id>] table each with corpus, allowed/ask channels, k, cooldown, private.",
+        folder,
+    )
+    state_db: Path | None = setting(
+        None,
+        "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
+        folder,
+    )
+    redis_url: Secret | None = setting(
+        None,
+        "Optional redis://host:6379/0: share the cooldown and the answers behind the buttons "
+        "between the bot's processes (shards).",
+        redis_address,
+    )
     feeds: tuple[str, ...] = setting(
         (),
         "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "
@@ -417,10 +446,14 @@ def _check_together(values: dict[str, Any]) -> None:
     if shard_ids is not None:
         count = values.get("shard_count")
         if count is None:
-            raise SettingsError("SHARD_IDS needs SHARD_COUNT: say how many shards there are.")
+            raise SettingsError(
+                "SHARD_IDS needs SHARD_COUNT: say how many shards there are.", "SHARD_IDS"
+            )
         if any(i >= count for i in shard_ids):
             shown = ", ".join(map(str, shard_ids))
-            raise SettingsError(f"SHARD_IDS must be below SHARD_COUNT ({count}), not {shown}.")
+            raise SettingsError(
+                f"SHARD_IDS must be below SHARD_COUNT ({count}), not {shown}.", "SHARD_IDS"
+            )
 
 
 def load_settings(
@@ -428,8 +461,13 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     require_token: bool = False,
+    ignore: frozenset[str] = frozenset(),
 ) -> Settings:
-    """Read settings from the environment, then a .env file; the environment wins."""
+    """Read settings from the environment, then a .env file; the environment wins.
+
+    Settings named in ignore keep their defaults (`qabot doctor` checks the rest).
+    A SettingsError names the variable at fault in its ``setting``.
+    """
     environ = os.environ if environ is None else environ
     file_values: dict[str, str] = {}
     warnings: list[str] = []
@@ -443,6 +481,8 @@ def load_settings(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for row in SETTINGS:
+        if row.name in ignore:
+            continue
         if environ.get(row.name, "") != "":
             raw = environ[row.name]
             overridden = " (overrides the value in .env)" if row.name in file_values else ""
@@ -456,13 +496,19 @@ def load_settings(
             # A token pasted on the wrong line would be printed, or become a folder name.
             raise SettingsError(
                 f"{row.name} holds a value that looks like a bot token: put the token on "
-                f"the DISCORD_TOKEN line and give {row.name} its own value."
+                f"the DISCORD_TOKEN line and give {row.name} its own value.",
+                row.name,
             )
-        values[row.attr] = row.parse(row.name, raw)
+        try:
+            values[row.attr] = row.parse(row.name, raw)
+        except SettingsError as exc:
+            exc.setting = row.name
+            raise
     if "discord_token" not in values and require_token:
         raise SettingsError(
             "DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env "
-            "(see .env.example) or in the environment."
+            "(see .env.example) or in the environment.",
+            "DISCORD_TOKEN",
         )
     _check_together(values)
     return Settings(**values, sources=sources, env_file=read_file, warnings=tuple(warnings))

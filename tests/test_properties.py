@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from bot.answer.engine import Engine
 from bot.answer.models import Answer, Passage, Status
-from bot.discordbot import render
+from bot.discordbot import embeds, notices, safetext
+from bot.discordbot.answer_buttons import answer_view
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
-from bot.discordbot.client import NO_MENTIONS
 from bot.discordbot.cooldown import Cooldown
-from bot.discordbot.views import answer_view
+from bot.discordbot.sending import NO_MENTIONS
 from bot.ingest import splitting
 from bot.ingest.loader import CorpusError, article_keys, load_corpus, parse_article
 from tests.discordbot.helpers import assert_inert, visible
@@ -192,13 +192,13 @@ def test_article_keys_are_unique_slugs_whatever_the_file_names(paths: list[str])
 
 def check_rendered(answer: Answer) -> None:
     """Render an answer as the bot does and check the payload as Discord would."""
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     view = answer_view("AbCdEfGhIjKl", answer)
     assert_discord_accepts(embed, view)
     assert_inert(embed.title or "")
     assert_inert(embed.description or "")
     if answer.passages:
-        context = render.context_embed(answer)
+        context = embeds.context_embed(answer)
         assert_discord_accepts(context, None)
         assert_inert(context.title or "")
         assert_inert(context.description or "", quote_lines=True)
@@ -300,7 +300,7 @@ PRINTABLE = st.lists(
     spans=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 300)), max_size=10),
 )
 def test_escaped_text_reads_exactly_as_written(text: str, spans: list[tuple[int, int]]) -> None:
-    rendered = render.render_text(text, 4096, highlights=spans)
+    rendered = safetext.safe_text(text, 4096, highlights=spans)
     assert_inert(rendered)
     assert visible(rendered) == " ".join(text.split())
 
@@ -309,7 +309,7 @@ def test_escaped_text_reads_exactly_as_written(text: str, spans: list[tuple[int,
 @given(text=mention_soup | hostile | with_surrogates)
 @example(text="@\u200beveryone @\x00here @\u00adeveryone")
 def test_invisible_characters_cannot_rebuild_a_mass_mention(text: str) -> None:
-    for rendered in (render.escape(text), render.question_title(text)):
+    for rendered in (safetext.escape(text), embeds.question_title(text)):
         assert_inert(rendered)
 
 
@@ -320,12 +320,12 @@ def test_invisible_characters_cannot_rebuild_a_mass_mention(text: str) -> None:
 )
 def test_notices_fit_in_a_message(retry_after: float, channels: list[int]) -> None:
     for content in (
-        render.cooldown_notice(retry_after),
-        render.channels_notice(channels),
-        render.APOLOGY,
-        render.EXPIRED_NOTICE,
-        render.DMS_OFF_NOTICE,
-        render.UNREADABLE_NOTICE,
+        notices.cooldown_notice(retry_after),
+        notices.channels_notice(channels),
+        notices.APOLOGY,
+        notices.EXPIRED_NOTICE,
+        notices.DMS_OFF_NOTICE,
+        notices.UNREADABLE_NOTICE,
     ):
         validate_message(
             {"content": content, "allowed_mentions": NO_MENTIONS.to_dict()}, has_attachments=False
@@ -382,9 +382,9 @@ def test_rendering_a_megabyte_sentence_reads_only_what_can_be_shown(
             looked_at.append(ch)
             return unicodedata.category(ch)
 
-    monkeypatch.setattr(render, "unicodedata", Counting())
+    monkeypatch.setattr(safetext, "unicodedata", Counting())
     text = "envoy talks sanctions Seoul " * 40_000  # 1.1 MB
     spans = tuple((i, i + 5) for i in range(0, len(text), 28))
     answer = Answer("why?", Status.ANSWERED, (passage(text, list(spans), "T", "1.1"),))
     check_rendered(answer)
-    assert len(looked_at) < 6 * render.DESCRIPTION_LIMIT  # answer, context and its 2 sides
+    assert len(looked_at) < 6 * safetext.DESCRIPTION_LIMIT  # answer, context and its 2 sides

@@ -15,15 +15,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.feeds.fetch import FetchError, check_url
+from bot.errors import FeedConfigError, FetchError
+from bot.feeds.fetch import check_url
 
 FEEDS_FILE = "feeds.toml"
 DEFAULT_INTERVAL_MINUTES = 15.0
 MIN_INTERVAL_MINUTES = 1.0
-
-
-class FeedConfigError(ValueError):
-    """feeds.toml cannot be used; the message says where and why."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def _read_file(path: Path, interval_minutes: float) -> list[FeedSpec]:
         try:
             url = check_url(table["url"])
         except FetchError as exc:
-            raise FeedConfigError(f"{path}: feed {number}: {exc}.") from None
+            raise FeedConfigError(f"{path}: feed {number}: {exc.url} {exc.reason}.") from None
         minutes = table.get("every_minutes", interval_minutes)
         if isinstance(minutes, bool) or not isinstance(minutes, int | float):
             raise FeedConfigError(f"{path}: feed {number}: every_minutes must be a number.")

@@ -10,9 +10,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-
-class FeedError(ValueError):
-    """The bytes are not a feed; the message says why."""
+from bot.errors import FeedError
 
 
 @dataclass(frozen=True)

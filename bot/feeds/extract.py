@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
+from bot.errors import ExtractError
 from bot.feeds.fetch import Response
 
 # Less main text than this is a teaser, a paywall stub or a page of links, not an article.
@@ -28,10 +29,6 @@ _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
-
-
-class ExtractError(ValueError):
-    """A page holds no article we can save; the message says why."""
 
 
 @dataclass(frozen=True)

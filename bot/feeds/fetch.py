@@ -15,21 +15,13 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from bot.errors import FetchError
+
 USER_AGENT = "qabot/0.1 (self-hosted news question answering; feed reader)"
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-
-
-class FetchError(Exception):
-    """A URL could not be fetched; the message says which and why in one sentence."""
-
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(frozen=True)

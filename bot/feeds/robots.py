@@ -12,7 +12,8 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from bot.feeds.fetch import DEFAULT_LIMITS, USER_AGENT, FetchError, Limits, fetch
+from bot.errors import FetchError
+from bot.feeds.fetch import DEFAULT_LIMITS, USER_AGENT, Limits, fetch
 
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_TTL = 3600.0

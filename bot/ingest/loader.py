@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from bot.errors import CorpusError
 from bot.ingest.cleaning import clean, normalise, plain_text
+from bot.ingest.datelines import dateline_date
 from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_matter
 from bot.ingest.models import Article, Sentence
 from bot.ingest.reading import MAX_ARTICLE_BYTES as MAX_ARTICLE_BYTES
@@ -259,7 +260,7 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         title=title,
         source=meta.source or cleaned.source,
         url=meta.url,
-        date=meta.date,
+        date=meta.date or dateline_date(text),
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
         author=meta.author,

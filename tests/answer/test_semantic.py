@@ -303,7 +303,7 @@ def test_a_saved_index_keeps_the_embeddings_beside_it(
     model = SemanticModel(counting, EmbeddingCache(tmp_path / "own-cache"))
     first = Engine.from_folder(CORPUS, semantic=model, index_dir=tmp_path / "index")
     assert counting.embedded == len(first.sentences)
-    assert list((tmp_path / "index").rglob("extra-emb*.npy"))
+    assert list((tmp_path / "index").rglob("arrays/emb*/MANIFEST"))
     assert not (tmp_path / "own-cache").exists()
     second = Engine.from_folder(CORPUS, semantic=model, index_dir=tmp_path / "index")
     assert counting.embedded == len(first.sentences)

@@ -25,7 +25,8 @@ Layout of the index folder of one corpus (see :func:`index_folder`)::
         contrib.npy      the BM25 saturation of every posting under the saved parameters
         sentences.npy    per sentence: start and end in the pack, paragraph, number
         linked.npy       per sentence: is the next one in the same body paragraph
-        extra-<name>.npy optional per-sentence arrays (embeddings), see Snapshot.extra
+    arrays/<kind>/       per-sentence arrays (embeddings) by article, outside the
+                         generations: see bot.index.storage.arrays
 
 Every file of a generation is written into a temporary folder, then the
 folder is renamed and CURRENT replaced, so a reader sees the old generation or

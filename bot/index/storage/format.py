@@ -84,29 +84,37 @@ def write_array(folder: Path, name: str, array: npt.NDArray[Any]) -> dict[str, i
     return write_file(folder, name, write)
 
 
-def meta_bytes(meta: dict[str, Any]) -> bytes:
+def meta_bytes(meta: dict[str, Any], magic: str = MAGIC, version: int = INDEX_FORMAT) -> bytes:
+    """Encode a meta file: a header line (magic, format, CRC-32 of the rest), then JSON."""
     body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
-    return f"{MAGIC} {INDEX_FORMAT} {zlib.crc32(body):08x}\n".encode() + body
+    return f"{magic} {version} {zlib.crc32(body):08x}\n".encode() + body
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "meta.json"
+    """Read and check the meta.json of a generation folder."""
+    return read_meta_file(folder / "meta.json")
+
+
+def read_meta_file(path: Path, magic: str = MAGIC, version: int = INDEX_FORMAT) -> dict[str, Any]:
+    """Read a file written from meta_bytes; raise StoreError saying what is wrong with it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise StoreError(f"{path} cannot be read ({reason(exc)})") from None
     header, _, body = data.partition(b"\n")
     parts = header.decode("ascii", "replace").split()
-    if len(parts) != 3 or parts[0] != MAGIC:
+    if len(parts) != 3 or parts[0] != magic:
         raise StoreError(f"{path} is not a qabot index file")
-    if parts[1] != str(INDEX_FORMAT):
-        raise StoreError(f"{path} has index format {parts[1]}, this program reads {INDEX_FORMAT}")
+    if parts[1] != str(version):
+        raise StoreError(f"{path} has index format {parts[1]}, this program reads {version}")
     if f"{zlib.crc32(body):08x}" != parts[2]:
         raise StoreError(f"{path} is corrupted (checksum mismatch)")
     try:
         meta: dict[str, Any] = json.loads(body)
     except ValueError as exc:
         raise StoreError(f"{path} is corrupted ({exc})") from None
+    if not isinstance(meta, dict):
+        raise StoreError(f"{path} is corrupted (not a JSON object)")
     return meta
 
 

@@ -19,7 +19,6 @@ from platformdirs import user_cache_dir
 
 from bot.errors import StoreError
 from bot.index.bm25 import BM25Params
-from bot.index.storage.arrays import carry_extras
 from bot.index.storage.format import (
     INDEX_FORMAT,
     MAGIC,
@@ -102,12 +101,9 @@ def save(
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     with locked(store_folder):
-        previous = current_name(store_folder)
         staged = store_folder / f"CURRENT.{os.getpid()}.tmp"
         staged.write_text(name + "\n")
         os.replace(staged, store_folder / "CURRENT")
-        if previous is not None:
-            carry_extras(store_folder / previous, final)
         clean(store_folder, keep={name, pack["file"]})
     return final, meta
 

@@ -16,6 +16,7 @@ import numpy as np
 from bot.errors import CorpusError, ReadError, StoreError
 from bot.index.bm25 import BM25Params, Postings
 from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, StoredCorpus
+from bot.index.storage.arrays import ArrayStores
 from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
 from bot.index.storage.generations import index_folder, open_files, open_generation, save
 from bot.index.storage.merging import merge
@@ -59,6 +60,7 @@ class IndexStore:
         self._last_problems: list[str] = []
         self._lock = threading.Lock()
         self._saving: threading.Thread | None = None
+        self.array_stores = ArrayStores(self.folder / "arrays" if self.folder is not None else None)
 
     def load(self, *, strict: bool = False) -> Snapshot:
         """Bring the index up to date with the folder and return it.
@@ -128,7 +130,7 @@ class IndexStore:
         failures: list[str] = []
         gone: set[str] = set()
         slots = {source.rel: i for i, source in enumerate(sources) if records[i] is None}
-        for result in read_files(to_read, self.progress):
+        for result in read_files(root, to_read, self.progress):
             rel = result.record.rel
             if strict and result.vanished:
                 gone.add(rel)
@@ -225,8 +227,6 @@ class IndexStore:
         saved = self._save(generation, old)
         if saved.folder is None:
             return
-        # Extra arrays (embeddings) computed meanwhile are saved with the generation.
-        snapshot.saved_in(saved.folder)
         # Same values in other memory: questions running meanwhile see either, never a mix
         # of different contents.
         if saved.contrib is None:  # pragma: no cover - a saved generation has them
@@ -292,6 +292,7 @@ class IndexStore:
             index=generation.index(),
             changes=changes,
             store_folder=self.folder,
+            array_stores=self.array_stores,
         )
 
 

@@ -24,6 +24,9 @@ class FileRecord(NamedTuple):
     content_hash: str = ""
     sentences: int = 0
     acronyms: tuple[str, ...] = ()  # the article's sentences that define an acronym
+    # Digest of the article's sentences as split: the key of its per-sentence rows
+    # (embeddings), which stay valid while the sentences do, whatever else changes.
+    rows_key: str = ""
 
     @property
     def usable(self) -> bool:
@@ -41,7 +44,8 @@ def records_to_columns(records: Sequence[FileRecord]) -> dict[str, list[Any]]:
 def records_from_columns(columns: dict[str, list[Any]]) -> list[FileRecord]:
     try:
         ordered = [columns[name] for name in FileRecord._fields]
-        ordered[-1] = [tuple(a) for a in ordered[-1]]
+        acronyms = FileRecord._fields.index("acronyms")
+        ordered[acronyms] = [tuple(a) for a in ordered[acronyms]]
         return list(map(FileRecord._make, zip(*ordered, strict=True)))
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"meta.json has malformed article rows ({exc})") from None
