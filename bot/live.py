@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
 from bot.answer.models import Answer
-from bot.answer.semantic import SemanticModel
+from bot.embedding.loader import SemanticModel
 from bot.index.aliases import ALIAS_FILE
 from bot.index.store import Changes, IndexStore, ReadError, Snapshot
 from bot.ingest.loader import ARTICLE_SUFFIXES, CorpusError

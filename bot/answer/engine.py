@@ -16,7 +16,9 @@ from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
 from bot.answer.intent import tidy, usage_message, usage_reason
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.query import Query, build_query, with_context
-from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
+from bot.embedding.background import ArticleSpan
+from bot.embedding.index import SemanticIndex
+from bot.embedding.loader import SemanticModel
 from bot.index.aliases import Aliases, AliasFileError, build_aliases
 from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.index.sentences import SentenceView
@@ -27,6 +29,10 @@ from bot.ingest.models import Article, Sentence
 from bot.progress import QUIET, Progress
 
 DEFAULT_K = 3
+# With semantic ranking on, the candidates: this many best by word match, this many
+# nearest the question's meaning.
+LEXICAL_CANDIDATES = 200
+SEMANTIC_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
-        saved: SavedArrays | None = None,
+        embeddings_dir: Path | None = None,
     ):
         self.corpus = corpus
         self.aliases = aliases
@@ -90,9 +96,14 @@ class Engine:
             # making a Sentence of each of a million sentences on the first question.
             linked = self.sentences.same_paragraph().astype(np.float64)
             self.__dict__["_same_paragraph"] = (linked, linked)
+        # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
-            self.semantic = semantic.index([s.text for s in self.sentences], saved)
+            spans, start = [], 0
+            for article in corpus.articles:
+                spans.append(ArticleSpan(start, len(article.sentences)))
+                start += spans[-1].count
+            self.semantic = semantic.index(spans, self._texts, embeddings_dir)
 
     @classmethod
     def from_folder(
@@ -138,10 +149,19 @@ class Engine:
                 # A typo in the alias file must not take the whole corpus down.
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
-        # A saved index keeps the corpus embeddings beside it, reused article by article
-        # (also right after a reload, while the new index is still being saved).
-        saved = snapshot.extra if snapshot.store_folder is not None else None
-        return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+        # A saved index keeps the corpus embeddings beside it, reused article by article.
+        folder = snapshot.store_folder
+        embeddings = semantic.store_folder(folder) if semantic and folder else None
+        return cls(
+            corpus, aliases, config, semantic, index=snapshot.index, embeddings_dir=embeddings
+        )
+
+    def _texts(self, start: int, end: int) -> list[str]:
+        """Return the texts of sentences start..end-1."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView):
+            return [sentences.text(i) for i in range(start, end)]
+        return [sentences[i].text for i in range(start, end)]
 
     @property
     def articles(self) -> list[Article]:
@@ -177,8 +197,9 @@ class Engine:
                 notes = (f"read as a follow-up to \u201c{context.question}\u201d",)
         if query.empty:
             return Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
-        passages = self.rank(query, limit=offset + k + 1, near=near)
-        depth = self.config.coverage_depth if self.semantic is not None else 1
+        semantic = self._semantic_on()
+        passages, groups = self._rank(query, limit=offset + k + 1, near=near)
+        depth = self.config.coverage_depth if semantic else 1
         if declines(
             query,
             [p.text for p in passages[:depth]],
@@ -193,6 +214,7 @@ class Engine:
                 notes=notes,
             )
         page = tuple(passages[offset : offset + k])
+        ranking, notes = self._ranking(groups[offset : offset + k], semantic, notes)
         return Answer(
             question=text,
             status=Status.ANSWERED,
@@ -200,7 +222,24 @@ class Engine:
             has_more=len(passages) > offset + k,
             offset=offset,
             notes=notes,
+            ranking=ranking,
         )
+
+    def _ranking(
+        self, shown: list[list[int]], semantic: bool, notes: tuple[str, ...]
+    ) -> tuple[str, tuple[str, ...]]:
+        """Say which ranking placed the passages shown, with a note while embeddings are missing."""
+        index = self.semantic
+        if index is None or index.model.failure is not None:
+            return "lexical", notes
+        positions = np.array([i for group in shown for i in group], dtype=np.int64)
+        if semantic and positions.size and bool(index.is_embedded(positions).all()):
+            return "semantic", notes
+        if index.complete:
+            return "lexical", notes
+        done = index.embedded_count / max(index.size, 1)
+        note = f"ranked by word match: sentence embeddings are still being computed ({done:.0%})"
+        return "lexical", (*notes, note)
 
     def _positions(self, citations: Sequence[str]) -> list[int]:
         """Return the positions of the sentences with these citations."""
@@ -220,26 +259,78 @@ class Engine:
 
     def rank(self, query: Query, limit: int = 10, near: Sequence[int] = ()) -> list[Passage]:
         """Rank passages for a query, best first, merging adjacent matching sentences."""
+        return self._rank(query, limit, near)[0]
+
+    def _semantic_on(self) -> bool:
+        """Tell whether meaning takes part in ranking now (some sentence has its embedding)."""
+        semantic = self.semantic
+        return semantic is not None and semantic.any_embedded and semantic.model.failure is None
+
+    def _rank(
+        self, query: Query, limit: int, near: Sequence[int]
+    ) -> tuple[list[Passage], list[list[int]]]:
+        """Return :meth:`rank`'s passages and the sentence positions of each."""
         if not any(term in self.index for term in query.terms):
-            return []
+            return [], []
         depth = max(3 * limit, 20)
         scores: dict[int, float]
-        if self.semantic is None:
+        semantic = self._semantic_on()
+        if not semantic:
             # Word matching alone: only the sentences a query term touches (and their
             # neighbours) score above 0, so rank those, not every sentence.
             hits, scores = self._sparse_hits(query, near, depth)
         else:
-            dense = self.scores(query, near)
-            hits = [i for i in top_k(dense, depth) if dense[i] > 0]
-            scores = {i: dense[i] for i in hits}
+            hits, scores = self._fused_hits(query, near, depth)
         if not hits:
-            return []
-        groups = self._merge_adjacent(hits, scores)
+            return [], []
+        groups = self._merge_adjacent(hits, scores, semantic)
         groups.sort(key=lambda g: (-max(scores[i] for i in g), g[0]))
         best = max(scores[i] for i in groups[0])
         cut = self.config.relative_cut * best
-        kept = [g for g in groups if max(scores[i] for i in g) >= cut]
-        return [self._passage(g, float(max(scores[i] for i in g)), query) for g in kept[:limit]]
+        kept = [g for g in groups if max(scores[i] for i in g) >= cut][:limit]
+        return [self._passage(g, float(max(scores[i] for i in g)), query) for g in kept], kept
+
+    def _fused_hits(
+        self, query: Query, near: Sequence[int], depth: int
+    ) -> tuple[list[int], dict[int, float]]:
+        """Rank by word match fused with meaning, scoring only the candidates of either.
+
+        The candidates are word match's best sentences, the question's nearest
+        neighbours (bot.embedding's ANN index) and the follow-up's sentences. Their
+        similarity is min-max scaled between the best one and the floor of a fixed
+        spread of sentences (for a small corpus, all of them: the same scores as a
+        pass over every vector). A sentence without an embedding yet keeps its word
+        match score as its meaning score.
+        """
+        assert self.semantic is not None
+        config, semantic, text = self.config, self.semantic, query.meaning_text
+        ids, lexical = self._sparse_lexical(query)
+        nearest, _ = semantic.nearest(text, SEMANTIC_CANDIDATES)
+        best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]
+        n = self.index.size
+        lifted = [j for i in near for j in (i - 1, i, i + 1) if 0 <= j < n]
+        parts: list[Ids] = [
+            np.sort(ids[best]),
+            np.sort(nearest).astype(ids.dtype),
+            np.array(sorted(set(lifted)), dtype=ids.dtype),
+        ]
+        candidates = _ascending_union(parts)
+        if candidates.size == 0:
+            return [], {}
+        lexical_of = _spread([(ids, lexical)], candidates, n)[0]
+        similarity = semantic.similarity(text, candidates.astype(np.int64))
+        have = ~np.isnan(similarity)
+        meaning = lexical_of.copy()
+        if have.any():
+            low = min(semantic.floor(text), float(similarity[have].min()))
+            high = float(similarity[have].max())
+            if high > low:
+                meaning[have] = (similarity[have] - low) / (high - low)
+        weight = config.lexical_weight
+        fused = weight * lexical_of + (1 - weight) * meaning
+        self._lift(query, candidates, fused, near)
+        chosen = [p for p in top_k(fused, depth) if fused[p] > 0]
+        return [int(candidates[p]) for p in chosen], {int(candidates[p]): fused[p] for p in chosen}
 
     def scores(self, query: Query, near: Sequence[int] = ()) -> Floats:
         """Score every sentence: word match with its neighbours in view, meaning, answer type.
@@ -255,8 +346,8 @@ class Engine:
         lexical = match + config.window_weight * self._neighbours(match)
         top = float(lexical.max()) if lexical.size else 0.0
         scores = lexical / top if top > 0 else lexical
-        if self.semantic is not None:
-            similarity = self.semantic.similarities(query.meaning_text)
+        if self.semantic is not None and self._semantic_on():
+            similarity = np.nan_to_num(self.semantic.similarities(query.meaning_text), nan=0.0)
             low, high = float(similarity.min()), float(similarity.max())
             if high > low:
                 meaning = (similarity - low) / (high - low)
@@ -422,16 +513,16 @@ class Engine:
             total += concept.weight * best
         return total
 
-    def _merge_adjacent(self, hits: list[int], scores: Mapping[int, float]) -> list[list[int]]:
+    def _merge_adjacent(
+        self, hits: list[int], scores: Mapping[int, float], semantic: bool = False
+    ) -> list[list[int]]:
         """Group hits that are consecutive sentences of one paragraph.
 
         Best first, each hit joins the group it touches when it scores at least
         ``merge_ratio`` of that group's best sentence, so a strong sentence does not
         drag its weak neighbours along into one long passage.
         """
-        ratio = self.config.merge_ratio
-        if self.semantic is not None:
-            ratio = self.config.semantic_merge_ratio
+        ratio = self.config.semantic_merge_ratio if semantic else self.config.merge_ratio
         group_of: dict[int, list[int]] = {}
         groups: list[list[int]] = []
         for i in sorted(hits, key=lambda h: (-scores[h], h)):

@@ -42,6 +42,7 @@ class Answer:
     has_more: bool = False  # further passages exist beyond these (ask with a larger offset)
     offset: int = 0
     notes: tuple[str, ...] = field(default=())  # e.g. "question shortened to 1000 characters"
+    ranking: str = "lexical"  # "semantic" when meaning ranked every passage shown, else "lexical"
 
     @property
     def answered(self) -> bool:

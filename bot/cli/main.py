@@ -12,9 +12,9 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from bot.answer.engine import Engine
-from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.cli.repl import Repl, terminal_io, terminal_width
 from bot.cli.text import render_json, render_text
+from bot.embedding.loader import SemanticModel, semantic_from_settings
 from bot.index.store import default_index_root
 from bot.ingest.loader import CorpusError
 from bot.live import LiveEngine
@@ -38,38 +38,42 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         metavar="N",
         help=f"passages per answer, 1-10 (default: {settings.answer_k})",
     )
-    parser = argparse.ArgumentParser(
-        prog="qabot", description="Ask news articles questions; get cited sentences back."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ask = commands.add_parser(
-        "ask",
-        parents=[common],
-        help="answer one question, or one per line of standard input",
-        description="Answer a question. Without one, answer each line of standard input.",
-    )
-    ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
-    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    commands.add_parser("repl", parents=[common], help="ask questions interactively")
-    commands.add_parser("inspect", parents=[common], help="list every sentence with its citation")
-    evaluate = commands.add_parser(
-        "eval", parents=[common], help="measure Hit@1, Hit@3 and MRR on a question file"
-    )
-    evaluate.add_argument("file", type=Path, help="question file (.jsonl)")
-    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    evaluate.add_argument(
-        "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
-    )
-    mode = evaluate.add_mutually_exclusive_group()
+    # --lexical / --semantic, on every command that answers: override SEMANTIC.
+    ranking = argparse.ArgumentParser(add_help=False)
+    mode = ranking.add_mutually_exclusive_group()
     mode.add_argument(
         "--lexical", action="store_true", help="rank by word match only (no embedding model)"
     )
     mode.add_argument(
         "--semantic",
         action="store_true",
-        help="fuse word match with the embedding model; fail if it cannot load",
+        help="fuse word match with the embedding model (overrides SEMANTIC)",
     )
-    commands.add_parser("run", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    parser = argparse.ArgumentParser(
+        prog="qabot", description="Ask news articles questions; get cited sentences back."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ask = commands.add_parser(
+        "ask",
+        parents=[common, ranking],
+        help="answer one question, or one per line of standard input",
+        description="Answer a question. Without one, answer each line of standard input.",
+    )
+    ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    commands.add_parser("repl", parents=[common, ranking], help="ask questions interactively")
+    commands.add_parser("inspect", parents=[common], help="list every sentence with its citation")
+    evaluate = commands.add_parser(
+        "eval", parents=[common, ranking], help="measure Hit@1, Hit@3 and MRR on a question file"
+    )
+    evaluate.add_argument("file", type=Path, help="question file (.jsonl)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument(
+        "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
+    )
+    commands.add_parser(
+        "run", parents=[common, ranking], help="run the Discord bot (needs DISCORD_TOKEN)"
+    )
     sync = commands.add_parser(
         "sync", parents=[common], help="register the slash commands with Discord now"
     )
@@ -84,12 +88,30 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _warn(warning: str) -> None:
+    print(f"qabot: warning: {warning}", file=sys.stderr)
+
+
 def load_semantic(settings: Settings) -> SemanticModel | None:
-    """Load the embedding model the settings ask for; say in one line why not, if not."""
-    model, warning = semantic_from_settings(settings)
+    """Prepare the embedding model the settings ask for (it loads when first needed).
+
+    Says in one line why not, if not, now or when it fails to load.
+    """
+    model, warning = semantic_from_settings(settings, warn=_warn, progress=Progress())
     if warning:
-        print(f"qabot: warning: {warning}", file=sys.stderr)
+        _warn(warning)
     return model
+
+
+def with_ranking_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Apply --lexical / --semantic over SEMANTIC."""
+    from dataclasses import replace
+
+    if getattr(args, "lexical", False):
+        return replace(settings, semantic=False)
+    if getattr(args, "semantic", False):
+        return replace(settings, semantic=True)
+    return settings
 
 
 def load_engine(
@@ -121,12 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         return _fail(str(exc))
     args = _parser(settings).parse_args(argv)
+    settings = with_ranking_flags(settings, args)
     try:
         if args.command == "eval":
             return _eval(args, settings)
         if args.command in {"run", "sync"}:
             return _discord(args, settings)
-        live = load_engine(args.corpus, load_semantic(settings), settings.index_dir)
+        # inspect answers nothing: it never loads the model.
+        semantic = load_semantic(settings) if args.command != "inspect" else None
+        live = load_engine(args.corpus, semantic, settings.index_dir)
     except CorpusError as exc:
         for problem in exc.problems:
             print(f"qabot: {problem}", file=sys.stderr)
@@ -149,7 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 ASK_MORE_HINT = "(more passages match: --k N shows up to N)"
 
 
+# A one-shot `ask` on a corpus of up to this many sentences waits for the embeddings it
+# lacks (a first run: seconds, saved for the next); on a larger one it answers at once by
+# word match while they are computed, and says so.
+ASK_WAIT_SENTENCES = 2000
+
+
 def _ask(engine: Engine, args: argparse.Namespace) -> int:
+    if engine.semantic is not None and engine.semantic.size <= ASK_WAIT_SENTENCES:
+        engine.semantic.wait()
     color = sys.stdout.isatty()
     width = terminal_width() if color else 88
     if args.question:
@@ -184,14 +217,14 @@ def _inspect(engine: Engine) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import replace
-
     from bot.evaluation.datasets import load_eval_file
     from bot.evaluation.runner import evaluate
 
     semantic = None
     if not args.lexical:
-        semantic = load_semantic(replace(settings, semantic=True) if args.semantic else settings)
+        semantic = load_semantic(settings)
+        if semantic is not None and args.semantic and semantic.embedder is None:
+            semantic = None
         if args.semantic and semantic is None:
             return _fail("--semantic: the embedding model could not be loaded (see above)")
     mode = "semantic" if semantic is not None else "lexical"
@@ -231,7 +264,7 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
     try:
-        settings = load_settings(require_token=True)
+        settings = with_ranking_flags(load_settings(require_token=True), args)
     except SettingsError as exc:
         return _fail(str(exc))
     settings = replace(settings, corpus_dir=args.corpus, answer_k=args.k)

@@ -74,6 +74,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
             for p in answer.passages
         ],
         "has_more": answer.has_more,
+        "ranking": answer.ranking,
     }
 
 

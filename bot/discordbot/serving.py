@@ -21,7 +21,7 @@ from stat import S_ISDIR
 from typing import Any
 
 from bot.answer.engine import Engine
-from bot.answer.semantic import semantic_from_settings
+from bot.embedding.loader import semantic_from_settings
 from bot.index.store import default_index_root
 from bot.ingest.loader import CorpusError
 from bot.live import DEBOUNCE_MS, POLL_SECONDS, LiveEngine, ReloadResult
@@ -51,7 +51,7 @@ def load_live_engine(settings: Settings) -> LiveEngine:
     CorpusError when the folder is missing or holds no usable article.
     """
     check_corpus_folder(settings.corpus_dir)
-    semantic, warning = semantic_from_settings(settings)
+    semantic, warning = semantic_from_settings(settings, progress=Progress())
     if warning:
         log.warning("%s", warning)
     return LiveEngine(
@@ -66,7 +66,7 @@ def ranking_line(engine: Engine) -> str:
     """Say how answers are ranked, for the start-up log."""
     if engine.semantic is None:
         return "Ranking by word match only (SEMANTIC off or the model unavailable)."
-    return f"Ranking by word match and sentence embeddings ({engine.semantic.embedder.name})."
+    return f"Ranking by word match and sentence embeddings ({engine.semantic.model.name})."
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

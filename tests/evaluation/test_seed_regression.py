@@ -6,12 +6,12 @@ them when ranking improves, never lower them to make a change pass.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from bot.answer.semantic import SemanticModel, SentenceTransformerEmbedder
+from bot.embedding.loader import SemanticModel
+from bot.embedding.model import Embedder
 from bot.evaluation.datasets import load_eval_file
 from bot.evaluation.runner import EvalReport, evaluate
 
@@ -19,15 +19,14 @@ REPO = Path(__file__).parents[2]
 CORPUS = REPO / "corpus"
 SEED = REPO / "eval" / "seed_questions.jsonl"
 FOLLOW_UPS = REPO / "eval" / "followup_questions.jsonl"
-os.environ["HF_HUB_OFFLINE"] = "1"
 
 # mode -> (seed Hit@1, missing-content declined out of 16, follow-up Hit@1)
 FLOORS = {"lexical": (0.95, 13, 0.79), "semantic": (0.95, 13, 0.70)}
 
 
 @pytest.fixture(scope="module")
-def model() -> SemanticModel:
-    return SemanticModel(SentenceTransformerEmbedder("all-MiniLM-L6-v2"))
+def model(minilm: Embedder) -> SemanticModel:
+    return SemanticModel(minilm)
 
 
 def _run(path: Path, mode: str, model: SemanticModel) -> EvalReport:
