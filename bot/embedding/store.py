@@ -28,6 +28,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.embedding.ann import AnnIndex
+
 log = logging.getLogger(__name__)
 
 DTYPE = np.dtype(np.float16)
@@ -70,6 +72,8 @@ class EmbeddingStore:
             except OSError as exc:
                 log.warning("keeping embeddings in memory only (%s: %s)", folder, exc)
                 self.folder = None
+        # The nearest-neighbour graphs of the rows, saved beside them.
+        self.ann = AnnIndex(dim, self.folder, rows=self._rows)
 
     @property
     def persistent(self) -> bool:
@@ -153,6 +157,7 @@ class EmbeddingStore:
                 self._log_out.flush()
                 os.fsync(self._log_out.fileno())
                 self._remap()
+                self._index_up_to(self._rows)
             elif blocks:
                 if self._rows > self._memory.shape[0]:
                     grown = np.zeros((max(self._rows, 2 * self._memory.shape[0]), self.dim), DTYPE)
@@ -160,7 +165,23 @@ class EmbeddingStore:
                     self._memory = grown
                 self._memory[first : self._rows] = np.concatenate(blocks)
                 self._map = self._memory[: self._rows]
+                self._index_up_to(self._rows)
         return starts
+
+    def _index_up_to(self, end: int) -> None:
+        start = self.ann.rows
+        if start < end:
+            self.ann.add(start, self._map[start:end])
+
+    def index_all(self, chunk: int = 8192) -> None:
+        """Add the rows the nearest-neighbour graphs lack (saved before they were), then save."""
+        while True:
+            with self._lock:
+                start = self.ann.rows
+                if start >= self._rows:
+                    break
+                self._index_up_to(min(start + chunk, self._rows))
+        self.ann.flush()
 
     def close(self) -> None:
         """Close the files and release the writer lock."""
