@@ -211,7 +211,7 @@ def memory() -> dict[str, float]:
 
 def child_cold(corpus: Path, index_dir: Path) -> dict[str, Any]:
     from bot.answer.engine import Engine
-    from bot.index.store import index_folder, saved_size
+    from bot.index.storage import index_folder, saved_size
     from bot.progress import Progress
 
     shutil.rmtree(index_dir, ignore_errors=True)

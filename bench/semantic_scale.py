@@ -90,7 +90,7 @@ def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
 
 
 def scale_store_folder(corpus: Path, index_dir: Path) -> Path:
-    from bot.index.store import index_folder
+    from bot.index.storage import index_folder
 
     return index_folder(corpus, index_dir)
 

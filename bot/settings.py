@@ -1,25 +1,36 @@
-"""Settings from the environment and a .env file, in one typed object loaded once."""
+"""Settings from the environment and a .env file, each declared once in the Settings class.
+
+Every setting is one field of :class:`Settings`: its name (the field's name in
+capitals is the variable to set), its type (the annotation), its default, the
+sentence that documents it and the function that checks a raw value, as in
+python-discord/bot's ``constants.py``. :data:`SETTINGS` is that table, read
+from the class; ``.env.example`` is generated from it (``python -m
+bot.settings > .env.example``) and a test keeps the two in step. To add a
+setting, add a field with :func:`setting` and regenerate ``.env.example``.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
 
+from bot.errors import TOKEN_INSIDE
+from bot.errors import SettingsError as SettingsError
+
 # Three dot-separated base64url parts, as Discord issues bot tokens.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-# The same shape anywhere in a value, long enough not to match a version or a host name.
-_TOKEN_INSIDE = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}")
 
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it."""
+# Turns (variable name, raw text) into the setting's value, or raises SettingsError.
+Parse = Callable[[str, str], Any]
 
 
 class Secret:
@@ -49,90 +60,51 @@ class Secret:
         return bool(self._value)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting of the program; see .env.example for what each one means."""
-
-    discord_token: Secret | None = None
-    discord_guild_id: int | None = None
-    corpus_dir: Path = Path("corpus")
-    answer_k: int = 3
-    cooldown_questions: int = 5
-    cooldown_seconds: float = 30.0
-    allowed_channel_ids: frozenset[int] = frozenset()
-    ask_channel_ids: frozenset[int] = frozenset()
-    allow_dms: bool = True
-    message_content_intent: bool = False
-    log_level: str = "INFO"
-    shard_count: int | None = None
-    shard_ids: tuple[int, ...] = ()
-    index_dir: Path | None = None
-    watch_corpus: bool = True
-    semantic: bool = True
-    embedding_model: str = "all-MiniLM-L6-v2"
-    torch_threads: int = 1
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
-    env_file: Path | None = field(default=None, compare=False)  # the .env file that was read
-
-    def describe_sources(self) -> list[str]:
-        """Say where each setting that was set came from, never showing the token."""
-        return [f"{key} from {origin}" for key, origin in sorted(self.sources.items())]
-
-
-_NOT_SETTINGS = frozenset({"sources", "env_file"})
+# --- how a raw value is checked (each returns a Parse) ----------------------------------
 
 
 def _shown(raw: str) -> str:
     """Quote a refused value for an error message, unless it looks like a bot token."""
-    if _TOKEN_INSIDE.search(raw):
+    if TOKEN_INSIDE.search(raw):
         # Pasting the token on the wrong line must not print it in the error.
         return "a value that looks like a bot token (is DISCORD_TOKEN on the wrong line?)"
     return repr(raw)
 
 
-def env_file_warning(settings: Settings) -> str | None:
-    """Say so if the .env file that holds the token can be read by other users."""
-    path = settings.env_file
-    if path is None or os.name != "posix":
-        return None
-    try:
-        mode = path.stat().st_mode
-        holds_token = bool(dotenv_values(path).get("DISCORD_TOKEN"))
-    except OSError:
-        return None
-    if not holds_token:
-        return None
-    if not mode & (stat.S_IRGRP | stat.S_IROTH):
-        return None
-    return (
-        f"{path} holds DISCORD_TOKEN but other users can read it (mode "
-        f"{stat.filemode(mode)[1:]}): run `chmod 600 {path}`."
-    )
+def whole(minimum: int | None = None, maximum: int | None = None) -> Parse:
+    """Accept a whole number within the bounds."""
+
+    def parse(key: str, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a whole number, not {_shown(raw)}.") from None
+        if minimum is not None and value < minimum:
+            raise SettingsError(f"{key} must be at least {minimum}, not {value}.")
+        if maximum is not None and value > maximum:
+            raise SettingsError(f"{key} must be at most {maximum}, not {value}.")
+        return value
+
+    return parse
 
 
-def _int(key: str, raw: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{key} must be a whole number, not {_shown(raw)}.") from None
-    if minimum is not None and value < minimum:
-        raise SettingsError(f"{key} must be at least {minimum}, not {value}.")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{key} must be at most {maximum}, not {value}.")
-    return value
+def number(minimum: float = 0.0) -> Parse:
+    """Accept a number at least minimum."""
+
+    def parse(key: str, raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a number, not {_shown(raw)}.") from None
+        if value < minimum or value != value:
+            raise SettingsError(f"{key} must be at least {minimum:g}, not {_shown(raw)}.")
+        return value
+
+    return parse
 
 
-def _float(key: str, raw: str, *, minimum: float = 0.0) -> float:
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{key} must be a number, not {_shown(raw)}.") from None
-    if value < minimum or value != value:
-        raise SettingsError(f"{key} must be at least {minimum}, not {_shown(raw)}.")
-    return value
-
-
-def _bool(key: str, raw: str) -> bool:
+def flag(key: str, raw: str) -> bool:
+    """Accept true/false, yes/no, on/off or 1/0."""
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
@@ -141,16 +113,48 @@ def _bool(key: str, raw: str) -> bool:
     raise SettingsError(f"{key} must be true or false, not {_shown(raw)}.")
 
 
-def _ids(key: str, raw: str) -> list[int]:
-    parts = [p for p in re.split(r"[,\s]+", raw.strip()) if p]
+def _id_list(key: str, raw: str) -> list[int]:
     ids = []
-    for part in parts:
+    for part in (p for p in re.split(r"[,\s]+", raw.strip()) if p):
         if not part.isdigit():
             raise SettingsError(
                 f"{key} must be a comma-separated list of numeric Discord ids, not {_shown(raw)}."
             )
         ids.append(int(part))
     return ids
+
+
+def id_set(key: str, raw: str) -> frozenset[int]:
+    """Accept comma- or space-separated numeric Discord ids."""
+    return frozenset(_id_list(key, raw))
+
+
+def id_tuple(key: str, raw: str) -> tuple[int, ...]:
+    """Accept comma- or space-separated numbers, keeping their order."""
+    return tuple(_id_list(key, raw))
+
+
+def folder(key: str, raw: str) -> Path:
+    """Accept a path (~ is expanded)."""
+    return Path(raw.strip()).expanduser()
+
+
+def text(key: str, raw: str) -> str:
+    """Accept any text, without surrounding spaces."""
+    return raw.strip()
+
+
+def choice(*options: str) -> Parse:
+    """Accept one of options, in any case."""
+
+    def parse(key: str, raw: str) -> str:
+        value = raw.strip().upper()
+        if value not in options:
+            listed = ", ".join(options[:-1]) + f" or {options[-1]}"
+            raise SettingsError(f"{key} must be one of {listed}, not {_shown(raw)}.")
+        return value
+
+    return parse
 
 
 def check_token(raw: str) -> Secret:
@@ -171,86 +175,344 @@ def check_token(raw: str) -> Secret:
     return Secret(token)
 
 
+def _token(key: str, raw: str) -> Secret:
+    return check_token(raw)
+
+
+def redis_address(key: str, raw: str) -> Secret:
+    """Accept a redis://, rediss:// or unix:// address, kept secret (it may hold a password)."""
+    url = raw.strip()
+    if not re.match(r"^(redis|rediss|unix)://", url):
+        raise SettingsError(
+            f"{key} must look like redis://host:6379/0 (or rediss:// or unix://), "
+            f"not {_shown(raw)}."
+        )
+    return Secret(url)
+
+
+def feed_urls(key: str, raw: str) -> tuple[str, ...]:
+    """Accept comma-separated http(s) addresses, each once, in order."""
+    urls = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise SettingsError(
+                f"{key} must be comma-separated http:// or https:// feed addresses; "
+                f"{_shown(url)} is not one."
+            )
+    return urls
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str  # the variable to set, e.g. ANSWER_K
+    attr: str  # the Settings attribute, e.g. answer_k
+    type: str  # the annotation, e.g. "int | None"
+    default: Any
+    doc: str  # one or two sentences for .env.example and `qabot info`
+    parse: Parse
+    example: str  # the value .env.example shows
+
+
+def setting(default: Any, doc: str, parse: Parse, *, example: str | None = None) -> Any:
+    """Declare a setting: its default, what it means, how a raw value is checked."""
+    return field(
+        default=default,
+        metadata={"doc": doc, "parse": parse, "example": example},
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the program; the field name in capitals is the variable to set."""
+
+    discord_token: Secret | None = setting(
+        None,
+        "Required for `qabot run`: the bot token from "
+        "https://discord.com/developers/applications (Bot > Reset Token).",
+        _token,
+    )
+    discord_guild_id: int | None = setting(
+        None,
+        "Optional: a server (guild) id to register slash commands to instantly, for development.",
+        whole(minimum=1),
+    )
+    corpus_dir: Path = setting(
+        Path("corpus"), "Folder of .txt/.md articles to answer from.", folder
+    )
+    answer_k: int = setting(3, "Passages per answer (1-10).", whole(1, 10))
+    cooldown_questions: int = setting(
+        5,
+        "Per-user cooldown: at most COOLDOWN_QUESTIONS questions per COOLDOWN_SECONDS "
+        "(0 questions = no limit).",
+        whole(minimum=0),
+    )
+    cooldown_seconds: float = setting(30.0, "", number(0.0), example="30")
+    allowed_channel_ids: frozenset[int] = setting(
+        frozenset(),
+        "Optional comma-separated channel ids: answer only in these channels (and their threads).",
+        id_set,
+    )
+    ask_channel_ids: frozenset[int] = setting(
+        frozenset(),
+        "Optional comma-separated channel ids where every message is a question "
+        "(needs MESSAGE_CONTENT_INTENT).",
+        id_set,
+    )
+    allow_dms: bool = setting(True, "Answer direct messages (true/false).", flag)
+    message_content_intent: bool = setting(
+        False,
+        "Ask Discord for the privileged message-content intent "
+        "(enable it in the developer portal first).",
+        flag,
+    )
+    log_level: str = setting(
+        "INFO",
+        "DEBUG, INFO, WARNING or ERROR. Question text is logged only at DEBUG.",
+        choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    )
+    shard_count: int | None = setting(
+        None,
+        "Optional gateway sharding: total shards, and the shard ids this process runs "
+        "(comma-separated).",
+        whole(minimum=1),
+    )
+    shard_ids: tuple[int, ...] = setting((), "", id_tuple)
+    index_dir: Path | None = setting(
+        None, "Where the persisted index is kept (default: the user's cache directory).", folder
+    )
+    watch_corpus: bool = setting(
+        True, "Re-index automatically when files in CORPUS_DIR change (true/false).", flag
+    )
+    semantic: bool = setting(
+        True,
+        "Use sentence-embedding re-ranking when the [semantic] extra is installed (true/false).",
+        flag,
+    )
+    embedding_model: str = setting(
+        "all-MiniLM-L6-v2",
+        "Embedding model: a local directory or a model name available offline.",
+        text,
+    )
+    torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    guilds_file: Path | None = setting(
+        None,
+        "Optional per-server settings file (default: guilds.toml beside .env): one "
+        "[guild.<id>] table each with corpus, allowed/ask channels, k, cooldown, private.",
+        folder,
+    )
+    state_db: Path | None = setting(
+        None,
+        "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
+        folder,
+    )
+    redis_url: Secret | None = setting(
+        None,
+        "Optional redis://host:6379/0: share the cooldown and the answers behind the buttons "
+        "between the bot's processes (shards).",
+        redis_address,
+    )
+    feeds: tuple[str, ...] = setting(
+        (),
+        "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "
+        "CORPUS_DIR (or list them in feeds.toml beside the articles).",
+        feed_urls,
+    )
+    feed_interval_minutes: float = setting(
+        15.0, "How often each feed is polled, in minutes (at least 1).", number(1.0)
+    )
+    feed_keep_days: float | None = setting(
+        None,
+        "Optional: delete a feed's saved article this many days after it left the feed "
+        "(unset keeps every article).",
+        number(0.01),
+    )
+    feed_timeout_seconds: float = setting(
+        20.0, "Seconds before a feed or article request gives up.", number(1.0)
+    )
+    feed_max_mb: float = setting(
+        5.0, "Largest feed or article page accepted, in megabytes.", number(0.01)
+    )
+
+    # Not settings: where the values came from, for `qabot info` and the bot's start-up log.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    env_file: Path | None = field(default=None, compare=False)  # the .env file that was read
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # one line each, e.g. bad bytes
+
+    def describe_sources(self) -> list[str]:
+        """Say where each setting that was set came from, never showing the token."""
+        return [f"{key} from {origin}" for key, origin in sorted(self.sources.items())]
+
+
+def _example(default: Any) -> str:
+    if default is None or default == () or default == frozenset():
+        return ""
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
+    return str(default)
+
+
+def _table() -> tuple[Setting, ...]:
+    rows = []
+    for f in fields(Settings):
+        if "parse" not in f.metadata:
+            continue
+        example = f.metadata["example"]
+        rows.append(
+            Setting(
+                name=f.name.upper(),
+                attr=f.name,
+                type=str(f.type),
+                default=f.default,
+                doc=f.metadata["doc"],
+                parse=f.metadata["parse"],
+                example=_example(f.default) if example is None else example,
+            )
+        )
+    return tuple(rows)
+
+
+SETTINGS: tuple[Setting, ...] = _table()
+SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+
+ENV_EXAMPLE_HEADER = """\
+# Copy to .env and fill in. Shell environment variables override this file.
+# Never commit .env: it holds your bot token.
+# Generated from bot/settings.py: python -m bot.settings > .env.example
+
+"""
+
+
+def env_example() -> str:
+    """Return the text of .env.example: every setting with its doc and default."""
+    lines = [ENV_EXAMPLE_HEADER]
+    for row in SETTINGS:
+        if row.doc:
+            lines.append(f"# {row.doc}\n")
+        lines.append(f"{row.name}={row.example}\n")
+    return "".join(lines)
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
+    """Read a .env file's values; bytes that are not UTF-8 cost one warning, not the program."""
+    data = path.read_bytes()
+    warnings = []
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        content = data.decode("utf-8", errors="replace")
+        warnings.append(
+            f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "the bad bytes were replaced: save the file as UTF-8."
+        )
+    values = dotenv_values(stream=io.StringIO(content))
+    return {k: v for k, v in values.items() if v is not None}, warnings
+
+
+def env_file_warning(settings: Settings) -> str | None:
+    """Say so if the .env file that holds the token can be read by other users."""
+    path = settings.env_file
+    if path is None or os.name != "posix":
+        return None
+    try:
+        mode = path.stat().st_mode
+        holds_token = bool(read_env_file(path)[0].get("DISCORD_TOKEN"))
+    except OSError:
+        return None
+    if not holds_token:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (
+        f"{path} holds DISCORD_TOKEN but other users can read it (mode "
+        f"{stat.filemode(mode)[1:]}): run `chmod 600 {path}`."
+    )
+
+
+def _check_together(values: dict[str, Any]) -> None:
+    """Refuse settings that are each fine but contradict each other."""
+    shard_ids = values.get("shard_ids")
+    if shard_ids is not None:
+        count = values.get("shard_count")
+        if count is None:
+            raise SettingsError(
+                "SHARD_IDS needs SHARD_COUNT: say how many shards there are.", "SHARD_IDS"
+            )
+        if any(i >= count for i in shard_ids):
+            shown = ", ".join(map(str, shard_ids))
+            raise SettingsError(
+                f"SHARD_IDS must be below SHARD_COUNT ({count}), not {shown}.", "SHARD_IDS"
+            )
+
+
 def load_settings(
     env_file: Path | str | None = ".env",
     environ: Mapping[str, str] | None = None,
     *,
     require_token: bool = False,
+    ignore: frozenset[str] = frozenset(),
 ) -> Settings:
-    """Read settings from the environment, then a .env file; the environment wins."""
+    """Read settings from the environment, then a .env file; the environment wins.
+
+    Settings named in ignore keep their defaults (`qabot doctor` checks the rest).
+    A SettingsError names the variable at fault in its ``setting``.
+    """
     environ = os.environ if environ is None else environ
     file_values: dict[str, str] = {}
+    warnings: list[str] = []
     read_file: Path | None = None
     if env_file is not None and Path(env_file).is_file():
-        file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
         read_file = Path(env_file)
-    merged: dict[str, str] = {}
+        try:
+            file_values, warnings = read_env_file(read_file)
+        except OSError as exc:
+            raise SettingsError(f"{read_file} cannot be read: {exc.strerror}.") from None
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    keys = {f.name.upper() for f in fields(Settings) if f.name not in _NOT_SETTINGS}
-    for key in keys:
-        in_env = key in environ and environ[key] != ""
-        if in_env:
-            merged[key] = environ[key]
-            overridden = " (overrides the value in .env)" if key in file_values else ""
-            sources[key] = f"the environment{overridden}"
-        elif key in file_values and file_values[key] != "":
-            merged[key] = file_values[key]
-            sources[key] = f"{env_file}"
-    values: dict[str, Any] = {"sources": sources, "env_file": read_file}
-    get = merged.get
-    if (raw := get("DISCORD_TOKEN")) is not None:
-        values["discord_token"] = check_token(raw)
-    elif require_token:
+    for row in SETTINGS:
+        if row.name in ignore:
+            continue
+        if environ.get(row.name, "") != "":
+            raw = environ[row.name]
+            overridden = " (overrides the value in .env)" if row.name in file_values else ""
+            sources[row.name] = f"the environment{overridden}"
+        elif file_values.get(row.name, "") != "":
+            raw = file_values[row.name]
+            sources[row.name] = f"{env_file}"
+        else:
+            continue
+        if row.name != "DISCORD_TOKEN" and TOKEN_INSIDE.search(raw):
+            # A token pasted on the wrong line would be printed, or become a folder name.
+            raise SettingsError(
+                f"{row.name} holds a value that looks like a bot token: put the token on "
+                f"the DISCORD_TOKEN line and give {row.name} its own value.",
+                row.name,
+            )
+        try:
+            values[row.attr] = row.parse(row.name, raw)
+        except SettingsError as exc:
+            exc.setting = row.name
+            raise
+    if "discord_token" not in values and require_token:
         raise SettingsError(
             "DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env "
-            "(see .env.example) or in the environment."
+            "(see .env.example) or in the environment.",
+            "DISCORD_TOKEN",
         )
-    if (raw := get("DISCORD_GUILD_ID")) is not None:
-        values["discord_guild_id"] = _int("DISCORD_GUILD_ID", raw, minimum=1)
-    if (raw := get("CORPUS_DIR")) is not None:
-        values["corpus_dir"] = Path(raw).expanduser()
-    if (raw := get("ANSWER_K")) is not None:
-        values["answer_k"] = _int("ANSWER_K", raw, minimum=1, maximum=10)
-    if (raw := get("COOLDOWN_QUESTIONS")) is not None:
-        values["cooldown_questions"] = _int("COOLDOWN_QUESTIONS", raw, minimum=0)
-    if (raw := get("COOLDOWN_SECONDS")) is not None:
-        values["cooldown_seconds"] = _float("COOLDOWN_SECONDS", raw)
-    if (raw := get("ALLOWED_CHANNEL_IDS")) is not None:
-        values["allowed_channel_ids"] = frozenset(_ids("ALLOWED_CHANNEL_IDS", raw))
-    if (raw := get("ASK_CHANNEL_IDS")) is not None:
-        values["ask_channel_ids"] = frozenset(_ids("ASK_CHANNEL_IDS", raw))
-    if (raw := get("ALLOW_DMS")) is not None:
-        values["allow_dms"] = _bool("ALLOW_DMS", raw)
-    if (raw := get("MESSAGE_CONTENT_INTENT")) is not None:
-        values["message_content_intent"] = _bool("MESSAGE_CONTENT_INTENT", raw)
-    if (raw := get("LOG_LEVEL")) is not None:
-        level = raw.strip().upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise SettingsError(
-                "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
-                f"not {_shown(raw)}."
-            )
-        values["log_level"] = level
-    if (raw := get("SHARD_COUNT")) is not None:
-        values["shard_count"] = _int("SHARD_COUNT", raw, minimum=1)
-    if (raw := get("SHARD_IDS")) is not None:
-        shard_ids = tuple(_ids("SHARD_IDS", raw))
-        count = values.get("shard_count")
-        if count is None:
-            raise SettingsError("SHARD_IDS needs SHARD_COUNT: say how many shards there are.")
-        if any(i >= count for i in shard_ids):
-            raise SettingsError(
-                f"SHARD_IDS must be below SHARD_COUNT ({count}), not {_shown(raw)}."
-            )
-        values["shard_ids"] = shard_ids
-    if (raw := get("INDEX_DIR")) is not None:
-        values["index_dir"] = Path(raw).expanduser()
-    if (raw := get("WATCH_CORPUS")) is not None:
-        values["watch_corpus"] = _bool("WATCH_CORPUS", raw)
-    if (raw := get("SEMANTIC")) is not None:
-        values["semantic"] = _bool("SEMANTIC", raw)
-    if (raw := get("EMBEDDING_MODEL")) is not None:
-        values["embedding_model"] = raw.strip()
-    if (raw := get("TORCH_THREADS")) is not None:
-        values["torch_threads"] = _int("TORCH_THREADS", raw, minimum=1, maximum=256)
-    return Settings(**values)
+    _check_together(values)
+    return Settings(**values, sources=sources, env_file=read_file, warnings=tuple(warnings))
+
+
+if __name__ == "__main__":
+    sys.stdout.write(env_example())

@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 
 from bot.answer.engine import Engine
 from bot.answer.models import Answer, Passage, Status
-from bot.discordbot import render
+from bot.discordbot import embeds, notices, safetext
+from bot.discordbot.answer_buttons import answer_view
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
-from bot.discordbot.client import NO_MENTIONS
 from bot.discordbot.cooldown import Cooldown
-from bot.discordbot.views import answer_view
+from bot.discordbot.sending import NO_MENTIONS
+from bot.ingest import splitting
 from bot.ingest.loader import CorpusError, article_keys, load_corpus, parse_article
 from tests.discordbot.helpers import assert_inert, visible
 from tests.fakediscord.validation import validate_message
@@ -82,6 +83,77 @@ def test_parse_article_gives_cited_sentences_or_a_reason(
     assert any(s.paragraph > 0 for s in article.sentences)
 
 
+# Alphabets that attack a sentence splitter: runs of terminal punctuation, closing quotes,
+# abbreviations, initials and dotted acronyms, without or with spaces between them.
+SPLITTER_PIECES = [
+    ".", "!", "?", "…", "!?", "...", '"', "'", "”", "’", ")", "]", "(", "“", " ", "  ", "\n",
+    "Mr", "Mr.", "Dr.", "No.", "Feb.", "Nov", "U.S.", "U.N", "e.g.", "A.", "X", "a", "a.",
+    "The", "12", "said", ";", ",", ":", " — ",
+]  # fmt: skip
+splitter_text = st.lists(st.sampled_from(SPLITTER_PIECES), max_size=400).map("".join) | st.lists(
+    st.sampled_from(SPLITTER_PIECES), min_size=1, max_size=4
+).flatmap(lambda pieces: st.integers(1, 3000).map(lambda n: ("".join(pieces) * n)[:6000]))
+
+
+class _CountingPattern:
+    """A compiled pattern that adds up the characters each call may read."""
+
+    def __init__(self, pattern: re.Pattern[str], counter: list[int]) -> None:
+        self.pattern = pattern
+        self.counter = counter
+
+    def _span(self, text: str, pos: int = 0, endpos: int | None = None) -> None:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        self.counter[0] += max(end - pos, 0) + 1
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.finditer(text, pos, *(() if endpos is None else (endpos,)))
+
+    def match(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.match(text, pos, *(() if endpos is None else (endpos,)))
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None):  # type: ignore[no-untyped-def]
+        self._span(text, pos, endpos)
+        return self.pattern.search(text, pos, *(() if endpos is None else (endpos,)))
+
+    def split(self, text: str):  # type: ignore[no-untyped-def]
+        self._span(text)
+        return self.pattern.split(text)
+
+
+@FAST
+@example(text="." * 6000)
+@example(text="!?" * 3000)
+@example(text="Mr. X " * 1000)
+@example(text="U.S. " * 1200)
+@given(text=splitter_text)
+def test_splitting_reads_each_character_a_bounded_number_of_times(text: str) -> None:
+    # Work is counted, not timed: every pattern call adds the characters it may read.
+    # Patterns over a whole paragraph are single runs that never backtrack (the look-behind
+    # and possessive quantifiers of _BOUNDARY); every other call reads a short window.
+    # So the total is linear in the text with a small factor, on any input.
+    counter = [0]
+    patterns = {
+        name: value for name, value in vars(splitting).items() if isinstance(value, re.Pattern)
+    }
+    try:
+        for name, value in patterns.items():
+            setattr(splitting, name, _CountingPattern(value, counter))
+        sentences = [
+            s for p in splitting.split_paragraphs(text) for s in splitting.split_sentences(p)
+        ]
+    finally:
+        for name, value in patterns.items():
+            setattr(splitting, name, value)
+    assert counter[0] <= 64 * len(text) + 64
+    assert all(0 < len(s) <= splitting.MAX_SENTENCE_CHARS for s in sentences)
+    # Nothing is lost or invented: the sentences hold the text's characters in order
+    # (a word longer than the cap is cut, so compare without the spaces).
+    assert "".join("".join(sentences).split()) == "".join(text.split())
+
+
 contents = file_text.map(lambda t: t.encode("utf-8")) | st.binary(max_size=400)
 names = st.text(max_size=30).map(lambda n: re.sub(r"[/\x00]", "", n)[:100])
 
@@ -120,13 +192,13 @@ def test_article_keys_are_unique_slugs_whatever_the_file_names(paths: list[str])
 
 def check_rendered(answer: Answer) -> None:
     """Render an answer as the bot does and check the payload as Discord would."""
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     view = answer_view("AbCdEfGhIjKl", answer)
     assert_discord_accepts(embed, view)
     assert_inert(embed.title or "")
     assert_inert(embed.description or "")
     if answer.passages:
-        context = render.context_embed(answer)
+        context = embeds.context_embed(answer)
         assert_discord_accepts(context, None)
         assert_inert(context.title or "")
         assert_inert(context.description or "", quote_lines=True)
@@ -228,7 +300,7 @@ PRINTABLE = st.lists(
     spans=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 300)), max_size=10),
 )
 def test_escaped_text_reads_exactly_as_written(text: str, spans: list[tuple[int, int]]) -> None:
-    rendered = render.render_text(text, 4096, highlights=spans)
+    rendered = safetext.safe_text(text, 4096, highlights=spans)
     assert_inert(rendered)
     assert visible(rendered) == " ".join(text.split())
 
@@ -237,7 +309,7 @@ def test_escaped_text_reads_exactly_as_written(text: str, spans: list[tuple[int,
 @given(text=mention_soup | hostile | with_surrogates)
 @example(text="@\u200beveryone @\x00here @\u00adeveryone")
 def test_invisible_characters_cannot_rebuild_a_mass_mention(text: str) -> None:
-    for rendered in (render.escape(text), render.question_title(text)):
+    for rendered in (safetext.escape(text), embeds.question_title(text)):
         assert_inert(rendered)
 
 
@@ -248,12 +320,12 @@ def test_invisible_characters_cannot_rebuild_a_mass_mention(text: str) -> None:
 )
 def test_notices_fit_in_a_message(retry_after: float, channels: list[int]) -> None:
     for content in (
-        render.cooldown_notice(retry_after),
-        render.channels_notice(channels),
-        render.APOLOGY,
-        render.EXPIRED_NOTICE,
-        render.DMS_OFF_NOTICE,
-        render.UNREADABLE_NOTICE,
+        notices.cooldown_notice(retry_after),
+        notices.channels_notice(channels),
+        notices.APOLOGY,
+        notices.EXPIRED_NOTICE,
+        notices.DMS_OFF_NOTICE,
+        notices.UNREADABLE_NOTICE,
     ):
         validate_message(
             {"content": content, "allowed_mentions": NO_MENTIONS.to_dict()}, has_attachments=False
@@ -310,9 +382,9 @@ def test_rendering_a_megabyte_sentence_reads_only_what_can_be_shown(
             looked_at.append(ch)
             return unicodedata.category(ch)
 
-    monkeypatch.setattr(render, "unicodedata", Counting())
+    monkeypatch.setattr(safetext, "unicodedata", Counting())
     text = "envoy talks sanctions Seoul " * 40_000  # 1.1 MB
     spans = tuple((i, i + 5) for i in range(0, len(text), 28))
     answer = Answer("why?", Status.ANSWERED, (passage(text, list(spans), "T", "1.1"),))
     check_rendered(answer)
-    assert len(looked_at) < 6 * render.DESCRIPTION_LIMIT  # answer, context and its 2 sides
+    assert len(looked_at) < 6 * safetext.DESCRIPTION_LIMIT  # answer, context and its 2 sides

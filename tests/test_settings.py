@@ -1,10 +1,27 @@
 """Settings: typed, from the environment and .env, failing with a sentence."""
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from bot.settings import Secret, SettingsError, load_settings
+from bot.errors import (
+    AliasFileError,
+    CorpusError,
+    QabotError,
+    ReadError,
+    StoreError,
+    redact,
+)
+from bot.settings import (
+    SETTINGS,
+    Secret,
+    Settings,
+    SettingsError,
+    env_example,
+    env_file_warning,
+    load_settings,
+)
 
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -65,3 +82,81 @@ def test_bad_settings_fail_with_a_sentence_naming_them(
     with pytest.raises(SettingsError, match=message) as info:
         load_settings(None, environ=environ, require_token=True)
     assert TOKEN not in str(info.value)
+
+
+def test_env_example_is_generated_from_the_settings_table() -> None:
+    example = Path(__file__).parents[1] / ".env.example"
+    assert example.read_text() == env_example(), (
+        "regenerate it: python -m bot.settings > .env.example"
+    )
+    lines = example.read_text().splitlines()
+    names = [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
+    assert names == [s.name for s in SETTINGS]
+    assert {f.name.upper() for f in fields(Settings)} - set(names) == {
+        "SOURCES",
+        "ENV_FILE",
+        "WARNINGS",
+    }
+
+
+def test_every_setting_is_documented_and_parses_its_own_example() -> None:
+    for row in SETTINGS:
+        if row.example and row.name != "DISCORD_TOKEN":
+            assert row.parse(row.name, row.example) == row.default, row.name
+    # A setting without a doc line shares the comment above it (COOLDOWN_SECONDS, SHARD_IDS).
+    assert SETTINGS[0].doc and all(row.doc or i > 0 for i, row in enumerate(SETTINGS))
+
+
+@pytest.mark.parametrize("name", ["CORPUS_DIR", "INDEX_DIR", "EMBEDDING_MODEL", "ANSWER_K"])
+def test_a_token_on_the_wrong_line_is_refused_without_printing_it(name: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(None, environ={name: TOKEN})
+    assert str(info.value) == (
+        f"{name} holds a value that looks like a bot token: put the token on the "
+        f"DISCORD_TOKEN line and give {name} its own value."
+    )
+
+
+def test_every_error_message_redacts_a_token() -> None:
+    error = CorpusError(f"corpus folder /srv/{TOKEN} does not exist")
+    assert str(error) == "corpus folder /srv/[token redacted] does not exist"
+    assert redact(f"a {TOKEN} b") == "a [token redacted] b"
+    assert redact("version 1.22.3 of example.com") == "version 1.22.3 of example.com"
+
+
+def test_errors_share_one_root() -> None:
+    for error in (SettingsError, CorpusError, ReadError, StoreError, AliasFileError):
+        assert issubclass(error, QabotError)
+    assert issubclass(SettingsError, ValueError)  # callers that catch ValueError keep working
+
+
+def test_env_file_with_a_bad_byte_costs_one_warning(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"ANSWER_K=4\n# caf\xe9\nCORPUS_DIR=articles\n")
+    settings = load_settings(env_file, environ={})
+    assert (settings.answer_k, settings.corpus_dir) == (4, Path("articles"))
+    assert settings.warnings == (
+        f"{env_file} is not UTF-8 text (byte 0xe9 on line 2); the bad bytes were replaced: "
+        "save the file as UTF-8.",
+    )
+
+
+def test_a_bad_byte_inside_the_token_is_a_shape_error_not_a_crash(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"DISCORD_TOKEN=" + TOKEN.encode() + b"\xff\n")
+    with pytest.raises(SettingsError, match="does not look like a Discord bot token") as info:
+        load_settings(env_file, environ={})
+    assert TOKEN not in str(info.value)
+
+
+def test_env_file_warning_for_a_readable_token_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DISCORD_TOKEN={TOKEN}\n")
+    env_file.chmod(0o644)
+    warning = env_file_warning(load_settings(env_file, environ={}))
+    assert warning == (
+        f"{env_file} holds DISCORD_TOKEN but other users can read it (mode rw-r--r--): "
+        f"run `chmod 600 {env_file}`."
+    )
+    env_file.chmod(0o600)
+    assert env_file_warning(load_settings(env_file, environ={})) is None

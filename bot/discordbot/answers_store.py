@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
+from bot.answer.filters import ArticleFilter
 from bot.answer.followup import FollowUp
-from bot.answer.models import Answer
+from bot.answer.models import Answer, Passage, Status
 
 DEFAULT_CAPACITY = 2000
 
@@ -27,6 +30,8 @@ class StoredAnswer:
     private: bool
     context: FollowUp | None = None
     follow_up: FollowUp | None = None
+    guild_id: int | None = None  # the server it was asked in (None: a DM)
+    options: ArticleFilter | None = None  # the articles it was limited to (/ask options)
 
     @classmethod
     def of(
@@ -36,10 +41,54 @@ class StoredAnswer:
         asker_id: int,
         private: bool,
         context: FollowUp | None = None,
+        guild_id: int | None = None,
+        options: ArticleFilter | None = None,
     ) -> StoredAnswer:
         """Store an answer with the follow-up context its replies will be read with."""
         follow_up = FollowUp.from_answer(answer, previous=context) if answer.answered else None
-        return cls(answer, k, asker_id, private, context, follow_up)
+        return cls(answer, k, asker_id, private, context, follow_up, guild_id, options or None)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoredAnswer:
+        """Rebuild a stored answer from its JSON form (as kept in Redis)."""
+        raw = dict(data["answer"])
+        raw["status"] = Status(raw["status"])
+        raw["passages"] = tuple(Passage(**_tuples(p)) for p in raw.get("passages", ()))
+        known = {f.name for f in fields(Answer)}
+        answer = Answer(**{k: _tuples(v) for k, v in raw.items() if k in known})
+        follow = [
+            FollowUp(**_tuples(d)) if d else None for d in (data["context"], data["follow_up"])
+        ]
+        return cls(
+            answer,
+            int(data["k"]),
+            int(data["asker_id"]),
+            bool(data["private"]),
+            follow[0],
+            follow[1],
+            data.get("guild_id"),
+            _filter(data.get("options")),
+        )
+
+
+def _filter(data: dict[str, Any] | None) -> ArticleFilter | None:
+    if not data:
+        return None
+    days = {
+        k: dt.date.fromisoformat(v) if v else None
+        for k, v in data.items()
+        if k in ("since", "until")
+    }
+    return ArticleFilter(article=data.get("article"), source=data.get("source"), **days)
+
+
+def _tuples(value: Any) -> Any:
+    """Turn JSON lists back into the tuples the frozen models hold."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
 
 
 class AnswerStore:
@@ -65,10 +114,15 @@ class AnswerStore:
         answer_id = secrets.token_urlsafe(9)
         while answer_id in self._items:
             answer_id = secrets.token_urlsafe(9)
+        self.put(answer_id, stored)
+        return answer_id
+
+    def put(self, answer_id: str, stored: StoredAnswer) -> None:
+        """Store an answer under an id chosen by the caller."""
         self._items[answer_id] = stored
+        self._items.move_to_end(answer_id)
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
-        return answer_id
 
     def get(self, answer_id: str) -> StoredAnswer | None:
         """Return the answer with this id, or None once it has been forgotten."""

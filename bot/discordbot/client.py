@@ -1,4 +1,10 @@
-"""The Discord client: start-up, command sync, and the handlers for every way to ask."""
+"""The bot: start-up in setup_hook, the engines and settings of each server, and answering.
+
+The features live in cogs (:mod:`bot.discordbot.cogs`): asking, the buttons under answers,
+admin commands and feedback. This module holds what they share: the engine serving each
+server, its settings, the cooldown, the answer store behind buttons and follow-ups, and
+the step that turns an answer into an embed with its buttons.
+"""
 
 from __future__ import annotations
 
@@ -18,45 +24,42 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, filtered_answer
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.discordbot import render
+from bot.discordbot import embeds, notices
+from bot.discordbot.answer_buttons import (
+    AnswerButton,
+    ButtonState,
+    answer_view,
+    cited_marks,
+    new_answer_id,
+)
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
-from bot.discordbot.cooldown import Cooldown, Verdict
-from bot.discordbot.handlers import (
-    Action,
-    Decision,
-    Policy,
-    Via,
-    bot_role_id,
-    decide,
-    facts_from_message,
-)
+from bot.discordbot.command_sync import CommandSync
+from bot.discordbot.cooldown import Cooldown
+from bot.discordbot.engines import GuildEngines, load_live_engine, ranking_line
+from bot.discordbot.guilds import GuildConfig, GuildDirectory
 from bot.discordbot.invite import invite_url
-from bot.discordbot.serving import (
-    CorpusWatcher,
-    ProblemLog,
-    counts,
-    load_live_engine,
-    one_line,
-    ranking_line,
-)
-from bot.discordbot.slash import build_commands
-from bot.discordbot.sync_state import SyncState, commands_hash, same_commands
-from bot.discordbot.views import CONTEXT, MORE, RoutedView, answer_view, parse_custom_id
+from bot.discordbot.logs import one_line
+from bot.discordbot.routing import Via
+from bot.discordbot.sending import NO_MENTIONS, apologise, notify
+from bot.discordbot.shared import SharedState
+from bot.discordbot.state import QuestionRecord, StateDB, default_state_db
+from bot.discordbot.sync_state import SyncState
+from bot.errors import CorpusError
 from bot.live import LiveEngine
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
-# Discord's error code for a second acknowledgement of one interaction.
-ALREADY_ACKNOWLEDGED = 40060
 # Threads answering questions. Retrieval holds the GIL, so more threads add no throughput and
 # only take it from the event loop: in a burst of 300 (bench/discord_load.py --over 0) the
 # default pool made /ask acknowledgements 2-5x and the slowest answers ~40% slower. Two keep
 # one slow question from holding up every other.
 ENGINE_THREADS = 2
+# How often rows past a server's retention are deleted.
+PRUNE_SECONDS = 3600.0
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -70,23 +73,19 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
-def _where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | None, int | None]:
+def where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | None, int | None]:
+    """Return the guild, channel and (in a thread) parent channel of an interaction."""
     channel = interaction.channel
     parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
     return interaction.guild_id, interaction.channel_id, parent_id
 
 
-def _conversation_id(channel: object) -> int | None:
-    """Return the id of a thread or DM channel: there a question continues the latest answer."""
-    return channel.id if isinstance(channel, discord.Thread | discord.DMChannel) else None
-
-
 @dataclass(frozen=True)
 class Presented:
-    """An answer rendered for Discord, and its id in the answer store (None if not kept)."""
+    """An answer rendered for Discord, and its id (kept in the store when it has buttons)."""
 
     embed: discord.Embed
-    view: RoutedView | None
+    view: discord.ui.View | None
     answer_id: str | None
 
 
@@ -109,11 +108,29 @@ async def _send_normal_closure(ws: DiscordWebSocket | None) -> None:
         log.debug("Could not send the close frame: %s", exc)
 
 
-class QABot(commands.Bot):
-    """Answers questions over slash commands, mentions, replies and DMs.
+def feature_cogs(bot: QABot) -> list[commands.Cog]:
+    """Return the cogs that make up the bot's features."""
+    from bot.discordbot.cogs.admin import Admin
+    from bot.discordbot.cogs.asking import Asking
+    from bot.discordbot.cogs.buttons import Buttons
+    from bot.discordbot.cogs.feedback import Feedback
 
-    It serves a LiveEngine (the corpus folder, reloaded on demand and as it changes) or, given
-    a plain Engine, that engine alone. Each question reads the current engine once, so one
+    return [Asking(bot), Buttons(bot), Feedback(bot), Admin(bot)]
+
+
+def dynamic_items() -> tuple[type[discord.ui.DynamicItem[Any]], ...]:
+    """Return the persistent buttons, registered at every start."""
+    from bot.discordbot.cogs.admin import GapsButton
+
+    return (AnswerButton, GapsButton)
+
+
+class QABot(commands.Bot, CommandSync):
+    """Answers questions over slash commands, mentions, replies and DMs, per server.
+
+    Each server answers from its own corpus folder (guilds.toml) or the default one; each
+    folder is a LiveEngine (reloaded on demand and as it changes) or, given a plain Engine,
+    that engine alone for the default folder. Each question reads its engine once, so one
     asked during a reload is answered from the old index.
     """
 
@@ -125,6 +142,8 @@ class QABot(commands.Bot):
         serve: bool = True,
         store: AnswerStore | None = None,
         sync_state: SyncState | None = None,
+        state: StateDB | None = None,
+        directory: GuildDirectory | None = None,
         **options: Any,
     ) -> None:
         # The bot never joins voice, so missing voice libraries are not worth a warning.
@@ -138,137 +157,93 @@ class QABot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self._live: LiveEngine | None = engine if isinstance(engine, LiveEngine) else None
-        self._engine: Engine | None = engine if isinstance(engine, Engine) else None
-        self.watcher: CorpusWatcher | None = None
+        self.engines = GuildEngines(settings, engine)
+        self.directory = directory if directory is not None else GuildDirectory(settings)
+        self.state = state
         self.serve = serve
         self.store = store if store is not None else AnswerStore()
-        self.sync_state = sync_state if sync_state is not None else SyncState()
-        self.policy = Policy.from_settings(settings)
         self.cooldown = Cooldown(settings.cooldown_questions, settings.cooldown_seconds)
+        redis_url = settings.redis_url.reveal() if settings.redis_url else None
+        self.shared = SharedState(redis_url, self.store, self.cooldown)
+        self.sync_state = sync_state if sync_state is not None else SyncState()
+        self._configs: dict[int | None, GuildConfig] = {}
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
+        self._prune_task: asyncio.Task[None] | None = None
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
-    # The engine
+    # The engines and settings of each server
 
     @property
     def live(self) -> LiveEngine | None:
-        """Return the live engine being served, or None when serving a fixed engine."""
-        return self._live
+        """Return the live engine of the default corpus, or None when serving a fixed one."""
+        return self.engines.live_for(self.engines.default_folder)
 
     @property
     def engine(self) -> Engine | None:
-        """Return the engine answering now; read it once per question."""
-        return self._live.engine if self._live is not None else self._engine
+        """Return the engine of the default corpus answering now; read it once per question."""
+        return self.engines.current(self.engines.default_folder)
 
     @engine.setter
     def engine(self, engine: Engine | None) -> None:
-        """Serve this engine from now on, without reloads."""
-        self._live, self._engine = None, engine
+        """Serve this engine for the default corpus from now on, without reloads."""
+        self.engines.set_default(engine)
+
+    @property
+    def watcher(self) -> Any:
+        """Return the watcher of the default corpus folder, if it is watched."""
+        return self.engines.watchers.get(self.engines.default_folder)
+
+    def config_for(self, guild_id: int | None) -> GuildConfig:
+        """Return a server's settings (DMs: None): .env, guilds.toml, then admins' changes."""
+        config = self._configs.get(guild_id)
+        if config is None:
+            values = self.state.guild_values(guild_id) if self.state and guild_id else {}
+            config = self._configs[guild_id] = self.directory.resolve(guild_id, values)
+        return config
+
+    def forget_config(self, guild_id: int | None) -> None:
+        """Read a server's settings again on next use (after an admin changed them)."""
+        self._configs.pop(guild_id, None)
+
+    async def engine_for(self, config: GuildConfig) -> Engine | None:
+        """Return the engine of a server's corpus, building it on first use (None: no corpus)."""
+        return await self.engines.get(config.corpus)
+
+    async def engine_or_notice(self, config: GuildConfig) -> tuple[Engine | None, str | None]:
+        """Return the server's engine, or the notice to send when it has none."""
+        try:
+            engine = await self.engine_for(config)
+        except CorpusError as exc:
+            log.error(
+                "Cannot load the corpus of server %s: %s", config.guild_id, one_line(str(exc))
+            )
+            return None, notices.CORPUS_BROKEN_NOTICE
+        return (engine, None) if engine is not None else (None, notices.NO_CORPUS_NOTICE)
 
     # Start-up
 
     async def setup_hook(self) -> None:
-        """Attach the engine, register the slash commands and sync them when needed."""
-        for command in build_commands(self):
-            self.tree.add_command(command)
+        """Add the cogs and persistent buttons, open the state, load the engine, sync."""
+        for cog in feature_cogs(self):
+            await self.add_cog(cog)
+        # Buttons of any earlier answer, before a restart or from another process, route here.
+        self.add_dynamic_items(*dynamic_items())
         self.tree.error(self._on_tree_error)
         if not self.serve:
             return
+        if self.state is None:
+            self.state = await asyncio.to_thread(
+                StateDB, default_state_db(self.settings, self.sync_state.directory)
+            )
+        await self.shared.connect()
         if self.engine is None:
             # The model takes seconds to load: off the event loop (it is not connected yet).
-            self._live = await asyncio.to_thread(load_live_engine, self.settings)
-        self._start_serving()
+            self.engines.set_default(await asyncio.to_thread(load_live_engine, self.settings))
+        if self.live is not None:
+            self.engines.serve(self.live)
+        self._prune_task = asyncio.get_running_loop().create_task(self._prune_forever())
         self._log_start()
         await self.sync_on_start()
-
-    def _start_serving(self) -> None:
-        """Log skipped files after each reload and watch the corpus folder (WATCH_CORPUS)."""
-        live = self._live
-        if live is None:
-            return
-        live.add_listener(ProblemLog(list(live.engine.corpus.problems)))
-        if self.settings.watch_corpus and self.watcher is None:
-            self.watcher = CorpusWatcher(live)
-            self.watcher.start()
-
-    def command_payloads(self) -> list[dict[str, Any]]:
-        """Return the global commands as Discord receives them."""
-        return [command.to_dict(self.tree) for command in self.tree.get_commands()]
-
-    async def sync_on_start(self) -> None:
-        """Sync to the development guild every start; globally only when commands changed."""
-        guild_id = self.settings.discord_guild_id
-        if guild_id is not None:
-            try:
-                await self.sync_guild(guild_id)
-            except discord.HTTPException as exc:
-                log.error("Could not sync the slash commands to guild %s: %s", guild_id, exc)
-            log.info(
-                "Global slash commands left as they are while DISCORD_GUILD_ID is set; "
-                "run `qabot sync --global` to publish them to every server."
-            )
-            return
-        assert self.application_id is not None  # set by login()
-        payloads = self.command_payloads()
-        digest = commands_hash(payloads)
-        if self.sync_state.load(self.application_id) == digest:
-            self.global_synced = False
-            log.info("Slash commands unchanged since the last global sync; not syncing.")
-            return
-        # No record (a fresh container, another machine): ask Discord what it has.
-        if await self._discord_has(payloads):
-            self.sync_state.save(self.application_id, digest)
-            self.global_synced = False
-            log.info("Discord already has these slash commands; not syncing.")
-            return
-        try:
-            await self.sync_global()
-        except discord.HTTPException as exc:
-            # Messages and the existing commands still work; the next start tries again.
-            log.error("Could not sync the slash commands globally: %s", exc)
-
-    async def _discord_has(self, payloads: list[dict[str, Any]]) -> bool:
-        """Tell whether Discord's global commands already match these payloads."""
-        assert self.application_id is not None
-        try:
-            registered = await self.http.get_global_commands(self.application_id)
-        except discord.HTTPException as exc:
-            log.debug("Could not fetch the global commands: %s", exc)
-            return False
-        return same_commands(payloads, [dict(c) for c in registered])
-
-    async def sync_guild(self, guild_id: int) -> int:
-        """Copy the commands to one guild and sync them there (they appear at once)."""
-        guild = discord.Object(id=guild_id)
-        self.tree.copy_global_to(guild=guild)
-        try:
-            synced = await self.tree.sync(guild=guild)
-        except discord.Forbidden:
-            assert self.application_id is not None
-            log.error(
-                "Could not sync slash commands to guild %s: the bot is not in that server or "
-                "was invited without the applications.commands scope. Invite it with %s, or "
-                "fix DISCORD_GUILD_ID.",
-                guild_id,
-                invite_url(self.application_id),
-            )
-            return 0
-        log.info("Synced %d slash commands to guild %s.", len(synced), guild_id)
-        return len(synced)
-
-    async def sync_global(self) -> int:
-        """Sync the commands globally and remember their hash."""
-        assert self.application_id is not None
-        synced = await self.tree.sync()
-        self.sync_state.save(self.application_id, commands_hash(self.command_payloads()))
-        self.global_synced = True
-        log.info(
-            "Synced %d slash commands globally; Discord can take up to an hour to show them "
-            "everywhere.",
-            len(synced),
-        )
-        return len(synced)
 
     def _log_start(self) -> None:
         user = self.user
@@ -283,7 +258,15 @@ class QABot(commands.Bot):
             self.settings.corpus_dir,
         )
         log.info("%s", ranking_line(engine))
-        live = self._live
+        listed = len(self.directory.file.guilds)
+        if listed:
+            log.info(
+                "%d server%s configured in %s; their articles load on first use.",
+                listed,
+                "" if listed == 1 else "s",
+                one_line(str(self.directory.file.path)),
+            )
+        live = self.live
         if live is None:
             log.info("Serving a fixed index: /reload has nothing to reload.")
         elif self.watcher is not None:
@@ -300,49 +283,158 @@ class QABot(commands.Bot):
         if not self.is_closed():
             await _send_normal_closure(self.ws)
         await super().close()
-        if self.watcher is not None:
-            await self.watcher.stop()
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+        await self.engines.close()
+        await self.shared.close()
         self._engine_threads.shutdown(wait=False, cancel_futures=True)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Leave messages to the Asking cog: the bot has no prefix commands."""
 
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""
         log.info("Connected to Discord; in %d server(s).", len(self.guilds))
 
-    # Shared answering steps
+    async def _prune_forever(self) -> None:
+        """Delete kept questions and votes older than each server's retention, hourly."""
+        while True:
+            try:
+                self.prune()
+            except Exception:
+                log.exception("Deleting old questions failed; trying again in an hour.")
+            await asyncio.sleep(PRUNE_SECONDS)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete rows past each server's retention now; return how many went."""
+        if self.state is None:
+            return 0
+        now = time.time() if now is None else now
+        deleted = 0
+        for guild_id in self.state.guild_ids():
+            days = self.config_for(guild_id or None).retention_days
+            deleted += self.state.forget_before(guild_id, now - days * 86400)
+        return deleted
+
+    # Answering
 
     async def ask_engine(
-        self, question: str, offset: int = 0, previous: FollowUp | None = None
+        self,
+        engine: Engine,
+        question: str,
+        k: int,
+        offset: int = 0,
+        previous: FollowUp | None = None,
+        options: ArticleFilter | None = None,
     ) -> Answer:
-        """Answer a question off the event loop; retrieval is CPU-bound.
+        """Answer a question off the event loop, as the CLI does; retrieval is CPU-bound.
 
-        The engine current now answers it, even if a reload swaps in another meanwhile.
-        previous is the conversation a follow-up question is read with.
+        previous is the conversation a follow-up question is read with; options limit the
+        articles it may cite (/ask article, source, after, before).
         """
-        engine = self.engine
-        if engine is None:
-            raise RuntimeError("the engine is not loaded yet")
         call = functools.partial(
-            engine.answer, question, self.settings.answer_k, offset, previous=previous
+            filtered_answer,
+            engine,
+            question,
+            k=k,
+            offset=offset,
+            options=options,
+            previous=previous,
         )
         return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
 
-    def present(
+    def gate(
+        self, guild_id: int | None, channel_id: int | None, parent_id: int | None, user_id: int
+    ) -> str | None:
+        """Return a notice if this user may not ask here (channel, DMs) or now (cooldown)."""
+        config = self.config_for(guild_id)
+        if guild_id is None:
+            if not config.allow_dms:
+                return notices.DMS_OFF_NOTICE
+        elif channel_id is not None and not config.policy.channel_allowed(channel_id, parent_id):
+            return notices.channels_notice(config.allowed_channels)
+        return None
+
+    async def check_cooldown(self, config: GuildConfig, user_id: int) -> float | None:
+        """Count a question against the user's cooldown; return the wait if over it."""
+        verdict = await self.shared.check_cooldown(
+            user_id,
+            questions=config.cooldown_questions,
+            seconds=config.cooldown_seconds,
+        )
+        return None if verdict.allowed else verdict.retry_after
+
+    async def refuse_interaction(
+        self, interaction: discord.Interaction[Any], *, counts: bool = True
+    ) -> bool:
+        """Answer with a notice and return True if this interaction may not go on."""
+        guild_id, channel_id, parent_id = where(interaction)
+        notice = self.gate(guild_id, channel_id, parent_id, interaction.user.id)
+        if notice is None and counts:
+            wait = await self.check_cooldown(self.config_for(guild_id), interaction.user.id)
+            if wait is not None:
+                notice = notices.cooldown_notice(wait)
+        if notice is None:
+            return False
+        await notify(interaction, notice)
+        return True
+
+    async def present(
         self,
         answer: Answer,
+        engine: Engine,
+        config: GuildConfig,
         *,
         asker_id: int,
         private: bool,
         context: FollowUp | None = None,
+        asked: bool = True,
+        options: ArticleFilter | None = None,
     ) -> Presented:
-        """Render an answer and remember it (with its follow-up context) for its buttons."""
-        embed = render.answer_embed(answer)
+        """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps."""
+        embed = embeds.answer_embed(answer)
+        answer_id = new_answer_id()
+        self.record_question(answer, engine, config, answer_id, asked)
         if not (answer.answered and answer.passages):
             return Presented(embed, None, None)
-        k = self.settings.answer_k
-        answer_id = self.store.add(StoredAnswer.of(answer, k, asker_id, private, context))
-        return Presented(embed, answer_view(answer_id, answer), answer_id)
+        stored = StoredAnswer.of(
+            answer, config.k, asker_id, private, context, config.guild_id, options
+        )
+        await self.shared.add(answer_id, stored)
+        view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
+        return Presented(embed, view, answer_id)
 
-    def conversation(
+    def record_question(
+        self, answer: Answer, engine: Engine, config: GuildConfig, answer_id: str, asked: bool
+    ) -> None:
+        """Keep what /qa gaps needs of a question; its text only where the server opted in."""
+        if self.state is None or config.guild_id is None:
+            return
+        titles = {a.key: a.title or a.key for a in engine.articles}
+        cited: list[str] = []
+        for passage in answer.passages:
+            title = titles.get(passage.article_key, passage.article_key)
+            if title not in cited:
+                cited.append(title)
+        try:
+            self.state.record_question(
+                QuestionRecord(
+                    answer_id=answer_id,
+                    guild_id=config.guild_id,
+                    asked_at=time.time(),
+                    status=answer.status.value,
+                    confidence=answer.confidence_label,
+                    ranking=answer.ranking,
+                    citations=tuple(f"{p.article_key}:{p.citation}" for p in answer.passages),
+                    articles=tuple(cited),
+                    question=answer.question if config.store_questions else None,
+                    asked=asked,
+                )
+            )
+        except Exception:
+            log.exception("Could not keep question %s for /qa gaps.", answer_id)
+
+    async def conversation(
         self, channel_id: int | None, reference_id: int | None = None
     ) -> FollowUp | None:
         """Return what a question continues: the answer it replies to, or the thread's.
@@ -350,159 +442,45 @@ class QABot(commands.Bot):
         A reply to one of the bot's answers continues that answer; a question in a thread
         or a DM continues the latest answer there, or the answer a thread was started on.
         """
-        stored = self.store.for_message(reference_id) if reference_id is not None else None
+        stored = await self.shared.for_message(reference_id) if reference_id is not None else None
         if stored is None and channel_id is not None:
             # Any channel id: a thread the client has not cached yet still has its id.
-            stored = self.store.for_conversation(channel_id)
+            stored = await self.shared.for_conversation(channel_id)
         return stored.follow_up if stored is not None else None
 
-    def remember_shown(self, answer_id: str | None, message: discord.Message) -> None:
-        """Link a public answer to the message showing it, for replies, threads and DMs."""
-        if answer_id is not None:
-            conversation_id = _conversation_id(message.channel)
-            self.store.link(answer_id, message_id=message.id, conversation_id=conversation_id)
-
-    def log_question(
-        self,
-        via: Via,
-        guild_id: int | None,
-        channel_id: int | None,
-        started: float,
-        outcome: Answer | str,
-        source_id: int,
-        question: str = "",
-    ) -> None:
-        """Log one line per question, without its text unless at DEBUG."""
-        if isinstance(outcome, Answer):
-            status = outcome.status.value
-            citations = ",".join(p.citation for p in outcome.passages) or "-"
-        else:
-            status, citations = outcome, "-"
-        log.info(
-            "question via=%s guild=%s channel=%s id=%s latency_ms=%d status=%s citations=%s",
-            via.value,
-            guild_id or "-",
-            channel_id or "-",
-            source_id,
-            round((time.monotonic() - started) * 1000),
-            status,
-            citations,
+    async def remember_shown(self, answer_id: str | None, message: discord.Message) -> None:
+        """Link a sent answer to its message, so replies and threads under it continue it."""
+        if answer_id is None:
+            return
+        channel = message.channel
+        conversation = (
+            channel.id if isinstance(channel, discord.Thread | discord.DMChannel) else None
         )
-        if question:
-            log.debug("question text id=%s: %r", source_id, question)
+        await self.shared.link(answer_id, message_id=message.id, conversation_id=conversation)
 
-    # Slash commands
+    # Buttons and errors
 
-    def _gate(self, interaction: discord.Interaction[Any], *, counts: bool) -> str | None:
-        """Return a notice if this interaction may not be answered here or now."""
-        guild_id, channel_id, parent_id = _where(interaction)
-        if guild_id is None:
-            if not self.policy.allow_dms:
-                return render.DMS_OFF_NOTICE
-        elif channel_id is not None and not self.policy.channel_allowed(channel_id, parent_id):
-            return render.channels_notice(self.policy.allowed_channel_ids)
-        if counts:
-            verdict = self.cooldown.check(interaction.user.id)
-            if not verdict.allowed:
-                return render.cooldown_notice(verdict.retry_after)
-        return None
-
-    async def handle_ask(
-        self, interaction: discord.Interaction[Any], question: str, private: bool
+    async def on_answer_button(
+        self, interaction: discord.Interaction[Any], state: ButtonState
     ) -> None:
-        """Answer /ask: defer at once, answer off the loop, send the embed and buttons."""
-        started = time.monotonic()
-        guild_id, channel_id, _ = _where(interaction)
-        try:
-            notice = self._gate(interaction, counts=True)
-            if notice is not None:
-                await interaction.response.send_message(
-                    notice, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-                self.log_question(
-                    Via.SLASH, guild_id, channel_id, started, "refused", interaction.id
-                )
-                return
-            await self._defer(interaction, ephemeral=private)
-            # /ask in a thread under an answer (or in a DM) continues that conversation.
-            context = self.conversation(interaction.channel_id)
-            answer = await self.ask_engine(question, previous=context)
-            shown = self.present(
-                answer, asker_id=interaction.user.id, private=private, context=context
-            )
-            message = await self._fill_deferred(interaction, shown.embed, shown.view)
-            if not private:
-                self.remember_shown(shown.answer_id, message)
-            self.log_question(
-                Via.SLASH, guild_id, channel_id, started, answer, interaction.id, question
-            )
-        except Exception:
-            await self._apologise(interaction, Via.SLASH)
+        """Route an answer button's click to the cog that owns its kind."""
+        cog: Any = self.get_cog("Feedback" if state.kind in ("up", "down") else "Buttons")
+        await cog.clicked(interaction, state)
 
-    async def handle_sources(self, interaction: discord.Interaction[Any]) -> None:
-        """List the indexed articles, visible only to the asker."""
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer a click on a button no answer button matches (an older version's)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        if any(
+            item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in dynamic_items()
+        ):
+            return  # a persistent button handles it
         try:
-            notice = self._gate(interaction, counts=False)
-            if notice is not None:
-                await interaction.response.send_message(
-                    notice, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-                return
-            articles = self.engine.articles if self.engine is not None else []
-            await interaction.response.send_message(
-                embed=render.sources_embed(articles), ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await notify(interaction, notices.EXPIRED_NOTICE)
         except Exception:
-            await self._apologise(interaction, Via.SLASH)
-
-    async def handle_help(self, interaction: discord.Interaction[Any]) -> None:
-        """Explain how to ask, visible only to the asker."""
-        try:
-            embed = render.help_embed(
-                bot_name=self.user.display_name if self.user else "the bot",
-                allow_dms=self.policy.allow_dms,
-                ask_channel_ids=self.policy.ask_channel_ids
-                if self.policy.message_content_intent
-                else (),
-                cooldown_questions=self.cooldown.questions,
-                cooldown_seconds=self.cooldown.seconds,
-            )
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-        except Exception:
-            await self._apologise(interaction, Via.SLASH)
-
-    async def handle_reload(self, interaction: discord.Interaction[Any]) -> None:
-        """Reload the articles for the application's owner; refuse everyone else, privately."""
-        try:
-            # Deferred first: the owner check may ask Discord, and the reload takes a while.
-            await self._defer(interaction, ephemeral=True)
-            user = interaction.user
-            if not await self.is_owner(user):
-                log.info(
-                    "reload refused: user=%s guild=%s channel=%s is not the owner",
-                    user.id,
-                    interaction.guild_id or "-",
-                    interaction.channel_id or "-",
-                )
-                await interaction.edit_original_response(
-                    content=render.RELOAD_REFUSED, allowed_mentions=NO_MENTIONS
-                )
-                return
-            live = self._live
-            if live is None:
-                await interaction.edit_original_response(
-                    content=render.RELOAD_UNAVAILABLE, allowed_mentions=NO_MENTIONS
-                )
-                return
-            log.info("reload asked for by the owner: user=%s", user.id)
-            before = counts(live.engine)
-            result = await live.areload()  # in a worker thread; questions go on meanwhile
-            embed = render.reload_embed(result, before, counts(live.engine))
-            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
-        except Exception:
-            await self._apologise(interaction, Via.SLASH)
+            await apologise(interaction, Via.BUTTON)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -516,203 +494,7 @@ class QABot(commands.Bot):
             interaction.user.id,
             error,
         )
-        await self._apologise(interaction, Via.SLASH, log_it=False)
-
-    # Buttons
-
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """Serve answer buttons by id; anything unknown or forgotten gets the expired notice."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        started = time.monotonic()
-        guild_id, channel_id, _ = _where(interaction)
-        data: Any = interaction.data or {}
-        parsed = parse_custom_id(str(data.get("custom_id", "")))
-        stored = self.store.get(parsed[1]) if parsed else None
-        try:
-            if parsed is None or stored is None:
-                await interaction.response.send_message(
-                    render.EXPIRED_NOTICE, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-                self.log_question(
-                    Via.BUTTON, guild_id, channel_id, started, "expired", interaction.id
-                )
-            elif parsed[0] == CONTEXT:
-                await interaction.response.send_message(
-                    embed=render.context_embed(stored.answer),
-                    ephemeral=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-            elif parsed[0] == MORE:
-                await self._more(interaction, stored, started)
-        except Exception:
-            await self._apologise(interaction, Via.BUTTON)
-
-    async def _more(
-        self, interaction: discord.Interaction[Any], stored: StoredAnswer, started: float
-    ) -> None:
-        guild_id, channel_id, _ = _where(interaction)
-        notice = self._gate(interaction, counts=True)
-        if notice is not None:
-            await interaction.response.send_message(
-                notice, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-            self.log_question(Via.BUTTON, guild_id, channel_id, started, "refused", interaction.id)
-            return
-        # Someone else's public answer: page through it privately rather than post for them.
-        private = stored.private or interaction.user.id != stored.asker_id
-        await self._defer(interaction, ephemeral=private)
-        previous = stored.answer
-        # The next page of the same reading: a follow-up keeps the context it was read with.
-        answer = await self.ask_engine(
-            previous.question, offset=previous.offset + stored.k, previous=stored.context
-        )
-        shown = self.present(
-            answer, asker_id=stored.asker_id, private=private, context=stored.context
-        )
-        message = await self._fill_deferred(interaction, shown.embed, shown.view)
-        if not private:
-            self.remember_shown(shown.answer_id, message)
-        self.log_question(
-            Via.BUTTON, guild_id, channel_id, started, answer, interaction.id, previous.question
-        )
-
-    # Messages: mentions, replies, DMs and ask channels
-
-    async def on_message(self, message: discord.Message) -> None:
-        """Answer messages addressed to the bot; ignore everything else."""
-        if self.user is None:
-            return
-        role_id = bot_role_id(message)
-        facts = facts_from_message(message, self.user.id, role_id)
-        decision = decide(facts, self.policy, self.user.id, role_id)
-        if decision.action is Action.IGNORE:
-            return
-        try:
-            await self._answer_message(message, decision)
-        except Exception:
-            log.exception(
-                "Answering a message failed: message=%s guild=%s channel=%s user=%s",
-                message.id,
-                message.guild.id if message.guild else None,
-                message.channel.id,
-                message.author.id,
-            )
-            try:
-                await self._reply(message, content=render.APOLOGY)
-            except discord.HTTPException:
-                log.warning("Could not send the apology for message %s.", message.id)
-
-    async def _answer_message(self, message: discord.Message, decision: Decision) -> None:
-        started = time.monotonic()
-        via = decision.via or Via.MENTION
-        guild_id = message.guild.id if message.guild else None
-        channel_id = message.channel.id
-        verdict: Verdict = self.cooldown.check(message.author.id)
-        if not verdict.allowed:
-            if verdict.notify:
-                await self._reply(message, content=render.cooldown_notice(verdict.retry_after))
-            self.log_question(via, guild_id, channel_id, started, "cooldown", message.id)
-            return
-        if decision.action is Action.DMS_OFF:
-            await self._reply(message, content=render.DMS_OFF_NOTICE)
-            self.log_question(via, guild_id, channel_id, started, "dms-off", message.id)
-            return
-        if decision.action is Action.UNREADABLE:
-            await self._reply(message, content=render.UNREADABLE_NOTICE)
-            self.log_question(via, guild_id, channel_id, started, "unreadable", message.id)
-            return
-        reference = message.reference
-        context = self.conversation(message.channel.id, reference.message_id if reference else None)
-        answer = await self.ask_engine(decision.question, previous=context)
-        shown = self.present(answer, asker_id=message.author.id, private=False, context=context)
-        sent = await self._reply(message, embed=shown.embed, view=shown.view)
-        self.remember_shown(shown.answer_id, sent)
-        self.log_question(via, guild_id, channel_id, started, answer, message.id, decision.question)
-
-    # Sending
-
-    async def _reply(
-        self,
-        message: discord.Message,
-        *,
-        content: str | None = None,
-        embed: discord.Embed | None = None,
-        view: RoutedView | None = None,
-    ) -> discord.Message:
-        """Reply to a message without pinging anyone, even if it was deleted meanwhile."""
-        kwargs: dict[str, Any] = {
-            "reference": message.to_reference(fail_if_not_exists=False),
-            "allowed_mentions": NO_MENTIONS,
-            "mention_author": False,
-            # One reply per question. discord.py enforces a random nonce per send, which
-            # covers its own retries; one per question also makes Discord hand back an answer
-            # whose every confirmation was lost instead of posting the apology after it, and
-            # lets only one of two processes running by mistake with the same token reply.
-            "nonce": message.id,
-        }
-        if content is not None:
-            kwargs["content"] = render.fit_content(content)
-        if embed is not None:
-            kwargs["embed"] = render.fit_embed(embed)
-        if view is not None:
-            kwargs["view"] = view
-        return await message.channel.send(**kwargs)
-
-    async def _defer(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
-        """Acknowledge an interaction at once, showing "thinking…" until the answer comes."""
-        try:
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        except discord.HTTPException as exc:
-            # discord.py retries a callback after a 5xx; if the first attempt got through,
-            # the retry is refused as a second acknowledgement, and the deferral stands.
-            if exc.code != ALREADY_ACKNOWLEDGED:
-                raise
-
-    async def _fill_deferred(
-        self,
-        interaction: discord.Interaction[Any],
-        embed: discord.Embed,
-        view: RoutedView | None,
-    ) -> discord.InteractionMessage:
-        """Put the answer in place of the deferred response, which keeps its visibility."""
-        # An edit, not a followup: retried after a lost response it changes nothing, where
-        # a retried followup would post the answer twice.
-        return await interaction.edit_original_response(
-            embed=render.fit_embed(embed),
-            view=view,
-            allowed_mentions=NO_MENTIONS,
-        )
-
-    async def _apologise(
-        self, interaction: discord.Interaction[Any], via: Via, *, log_it: bool = True
-    ) -> None:
-        """Log a failed interaction with its ids and tell the user briefly."""
-        if log_it:
-            log.exception(
-                "Handling an interaction failed: via=%s interaction=%s guild=%s channel=%s user=%s",
-                via.value,
-                interaction.id,
-                interaction.guild_id,
-                interaction.channel_id,
-                interaction.user.id,
-            )
-        try:
-            if not interaction.response.is_done():
-                try:
-                    await interaction.response.send_message(
-                        render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
-                    )
-                    return
-                except discord.HTTPException as exc:
-                    if exc.code != ALREADY_ACKNOWLEDGED:
-                        raise
-            # Deferred: the first followup replaces the "thinking…" message.
-            await interaction.followup.send(
-                render.APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException:
-            log.warning("Could not send the apology for interaction %s.", interaction.id)
+        await apologise(interaction, Via.SLASH, log_it=False)
 
 
 class ShardedQABot(QABot, commands.AutoShardedBot):

@@ -32,34 +32,48 @@ class Cooldown:
         self.seconds = seconds
         self._clock = clock
         self._max_users = max_users
-        self._asked: dict[int, deque[float]] = {}
-        self._notified_until: dict[int, float] = {}
+        self._asked: dict[object, deque[float]] = {}
+        self._notified_until: dict[object, float] = {}
 
     @property
     def enabled(self) -> bool:
         """Tell whether any limit applies."""
         return self.questions > 0 and self.seconds > 0
 
-    def check(self, user_id: int) -> Verdict:
-        """Record a question from user_id if allowed, else say how long to wait."""
-        if not self.enabled:
+    def check(
+        self,
+        user_id: int,
+        *,
+        questions: int | None = None,
+        seconds: float | None = None,
+        scope: int = 0,
+    ) -> Verdict:
+        """Record a question from user_id if allowed, else say how long to wait.
+
+        questions and seconds override the limits (a server's own); scope keeps the count
+        of one server apart from another's.
+        """
+        questions = self.questions if questions is None else questions
+        seconds = self.seconds if seconds is None else seconds
+        if questions <= 0 or seconds <= 0:
             return Verdict(allowed=True)
         now = self._clock()
-        asked = self._asked.get(user_id)
+        key = user_id if not scope else (scope, user_id)
+        asked = self._asked.get(key)
         if asked is None:
             self._forget_idle(now)
-            asked = self._asked[user_id] = deque()
-        while asked and now - asked[0] >= self.seconds:
+            asked = self._asked[key] = deque()
+        while asked and now - asked[0] >= seconds:
             asked.popleft()
-        if len(asked) < self.questions:
+        if len(asked) < questions:
             asked.append(now)
             return Verdict(allowed=True)
-        retry_after = self.seconds - (now - asked[0])
+        retry_after = seconds - (now - asked[0])
         # One notice per window: answering every extra message would let a user make the
         # bot spam on their behalf.
-        notify = self._notified_until.get(user_id, 0.0) <= now
+        notify = self._notified_until.get(key, 0.0) <= now
         if notify:
-            self._notified_until[user_id] = now + retry_after
+            self._notified_until[key] = now + retry_after
         return Verdict(allowed=False, retry_after=retry_after, notify=notify)
 
     def _forget_idle(self, now: float) -> None:

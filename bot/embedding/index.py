@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -158,6 +159,10 @@ class SemanticIndex:
             result[have] = vectors @ vector
         return result
 
+    def for_question(self, question: str) -> QuestionMeaning:
+        """Return the question's meaning as the ranker asks for it (bot.answer.ranking.Meaning)."""
+        return QuestionMeaning(self, question)
+
     @property
     def vectors(self) -> npt.NDArray[np.float32]:
         """Return every sentence's embedding as float32 (NaN rows without one); for tests."""
@@ -165,3 +170,23 @@ class SemanticIndex:
         have = self.row_of >= 0
         out[have] = self.store.rows()[self.row_of[have]]
         return out
+
+
+@dataclass(frozen=True)
+class QuestionMeaning:
+    """One question against a SemanticIndex: nearest sentences, similarities, the floor."""
+
+    index: SemanticIndex
+    question: str
+
+    def nearest(self, k: int) -> tuple[Ids, Floats]:
+        """Return up to k embedded sentences nearest the question, and their cosine."""
+        return self.index.nearest(self.question, k)
+
+    def similarity(self, ids: Ids) -> Floats:
+        """Return the cosine with each sentence; NaN for those without an embedding."""
+        return self.index.similarity(self.question, ids)
+
+    def floor(self) -> float:
+        """Return the lowest cosine among a fixed spread of sentences."""
+        return self.index.floor(self.question)

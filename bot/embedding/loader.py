@@ -25,10 +25,10 @@ from bot.embedding.model import (
     MINILM_NAMES,
     TOKENIZER_FILE,
     Embedder,
-    SemanticUnavailable,
     load_embedder,
 )
 from bot.embedding.store import EmbeddingStore
+from bot.errors import SemanticUnavailable
 from bot.progress import QUIET, Progress
 
 if TYPE_CHECKING:

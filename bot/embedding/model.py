@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import SemanticUnavailable
+
 log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
@@ -40,10 +42,6 @@ TOKENIZER_FILE = Path(__file__).with_name("minilm") / "tokenizer.json"
 MAX_TOKENS = 256
 # Texts per onnxruntime call; sorted by length first so little of a batch is padding.
 BATCH = 16
-
-
-class SemanticUnavailable(Exception):
-    """The embedding model cannot be used; the message is one line for the user."""
 
 
 class Embedder(Protocol):

@@ -9,7 +9,7 @@ vocabulary), ``docs[offsets[t]:offsets[t + 1]]`` are the ids of the sentences
 that contain it, in ascending order, and ``contributions`` holds the matching
 BM25 saturation ``tf * (k1 + 1) / (k1 * (1 - b + b * len / avgdl) + tf)``,
 precomputed in float64. The arrays may be memory-mapped files (see
-``bot.index.store``), so a restart does not read them into memory.
+``bot.index.storage``), so a restart does not read them into memory.
 
 Scores are summed term by term in the order of the query's weights, in
 float64, exactly as a dense accumulation would, so the sparse search

@@ -21,8 +21,10 @@ _TRAILING_SOURCE = re.compile(r"""(?<=[.!?"”’)])\s*\(([A-Z][\w&.' -]{1,40})\
 _DATELINE_SOURCE = re.compile(
     r"""^[A-Z][A-Z .,'-]{1,40},?[^()]{0,20}\(([A-Z][\w&.' -]{1,40})\)\s*(?:--|—|–|-)\s*"""
 )
+# C0 and C1 controls (ESC and CSI start terminal escape sequences), zero-width and
+# direction marks: invisible in an answer, harmful in a terminal.
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 )
 
 
@@ -40,6 +42,15 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\t", " ")
     return _CONTROL.sub("", text)
+
+
+def plain_text(value: str, limit: int) -> str:
+    """Return value on one line without control or format characters, cut to limit."""
+    line = " ".join(unicodedata.normalize("NFC", value).split())
+    line = "".join(ch for ch in line if ch.isprintable())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
 
 
 def is_boilerplate(paragraph: str) -> bool:

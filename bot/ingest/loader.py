@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -11,26 +12,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
-import yaml
-
-from bot.ingest.cleaning import clean, normalise
+from bot.errors import CorpusError
+from bot.ingest.cleaning import clean, normalise, plain_text
+from bot.ingest.datelines import dateline_date
+from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_matter
 from bot.ingest.models import Article, Sentence
+from bot.ingest.reading import MAX_ARTICLE_BYTES as MAX_ARTICLE_BYTES
+from bot.ingest.reading import check_size as check_size
+from bot.ingest.reading import read_article, special_kind
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
-MAX_ARTICLE_BYTES = 20 * 1024 * 1024
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
+# Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
+MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-
-
-class CorpusError(Exception):
-    """The corpus folder cannot be used at all."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or []
 
 
 @dataclass
@@ -65,66 +63,110 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
     """List the article files below root in a stable order, never leaving root.
 
     Hidden files and folders are left out, linked folders are not entered, and a
-    link to a file outside root is skipped with a line in the returned problems.
-    The order is that of sorting the paths (by their parts).
+    link to a file outside root is skipped with a line in the returned problems,
+    as are links that loop or lead nowhere, folders that cannot be listed, a
+    folder seen twice (a loop through a mount) and folders nested deeper than
+    MAX_FOLDER_DEPTH. The walk is iterative, so no depth can crash it. The order
+    is that of sorting the paths (by their parts).
     """
-    resolved_root = root.resolve()
+    resolved_root = Path(os.path.realpath(root))
     found: list[tuple[str, SourceFile]] = []
     problems: list[str] = []
-
+    seen: set[tuple[int, int]] = set()
+    # (folder as the OS takes it, sort key, path relative to root with "/", depth).
     # Paths sort by their parts: as strings joined by NUL, which sorts before any character.
-    def walk(folder: str, key: str, prefix: str) -> None:
+    pending: list[tuple[str, str, str, int]] = [(str(root), "", "", 0)]
+    while pending:
+        folder, key, prefix, depth = pending.pop()
         try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                problems.append(f"skipped {display_name(prefix)}: the folder is listed already")
+                continue
+            seen.add((info.st_dev, info.st_ino))
             with os.scandir(folder) as entries:
                 listed = list(entries)
-        except (PermissionError, FileNotFoundError, NotADirectoryError):
-            return
+        except FileNotFoundError:
+            continue  # vanished while listing
+        except OSError as exc:
+            if prefix:
+                problems.append(f"skipped {display_name(prefix)}: {reason(exc)}")
+            continue
         for entry in listed:
-            if entry.name[0] == ".":
-                continue
             name = entry.name
+            if name[0] == ".":
+                continue
             try:
+                if not _is_utf8(name):
+                    # Kept out: every later stage (saved index, JSON, Discord) needs text.
+                    folder_name = entry.is_dir(follow_symlinks=False)
+                    if folder_name or name.lower().endswith(ARTICLE_SUFFIXES):
+                        shown = display_name(prefix + name) + ("/" if folder_name else "")
+                        kind = "folder" if folder_name else "file"
+                        problems.append(
+                            f"skipped {shown}: the {kind} name is not UTF-8 text (rename it)"
+                        )
+                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, f"{key}{name}\0", f"{prefix}{name}/")
+                    if depth + 1 > MAX_FOLDER_DEPTH:
+                        problems.append(
+                            f"skipped {display_name(prefix + name)}/: folders nested deeper "
+                            f"than {MAX_FOLDER_DEPTH} levels are not read"
+                        )
+                    else:
+                        below = (entry.path, f"{key}{name}\0", f"{prefix}{name}/", depth + 1)
+                        pending.append(below)
                     continue
                 if not name.lower().endswith(ARTICLE_SUFFIXES):
                     continue
                 rel = prefix + name
-                # A link that points outside the corpus must not pull in other files.
                 if entry.is_symlink():
-                    target = Path(entry.path).resolve()
-                    if not target.is_relative_to(resolved_root):
-                        problems.append(
-                            f"skipped {display_name(rel)}: "
-                            "it links to a file outside the corpus folder"
-                        )
+                    problem = _link_problem(entry.path, rel, resolved_root)
+                    if problem:
+                        problems.append(problem)
                         continue
-                    inside = target.relative_to(resolved_root)
-                    if target.suffix.lower() in ARTICLE_SUFFIXES and not any(
-                        part.startswith(".") for part in inside.parts
-                    ):
-                        # The target is listed in its own right: the same passages twice
-                        # would crowd out other answers.
-                        problems.append(
-                            f"skipped {display_name(rel)}: it links to "
-                            f"{display_name(inside.as_posix())}, which is indexed already"
-                        )
-                        continue
-                if not entry.is_file():
-                    continue
                 stat = entry.stat()
+                if not S_ISREG(stat.st_mode):
+                    # A FIFO, socket or device named like an article: never opened.
+                    problems.append(f"skipped {display_name(rel)}: the file {special_kind(stat)}")
+                    continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
             found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
-
-    walk(str(root), "", "")
     found.sort(key=itemgetter(0))
     return [source for _, source in found], sorted(problems)
 
 
-def article_files(root: Path) -> list[Path]:
-    """List the article files below root in a stable order, never leaving root."""
-    return [source.path for source in scan_folder(root)[0]]
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False  # a byte that is not UTF-8, handed over as a lone surrogate
+    return True
+
+
+def _link_problem(location: str, rel: str, resolved_root: Path) -> str | None:
+    """Say why a link to a file is skipped, or None when its target may be read."""
+    try:
+        target = Path(os.path.realpath(location, strict=True))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"skipped {display_name(rel)}: it is a link that loops"
+        return f"skipped {display_name(rel)}: it is a link to a file that does not exist"
+    # A link that points outside the corpus must not pull in other files.
+    if not target.is_relative_to(resolved_root):
+        return f"skipped {display_name(rel)}: it links to a file outside the corpus folder"
+    inside = target.relative_to(resolved_root)
+    if target.suffix.lower() in ARTICLE_SUFFIXES and not any(
+        part.startswith(".") for part in inside.parts
+    ):
+        # The target is listed in its own right: the same passages twice
+        # would crowd out other answers.
+        return (
+            f"skipped {display_name(rel)}: it links to "
+            f"{display_name(inside.as_posix())}, which is indexed already"
+        )
+    return None
 
 
 @lru_cache(maxsize=1 << 17)
@@ -134,7 +176,9 @@ def _slug(text: str, limit: int = 24) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
     if not slug and text.strip():
         # A name with no Latin letters ("북한.txt"): a short stable key from its bytes.
-        return "a-" + hashlib.blake2b(text.encode(), digest_size=3).hexdigest()
+        # surrogateescape: a name that is not UTF-8 keeps its raw bytes.
+        raw = text.encode(errors="surrogateescape")
+        return "a-" + hashlib.blake2b(raw, digest_size=3).hexdigest()
     if len(slug) > limit:
         # Cut at a word boundary so keys stay readable.
         cut = slug[: limit + 1].rfind("-")
@@ -157,25 +201,19 @@ def article_keys(relative_paths: list[str]) -> dict[str, str]:
     return keys
 
 
-def read_text(path: Path) -> str:
-    """Read a file as UTF-8 text, refusing binary files with a clear reason."""
-    with path.open("rb") as handle:
-        check_size(os.fstat(handle.fileno()).st_size)
-        # Bounded: the file may have grown since it was listed.
-        data = handle.read(MAX_ARTICLE_BYTES + 1)
-    check_size(len(data))
-    return decode_text(data)
-
-
 def display_name(rel: str) -> str:
-    """Return a file name fit for a one-line message: control characters shown escaped."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in rel)
+    r"""Return a file name fit for a one-line message, unprintable characters escaped.
+
+    A byte that is not UTF-8 (the OS hands it over as a lone surrogate) shows as
+    \xe9, a control character as \x1b or \n.
+    """
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in rel)
 
 
-def check_size(size: int) -> None:
-    """Refuse a file larger than MAX_ARTICLE_BYTES, saying how large it is."""
-    if size > MAX_ARTICLE_BYTES:
-        raise ValueError(f"is {size / 1e6:.0f} MB, over the {MAX_ARTICLE_BYTES // 2**20} MiB limit")
+def _escape(ch: str) -> str:
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return repr(ch)[1:-1]
 
 
 def decode_text(data: bytes) -> str:
@@ -198,27 +236,17 @@ def decode_text(data: bytes) -> str:
 def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool) -> Article:
     """Turn the text of one file into an article with cited sentences."""
     text = normalise(text)
-    meta: dict[str, object] = {}
+    meta = FrontMatter()
     if rel_path.lower().endswith(".md"):
-        match = _FRONT_MATTER.match(text)
-        if match:
-            try:
-                loaded = yaml.safe_load(match.group(1))
-            except yaml.YAMLError as exc:
-                raise ValueError(f"has broken front matter: {exc}") from None
-            if isinstance(loaded, dict):
-                meta = loaded
-            text = text[match.end() :]
+        block, text = split_front_matter(text)
+        if block is not None:
+            meta = read_front_matter(block)
         text = "\n".join(_MARKDOWN_HEADING.sub("", line) for line in text.splitlines())
-    title_meta = meta.get("title")
-    cleaned = clean(
-        split_paragraphs(text), title=str(title_meta) if title_meta is not None else None
-    )
-    title = cleaned.title or Path(rel_path).stem.replace("_", " ").replace("-", " ")
-    source_meta = meta.get("source")
-    source = str(source_meta) if source_meta is not None else cleaned.source
+    cleaned = clean(split_paragraphs(text), title=meta.title)
+    stem = Path(rel_path).stem.replace("_", " ").replace("-", " ")
+    title = cleaned.title or plain_text(stem, 300)
     prefix = f"{key}:" if prefix_citations else ""
-    sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title or title_meta else []
+    sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title else []
     for p_index, paragraph in enumerate(cleaned.paragraphs, start=1):
         for s_index, sentence in enumerate(split_sentences(paragraph), start=1):
             sentences.append(
@@ -230,11 +258,13 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         key=key,
         path=rel_path,
         title=title,
-        source=source,
-        url=str(meta["url"]) if meta.get("url") is not None else None,
-        date=str(meta["date"]) if meta.get("date") is not None else None,
+        source=meta.source or cleaned.source,
+        url=meta.url,
+        date=meta.date or dateline_date(text),
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+        author=meta.author,
+        feed=meta.feed,
     )
 
 
@@ -246,14 +276,13 @@ def load_corpus(root: Path | str) -> Corpus:
     if not root.is_dir():
         raise CorpusError(f"corpus path {root} is not a folder")
     sources, skipped = scan_folder(root)
-    files = [source.path for source in sources]
     rel_paths = [source.rel for source in sources]
     keys = article_keys(rel_paths)
     corpus = Corpus(root=root, problems=skipped)
     texts: list[tuple[str, str]] = []
-    for path, rel in zip(files, rel_paths, strict=True):
+    for rel in rel_paths:
         try:
-            texts.append((rel, read_text(path)))
+            texts.append((rel, decode_text(read_article(root, rel)[0])))
         except (OSError, ValueError) as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: {reason(exc)}")
     prefix = len(texts) > 1
@@ -268,7 +297,11 @@ def load_corpus(root: Path | str) -> Corpus:
         except ValueError as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: the file {exc}")
     if not corpus.articles:
-        found = f"{len(files)} article file(s), none usable" if files else "no .txt or .md files"
+        found = (
+            f"{len(rel_paths)} article file(s), none usable"
+            if rel_paths
+            else "no .txt or .md files"
+        )
         raise CorpusError(f"corpus folder {root} holds {found}", corpus.problems)
     return corpus
 

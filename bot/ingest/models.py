@@ -29,6 +29,8 @@ class Article:
     date: str | None = None
     sentences: Sequence[Sentence] = field(default_factory=tuple)
     content_hash: str = ""
+    author: str | None = None
+    feed: str | None = None  # the feed the article came from, if any
 
     @property
     def body_sentence_count(self) -> int:

@@ -43,18 +43,41 @@ def test_engine_fuses_meaning_with_word_match(engine: Engine) -> None:
     assert engine.answer("What is the capital of Laos?").status is Status.NOT_FOUND
 
 
-def test_candidate_fusion_ranks_as_a_pass_over_every_sentence(engine: Engine) -> None:
-    """On a corpus smaller than the candidate sets, the fused ranking equals the dense one."""
-    from bot.answer.query import build_query
-    from bot.index.bm25 import top_k
+class EveryVector:
+    """The question's meaning from a pass over every sentence's vector (exact, the old way)."""
 
-    for question in ["why is NK courting ASEAN?", "when was the third nuclear test?"]:
+    def __init__(self, engine: Engine, question: str) -> None:
+        assert engine.semantic is not None
+        self.all = engine.semantic.similarities(question)
+
+    def nearest(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.argsort(-self.all, kind="stable")[:k].astype(np.int64)
+        return ids, self.all[ids]
+
+    def similarity(self, ids: np.ndarray) -> np.ndarray:
+        return self.all[ids]
+
+    def floor(self) -> float:
+        return float(self.all.min())
+
+
+def test_fusion_on_the_ann_candidates_ranks_as_a_pass_over_every_vector(engine: Engine) -> None:
+    from bot.answer.query import build_query
+
+    assert engine.semantic is not None
+    for question in [
+        "why is NK courting ASEAN?",
+        "when was the third nuclear test?",
+        "which countries has the North traditionally been friendly with",
+    ]:
         query = build_query(question, engine.aliases)
-        dense = engine.scores(query)
-        expected = [i for i in top_k(dense, 20) if dense[i] > 0]
-        hits, scores = engine._fused_hits(query, (), 20)
-        assert hits == expected
-        assert np.allclose([scores[i] for i in hits], dense[hits])
+        meaning = engine.semantic.for_question(query.meaning_text)
+        fast = engine.ranker.score(query, 20, (), None, meaning)
+        exact = engine.ranker.score(query, 20, (), None, EveryVector(engine, query.meaning_text))
+        assert fast.hits == exact.hits
+        assert np.allclose(
+            [fast.scores[i] for i in fast.hits], [exact.scores[i] for i in exact.hits]
+        )
 
 
 def test_the_lexical_mode_is_unchanged_by_the_model(engine: Engine) -> None:

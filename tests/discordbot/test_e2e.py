@@ -9,13 +9,12 @@ from typing import Any
 import discord
 import pytest
 from discord import app_commands
+from discord.ext import commands
 
 from bot.answer.engine import Engine
 from bot.answer.models import Status
-from bot.discordbot import render
-from bot.discordbot.client import QABot, ShardedQABot
-from bot.discordbot.slash import build_commands
-from bot.discordbot.views import RoutedView
+from bot.discordbot import notices, safetext
+from bot.discordbot.client import QABot, ShardedQABot, feature_cogs
 from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
     assert_pings_nobody,
@@ -56,7 +55,8 @@ async def test_ask_answers_with_the_right_citation(bot: QABot, fake_discord: Fak
     assert "**ASEAN**" in embed["description"]  # matched words in bold
     assert "Yonhap News" in embed["footer"]["text"]
     ids = button_ids(message)
-    assert len(ids) == 2 and ids[0].startswith("qa:ctx:") and ids[1].startswith("qa:more:")
+    kinds = [custom_id.split(":")[1] for custom_id in ids]
+    assert kinds == ["ctx", "more", "up", "down"]  # no Share on a public answer
     assert not fake_discord.interaction_failed(inter)
     assert_pings_nobody(fake_discord)
 
@@ -77,7 +77,7 @@ async def test_off_topic_question_is_not_found(
     message = final_message(responses)
     embed = embed_of(message)
     assert embed["title"] == question
-    assert embed["description"] == render.render_text(expected.message, 4096, keep_newlines=True)
+    assert embed["description"] == safetext.safe_text(expected.message, 4096, keep_newlines=True)
     assert "say" in embed["description"]  # "The article doesn't say. It covers: …"
     assert button_ids(message) == []
 
@@ -160,7 +160,7 @@ async def test_reply_without_ping_and_without_intent_explains_itself(
         world.channel_id, world.alice, "and why?", reply_to=int(answer["id"]), reply_ping=False
     )
     reply = await reply_to(fake_discord, quiet["id"])
-    assert reply["content"] == render.UNREADABLE_NOTICE
+    assert reply["content"] == notices.UNREADABLE_NOTICE
 
 
 async def test_reply_without_ping_is_read_with_the_intent(
@@ -203,7 +203,7 @@ async def test_direct_messages_can_be_turned_off(
         dm = fake_discord.dm_channel_for(world.alice)
         sent = await fake_discord.user_sends_message(dm, world.alice, QUESTION)
         reply = await reply_to(fake_discord, sent["id"])
-        assert reply["content"] == render.DMS_OFF_NOTICE
+        assert reply["content"] == notices.DMS_OFF_NOTICE
 
 
 async def test_message_not_addressed_to_the_bot_gets_nothing(
@@ -340,11 +340,11 @@ async def test_handler_failure_apologises_and_logs_ids(
     bot.engine = Broken()  # type: ignore[assignment]
     with caplog.at_level(logging.ERROR, logger="bot.discordbot"):
         inter, responses = await slash(fake_discord, "ask", {"question": QUESTION})
-        assert final_message(responses)["content"] == render.APOLOGY
+        assert final_message(responses)["content"] == notices.APOLOGY
         sent = await fake_discord.user_sends_message(
             world.channel_id, world.alice, f"{bot_mention(fake_discord)} {QUESTION}"
         )
-        assert (await reply_to(fake_discord, sent["id"]))["content"] == render.APOLOGY
+        assert (await reply_to(fake_discord, sent["id"]))["content"] == notices.APOLOGY
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert f"interaction={inter.id}" in logged and f"message={sent['id']}" in logged
     assert not fake_discord.interaction_failed(inter)
@@ -358,7 +358,7 @@ async def test_show_context_and_more(bot: QABot, fake_discord: FakeDiscord, engi
     assert world is not None
     _, responses = await slash(fake_discord, "ask", {"question": QUESTION})
     answer = final_message(responses)
-    ctx_id, more_id = button_ids(answer)
+    ctx_id, more_id = button_ids(answer)[:2]
     first_page = embed_of(answer)["description"]
 
     click = await fake_discord.user_clicks_button(int(answer["id"]), ctx_id, world.bob)
@@ -370,7 +370,7 @@ async def test_show_context_and_more(bot: QABot, fake_discord: FakeDiscord, engi
     neighbours = [p.context_before or p.context_after for p in expected.passages]
     assert any(neighbours)
     for sentence in filter(None, neighbours):
-        assert render.escape(sentence)[:60] in description
+        assert safetext.escape(sentence)[:60] in description
 
     click = await fake_discord.user_clicks_button(int(answer["id"]), more_id, world.alice)
     responses = await fake_discord.wait_for_interaction_done(click)
@@ -406,20 +406,24 @@ async def test_more_is_disabled_on_the_last_page(bot: QABot, fake_discord: FakeD
         await fake_discord.user_clicks_button(int(message["id"]), row[1]["custom_id"], world.alice)
 
 
-async def test_expired_buttons_say_so(bot: QABot, fake_discord: FakeDiscord) -> None:
+async def test_buttons_recompute_a_forgotten_answer(bot: QABot, fake_discord: FakeDiscord) -> None:
     world = fake_discord.world
     assert world is not None
     _, responses = await slash(fake_discord, "ask", {"question": QUESTION})
     answer = final_message(responses)
-    bot.store.clear()  # as after a restart, or once the answer left the LRU store
-    for custom_id in button_ids(answer):
-        click = await fake_discord.user_clicks_button(int(answer["id"]), custom_id, world.alice)
-        notice = final_message(await fake_discord.wait_for_interaction_done(click))
-        assert is_ephemeral(notice) and notice["content"] == render.EXPIRED_NOTICE
-        assert not fake_discord.interaction_failed(click)
+    first = first_citation(embed_of(answer))
+    bot.store.clear()  # as after a restart, or once the answer left the bounded store
+    context_id, more_id = button_ids(answer)[:2]
+    click = await fake_discord.user_clicks_button(int(answer["id"]), context_id, world.alice)
+    context = embed_of(final_message(await fake_discord.wait_for_interaction_done(click)))
+    assert first_citation(context) == first  # recomputed from the question on the message
+    bot.store.clear()
+    click = await fake_discord.user_clicks_button(int(answer["id"]), more_id, world.alice)
+    page = embed_of(final_message(await fake_discord.wait_for_interaction_done(click)))
+    assert first_citation(page) != first and "passages 4" in page["footer"]["text"]
 
-    # A button id the bot never made (an older version's) gets the same notice.
-    view = RoutedView()
+    # A button id the bot never made (an older version's) gets the expired notice.
+    view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Button(label="Old", custom_id="legacy:v0:123"))
     channel = bot.get_channel(world.channel_id)
     assert isinstance(channel, discord.TextChannel)
@@ -428,7 +432,7 @@ async def test_expired_buttons_say_so(bot: QABot, fake_discord: FakeDiscord) -> 
     )
     click = await fake_discord.user_clicks_button(old.id, "legacy:v0:123", world.alice)
     notice = final_message(await fake_discord.wait_for_interaction_done(click))
-    assert notice["content"] == render.EXPIRED_NOTICE
+    assert notice["content"] == notices.EXPIRED_NOTICE
     assert not fake_discord.interaction_failed(click)
 
 
@@ -442,7 +446,7 @@ async def test_commands_sync_to_the_guild_when_set(
     assert world is not None
     async with start_bot() as running:
         names = sorted(c["name"] for c in fake_discord.registered_commands(world.guild_id))
-        assert names == ["ask", "help", "reload", "sources"]
+        assert names == ["ask", "help", "qa", "reload", "sources"]
         assert fake_discord.registered_commands(None) == []
         assert fake_discord.bulk_overwrite_calls.get(None, 0) == 0
         assert running.global_synced is None
@@ -455,7 +459,7 @@ async def test_global_sync_is_skipped_when_commands_are_unchanged(
         assert first.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 1
     names = sorted(c["name"] for c in fake_discord.registered_commands(None))
-    assert names == ["ask", "help", "reload", "sources"]
+    assert names == ["ask", "help", "qa", "reload", "sources"]
 
     async with start_bot(discord_guild_id=None) as second:  # the state file says unchanged
         assert second.global_synced is False
@@ -472,18 +476,19 @@ async def test_global_sync_is_skipped_when_commands_are_unchanged(
     assert second.sync_state.load(second.application_id) is not None
 
     # A changed command set syncs again.
-    def with_extra(handlers: Any) -> list[Any]:
+    class Extra(commands.Cog):
         @app_commands.command(name="extra", description="A new command")
-        async def extra(interaction: discord.Interaction) -> None:
+        async def extra(self, interaction: discord.Interaction) -> None:
             await interaction.response.send_message("extra")
 
-        return [*build_commands(handlers), extra]
+    def with_extra(bot: Any) -> list[Any]:
+        return [*feature_cogs(bot), Extra()]
 
-    monkeypatch.setattr("bot.discordbot.client.build_commands", with_extra)
+    monkeypatch.setattr("bot.discordbot.client.feature_cogs", with_extra)
     async with start_bot(discord_guild_id=None) as fourth:
         assert fourth.global_synced is True
     assert fake_discord.bulk_overwrite_calls.get(None) == 2
-    assert len(fake_discord.registered_commands(None)) == 5
+    assert len(fake_discord.registered_commands(None)) == 6
 
 
 async def test_sharded_bot_answers_and_closes_cleanly(
@@ -543,7 +548,7 @@ async def test_slash_ask_in_a_direct_message(
     async with start_bot(discord_guild_id=None, allow_dms="false"):
         _, responses = await slash(fake_discord, "ask", {"question": QUESTION}, channel_id=dm)
         notice = final_message(responses)
-        assert is_ephemeral(notice) and notice["content"] == render.DMS_OFF_NOTICE
+        assert is_ephemeral(notice) and notice["content"] == notices.DMS_OFF_NOTICE
 
 
 async def test_bare_mention_gets_the_usage_hint(bot: QABot, fake_discord: FakeDiscord) -> None:

@@ -23,7 +23,7 @@ import pytest_asyncio
 from bot.answer.engine import Engine
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.discordbot import render
+from bot.discordbot import notices
 from bot.discordbot.client import QABot
 from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
@@ -267,13 +267,13 @@ async def test_a_send_that_finally_fails_is_logged_with_ids_and_apologised_for(
     fake_discord.fail_next("POST", MESSAGES, 502, times=5)  # every attempt discord.py makes
     sent = await ask_in_channel(fake_discord)
     reply = await one_reply(fake_discord, sent)
-    assert reply["content"] == render.APOLOGY
+    assert reply["content"] == notices.APOLOGY
     assert len(fake_discord.requests_matching("POST", MESSAGES)) == 6  # 5 tries + apology
 
     fake_discord.fail_next("PATCH", ORIGINAL, 500, times=5)
     inter, _ = await slash(fake_discord, "ask", {"question": QUESTION})
     shown = await one_answer(fake_discord, inter)
-    assert shown["content"] == render.APOLOGY and not shown["embeds"]
+    assert shown["content"] == notices.APOLOGY and not shown["embeds"]
 
     errors = [r for r in questions_log.records if r.levelno >= logging.ERROR]
     assert len(errors) == 2
@@ -366,7 +366,7 @@ def assert_not_set_up_again(counted: Counted, fake: FakeDiscord, *, identifies: 
     assert listeners(counted.bot) == counted.listeners
     assert fake.bulk_overwrite_calls == {world.guild_id: 1}  # commands synced once
     commands = sorted(c.name for c in counted.bot.tree.get_commands())
-    assert commands == ["ask", "help", "reload", "sources"]
+    assert commands == ["ask", "help", "qa", "reload", "sources"]
 
 
 async def test_op7_reconnect_resumes_and_answers_each_question_once(

@@ -141,7 +141,7 @@ async def test_hostile_answers_through_the_buttons_and_sources(
     _, responses = await slash(fake_discord, "ask", {"question": "what did the envoy do?"})
     answer = final_message(responses)
     assert_safe_embed(answer)
-    ctx_id, more_id = button_ids(answer)
+    ctx_id, more_id = button_ids(answer)[:2]
     click = await fake_discord.user_clicks_button(int(answer["id"]), ctx_id, world.alice)
     context = final_message(await fake_discord.wait_for_interaction_done(click))
     assert_safe_embed(context, quote_lines=True)

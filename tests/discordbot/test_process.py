@@ -199,10 +199,10 @@ async def test_sync_command_to_guild_and_globally(
     assert world is not None
     settings = settings_for(fake_discord)
     assert await app._sync(settings, False) == 0
-    assert len(fake_discord.registered_commands(world.guild_id)) == 4
+    assert len(fake_discord.registered_commands(world.guild_id)) == 5
     assert fake_discord.registered_commands(None) == []
     assert await app._sync(settings, True) == 0
-    assert len(fake_discord.registered_commands(None)) == 4
+    assert len(fake_discord.registered_commands(None)) == 5
     no_guild = settings_for(fake_discord, discord_guild_id=None)
     assert await app._sync(no_guild, False) == 2  # nowhere to sync without --global
 

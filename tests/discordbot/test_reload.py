@@ -14,14 +14,11 @@ from typing import Any
 
 import pytest
 
-import bot.index.store as store_module
 from bot.answer.engine import Engine
-from bot.answer.models import Status
-from bot.discordbot import render
+from bot.discordbot import notices
 from bot.discordbot.client import QABot, make_bot
-from bot.discordbot.serving import CorpusWatcher
 from bot.discordbot.sync_state import SyncState
-from bot.live import LiveEngine
+from bot.index.storage import parsing
 from tests.discordbot.conftest import CORPUS, settings_for
 from tests.discordbot.helpers import (
     embed_of,
@@ -65,19 +62,6 @@ async def serving(
     bot = make_bot(settings, sync_state=SyncState(tmp_path / "state"))  # loads in setup_hook
     async with running_client(bot, fake, timeout=WAIT) as running:
         yield running
-
-
-@contextlib.asynccontextmanager
-async def watching(live: LiveEngine) -> AsyncIterator[CorpusWatcher]:
-    """Watch a live engine's folder (polling every 0.1 s if it comes to that) for a block."""
-    watcher = CorpusWatcher(live, debounce_ms=50, poll_seconds=0.1)
-    watcher.start()
-    try:
-        await asyncio.wait_for(watcher.started.wait(), WAIT)
-        yield watcher
-    finally:
-        await watcher.stop()
-    assert not watcher.running
 
 
 async def until(condition: Callable[[], bool], step: Callable[[], object] | None = None) -> None:
@@ -163,7 +147,7 @@ async def test_reload_is_refused_to_others(
         before = bot.engine
         (corpus / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
         message = await reload_as(fake_discord, world.alice)
-        assert message["content"] == render.RELOAD_REFUSED
+        assert message["content"] == notices.RELOAD_REFUSED
         assert message.get("embeds") in (None, [])
         assert bot.engine is before
         assert not answers_tunnel(await ask(fake_discord, TUNNEL_QUESTION))
@@ -185,14 +169,14 @@ async def test_a_failed_reload_keeps_answering_from_the_last_good_index(
         locked.write_text("Locked news\n\nNobody can read this file.\n", encoding="utf-8")
         locked.chmod(0)
         if os.geteuid() == 0:  # root reads any file: refuse it the way mode 000 would
-            read_bytes = store_module.read_bytes
+            read_article = parsing.read_article
 
-            def refuse(location: str) -> Any:
-                if location.endswith("locked.txt"):
+            def refuse(root: str, rel: str) -> Any:
+                if rel.endswith("locked.txt"):
                     raise PermissionError(13, "Permission denied")
-                return read_bytes(location)
+                return read_article(root, rel)
 
-            monkeypatch.setattr(store_module, "read_bytes", refuse)
+            monkeypatch.setattr(parsing, "read_article", refuse)
         with caplog.at_level(logging.INFO):
             embed = embed_of(await reload_as(fake_discord, owner))
         assert embed["title"] == "Reload failed — still answering from the previous index"
@@ -273,43 +257,20 @@ async def test_the_watcher_picks_up_a_new_article_without_reload(
     with caplog.at_level(logging.INFO):
         async with serving(fake_discord, tmp_path, corpus, watch_corpus="true") as bot:
             watcher = bot.watcher
-            assert watcher is not None
-            await asyncio.wait_for(watcher.started.wait(), WAIT)
-            assert watcher.running and not watcher.polling
-            (corpus / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
+            assert watcher is not None and watcher.thread.is_alive()
 
             def served() -> bool:
                 engine = bot.engine
                 return engine is not None and len(engine.articles) == 2
 
-            await fake_discord.wait_for(served, WAIT, "the watcher to reload")
+            # Written until seen: the watch starts in its thread just after the bot does.
+            tunnel = corpus / "tunnel.txt"
+            await until(served, lambda: tunnel.write_text(TUNNEL, encoding="utf-8"))
             assert answers_tunnel(await ask(fake_discord, TUNNEL_QUESTION))
-        assert not watcher.running  # closing the bot stops the watcher
+        assert not watcher.thread.is_alive()  # closing the bot stops the watcher
     lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("Watching ") and "WATCH_CORPUS" in line for line in lines)
     assert any(line.startswith("Reloaded in ") and "1 added" in line for line in lines), lines
-
-
-async def test_the_watcher_polls_when_file_events_fail(
-    corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    async def no_events(self: LiveEngine, *args: Any, **kwargs: Any) -> None:
-        raise OSError(28, "OS file watch limit reached")
-
-    monkeypatch.setattr(LiveEngine, "awatch", no_events)
-    live = LiveEngine(corpus)
-    with caplog.at_level(logging.WARNING):
-        async with watching(live) as watcher:
-            await until(lambda: watcher.polling)
-            # Written until answered: a write before the poller's first look at the folder
-            # is part of what it starts from, a later one is a change.
-            tunnel = corpus / "tunnel.txt"
-            await until(
-                lambda: live.answer(TUNNEL_QUESTION).status is Status.ANSWERED,
-                lambda: tunnel.write_text(TUNNEL, encoding="utf-8"),
-            )
-    assert any("by polling every" in r.getMessage() for r in caplog.records)
-    assert any("watch limit reached" in r.getMessage() for r in caplog.records)
 
 
 async def test_reload_on_a_fixed_engine_says_there_is_nothing_to_reload(
@@ -319,32 +280,6 @@ async def test_reload_on_a_fixed_engine_says_there_is_nothing_to_reload(
     bot = make_bot(settings, engine, sync_state=SyncState(tmp_path / "state"))
     async with running_client(bot, fake_discord, timeout=WAIT):
         message = await reload_as(fake_discord, owner_in_guild(fake_discord))
-        assert message["content"] == render.RELOAD_UNAVAILABLE
+        assert message["content"] == notices.RELOAD_UNAVAILABLE
         _, responses = await slash(fake_discord, "ask", {"question": "why is NK courting ASEAN?"})
         assert first_citation(embed_of(final_message(responses))) == "1.1"
-
-
-async def test_the_watcher_follows_a_folder_replaced_as_a_whole(
-    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    live = LiveEngine(corpus)
-    with caplog.at_level(logging.INFO):
-        async with watching(live) as watcher:
-            # A deployment that builds the new folder beside the old one and renames it in.
-            fresh = tmp_path / "fresh"
-            shutil.copytree(corpus, fresh)
-            (fresh / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
-            corpus.rename(tmp_path / "old")
-            fresh.rename(corpus)
-            await until(lambda: len(live.engine.articles) == 2)
-            # File events now come from the new folder (written until seen: the watch on it
-            # starts just after the reload).
-            bridge = corpus / "bridge.txt"
-            await until(
-                lambda: len(live.engine.articles) == 3,
-                lambda: bridge.write_text("Bridge news\n\nThe Zorblat bridge opens in May.\n"),
-            )
-            assert not watcher.polling
-    assert any(
-        "was replaced; reloading and watching it again" in r.getMessage() for r in caplog.records
-    )

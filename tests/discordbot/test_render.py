@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import discord
 import pytest
@@ -10,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer.models import Answer, Passage, Status
-from bot.discordbot import render
-from bot.discordbot.render import (
+from bot.discordbot import embeds, notices, safetext
+from bot.discordbot.answer_buttons import ButtonState
+from bot.discordbot.safetext import (
     BLANK,
     EMBED_TOTAL_LIMIT,
     clip,
@@ -20,7 +22,7 @@ from bot.discordbot.render import (
     fit_content,
     fit_embed,
     fit_embeds,
-    render_text,
+    safe_text,
     size,
 )
 from bot.ingest.models import Article, Sentence
@@ -49,14 +51,14 @@ def passage(text: str, highlights: tuple[tuple[int, int], ...] = (), **kw: objec
 
 
 def assert_embed_within_limits(embed: discord.Embed) -> None:
-    assert size(embed.title or "") <= render.TITLE_LIMIT
-    assert size(embed.description or "") <= render.DESCRIPTION_LIMIT
-    assert len(embed.fields) <= render.FIELDS_LIMIT
+    assert size(embed.title or "") <= safetext.TITLE_LIMIT
+    assert size(embed.description or "") <= safetext.DESCRIPTION_LIMIT
+    assert len(embed.fields) <= safetext.FIELDS_LIMIT
     for item in embed.fields:
-        assert 0 < size(item.name or "") <= render.FIELD_NAME_LIMIT
-        assert 0 < size(item.value or "") <= render.FIELD_VALUE_LIMIT
-    assert size(embed.footer.text or "") <= render.FOOTER_LIMIT
-    assert size(embed.author.name or "") <= render.AUTHOR_LIMIT
+        assert 0 < size(item.name or "") <= safetext.FIELD_NAME_LIMIT
+        assert 0 < size(item.value or "") <= safetext.FIELD_VALUE_LIMIT
+    assert size(embed.footer.text or "") <= safetext.FOOTER_LIMIT
+    assert size(embed.author.name or "") <= safetext.AUTHOR_LIMIT
     assert embed_size(embed) <= EMBED_TOTAL_LIMIT
 
 
@@ -140,27 +142,27 @@ def test_lone_surrogates_are_dropped() -> None:
 
 def test_highlights_are_bolded_after_escaping() -> None:
     text = "North *Korea* and <@1>"
-    out = render_text(text, 1000, highlights=((0, 5), (7, 12)))
+    out = safe_text(text, 1000, highlights=((0, 5), (7, 12)))
     assert out == "**North** \\***Korea**\\* and \\<@1>"
 
 
 def test_adjacent_and_overlapping_highlights_merge() -> None:
-    assert render_text("abcdef", 100, highlights=((0, 2), (2, 4))) == "**abcd**ef"
-    assert render_text("abcdef", 100, highlights=((0, 3), (1, 5))) == "**abcde**f"
+    assert safe_text("abcdef", 100, highlights=((0, 2), (2, 4))) == "**abcd**ef"
+    assert safe_text("abcdef", 100, highlights=((0, 3), (1, 5))) == "**abcde**f"
 
 
 def test_out_of_range_and_empty_highlights_are_ignored() -> None:
-    out = render_text("abc", 100, highlights=((-5, 1), (2, 2), (3, 99), (10, 20), (2, 1)))
+    out = safe_text("abc", 100, highlights=((-5, 1), (2, 2), (3, 99), (10, 20), (2, 1)))
     assert out == "**a**bc"
 
 
 def test_highlight_edges_skip_whitespace() -> None:
-    assert render_text("a  b  c", 100, highlights=((1, 6),)) == "a **b** c"
+    assert safe_text("a  b  c", 100, highlights=((1, 6),)) == "a **b** c"
 
 
 def test_cut_closes_bold_and_prefers_word_breaks() -> None:
     text = "alpha beta gamma delta epsilon zeta eta theta"
-    out = render_text(text, 25, highlights=((11, 22),))
+    out = safe_text(text, 25, highlights=((11, 22),))
     assert size(out) <= 25
     assert out.endswith("…")
     assert out.count("**") % 2 == 0
@@ -168,7 +170,7 @@ def test_cut_closes_bold_and_prefers_word_breaks() -> None:
 
 
 def test_cut_never_leaves_an_empty_bold_pair() -> None:
-    out = render_text("x" * 10 + " " + "y" * 50, 14, highlights=((11, 61),))
+    out = safe_text("x" * 10 + " " + "y" * 50, 14, highlights=((11, 61),))
     assert "****" not in out
     assert size(out) <= 14
 
@@ -217,13 +219,13 @@ def test_fit_embeds_keeps_ten_within_6000_total() -> None:
 
 
 def test_custom_id_is_checked() -> None:
-    assert render.custom_id("ctx", "abc") == "qa:ctx:abc"
+    assert ButtonState("ctx", "abc", 0, ()).custom_id == "qa:ctx:abc:0:"
     with pytest.raises(ValueError):
-        render.custom_id("ctx", "x" * 200)
+        _ = ButtonState("ctx", "abc", 0, ("x" * 100,)).custom_id
 
 
 def test_button_label_fits() -> None:
-    assert size(render.button_label("y" * 500)) <= render.BUTTON_LABEL_LIMIT
+    assert size(safetext.button_label("y" * 500)) <= safetext.BUTTON_LABEL_LIMIT
 
 
 # Answers
@@ -236,7 +238,7 @@ def test_answer_embed_escapes_question_and_passages() -> None:
         status=Status.ANSWERED,
         passages=(passage(text, ((5, 9),)),),
     )
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     assert embed.title == "why @\u200beveryone \\<@&123> \\|\\|x\\|\\|?"
     assert "@everyone" not in (embed.description or "")
     assert "\\<@&42>" in (embed.description or "")
@@ -259,17 +261,17 @@ def test_answer_embed_with_huge_passages_stays_within_limits() -> None:
         for i in range(10)
     )
     answer = Answer(question="q" * 6000, status=Status.ANSWERED, passages=passages, offset=3)
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     assert_embed_within_limits(embed)
     assert (embed.description or "").count("**") % 2 == 0
-    assert_embed_within_limits(render.context_embed(answer))
+    assert_embed_within_limits(embeds.context_embed(answer))
 
 
 def test_not_found_and_usage_render_the_message() -> None:
     nf = Answer(question="bread?", status=Status.NOT_FOUND, message="The article doesn't say.")
-    assert render.answer_embed(nf).description == "The article doesn't say."
+    assert embeds.answer_embed(nf).description == "The article doesn't say."
     usage = Answer(question="x" * 6000, status=Status.USAGE, message="Too long.\nAsk briefly.")
-    embed = render.answer_embed(usage)
+    embed = embeds.answer_embed(usage)
     assert embed.title == "How to ask"
     assert embed.description == "Too long.\nAsk briefly."
 
@@ -280,7 +282,7 @@ def test_context_embed_shows_neighbours() -> None:
         status=Status.ANSWERED,
         passages=(passage("Middle.", ((0, 6),), context_before="Before.", context_after="After."),),
     )
-    assert render.context_embed(answer).description == (
+    assert embeds.context_embed(answer).description == (
         "**\\[1.1]**\nBefore.\n> **Middle**.\nAfter."
     )
 
@@ -291,15 +293,15 @@ def article(i: int, title: str = "Title") -> Article:
 
 
 def test_sources_embed_lists_articles_and_caps_long_lists() -> None:
-    embed = render.sources_embed([article(1, "One <@&1>")])
+    embed = embeds.sources_embed([article(1, "One <@&1>")])
     assert embed.description == "• **One \\<@&1>** — Src · 3 sentences"
-    many = render.sources_embed([article(i, "T" * 300) for i in range(500)])
+    many = embeds.sources_embed([article(i, "T" * 300) for i in range(500)])
     assert_embed_within_limits(many)
     assert "more" in (many.description or "").splitlines()[-1]
 
 
 def test_help_embed_fits_with_many_ask_channels() -> None:
-    embed = render.help_embed(
+    embed = embeds.help_embed(
         bot_name="Bot" * 100,
         allow_dms=True,
         ask_channel_ids=range(10**17, 10**17 + 500),
@@ -313,7 +315,7 @@ def test_cooldown_notice_uses_a_relative_timestamp() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    notice = render.cooldown_notice(12.2, now)
+    notice = notices.cooldown_notice(12.2, now)
     assert f"<t:{int(now.timestamp()) + 13}:R>" in notice
     assert "in 13 s" in notice
 
@@ -342,7 +344,7 @@ any_text = (
 def test_render_text_never_exceeds_and_never_raises(
     text: str, limit: int, spans: list[tuple[int, int]], keep: bool
 ) -> None:
-    out = render_text(text, limit, highlights=spans, keep_newlines=keep)
+    out = safe_text(text, limit, highlights=spans, keep_newlines=keep)
     assert size(out) <= limit
     assert "@everyone" not in out.lower() and "@here" not in out.lower()
     assert not re.search(r"(?<!\\)<[@#:/at]", out)
@@ -376,8 +378,8 @@ def test_answer_embeds_always_fit(
         answer = Answer(
             question=question, status=status, passages=passages, message=question + title
         )
-        assert_embed_within_limits(render.answer_embed(answer))
-        assert_embed_within_limits(render.context_embed(answer))
+        assert_embed_within_limits(embeds.answer_embed(answer))
+        assert_embed_within_limits(embeds.context_embed(answer))
 
 
 @settings(settings.get_profile("render"), max_examples=80)
@@ -385,4 +387,45 @@ def test_answer_embeds_always_fit(
 def test_clip_and_plain_fit(text: str, limit: int) -> None:
     assert size(clip(text, limit)) <= max(limit, 0)
     if limit:
-        assert size(render.plain(text, limit)) <= limit
+        assert size(safetext.plain(text, limit)) <= limit
+
+
+def test_the_answer_fields_are_rendered_in_words_bold_and_links() -> None:
+    text = "The tunnel closes in July for repairs."
+    cited = passage(
+        text,
+        highlights=((4, 10),),
+        answer_spans=((21, 25),),
+        date="2024-05-01",
+        url="https://news.example/tunnel?id=1",
+        article_title="Tunnel <news>",
+    )
+    answer = Answer(
+        question="and when?",
+        status=Status.ANSWERED,
+        passages=(cited,),
+        confidence=0.91,
+        confidence_label="high",
+        read_with="When does the @everyone tunnel close?",
+    )
+    embed = embeds.answer_embed(answer)
+    description = embed.description or ""
+    # The answering phrase is bold (not the matched words, when there is one).
+    assert "**July**" in description and "**tunnel**" not in description
+    first_line = description.split("\n", 1)[0]
+    assert first_line.startswith("(read with your previous question: When does the @")
+    assert "@everyone" not in first_line  # escaped: it cannot ping
+    footer = embed.footer.text or ""
+    assert footer.startswith("High confidence · ") and "(2024-05-01)" in footer
+    (field,) = embed.fields
+    assert field.value == "• [Tunnel \\<news>](<https://news.example/tunnel?id=1>)"
+    assert_embed_within_limits(embed)
+
+    low = embeds.answer_embed(replace(answer, confidence_label="low", read_with=None))
+    assert (low.footer.text or "").startswith("Low confidence: check the passages")
+    assert "read with" not in (low.description or "")
+    # A non-web address is never linked.
+    unsafe = replace(cited, url="javascript:alert(1)")
+    assert not embeds.answer_embed(replace(answer, passages=(unsafe,))).fields
+    # Show context bolds the same phrase.
+    assert "**July**" in (embeds.context_embed(answer).description or "")

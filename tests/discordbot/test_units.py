@@ -9,9 +9,11 @@ import discord
 import pytest
 
 from bot.answer.models import Answer, Status
+from bot.discordbot.answer_buttons import ButtonState, answer_view, parse_custom_id
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.cooldown import Cooldown
-from bot.discordbot.handlers import (
+from bot.discordbot.invite import invite_url, required_permissions
+from bot.discordbot.routing import (
     Action,
     MessageFacts,
     Policy,
@@ -19,9 +21,7 @@ from bot.discordbot.handlers import (
     decide,
     strip_mentions,
 )
-from bot.discordbot.invite import invite_url, required_permissions
 from bot.discordbot.sync_state import SyncState, commands_hash, same_commands
-from bot.discordbot.views import answer_view, parse_custom_id
 
 BOT = 1000
 ALICE = 2000
@@ -153,10 +153,14 @@ def test_store_forgets_least_recently_used() -> None:
 
 def test_store_ids_fit_custom_ids_and_parse_back() -> None:
     answer_id = AnswerStore().add(stored())
-    assert parse_custom_id(f"qa:ctx:{answer_id}") == ("ctx", answer_id)
-    assert parse_custom_id(f"qa:more:{answer_id}") == ("more", answer_id)
-    assert parse_custom_id("qa:nope:x") is None
+    for kind in ("ctx", "more", "share", "up", "down"):
+        state = ButtonState(kind, answer_id, 3, ("abcde", "fghij"))
+        assert parse_custom_id(state.custom_id) == state
+    assert parse_custom_id(f"qa:ctx:{answer_id}") is None  # an older version's id
+    assert parse_custom_id("qa:nope:x:0:") is None
     assert parse_custom_id("something-else") is None
+    # Twelve cited articles still fit in Discord's 100 characters.
+    assert len(ButtonState("more", answer_id, 9999, ("abcde",) * 12).custom_id) <= 100
 
 
 async def test_answer_view_disables_more_without_further_passages() -> None:
@@ -164,13 +168,17 @@ async def test_answer_view_disables_more_without_further_passages() -> None:
 
     p = Passage("1.1", "t", "k", "T", None, 1.0, (), ())
     answer = Answer(question="q", status=Status.ANSWERED, passages=(p,), has_more=False)
-    view = answer_view("abc", answer)
+    view = answer_view("abc", answer, ("abcde",))
     assert view is not None
-    rows = view.to_components()
-    buttons = rows[0]["components"]
-    assert [b["custom_id"] for b in buttons] == ["qa:ctx:abc", "qa:more:abc"]
+    buttons = view.to_components()[0]["components"]
+    assert [b["custom_id"] for b in buttons] == [
+        f"qa:{kind}:abc:0:abcde" for kind in ("ctx", "more", "up", "down")
+    ]
     assert buttons[1]["disabled"] is True
-    assert not view.is_dispatchable()
+    private = answer_view("abc", answer, ("abcde",), private=True)
+    assert private is not None
+    ids = [b["custom_id"] for b in private.to_components()[0]["components"]]
+    assert "qa:share:abc:0:abcde" in ids
     assert answer_view("abc", Answer(question="q", status=Status.NOT_FOUND)) is None
 
 

@@ -16,10 +16,10 @@ from bot.embedding.loader import SemanticModel, semantic_from_settings
 from bot.embedding.model import (
     TOKENIZER_FILE,
     Embedder,
-    SemanticUnavailable,
     load_embedder,
     minilm_model_file,
 )
+from bot.errors import SemanticUnavailable
 from bot.settings import Settings
 
 REPO = Path(__file__).parents[2]

@@ -10,6 +10,8 @@ from .snowflake import snowflake_iso
 
 # Everything except ADMINISTRATOR-only niceties; enough for discord.py permission checks.
 ALL_PERMISSIONS = (1 << 50) - 1
+ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
 
 CHANNEL_TEXT = 0
 CHANNEL_DM = 1

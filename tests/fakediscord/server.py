@@ -55,6 +55,7 @@ from .gateway import (
     make_compressor,
 )
 from .models import (
+    ADMINISTRATOR,
     ALL_PERMISSIONS,
     CHANNEL_DM,
     CHANNEL_PRIVATE_THREAD,
@@ -481,6 +482,41 @@ class FakeDiscord:
             self._channel_messages[cid] = []
             self._dm_by_user[uid] = cid
         return cid
+
+    def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> None:
+        """Change a role's permissions (the @everyone role's id is the guild's id)."""
+        role = self.guilds[guild_id].roles[role_id]
+        role["permissions"] = str(permissions)
+        self._dispatch(
+            "GUILD_ROLE_UPDATE",
+            {"guild_id": str(guild_id), "role": copy.deepcopy(role)},
+            guild_id=guild_id,
+            intent=INTENT_GUILDS,
+        )
+
+    def give_role(self, user: UserLike, role_id: int) -> None:
+        """Give a user a role (member role changes are not announced: no GUILD_MEMBERS)."""
+        member = self._user(user)
+        if role_id not in member.role_ids:
+            member.role_ids.append(role_id)
+
+    def member_permissions(self, guild_id: int, user: FakeUser) -> int:
+        """Return a member's permissions as Discord computes them without channel overwrites.
+
+        The owner has all; otherwise @everyone's permissions and those of the member's roles,
+        and all of them with Administrator.
+        """
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            return ALL_PERMISSIONS
+        if guild.owner_id == user.id:
+            return ALL_PERMISSIONS
+        permissions = int(guild.roles[guild_id]["permissions"]) if guild_id in guild.roles else 0
+        for role_id in user.role_ids:
+            role = guild.roles.get(role_id)
+            if role is not None:
+                permissions |= int(role["permissions"])
+        return ALL_PERMISSIONS if permissions & ADMINISTRATOR else permissions
 
     def populate_default_world(self) -> FakeWorld:
         """Seed one guild, one #general text channel and users alice and bob."""
@@ -1021,7 +1057,10 @@ class FakeDiscord:
                 guild_id=str(guild_id),
                 guild={"id": str(guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member={**user.member_payload(), "permissions": str(ALL_PERMISSIONS)},
+                member={
+                    **user.member_payload(),
+                    "permissions": str(self.member_permissions(guild_id, user)),
+                },
                 authorizing_integration_owners={"0": str(guild_id)},
                 context=0,
             )
@@ -1202,7 +1241,10 @@ class FakeDiscord:
     ) -> None:
         resolved.setdefault("users", {})[str(user.id)] = user.payload()
         if guild_id is not None and user.is_member_of(guild_id):
-            member = {**user.member_payload(with_user=False), "permissions": str(ALL_PERMISSIONS)}
+            member = {
+                **user.member_payload(with_user=False),
+                "permissions": str(self.member_permissions(guild_id, user)),
+            }
             resolved.setdefault("members", {})[str(user.id)] = member
 
     def _build_options(

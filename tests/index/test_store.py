@@ -13,17 +13,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import bot.index.store as store_module
 from bot.answer.engine import Engine
 from bot.index.aliases import build_aliases
-from bot.index.store import (
+from bot.index.storage import (
     IndexStore,
     ReadError,
+    StoreError,
     code_version,
+    generations,
     index_folder,
-    open_generation,
+    merging,
+    parsing,
     saved_size,
 )
+from bot.index.storage.generations import open_generation
 from bot.ingest.loader import CorpusError, load_corpus
 from bot.progress import Progress
 
@@ -117,9 +120,9 @@ def test_the_sentence_table_knows_which_neighbours_share_a_paragraph(corpus: Pat
 def test_restart_reads_no_file_again(corpus: Path, tmp_path: Path, monkeypatch):
     IndexStore(corpus, tmp_path / "index").load()
     parsed: list[str] = []
-    original = store_module.parse_file
+    original = parsing.parse_file
     monkeypatch.setattr(
-        store_module, "parse_file", lambda rel, *a: parsed.append(rel) or original(rel, *a)
+        parsing, "parse_file", lambda rel, *a: parsed.append(rel) or original(rel, *a)
     )
     snapshot = IndexStore(corpus, tmp_path / "index").load()
     assert snapshot.changes.reread == 0
@@ -148,9 +151,9 @@ def test_incremental_update_equals_a_fresh_build(corpus: Path, tmp_path: Path, m
     (corpus / "city" / "bridge.md").unlink()
     write(corpus, "zz/last.txt", "Market news\n\nThe fish market moves to the pier in June.\n")
     parsed: list[str] = []
-    original = store_module.parse_file
+    original = parsing.parse_file
     monkeypatch.setattr(
-        store_module, "parse_file", lambda rel, *a: parsed.append(rel) or original(rel, *a)
+        parsing, "parse_file", lambda rel, *a: parsed.append(rel) or original(rel, *a)
     )
     snapshot = live.load()
     assert sorted(parsed) == ["a-first.txt", "ferry.txt", "zz/last.txt"]
@@ -173,7 +176,7 @@ def test_incremental_update_equals_a_fresh_build(corpus: Path, tmp_path: Path, m
 
 
 def test_a_pack_of_mostly_dead_text_is_compacted(corpus: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(store_module, "COMPACT_FROM", 0)
+    monkeypatch.setattr(merging, "COMPACT_FROM", 0)
     store = IndexStore(corpus, tmp_path / "index")
     first = store.load().generation
     (corpus / SEED_ARTICLE.name).unlink()  # most of the text
@@ -253,17 +256,17 @@ def test_a_damaged_index_is_reported_once_and_rebuilt(
     elif damage == "garbage CURRENT":
         (store_folder / "CURRENT").write_text("../../etc\n")
     else:
-        monkeypatch.setattr(store_module, "code_version", lambda: "a-newer-version")
-    caplog.set_level(logging.WARNING, logger="bot.index.store")
+        monkeypatch.setattr(generations, "code_version", lambda: "a-newer-version")
+    caplog.set_level(logging.WARNING, logger="bot.index.storage")
     engine = Engine.from_folder(corpus, index_dir=tmp_path / "index")
-    warnings = [r for r in caplog.records if r.name == "bot.index.store"]
+    warnings = [r for r in caplog.records if r.name.startswith("bot.index.storage")]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "rebuilding the index" in warnings[0].getMessage()
     assert_same_engine(engine, in_memory_engine(corpus))
     # The rebuilt index is good again.
     caplog.clear()
     assert IndexStore(corpus, tmp_path / "index").load().changes.reread == 0
-    assert not [r for r in caplog.records if r.name == "bot.index.store"]
+    assert not [r for r in caplog.records if r.name.startswith("bot.index.storage")]
 
 
 def test_an_index_of_another_folder_is_not_used(corpus: Path, tmp_path: Path):
@@ -271,7 +274,7 @@ def test_an_index_of_another_folder_is_not_used(corpus: Path, tmp_path: Path):
     other = tmp_path / "other"
     shutil.copytree(corpus, other)
     store_folder = index_folder(corpus, tmp_path / "index")
-    with pytest.raises(store_module.StoreError, match="another corpus folder"):
+    with pytest.raises(StoreError, match="another corpus folder"):
         open_generation(store_folder, other)
 
 
@@ -284,7 +287,7 @@ def test_a_crash_while_saving_keeps_the_previous_index(corpus: Path, tmp_path: P
     def crash(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "_write_array", crash)
+    monkeypatch.setattr(generations, "write_array", crash)
     snapshot = IndexStore(corpus, tmp_path / "index").load()
     # Answers are still fresh (served from memory), the old generation is intact.
     assert Engine.from_snapshot(snapshot).answer("What about the Quorvex plan?").answered
@@ -296,7 +299,7 @@ def test_a_crash_while_saving_keeps_the_previous_index(corpus: Path, tmp_path: P
 
 
 def test_the_index_folder_is_per_corpus_and_defaults_to_the_cache(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(store_module, "user_cache_dir", lambda name: str(tmp_path / "cache"))
+    monkeypatch.setattr(generations, "user_cache_dir", lambda name: str(tmp_path / "cache"))
     a = index_folder(tmp_path / "news")
     b = index_folder(tmp_path / "other" / "news")
     assert a.parent == tmp_path / "cache" / "index"
@@ -313,9 +316,9 @@ def test_a_huge_file_is_skipped_without_being_read(corpus: Path, tmp_path: Path,
     with open(huge, "wb") as handle:
         handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB that take no disk
     reads: list[str] = []
-    original = store_module.read_bytes
+    original = parsing.read_article
     monkeypatch.setattr(
-        store_module, "read_bytes", lambda path: reads.append(path) or original(path)
+        parsing, "read_article", lambda root, rel: reads.append(rel) or original(root, rel)
     )
     engine = Engine.from_folder(corpus, index_dir=tmp_path / "index")
     assert "skipped huge.txt: the file is 105 MB, over the 20 MiB limit" in engine.corpus.problems
@@ -358,17 +361,17 @@ def test_a_file_that_vanishes_mid_reload_counts_as_removed(corpus: Path, tmp_pat
     store = IndexStore(corpus, tmp_path / "index")
     store.load()
     write(corpus, "ferry.txt", "Ferry news\n\nThe ferry is cancelled.\n", old=False)
-    original = store_module.read_bytes
+    original = parsing.read_article
 
-    def vanish(path: str):
-        Path(path).unlink()
-        return original(path)
+    def vanish(root: str, rel: str):
+        (Path(root) / rel).unlink()
+        return original(root, rel)
 
-    store_module.read_bytes, saved = vanish, store_module.read_bytes
+    parsing.read_article, saved = vanish, parsing.read_article
     try:
         snapshot = store.load(strict=True)
     finally:
-        store_module.read_bytes = saved
+        parsing.read_article = saved
     assert snapshot.changes.removed == ["ferry.txt"]
     assert not (corpus / "ferry.txt").exists()
     assert original is saved
@@ -380,14 +383,14 @@ def test_an_unreadable_file_fails_a_reload_but_is_skipped_at_start(
     store = IndexStore(corpus, tmp_path / "index")
     store.load()
     write(corpus, "ferry.txt", "Ferry news\n\nThe ferry is cancelled.\n", old=False)
-    original = store_module.read_bytes
+    original = parsing.read_article
 
-    def refuse(path: str):
-        if path.endswith("ferry.txt"):
+    def refuse(root: str, rel: str):
+        if rel.endswith("ferry.txt"):
             raise PermissionError(13, "Permission denied")
-        return original(path)
+        return original(root, rel)
 
-    monkeypatch.setattr(store_module, "read_bytes", refuse)
+    monkeypatch.setattr(parsing, "read_article", refuse)
     with pytest.raises(ReadError, match=r"cannot read ferry.txt \(Permission denied\)"):
         store.load(strict=True)
     # At start there is no last good index: the file is skipped and named.
@@ -458,7 +461,7 @@ def test_extra_arrays_are_computed_once_per_article(corpus: Path, tmp_path: Path
     assert calls[-1] == ["Tunnel", "The Plimbo tunnel closes in July."]
     expected = embed([s.text for s in snapshot.corpus.sentences])
     assert np.array_equal(updated, expected)
-    with pytest.raises(ValueError, match="extra array name"):
+    with pytest.raises(ValueError, match="array kind"):
         snapshot.extra("no spaces allowed", embed)
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.loader import CorpusError, article_keys, load_corpus
+from bot.errors import CorpusError
+from bot.ingest.loader import article_keys, load_corpus
 
 CORPUS = Path(__file__).parents[2] / "corpus"
 

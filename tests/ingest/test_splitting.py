@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.splitting import split_paragraphs, split_sentences
+from bot.ingest.splitting import MAX_SENTENCE_CHARS, cap_length, split_paragraphs, split_sentences
+from tests.ingest.hostile import finishes
 
 SEED = Path(__file__).parents[2] / "corpus" / "yonhap-nk-asean-sanctions.txt"
 
@@ -111,3 +112,65 @@ def test_seed_article_sentences_exactly() -> None:
         'no real evidence indicating a trip will take place as reported," he said.',
         "(Yonhap News)",
     ]
+
+
+# Inputs that made the old splitter backtrack for ever or run in quadratic time.
+# Each runs in a child process (a backtracking regex cannot be interrupted in a thread).
+@pytest.mark.parametrize(
+    ("name", "expression"),
+    [
+        ("200 KB of dots", "'.' * 200_000"),
+        ("200 KB of !?!?", "'!?' * 100_000"),
+        ("120 KB of 'Mr. X Mr. Y'", "'Mr. X Mr. Y ' * 10_000"),
+        ("initials without end", "'A. B. ' * 40_000"),
+        ("dotted acronyms without end", "'U.S. ' * 40_000"),
+        ("dots between words", "'a. ' * 60_000 + 'a.' * 60_000"),
+        ("a run of closing quotes", "'.' + '\"' * 200_000 + ' A'"),
+    ],
+)
+def test_hostile_paragraphs_split_without_backtracking(name: str, expression: str) -> None:
+    out = finishes(
+        f"""
+        text = {expression}
+        sentences = [s for p in split_paragraphs(text) for s in split_sentences(p)]
+        print(len(sentences), max(map(len, sentences)))
+        """
+    )
+    count, longest = map(int, out.split())
+    assert count >= 1
+    assert longest <= MAX_SENTENCE_CHARS, name
+
+
+def test_a_long_single_line_is_split_in_linear_time() -> None:
+    # 19 MiB on one line took 430 s (quadratic): 4 MB of the same shape must not take minutes.
+    out = finishes(
+        """
+        text = "The envoy met officials in Seoul on Thursday. " * 90_000
+        print(len(split_sentences(text)))
+        """
+    )
+    assert int(out) == 90_000
+
+
+def test_a_sentence_without_full_stops_is_cut_on_other_boundaries() -> None:
+    # A 19 MB "sentence" made every question touching it take 30-53 s.
+    clause = "the envoy met officials in Seoul, and talks went on; "
+    sentences = split_sentences(clause * 20_000)
+    assert all(len(s) <= MAX_SENTENCE_CHARS for s in sentences)
+    assert len(sentences) >= len(clause) * 20_000 // MAX_SENTENCE_CHARS
+    # Cut after a semicolon where there is one near the limit, never inside a word.
+    assert all(s.endswith(";") for s in sentences[:-1])
+    assert "".join(sentences).replace(" ", "") == (clause * 20_000).replace(" ", "")
+
+
+def test_cap_length_prefers_commas_then_spaces_then_any_character() -> None:
+    assert cap_length("word, " * 10, limit=20) == ["word, word, word,"] * 3 + ["word,"]
+    assert cap_length("abcd " * 10, limit=12) == ["abcd abcd"] * 5
+    assert cap_length("x" * 25, limit=10) == ["x" * 10, "x" * 10, "x" * 5]
+    assert cap_length("short", limit=10) == ["short"]
+
+
+def test_normal_long_sentences_are_kept_whole() -> None:
+    sentence = "The ministry said " + "that the North, " * 50 + "wanted closer ties."
+    assert len(sentence) < MAX_SENTENCE_CHARS
+    assert split_sentences(sentence) == [sentence]

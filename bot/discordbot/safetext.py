@@ -1,9 +1,10 @@
-"""Turn answers into Discord messages that stay within Discord's limits and ping nobody.
+"""Make text safe to send to Discord: escaped as typed, within its limits, pinging nobody.
 
-Every string the bot sends is built here. Echoed text (questions, passages, titles from the
-corpus) is escaped so it renders as typed: markdown, mentions, masked links, spoilers and code
-fences lose their meaning, and invisible-character floods are dropped. Limits are counted in
-UTF-16 code units, which is never less than the code-point count Discord may use.
+Echoed text (questions, passages, titles from the corpus) is escaped so it renders as typed:
+markdown, mentions, masked links, spoilers and code fences lose their meaning, and
+invisible-character floods are dropped. Limits are counted in UTF-16 code units, which is
+never less than the code-point count Discord may use. Embeds themselves are built in
+:mod:`bot.discordbot.embeds`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import discord
-
-from bot.answer.models import Answer, Passage, Status
-from bot.ingest.models import Article
-from bot.live import ReloadResult
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -36,23 +32,6 @@ CUSTOM_ID_LIMIT = 100
 ELLIPSIS = "…"
 # Discord refuses empty field names and values; this renders as nothing.
 BLANK = "\u200b"
-
-ANSWERED_COLOUR = discord.Colour.blurple()
-NOT_FOUND_COLOUR = discord.Colour.greyple()
-USAGE_COLOUR = discord.Colour.light_grey()
-
-EXPIRED_NOTICE = "This answer has expired — ask again."
-APOLOGY = "Sorry, something went wrong while answering that. It has been logged; please try again."
-DMS_OFF_NOTICE = "I don't answer direct messages here. Ask in a server channel with /ask."
-UNREADABLE_NOTICE = (
-    "I can't read that message: mention me in it (or use /ask) so Discord shows me the text."
-)
-RELOAD_REFUSED = "Only the bot's owner can reload the articles."
-RELOAD_UNAVAILABLE = "This bot serves a fixed set of articles: there is nothing to reload."
-RELOADED_COLOUR = discord.Colour.green()
-RELOAD_FAILED_COLOUR = discord.Colour.red()
-# How many file names or failure lines a reload report lists before "and N more".
-_RELOAD_LIST = 10
 
 # Escaped anywhere: formatting, spoilers, code, masked links, and <@id>/<#id>/<t:..> syntax.
 _ALWAYS_ESCAPE = frozenset("\\*_~|`[<")
@@ -173,7 +152,7 @@ _OPEN = object()
 _CLOSE = object()
 
 
-def render_text(
+def safe_text(
     text: str,
     limit: int,
     *,
@@ -262,7 +241,7 @@ def escape(text: str, *, keep_newlines: bool = False) -> str:
 
 def plain(text: str, limit: int) -> str:
     """Clean text for places that show no markdown (footers, authors, labels) and fit it."""
-    return render_text(text, limit, markdown=False)
+    return safe_text(text, limit, markdown=False)
 
 
 def clip(text: str, limit: int) -> str:
@@ -356,264 +335,14 @@ def fit_content(text: str) -> str:
     return clip(text, CONTENT_LIMIT)
 
 
-def custom_id(kind: str, answer_id: str) -> str:
-    """Build a button id like 'qa:ctx:<answer id>', refusing one Discord would reject."""
-    value = f"qa:{kind}:{answer_id}"
-    if size(value) > CUSTOM_ID_LIMIT:
-        raise ValueError(f"custom_id over {CUSTOM_ID_LIMIT} characters: {value[:40]!r}…")
-    return value
-
-
 def button_label(text: str) -> str:
     """Fit a button label within 80 characters."""
     return plain(text, BUTTON_LABEL_LIMIT) or BLANK
 
 
-# Answers
+_ESCAPED = re.compile(r"\\(.)|\u200b", re.DOTALL)
 
 
-def _label(passage: Passage) -> str:
-    return f"**{render_text('[' + passage.citation + ']', 120)}**"
-
-
-def passages_text(passages: Sequence[Passage], limit: int = DESCRIPTION_LIMIT) -> str:
-    """List passages with citation ids and matched words in bold, sharing limit fairly."""
-    parts: list[str] = []
-    remaining = limit
-    for i, passage in enumerate(passages):
-        separator = "\n\n" if parts else ""
-        share = (remaining - size(separator)) // (len(passages) - i)
-        label = _label(passage) + " "
-        if share <= size(label) + size(ELLIPSIS):
-            break
-        body = render_text(passage.text, share - size(label), highlights=passage.highlights)
-        part = separator + label + body
-        parts.append(part)
-        remaining -= size(part)
-    return "".join(parts)
-
-
-def sources_line(passages: Sequence[Passage], limit: int = 1024) -> str:
-    """Name the article (title and source) each passage comes from, once each."""
-    seen: list[str] = []
-    for passage in passages:
-        name = passage.article_title
-        if passage.source:
-            name = f"{name} — {passage.source}"
-        if name not in seen:
-            seen.append(name)
-    return plain(" · ".join(seen), limit)
-
-
-def question_title(question: str) -> str:
-    """Echo a question as an embed title, escaped and shortened."""
-    return render_text(question, TITLE_LIMIT) or "Your question"
-
-
-def answer_embed(answer: Answer) -> discord.Embed:
-    """Render an answer: passages, a plain not-found message, or the usage hint."""
-    if answer.status is Status.USAGE:
-        return usage_embed(answer.message)
-    embed = discord.Embed(title=question_title(answer.question))
-    if answer.status is Status.NOT_FOUND or not answer.passages:
-        embed.description = render_text(
-            answer.message or "The articles don't say.", DESCRIPTION_LIMIT, keep_newlines=True
-        )
-        embed.colour = NOT_FOUND_COLOUR
-        return fit_embed(embed)
-    embed.description = passages_text(answer.passages)
-    embed.colour = ANSWERED_COLOUR
-    footer = sources_line(answer.passages)
-    if answer.offset:
-        first = answer.offset + 1
-        footer = f"{footer} · passages {first}–{answer.offset + len(answer.passages)}"
-    embed.set_footer(text=clip(footer, FOOTER_LIMIT))
-    return fit_embed(embed)
-
-
-def usage_embed(message: str) -> discord.Embed:
-    """Render the usage hint for input that is not a question."""
-    embed = discord.Embed(
-        title="How to ask",
-        description=render_text(message, DESCRIPTION_LIMIT, keep_newlines=True),
-        colour=USAGE_COLOUR,
-    )
-    return fit_embed(embed)
-
-
-def context_embed(answer: Answer) -> discord.Embed:
-    """Show each cited passage between the sentences before and after it."""
-    embed = discord.Embed(title=question_title(answer.question), colour=ANSWERED_COLOUR)
-    parts: list[str] = []
-    remaining = DESCRIPTION_LIMIT
-    passages = answer.passages
-    for i, passage in enumerate(passages):
-        separator = "\n\n" if parts else ""
-        share = (remaining - size(separator)) // (len(passages) - i)
-        label = _label(passage)
-        room = share - size(label) - 10  # newlines and the quote marker
-        if room <= 3 * size(ELLIPSIS):
-            break
-        side = room // 4
-        before = render_text(passage.context_before, side) if passage.context_before else ""
-        after = render_text(passage.context_after, side) if passage.context_after else ""
-        body_room = room - size(before) - size(after)
-        body = render_text(passage.text, body_room, highlights=passage.highlights)
-        lines = [label, *([before] if before else []), f"> {body}", *([after] if after else [])]
-        part = separator + "\n".join(lines)
-        parts.append(part)
-        remaining -= size(part)
-    embed.description = "".join(parts) or "No context to show."
-    embed.set_footer(text=sources_line(passages))
-    return fit_embed(embed)
-
-
-def _safe_url(url: str | None) -> str | None:
-    if url and re.fullmatch(r"https?://[^\s<>()\[\]|`\\]{1,300}", url):
-        return url
-    return None
-
-
-def sources_embed(articles: Sequence[Article]) -> discord.Embed:
-    """List the indexed articles with their source and sentence count."""
-    count = len(articles)
-    title = f"Indexed articles ({count})" if count != 1 else "Indexed article (1)"
-    embed = discord.Embed(title=title, colour=ANSWERED_COLOUR)
-    lines: list[str] = []
-    used = 0
-    for i, article in enumerate(articles):
-        name = f"**{render_text(article.title or article.key, 200)}**"
-        url = _safe_url(article.url)
-        if url:
-            name = f"[{name}](<{url}>)"
-        sentences = article.body_sentence_count
-        detail = f"{sentences} sentence{'s' if sentences != 1 else ''}"
-        source = render_text(article.source, 100) if article.source else ""
-        line = f"• {name} — {source} · {detail}" if source else f"• {name} · {detail}"
-        rest = count - i - 1
-        tail = size(f"\n…and {rest} more") if rest else 0
-        if used + size(line) + 1 + tail > DESCRIPTION_LIMIT - 40:
-            lines.append(f"…and {count - i} more")
-            break
-        lines.append(line)
-        used += size(line) + 1
-    embed.description = "\n".join(lines) or "No articles are indexed."
-    return fit_embed(embed)
-
-
-def help_embed(
-    *,
-    bot_name: str,
-    allow_dms: bool,
-    ask_channel_ids: Iterable[int],
-    cooldown_questions: int,
-    cooldown_seconds: float,
-) -> discord.Embed:
-    """Explain every way to ask, for /help."""
-    name = render_text(bot_name, 80)
-    lines = [
-        "Ask a question about the indexed news articles in plain words. Answers quote the "
-        "articles' sentences with citations like **\\[3.1\\]** (paragraph 3, sentence 1).",
-        "",
-        "**Ways to ask**",
-        "• `/ask question:` — add `private: True` to see the answer yourself only.",
-        f"• Mention me: `@{name} why is North Korea courting ASEAN?`",
-        "• Reply to one of my answers (or ask in a thread under it): a follow-up such as "
-        "\u201cand when was that?\u201d is read with the question before it.",
-    ]
-    if allow_dms:
-        lines.append("• Send me a direct message.")
-    channels = sorted(ask_channel_ids)
-    if channels:
-        mentions = ", ".join(f"<#{c}>" for c in channels[:20])
-        lines.append(f"• In {mentions} every message is a question.")
-    lines += [
-        "",
-        "**Under each answer**",
-        "• **Show context** shows the sentences around each quoted passage (only to you).",
-        "• **More** shows the next passages.",
-        "",
-        "• `/sources` lists the articles I can answer from.",
-    ]
-    if cooldown_questions and cooldown_seconds:
-        lines.append(
-            f"• You can ask {cooldown_questions} question"
-            f"{'s' if cooldown_questions != 1 else ''} every {cooldown_seconds:g} seconds."
-        )
-    embed = discord.Embed(title="How to ask", description="\n".join(lines), colour=USAGE_COLOUR)
-    return fit_embed(embed)
-
-
-# Notices
-
-
-def cooldown_notice(retry_after: float, now: datetime | None = None) -> str:
-    """Tell an over-eager user when they can ask again, as a relative Discord timestamp."""
-    now = now or datetime.now(UTC)
-    seconds = max(1, round(retry_after + 0.499))
-    when = int(now.timestamp()) + seconds
-    return fit_content(f"You're asking quickly — you can ask again <t:{when}:R> (in {seconds} s).")
-
-
-def channels_notice(channel_ids: Iterable[int]) -> str:
-    """Say which channels the bot answers in."""
-    channels = sorted(channel_ids)
-    shown = ", ".join(f"<#{c}>" for c in channels[:50])
-    more = f" and {len(channels) - 50} more" if len(channels) > 50 else ""
-    return fit_content(f"I only answer in {shown}{more}.")
-
-
-# Reloads
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _listed(items: Sequence[str], limit: int) -> str:
-    """List names or lines, escaped, at most _RELOAD_LIST of them, within limit."""
-    shown = [render_text(item, 300) for item in items[:_RELOAD_LIST]]
-    text = "\n".join(f"• {item}" for item in shown)
-    if len(items) > _RELOAD_LIST:
-        text += f"\n…and {len(items) - _RELOAD_LIST} more"
-    return clip(text, limit)
-
-
-def reload_embed(
-    result: ReloadResult, before: tuple[int, int], after: tuple[int, int]
-) -> discord.Embed:
-    """Report a reload to the owner: counts before and after, what changed, what failed."""
-    (articles_before, sentences_before), (articles_after, sentences_after) = before, after
-    if not result.ok:
-        embed = discord.Embed(
-            title="Reload failed — still answering from the previous index",
-            description=f"Serving {_count(articles_after, 'article')}, "
-            f"{_count(sentences_after, 'sentence')}, as before.",
-            colour=RELOAD_FAILED_COLOUR,
-        )
-        embed.add_field(
-            name="What failed", value=_listed(result.failures or ("unknown",), 1000), inline=False
-        )
-    else:
-        changes = result.changes
-        embed = discord.Embed(
-            title="Reloaded" if changes.any else "Reloaded — no article changed",
-            description=f"Articles: {articles_before:,} → {articles_after:,} · "
-            f"sentences: {sentences_before:,} → {sentences_after:,}",
-            colour=RELOADED_COLOUR,
-        )
-        for label, names in (
-            ("Added", changes.added),
-            ("Changed", changes.changed),
-            ("Removed", changes.removed),
-        ):
-            if names:
-                embed.add_field(name=f"{label} ({len(names)})", value=_listed(names, 1000))
-        if result.problems:
-            embed.add_field(
-                name=f"Skipped ({len(result.problems)})",
-                value=_listed(result.problems, 1000),
-                inline=False,
-            )
-    embed.set_footer(text=f"Took {result.seconds:.2f} s.")
-    return fit_embed(embed)
+def unescape(text: str) -> str:
+    """Undo escape(): the text a reader sees, as it was typed (whitespace collapsed)."""
+    return _ESCAPED.sub(lambda m: m.group(1) or "", text)

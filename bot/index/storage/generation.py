@@ -1,0 +1,133 @@
+"""Hold one complete index (a generation), in memory or memory-mapped, and copies of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.index.bm25 import (
+    BM25Index,
+    BM25Params,
+    Floats,
+    Postings,
+    saturations,
+    saturations_in_chunks,
+)
+from bot.index.storage.records import FileRecord
+from bot.ingest.loader import article_keys
+
+
+@dataclass
+class Generation:
+    """The arrays of one complete index, in memory or memory-mapped from disk.
+
+    The sentence texts live in a text pack: kept articles keep their bytes where
+    they are and new articles' bytes are appended (``tail`` until saved), so a
+    reload never copies the text of unchanged articles. Rows point into the pack.
+    """
+
+    records: list[FileRecord]
+    keys: list[str]  # one per usable record, in order
+    prefix: bool  # citations carry the article key
+    params: BM25Params
+    vocabulary: list[str]
+    offsets: npt.NDArray[np.int64]
+    docs: npt.NDArray[np.int32]
+    tf: npt.NDArray[np.unsignedinteger[Any]]
+    lengths: npt.NDArray[np.int32]
+    avgdl: float
+    contrib: Floats | None  # None until needed: saving computes it straight into the file
+    text: npt.NDArray[np.uint8]  # the pack as far as this generation saved it
+    sentences: npt.NDArray[np.int64]  # per sentence: start, end (in the pack), paragraph, number
+    linked: npt.NDArray[np.bool_]  # sentence i and i + 1 are in the same body paragraph
+    tail: bytes = b""  # pack bytes after text, not saved yet
+    pack: str | None = None  # the pack's file name in the store folder, when saved
+    pack_crc: int = 0  # CRC-32 of text
+    scanned_ns: int = 0
+    folder: Path | None = None  # where it is saved, if it is
+
+    @cached_property
+    def articles(self) -> list[FileRecord]:
+        """Return the records of the indexed articles, in order."""
+        return [r for r in self.records if r.usable]
+
+    @cached_property
+    def term_ids(self) -> dict[str, int]:
+        """Map each term to its id."""
+        return {term: i for i, term in enumerate(self.vocabulary)}
+
+    def article_starts(self) -> npt.NDArray[np.int64]:
+        """Return where each article's sentences start, plus the total at the end."""
+        counts = np.fromiter((r.sentences for r in self.articles), dtype=np.int64)
+        starts = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        return starts
+
+    def share_terms(self, other: Generation) -> None:
+        """Reuse other's term map (same vocabulary), if it has built one."""
+        if "term_ids" in other.__dict__ and other.vocabulary is self.vocabulary:
+            self.__dict__["term_ids"] = other.__dict__["term_ids"]
+
+    def in_memory(self) -> Generation:
+        """Return the generation ready to serve from memory (its saturations computed)."""
+        if self.contrib is not None:
+            return self
+        contrib = saturations(self.docs, self.tf, self.lengths, self.params)[1]
+        ready = replace(self, contrib=contrib, folder=None)
+        ready.share_terms(self)
+        return ready
+
+    def write_contrib(self, take: Callable[[Floats], object]) -> None:
+        """Hand the saturations to take, in chunks, without holding them all in memory."""
+        if self.contrib is not None:
+            take(self.contrib)
+        else:
+            saturations_in_chunks(self.docs, self.tf, self.lengths, self.params, take)
+
+    def index(self) -> BM25Index:
+        """Return the BM25 index over the saved postings."""
+        assert self.contrib is not None, "saturations not computed: save or use in_memory()"
+        postings = Postings(self.vocabulary, self.offsets, self.docs, self.tf)
+        return BM25Index.from_postings(
+            postings, self.lengths, self.params, (self.avgdl, self.contrib), self.term_ids
+        )
+
+
+def reweight(generation: Generation, params: BM25Params) -> Generation:
+    """Return the generation with its saturations computed under other BM25 parameters."""
+    return replaced(generation, params=params, contrib=None, folder=None)
+
+
+def same_articles(a: Generation, b: Generation) -> bool:
+    """Tell whether two generations index the same articles the same way (stat aside)."""
+    if a is b:
+        return True
+    if a.keys != b.keys or a.prefix != b.prefix or a.params != b.params:
+        return False
+    return [r._replace(size=0, mtime_ns=0) for r in a.articles] == [
+        r._replace(size=0, mtime_ns=0) for r in b.articles
+    ]
+
+
+def replaced(generation: Generation, **changes: Any) -> Generation:
+    """Return a copy of generation with some fields changed, keeping its term map."""
+    copy = replace(generation, **changes)
+    copy.share_terms(generation)
+    return copy
+
+
+def relabel(generation: Generation, records: list[FileRecord]) -> Generation:
+    """Return the generation with new file rows around the same articles (keys may change)."""
+    keys = article_keys([r.rel for r in records])
+    return replaced(
+        generation,
+        records=records,
+        keys=[keys[r.rel] for r in records if r.usable],
+        prefix=sum(1 for r in records if r.readable) > 1,
+    )

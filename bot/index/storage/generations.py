@@ -1,0 +1,314 @@
+"""Save generations beside each other and switch the current one atomically by renaming CURRENT."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from platformdirs import user_cache_dir
+
+from bot.errors import StoreError
+from bot.index.bm25 import BM25Params
+from bot.index.storage.format import (
+    INDEX_FORMAT,
+    MAGIC,
+    CrcWriter,
+    code_version,
+    load_array,
+    meta_bytes,
+    read_meta,
+    verify,
+    write_array,
+    write_file,
+)
+from bot.index.storage.generation import Generation
+from bot.index.storage.records import records_from_columns, records_to_columns
+
+ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
+
+
+def default_index_root() -> Path:
+    """Return the folder that holds saved indexes when INDEX_DIR is not set."""
+    return Path(user_cache_dir("qabot")) / "index"
+
+
+def index_folder(corpus_dir: Path | str, index_dir: Path | None = None) -> Path:
+    """Return the folder that holds the saved index of corpus_dir.
+
+    Each corpus folder gets its own subfolder of index_dir (default: the user's
+    cache folder), named after the folder and a digest of its absolute path.
+    """
+    resolved = Path(corpus_dir).resolve()
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", resolved.name).strip("-")[:40] or "corpus"
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    return (index_dir or default_index_root()) / f"{name}-{digest}"
+
+
+def write_contrib(folder: Path, name: str, generation: Generation) -> dict[str, int]:
+    """Write the saturations as a .npy file, computed chunk by chunk."""
+    header = {"descr": "<f8", "fortran_order": False, "shape": (int(generation.docs.size),)}
+
+    def write(writer: CrcWriter) -> None:
+        np.lib.format.write_array_header_1_0(writer, header)  # type: ignore[no-untyped-call]
+        generation.write_contrib(lambda part: writer.write(part.data.cast("B")))
+
+    return write_file(folder, name, write)
+
+
+def save(
+    generation: Generation, store_folder: Path, corpus_root: Path, old: Generation | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Write a generation beside the current one and make it current.
+
+    Files whose arrays are those of old (saved) are linked, not written again;
+    the text pack is appended to. Returns the generation's folder and meta.
+    """
+    store_folder.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns():x}-{os.getpid()}"
+    temporary = store_folder / f"tmp-{name}"
+    temporary.mkdir()
+    try:
+        files = write_files(generation, temporary, old)
+        pack = write_pack(generation, store_folder)
+        meta = {
+            "magic": MAGIC,
+            "format": INDEX_FORMAT,
+            "code": code_version(),
+            "corpus": str(corpus_root.resolve()),
+            "params": [generation.params.k1, generation.params.b, generation.params.delta],
+            "avgdl": generation.avgdl,
+            "prefix": generation.prefix,
+            "scanned_ns": generation.scanned_ns,
+            "files": files,
+            "pack": pack,
+            "keys": generation.keys,
+            "records": records_to_columns(generation.records),
+        }
+        (temporary / "meta.json").write_bytes(meta_bytes(meta))
+        final = store_folder / name
+        temporary.rename(final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    with locked(store_folder):
+        staged = store_folder / f"CURRENT.{os.getpid()}.tmp"
+        staged.write_text(name + "\n")
+        os.replace(staged, store_folder / "CURRENT")
+        clean(store_folder, keep={name, pack["file"]})
+    return final, meta
+
+
+def write_pack(generation: Generation, store_folder: Path) -> dict[str, Any]:
+    """Append the generation's new text to its pack (or write a new pack); describe it."""
+    if generation.pack is not None:
+        path = store_folder / generation.pack
+        with contextlib.suppress(FileNotFoundError), open(path, "ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            # Append only where this generation's text ends: another program may
+            # have appended to the same pack meanwhile.
+            if os.fstat(handle.fileno()).st_size == generation.text.size:
+                writer = CrcWriter(handle, generation.pack_crc, generation.text.size)
+                writer.write(generation.tail)
+                return {"file": generation.pack, "bytes": writer.size, "crc32": writer.crc}
+    name = f"text-{time.time_ns():x}-{os.getpid()}.bin"
+    text = memoryview(generation.text.data).cast("B") if generation.text.size else b""
+
+    def write(writer: CrcWriter) -> None:
+        writer.write(text)
+        writer.write(generation.tail)
+
+    return {"file": name, **write_file(store_folder, name, write)}
+
+
+def write_files(
+    generation: Generation, folder: Path, old: Generation | None
+) -> dict[str, dict[str, int]]:
+    """Write (or link from old) every array file of a generation; return their sizes and CRCs."""
+    files: dict[str, dict[str, int]] = {}
+    old_files: dict[str, Any] = {}
+    if old is not None and old.folder is not None:
+        with contextlib.suppress(StoreError):
+            old_files = read_meta(old.folder).get("files", {})
+
+    def linked(file_name: str, same: bool) -> bool:
+        if not same or file_name not in old_files or old is None or old.folder is None:
+            return False
+        try:
+            os.link(old.folder / file_name, folder / file_name)
+        except OSError:
+            return False
+        files[file_name] = old_files[file_name]
+        return True
+
+    for array_name in ARRAYS:
+        file_name = f"{array_name}.npy"
+        array = getattr(generation, array_name)
+        if linked(file_name, old is not None and array is getattr(old, array_name)):
+            continue
+        if array is None:
+            files[file_name] = write_contrib(folder, file_name, generation)
+        else:
+            files[file_name] = write_array(folder, file_name, array)
+    if not linked("vocab.txt", old is not None and generation.vocabulary is old.vocabulary):
+        vocabulary = "\n".join(generation.vocabulary).encode()
+        files["vocab.txt"] = write_file(folder, "vocab.txt", lambda w: w.write(vocabulary))
+    return files
+
+
+@contextlib.contextmanager
+def locked(store_folder: Path) -> Iterator[None]:
+    with open(store_folder / "lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def current_name(store_folder: Path) -> str | None:
+    try:
+        name = (store_folder / "CURRENT").read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if re.fullmatch(r"gen-[0-9a-f]+-[0-9]+", name) else None
+
+
+def clean(store_folder: Path, keep: set[str]) -> None:
+    """Delete old generations, unused packs and temporary folders left by crashed writers."""
+    now = time.time()
+    for entry in store_folder.iterdir():
+        if entry.name in keep:
+            continue
+        stale = entry.name.startswith("tmp-") and now - entry.stat().st_mtime > 3600
+        if entry.name.startswith("gen-") or stale:
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith("text-") and now - entry.stat().st_mtime > 60:
+            # Another program may be appending to a pack it just made: leave young ones.
+            entry.unlink(missing_ok=True)
+
+
+def open_generation(
+    store_folder: Path, corpus_root: Path, during: Callable[[], None] | None = None
+) -> Generation | None:
+    """Open the current saved generation, checked; None when there is none yet.
+
+    during, if given, is called while the checksums are being checked (on
+    another thread). Raises StoreError when the generation is there but
+    unusable (foreign, other version, truncated, corrupted).
+    """
+    with locked(store_folder) if store_folder.is_dir() else contextlib.nullcontext():
+        name = current_name(store_folder)
+        if name is None:
+            if (store_folder / "CURRENT").exists():
+                raise StoreError(f"{store_folder / 'CURRENT'} is corrupted")
+            return None
+        folder = store_folder / name
+        meta = read_meta(folder)
+        if meta.get("code") != code_version():
+            raise StoreError(f"{folder} was built by another version of the program")
+        if meta.get("corpus") != str(corpus_root.resolve()):
+            raise StoreError(f"{folder} belongs to another corpus folder ({meta.get('corpus')})")
+        files, pack = meta.get("files"), meta.get("pack")
+        if (
+            not isinstance(files, dict)
+            or set(files) != {*(f"{a}.npy" for a in ARRAYS), "vocab.txt"}
+            or not isinstance(pack, dict)
+            or not re.fullmatch(r"text-[0-9a-f]+-[0-9]+\.bin", str(pack.get("file")))
+        ):
+            raise StoreError(f"{folder}/meta.json lists the wrong files")
+        # Check every file on the other core while this one parses the rest.
+        wrong: list[str] = []
+        thread = threading.Thread(target=lambda: wrong.extend(verify(folder, files, pack)))
+        thread.start()
+        try:
+            generation = open_files(folder, meta)
+            if during is not None:
+                during()
+        finally:
+            thread.join()
+        if wrong:
+            raise StoreError(f"{folder}: {'; '.join(wrong)}")
+        return generation
+
+
+def open_files(folder: Path, meta: dict[str, Any], like: Generation | None = None) -> Generation:
+    """Open a generation's files; like, a generation just saved there, lends its Python objects."""
+    try:
+        k1, b, delta = (float(x) for x in meta["params"])
+        records = like.records if like is not None else records_from_columns(meta["records"])
+        arrays = {name: load_array(folder / f"{name}.npy") for name in ARRAYS}
+        if like is not None:
+            vocabulary = like.vocabulary
+        else:
+            vocabulary_bytes = (folder / "vocab.txt").read_bytes()
+            vocabulary = vocabulary_bytes.decode().split("\n") if vocabulary_bytes else []
+        pack = meta["pack"]
+        used = int(pack["bytes"])
+        text = (
+            np.asarray(np.memmap(folder.parent / pack["file"], np.uint8, "r", shape=(used,)))
+            if used
+            else np.empty(0, dtype=np.uint8)
+        )
+        generation = Generation(
+            records=records,
+            keys=list(meta["keys"]),
+            prefix=bool(meta["prefix"]),
+            params=BM25Params(k1, b, delta),
+            vocabulary=vocabulary,
+            offsets=arrays["offsets"],
+            docs=arrays["docs"],
+            tf=arrays["tf"],
+            lengths=arrays["lengths"],
+            avgdl=float(meta["avgdl"]),
+            contrib=arrays["contrib"],
+            text=text,
+            sentences=arrays["sentences"],
+            linked=np.array(arrays["linked"]),  # small: read, not mapped
+            pack=str(pack["file"]),
+            pack_crc=int(pack["crc32"]),
+            scanned_ns=int(meta["scanned_ns"]),
+            folder=folder,
+        )
+    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{folder} cannot be opened ({exc})") from None
+    check_shapes(generation, folder)
+    if like is not None:
+        generation.share_terms(like)
+    return generation
+
+
+def check_shapes(g: Generation, folder: Path) -> None:
+    """Check that the arrays agree with each other (their content is checked by CRC)."""
+    usable = g.articles
+    n = sum(r.sentences for r in usable)
+    problems = []
+    if len(g.keys) != len(usable):
+        problems.append("keys")
+    if g.offsets.shape != (len(g.vocabulary) + 1,) or (g.offsets.size and g.offsets[0] != 0):
+        problems.append("offsets")
+    elif g.docs.shape != (int(g.offsets[-1]),) or g.tf.shape != g.docs.shape:
+        problems.append("postings")
+    if g.contrib is None or g.contrib.shape != g.docs.shape or g.lengths.shape != (n,):
+        problems.append("weights")
+    if g.sentences.shape != (n, 4) or g.linked.shape != (max(n - 1, 0),):
+        problems.append("sentences")
+    if problems:
+        raise StoreError(f"{folder} has inconsistent arrays ({', '.join(problems)})")
+
+
+def saved_size(store_folder: Path) -> int:
+    """Return the bytes the current saved generation takes on disk (0 when there is none)."""
+    name = current_name(store_folder)
+    if name is None or not (store_folder / name).is_dir():
+        return 0
+    return sum(p.stat().st_size for p in (store_folder / name).iterdir() if p.is_file())

@@ -1,0 +1,109 @@
+"""What a load hands the engine: the Snapshot of a loaded index and the Changes it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.index.bm25 import BM25Index
+from bot.index.sentences import SentenceTable, StoredCorpus
+from bot.index.storage.arrays import ArrayStores, ArticleSlot, SentenceArrays
+from bot.index.storage.generation import Generation
+
+
+@dataclass
+class Changes:
+    """What a load found changed since the saved index."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reread: int = 0  # files read again (changed stat), whether or not their content changed
+
+    @property
+    def any(self) -> bool:
+        """Tell whether any article was added, changed or removed."""
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        """Say what changed, in a few words."""
+        parts = [
+            f"{len(items)} {label}"
+            for items, label in (
+                (self.added, "added"),
+                (self.changed, "changed"),
+                (self.removed, "removed"),
+            )
+            if items
+        ]
+        return ", ".join(parts) if parts else "no article changed"
+
+
+@dataclass
+class Snapshot:
+    """A loaded index: corpus, BM25 index, per-sentence arrays and what the aliases need."""
+
+    root: Path
+    generation: Generation
+    corpus: StoredCorpus
+    index: BM25Index
+    changes: Changes
+    store_folder: Path | None
+    # The per-sentence array stores of the index folder (in memory without one),
+    # shared by the snapshots of one IndexStore.
+    array_stores: ArrayStores = field(default_factory=lambda: ArrayStores(None), compare=False)
+
+    @property
+    def table(self) -> SentenceTable:
+        """Return the sentence table."""
+        assert self.corpus.view is not None
+        return self.corpus.view.table
+
+    @property
+    def acronym_key(self) -> tuple[str, ...]:
+        """Identify the acronym definitions: same key, same acronym aliases."""
+        return tuple(r.digest for r in self.generation.articles if r.acronyms)
+
+    @property
+    def acronym_texts(self) -> list[str]:
+        """Return the sentences that define acronyms, in corpus order."""
+        return [text for r in self.generation.articles for text in r.acronyms]
+
+    def article_slots(self) -> list[ArticleSlot]:
+        """Describe where each article's per-sentence rows go, in corpus order."""
+        starts = self.generation.article_starts().tolist()
+        return [
+            ArticleSlot(position, record.rows_key, starts[position], record.sentences)
+            for position, record in enumerate(self.generation.articles)
+        ]
+
+    def arrays(self, kind: str) -> SentenceArrays:
+        """Open the rows of one kind (e.g. "embedding:<model>"), see bot.index.storage.arrays."""
+        return SentenceArrays(self.array_stores.get(kind), self.article_slots(), len(self.table))
+
+    def extra(
+        self, name: str, compute: Callable[[list[str]], npt.NDArray[Any]]
+    ) -> npt.NDArray[Any]:
+        """Return every row of one kind in sentence order, computing the missing ones first.
+
+        compute(texts) is called once, with the sentences of the articles that have
+        no rows yet (none when all are stored), and must return one row per text.
+        """
+        arrays = self.arrays(name)
+        missing = arrays.missing()
+        if missing:
+            texts = [self.table.text(i) for slot in missing for i in slot.sentences]
+            computed = np.asarray(compute(texts))
+            if computed.ndim < 1 or computed.shape[0] != len(texts):
+                got = computed.shape[0] if computed.ndim else 0
+                raise ValueError(f"compute returned {got} rows for {len(texts)} texts")
+            start = 0
+            for slot in missing:
+                arrays.append(slot, computed[start : start + slot.count])
+                start += slot.count
+        return arrays.rows()[0]
