@@ -43,8 +43,13 @@ DATA = scale.DATA
 QUESTIONS = 200
 
 
+SHARED = scale.ROOT.parent / "shared"
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+
+
 def _corpus(label: str) -> Path:
-    src = scale.extract(scale.ROOT.parent / "shared" / "bench")
+    src = scale.extract(SHARED / "bench")
     folder, files, sentences = scale.build_corpus(src, label, scale.SIZES[label])
     print(f"corpus {label}: {files:,} files, about {sentences:,} sentences", file=sys.stderr)
     return folder
