@@ -11,6 +11,7 @@ import numpy as np
 
 from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.cues import question_cue
+from bot.answer.decline import coverage, covered_concepts
 from bot.answer.followup import FollowUp, as_follow_up, content_concepts, is_follow_up, new_unknowns
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
@@ -348,19 +349,27 @@ class Engine:
         return "semantic" if ids and all(i in cosines for i in ids) else "lexical"
 
     def _worth_reading(self, reading: Reading) -> list[Group]:
-        """Keep the best passage and those relevant on their own: no padding to k."""
-        from bot.answer.decline import coverage
+        """Keep the best passage and those relevant on their own: no padding to k.
 
+        A further passage must cover a good share of what the best one covers of the
+        question, and more than one of its concepts when the best covers several:
+        sharing one word with the question is not relevant.
+        """
         groups = reading.groups
         config = self.passage_config
+        query = reading.query
         best = groups[0]
-        best_coverage = coverage(reading.query, self._text(best), self.index)
+        best_coverage = coverage(query, self._text(best), self.index)
+        needed = min(2, covered_concepts(query, self._text(best)))
         kept = [best]
         for group in groups[1:]:
             if group.score < config.relative_score * best.score:
                 continue
-            share = coverage(reading.query, self._text(group), self.index)
-            if share >= config.relative_coverage * best_coverage:
+            text = self._text(group)
+            if (
+                coverage(query, text, self.index) >= config.relative_coverage * best_coverage
+                and covered_concepts(query, text) >= needed
+            ):
                 kept.append(group)
         return kept
 
