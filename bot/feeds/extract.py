@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -91,7 +92,7 @@ def extract_page(response: Response) -> Page:
         date_extraction_params=_DATE_PARAMS,
     )
     text = _paragraphs(getattr(doc, "text", None) or "") if doc is not None else ""
-    if len(text) < MIN_TEXT_CHARS:
+    if _width(text) < MIN_TEXT_CHARS:
         shown = f"only {len(text)} characters of text" if text else "no text"
         raise ExtractError(f"no main text found ({shown}: a paywall, a teaser or a list?)")
     assert doc is not None
@@ -106,6 +107,11 @@ def extract_page(response: Response) -> Page:
         url=canonical,
         site=_clean(getattr(doc, "sitename", None)),
     )
+
+
+def _width(text: str) -> int:
+    """Measure text in Latin letters: a Hangul or Han character says about two letters' worth."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _paragraphs(text: str) -> str:
