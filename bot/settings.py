@@ -308,7 +308,7 @@ class Settings:
     state_db: Path | None = setting(
         None,
         "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
-        "default: qabot-state.sqlite3 in the user's data directory).",
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
         folder,
     )
     redis_url: Secret | None = setting(

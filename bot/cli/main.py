@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -62,6 +63,12 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument(
         "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=("all", "train", "report"),
+        default="all",
+        help="ask only the half used to fit answerability (train) or the half kept apart (report)",
     )
     mode = evaluate.add_mutually_exclusive_group()
     mode.add_argument(
@@ -258,12 +265,24 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     mode = "semantic" if semantic is not None else "lexical"
     try:
         eval_set = load_eval_file(args.file)
-        report = evaluate(eval_set, args.corpus, semantic=semantic)
+        report = evaluate(eval_set, args.corpus, semantic=semantic, split=args.split)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     scores = report.scores.as_dict()
+    calibration = report.calibration.summary()
     if args.json:
-        print(json.dumps({"file": str(args.file), "mode": mode, **scores}))
+        print(
+            json.dumps(
+                {
+                    "file": str(args.file),
+                    "mode": mode,
+                    "split": args.split,
+                    **scores,
+                    "calibration": calibration,
+                    "calibration_table": report.calibration.table(),
+                }
+            )
+        )
         return 0
     print(f"{report.name} ({mode}): {scores['answerable']} answerable questions")
     if scores["answerable"]:
@@ -280,12 +299,42 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         if len(report.declined_by_kind) > 1:
             for kind, (declined, asked) in sorted(report.declined_by_kind.items()):
                 print(f"    {kind}: declined {declined}/{asked}")
+    if "span_holds_gold" in scores:
+        print(
+            f"  answer span holds the gold answer: {scores['span_holds_gold']}/"
+            f"{scores['hit1_with_span']} Hit@1 answers with a span "
+            f"({scores['span_holds_share']:.1%}; {scores['span_holds_of_hit1']:.1%} of all Hit@1)"
+        )
+    _print_calibration(report)
     for miss in report.misses[: args.misses]:
         rank = f"rank {miss.rank}" if miss.rank else "not in top 10"
         print(f"  miss ({rank}): {miss.question.question}\n      top: {miss.top[:160]}")
     for question in report.false_answers[: args.misses]:
         print(f"  answered but should decline: {question.question}")
     return 0
+
+
+def _print_calibration(report: Any) -> None:
+    """Print how the confidence labels split the questions, and the calibration table."""
+    summary = report.calibration.summary()
+    if not summary:
+        return
+    for name in ("answerable", "unanswerable"):
+        if f"{name}_declined" in summary:
+            shares = "   ".join(
+                f"{label} {summary[f'{name}_{label}']:.1%}"
+                for label in ("declined", "low", "medium", "high")
+            )
+            print(f"  {name}: {shares}")
+    if "high_hit@1" in summary:
+        high, right = summary["high_answers"], summary["high_hit@1"]
+        print(f"  labelled high: {high}, right at rank 1 {right:.1%}")
+    print(f"  calibration: Brier {summary['brier']:.3f}   ECE {summary['ece']:.3f}")
+    for row in report.calibration.table():
+        print(
+            f"    confidence {row['bin']}: {row['questions']:4} questions, "
+            f"mean {row['confidence']:.2f}, right at rank 1 {row['right']:.2f}"
+        )
 
 
 def _feeds(args: argparse.Namespace, settings: Settings) -> int:

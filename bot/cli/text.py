@@ -20,11 +20,21 @@ def _origin(passage: Passage) -> str:
     return f"{origin} <{url}>" if url else origin
 
 
+# What a confidence label says before the passages ("high" and "medium" need no warning).
+LABEL_LINES = {"low": "Not sure the article answers this; closest passages:"}
+
+
 def render_text(answer: Answer, width: int = 88, color: bool = False, more_hint: str = "") -> str:
     """Render an answer as wrapped text, each passage headed by its citation."""
-    if not answer.passages:
-        return textwrap.fill(answer.message, width=width)
     lines: list[str] = []
+    if answer.read_with:
+        lines.append(f"(read with your previous question: \u201c{answer.read_with}\u201d)")
+    if not answer.passages:
+        lines.append(textwrap.fill(answer.message, width=width))
+        return "\n".join(lines)
+    heading = LABEL_LINES.get(answer.confidence_label or "")
+    if heading:
+        lines.append(heading)
     origins = {_origin(p) for p in answer.passages}
     for passage in answer.passages:
         label = f"[{passage.citation}] "
@@ -47,11 +57,17 @@ def render_text(answer: Answer, width: int = 88, color: bool = False, more_hint:
 
 
 def _bold_matches(body: str, passage: Passage) -> str:
-    """Bold the matched words in wrapped text (wrapping first keeps widths right)."""
-    words = sorted({passage.text[s:e] for s, e in passage.highlights}, key=len, reverse=True)
+    """Bold the answering phrase (or else the matched words) in wrapped text.
+
+    Wrapping first keeps widths right; a phrase broken over lines is matched across
+    the line break.
+    """
+    spans = passage.answer_spans or passage.highlights
+    words = sorted({passage.text[s:e] for s, e in spans}, key=len, reverse=True)
     if not words:
         return body
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
     return pattern.sub(lambda m: f"{BOLD}{m.group(1)}{RESET}", body)
 
 
@@ -73,11 +89,18 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "url": getattr(p, "url", None),
                 "score": p.score,
                 "matched": list(p.matched),
+                "answer_spans": [list(span) for span in p.answer_spans],
+                "date": p.date,
+                "url": p.url,
                 "context": {"before": p.context_before, "after": p.context_after},
             }
             for p in answer.passages
         ],
         "has_more": answer.has_more,
+        "confidence": answer.confidence,
+        "confidence_label": answer.confidence_label,
+        "ranking": answer.ranking,
+        "read_with": answer.read_with,
     }
 
 

@@ -24,6 +24,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, filtered_answer
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.discordbot import embeds, notices
@@ -324,12 +325,22 @@ class QABot(commands.Bot, CommandSync):
         k: int,
         offset: int = 0,
         previous: FollowUp | None = None,
+        options: ArticleFilter | None = None,
     ) -> Answer:
-        """Answer a question off the event loop; retrieval is CPU-bound.
+        """Answer a question off the event loop, as the CLI does; retrieval is CPU-bound.
 
-        previous is the conversation a follow-up question is read with.
+        previous is the conversation a follow-up question is read with; options limit the
+        articles it may cite (/ask article, source, after, before).
         """
-        call = functools.partial(engine.answer, question, k, offset, previous=previous)
+        call = functools.partial(
+            filtered_answer,
+            engine,
+            question,
+            k=k,
+            offset=offset,
+            options=options,
+            previous=previous,
+        )
         return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
 
     def gate(
@@ -378,6 +389,7 @@ class QABot(commands.Bot, CommandSync):
         private: bool,
         context: FollowUp | None = None,
         asked: bool = True,
+        options: ArticleFilter | None = None,
     ) -> Presented:
         """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps."""
         embed = embeds.answer_embed(answer)
@@ -385,7 +397,9 @@ class QABot(commands.Bot, CommandSync):
         self.record_question(answer, engine, config, answer_id, asked)
         if not (answer.answered and answer.passages):
             return Presented(embed, None, None)
-        stored = StoredAnswer.of(answer, config.k, asker_id, private, context, config.guild_id)
+        stored = StoredAnswer.of(
+            answer, config.k, asker_id, private, context, config.guild_id, options
+        )
         await self.shared.add(answer_id, stored)
         view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
         return Presented(embed, view, answer_id)
@@ -409,9 +423,8 @@ class QABot(commands.Bot, CommandSync):
                     guild_id=config.guild_id,
                     asked_at=time.time(),
                     status=answer.status.value,
-                    confidence=getattr(answer, "confidence_label", None),
-                    ranking=getattr(answer, "ranking", None)
-                    or ("semantic" if engine.semantic is not None else "lexical"),
+                    confidence=answer.confidence_label,
+                    ranking=answer.ranking,
                     citations=tuple(f"{p.article_key}:{p.citation}" for p in answer.passages),
                     articles=tuple(cited),
                     question=answer.question if config.store_questions else None,
