@@ -13,9 +13,9 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def _origin(passage: Passage) -> str:
-    # Passage.date/url: the article's, when the engine passes them on (feeds, front matter).
-    date, url = getattr(passage, "date", None), getattr(passage, "url", None)
-    about = ", ".join(str(part) for part in (passage.source, date) if part)
+    # The article's date and address, when known (front matter, feeds, a dateline).
+    url = passage.url
+    about = ", ".join(part for part in (passage.source, passage.date) if part)
     origin = f"{passage.article_title} ({about})" if about else passage.article_title
     return f"{origin} <{url}>" if url else origin
 
@@ -85,8 +85,6 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "article": p.article_title,
                 "article_key": p.article_key,
                 "source": p.source,
-                "date": getattr(p, "date", None),
-                "url": getattr(p, "url", None),
                 "score": p.score,
                 "matched": list(p.matched),
                 "answer_spans": [list(span) for span in p.answer_spans],
