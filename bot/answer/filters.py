@@ -299,4 +299,6 @@ def _ask(
     allowed: frozenset[str] | None,
     extra: dict[str, Any],
 ) -> Answer:
+    if allowed is None:
+        return engine.answer(question, k=k, offset=offset, **extra)
     return engine.answer(question, k=k, offset=offset, only=allowed, **extra)
