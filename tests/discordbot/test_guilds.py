@@ -490,3 +490,19 @@ async def test_feeds_are_polled_while_the_bot_runs(
         assert running._feeds_task is not None and running._feeds_task.done()
     finally:
         site.close()
+
+
+async def test_each_server_reloads_its_own_folder(servers: Servers) -> None:
+    fake = servers.fake
+    async with servers.running() as bot:
+        await run(fake, "ask", {"question": NK_QUESTION}, servers.alice, servers.a_channel)
+        await run(fake, "ask", {"question": TUNNEL_QUESTION}, servers.alice, servers.b_channel)
+        engine_a = bot.engines.current(bot.config_for(servers.a).corpus)
+        (servers.tmp / "b" / "rice.txt").write_text(
+            "Rice news\n\nSeoul sends 50,000 tons of rice to the Philippines.\n", encoding="utf-8"
+        )
+        report = await run(fake, "qa reload", None, servers.alice, servers.b_channel)
+        assert "Articles: 2 → 3" in text_of(report)
+        assert bot.engines.current(bot.config_for(servers.a).corpus) is engine_a  # untouched
+        answer = await run(fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel)
+        assert "50,000 tons of rice" in text_of(answer)
