@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
 from bot.errors import CorpusError
@@ -21,7 +22,7 @@ from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_m
 from bot.ingest.models import Article, Sentence
 from bot.ingest.reading import MAX_ARTICLE_BYTES as MAX_ARTICLE_BYTES
 from bot.ingest.reading import check_size as check_size
-from bot.ingest.reading import read_article
+from bot.ingest.reading import read_article, special_kind
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -124,9 +125,11 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     if problem:
                         problems.append(problem)
                         continue
-                if not entry.is_file():
-                    continue
                 stat = entry.stat()
+                if not S_ISREG(stat.st_mode):
+                    # A FIFO, socket or device named like an article: never opened.
+                    problems.append(f"skipped {display_name(rel)}: the file {special_kind(stat)}")
+                    continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
             found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_add_saves_pages_and_says_why_one_failed(
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out == [
-        f"new 127-0-0-1/2013-11-28-quake-strikes-off-heuksan-island.md ({good})",
+        f"new 127-0-0-1/2013-11/quake-strikes-off-heuksan-island.md ({good})",
         f"skipped {site.url('/broken')}: HTTP 500",
         "1 new, 0 updated, 0 unchanged, 1 skipped",
     ]
@@ -73,7 +74,7 @@ def test_feeds_lists_each_feed_and_poll_runs_one_round(
     polled = capsys.readouterr().out.splitlines()
     assert polled == [
         f"{feed}: 1 new, 0 updated, 0 unchanged, 1 skipped",
-        f"  new 127-0-0-1/2013-11-28-n-korea-courts-asean.md ({asean})",
+        f"  new 127-0-0-1/2013-11/n-korea-courts-asean.md ({asean})",
         f"  skipped {site.url('/private/x')}: robots.txt disallows it",
         f"{site.url('/atom.xml')}: failed: HTTP 410",
         "2 feed(s): 1 new, 0 updated, 0 unchanged, 1 skipped; 1 feed(s) failed",
@@ -84,7 +85,7 @@ def test_feeds_lists_each_feed_and_poll_runs_one_round(
     assert listed[0].startswith(f"{feed} (every 15 min): last poll 20")
     assert listed[0].endswith(", ok; 1 new, 0 updated, 0 unchanged, 1 skipped")
     assert listed[1] == f"  skipped {site.url('/private/x')}: robots.txt disallows it"
-    assert listed[2].endswith("failed: HTTP 410")
+    assert re.search(r"failed: HTTP 410 \(1 failed in a row; next try \d\d:\d\d UTC\)$", listed[2])
 
     # Run again at once (cron): nothing is due, nothing is fetched.
     fetched = len(site.requests)
@@ -126,3 +127,15 @@ def test_add_runs_as_a_program(site: Site, corpus: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 new, 0 updated, 0 unchanged, 0 skipped"
+
+
+def test_listing_feeds_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS", "http://127.0.0.1:9/rss.xml")
+    missing = tmp_path / "no-such-folder"
+    assert main(["feeds", "--corpus", str(missing)]) == 0
+    assert capsys.readouterr().out == (
+        "http://127.0.0.1:9/rss.xml (every 15 min): last poll never, never polled\n"
+    )
+    assert not missing.exists()

@@ -130,7 +130,7 @@ class IndexStore:
         failures: list[str] = []
         gone: set[str] = set()
         slots = {source.rel: i for i, source in enumerate(sources) if records[i] is None}
-        for result in read_files(to_read, self.progress):
+        for result in read_files(root, to_read, self.progress):
             rel = result.record.rel
             if strict and result.vanished:
                 gone.add(rel)
