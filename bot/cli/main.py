@@ -251,6 +251,9 @@ def _silence_stdout() -> None:
 
 
 def _main(argv: list[str]) -> int:
+    from bot.cli.output import redact_log_records
+
+    redact_log_records()  # a token pasted into a path must not reach a log line either
     parser = _parser()
     if not argv:
         parser.print_help()
