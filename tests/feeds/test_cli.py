@@ -152,10 +152,11 @@ def test_answers_carry_the_article_date_and_link(
     capsys.readouterr()
 
     assert main(["ask", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    shown = capsys.readouterr().out
+    # The source line is wrapped to the terminal's width; read it as one line.
+    source = " ".join(shown[shown.index("Source: ") :].split())
     assert (
-        lines[-1]
-        == f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
+        source == f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
     )
 
     assert main(["ask", "--json", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
