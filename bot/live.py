@@ -38,8 +38,10 @@ from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher, run_in_thread
 
 logger = logging.getLogger(__name__)
 
-# How long start_watching waits for the watcher to follow the folder before returning anyway.
-READY_SECONDS = 10.0
+# How long start_watching waits for the watcher to follow the folder before returning anyway
+# (file events are followed within milliseconds; polling first lists the folder). Short: an
+# asyncio program may call it on its loop (better: live.watcher().start()).
+READY_SECONDS = 2.0
 
 __all__ = ["DEBOUNCE_MS", "POLL_SECONDS", "LiveEngine", "ReloadResult", "Watcher"]
 
