@@ -28,7 +28,7 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from bot.answer.engine import Engine
     from bot.answer.filters import ArticleFilter
-    from bot.answer.semantic import SemanticModel
+    from bot.embedding.loader import SemanticModel
     from bot.live import LiveEngine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
@@ -106,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     filtering = _filter_options()
+    # --lexical / --semantic, on every command that answers: override SEMANTIC.
+    ranking = argparse.ArgumentParser(add_help=False)
+    mode = ranking.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--lexical", action="store_true", help="rank by word match only (no embedding model)"
+    )
+    mode.add_argument(
+        "--semantic",
+        action="store_true",
+        help="fuse word match with the embedding model (overrides SEMANTIC)",
+    )
 
     def command(
         name: str,
@@ -126,11 +137,11 @@ def _parser() -> argparse.ArgumentParser:
         "ask",
         "answer one question, or one per line of standard input",
         "Answer a question. Without one, answer each line of standard input.",
-        parents=(common, filtering),
+        parents=(common, filtering, ranking),
     )
     ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    command("repl", "ask questions interactively", parents=(common, filtering))
+    command("repl", "ask questions interactively", parents=(common, filtering, ranking))
     command("info", "show the corpus, the index, the ranking and where each setting came from")
     doctor = command(
         "doctor",
@@ -144,7 +155,9 @@ def _parser() -> argparse.ArgumentParser:
         help="skip the checks that read the index and load the model (for HEALTHCHECK)",
     )
     command("inspect", "list every sentence with its citation")
-    evaluate = command("eval", "measure Hit@1, Hit@3 and MRR on a question file")
+    evaluate = command(
+        "eval", "measure Hit@1, Hit@3 and MRR on a question file", parents=(common, ranking)
+    )
     evaluate.add_argument("file", type=Path, help="question file (.jsonl)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument(
@@ -156,16 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="ask only the half used to fit answerability (train) or the half kept apart (report)",
     )
-    mode = evaluate.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--lexical", action="store_true", help="rank by word match only (no embedding model)"
-    )
-    mode.add_argument(
-        "--semantic",
-        action="store_true",
-        help="fuse word match with the embedding model; fail if it cannot load",
-    )
-    command("run", "run the Discord bot (needs DISCORD_TOKEN)")
+    command("run", "run the Discord bot (needs DISCORD_TOKEN)", parents=(common, ranking))
     sync = command("sync", "register the slash commands with Discord now")
     sync.add_argument(
         "--global", dest="global_", action="store_true", help="sync globally, not to the guild"
@@ -247,6 +251,9 @@ def _silence_stdout() -> None:
 
 
 def _main(argv: list[str]) -> int:
+    from bot.cli.output import redact_log_records
+
+    redact_log_records()  # a token pasted into a path must not reach a log line either
     parser = _parser()
     if not argv:
         parser.print_help()
@@ -270,6 +277,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_USAGE
     for warning in settings.warnings:
         console.warn(warning)
+    settings = with_ranking_flags(settings, args)
     corpus: Path = args.corpus or settings.corpus_dir
     k: int = getattr(args, "k", None) or settings.answer_k
     if args.command == "ask" and not args.question and (sys.stdin is None or sys.stdin.isatty()):
@@ -288,9 +296,9 @@ def _main(argv: list[str]) -> int:
             return _feeds(args, settings, corpus, console)
         if args.command in {"ask", "repl"}:
             args.options = _article_filter(args)
-        live = load_engine(
-            corpus, load_semantic(settings, console), settings.index_dir, console=console
-        )
+        # inspect answers nothing: it never loads the model.
+        semantic = load_semantic(settings, console) if args.command != "inspect" else None
+        live = load_engine(corpus, semantic, settings.index_dir, console=console)
         if args.command == "ask":
             return _ask(live.engine, args, k, console)
         if args.command == "inspect":
@@ -313,8 +321,22 @@ def _main(argv: list[str]) -> int:
         return EXIT_FAILED
 
 
+def with_ranking_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Apply --lexical / --semantic over SEMANTIC."""
+    from dataclasses import replace
+
+    if getattr(args, "lexical", False):
+        return replace(settings, semantic=False)
+    if getattr(args, "semantic", False):
+        return replace(settings, semantic=True)
+    return settings
+
+
 def load_semantic(settings: Settings, console: Console | None = None) -> SemanticModel | None:
-    """Load the embedding model the settings ask for; say in one line why not, if not."""
+    """Prepare the embedding model the settings ask for (it loads when a question needs it).
+
+    Says in one line why not, if not: now, or when it fails to load.
+    """
     model, warning = _semantic(settings, "SEMANTIC" in settings.sources)
     if warning:
         (console or Console()).warn(warning)
@@ -323,10 +345,11 @@ def load_semantic(settings: Settings, console: Console | None = None) -> Semanti
 
 @functools.cache
 def _semantic(settings: Settings, explicit: bool) -> tuple[SemanticModel | None, str | None]:
-    """Load a model once per process (explicit: SEMANTIC was set, which changes the warning)."""
-    from bot.answer.semantic import semantic_from_settings
+    """Prepare the model once per process (explicit: SEMANTIC was set)."""
+    from bot.embedding.loader import semantic_from_settings
+    from bot.progress import Progress
 
-    return semantic_from_settings(settings)
+    return semantic_from_settings(settings, warn=Console().warn, progress=Progress())
 
 
 def load_engine(
@@ -385,10 +408,19 @@ def _log_to(console: Console) -> None:
 ASK_MORE_HINT = "(more passages match: --k N shows up to N)"
 
 
+# A one-shot `ask` on a corpus of up to this many sentences waits for the embeddings it
+# lacks (a first run: seconds, saved for the next); on a larger one it answers at once by
+# word match while they are computed, and says so.
+ASK_WAIT_SENTENCES = 2000
+
+
 def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> int:
     from bot.answer.filters import filtered_answer
     from bot.cli.repl import read_line
     from bot.cli.text import answer_json, format_answer
+
+    if engine.semantic is not None and engine.semantic.size <= ASK_WAIT_SENTENCES:
+        engine.semantic.wait()
 
     width, color = console.width, console.color
     if args.question:
@@ -454,6 +486,8 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     if not args.lexical:
         chosen = replace(settings, semantic=True) if args.semantic else settings
         semantic = load_semantic(chosen, console)
+        if semantic is not None and args.semantic and semantic.embedder is None:
+            semantic = None
         if args.semantic and semantic is None:
             console.say("--semantic: the embedding model could not be loaded (see above).")
             return EXIT_USAGE
@@ -566,7 +600,7 @@ def _discord(
     from dataclasses import replace
 
     try:
-        settings = load_settings(require_token=True)
+        settings = with_ranking_flags(load_settings(require_token=True), args)
     except SettingsError as exc:
         console.say(str(exc))
         return EXIT_USAGE

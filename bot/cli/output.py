@@ -7,6 +7,7 @@ the terminal, and a bot token pasted where it does not belong is never shown.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from bot.errors import TOKEN_INSIDE as TOKEN_SHAPED
 from bot.errors import redact
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -79,6 +81,23 @@ def wrap(text: str, width: int, indent: str = "") -> str:
             or [""]
         )
     return "\n".join(lines)
+
+
+def redact_log_records() -> None:
+    """Make every log record redact tokens from its message, whoever logs it and wherever to."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "redacts", False):
+        return
+
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        message = record.getMessage()
+        if TOKEN_SHAPED.search(message):
+            record.msg, record.args = redact(message), ()
+        return record
+
+    make.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
 
 
 @dataclass

@@ -93,10 +93,11 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 _SAVED_URL = re.compile(r'^url: (".*")$', re.MULTILINE)
+_SAVED_FEED = re.compile(r'^feed: (".*")$', re.MULTILINE)
 
 
-def saved_files(corpus: Path) -> Iterator[tuple[str, str, str]]:
-    """Yield (relative path, url, text) of the .md files below corpus with a url in front matter.
+def saved_files(corpus: Path) -> Iterator[tuple[str, str, str | None, str]]:
+    """Yield (relative path, url, feed, text) of the .md files below corpus that name a url.
 
     Hidden folders (the state folder among them) are left out.
     """
@@ -111,12 +112,17 @@ def saved_files(corpus: Path) -> Iterator[tuple[str, str, str]]:
         if not text.startswith("---\n"):
             continue
         head, found, body = text[4:].partition("\n---\n")
-        match = _SAVED_URL.search(head) if found else None
-        if match is None:
-            continue
-        try:
-            url = json.loads(match.group(1))
-        except ValueError:
-            continue
-        if isinstance(url, str):
-            yield rel.as_posix(), url, body
+        url = _quoted(_SAVED_URL, head) if found else None
+        if url is not None:
+            yield rel.as_posix(), url, _quoted(_SAVED_FEED, head), body
+
+
+def _quoted(pattern: re.Pattern[str], head: str) -> str | None:
+    match = pattern.search(head)
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None

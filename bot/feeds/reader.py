@@ -73,8 +73,8 @@ class Reader:
     def _adopt_saved_files(self) -> None:
         """Remember the articles already in the folder (state lost or never kept)."""
         with self.state.transaction():
-            for rel, url, text in saved_files(self.corpus):
-                self.state.save_article(SavedRow(rel, canonical_url(url), text_digest(text), None))
+            for rel, url, feed, text in saved_files(self.corpus):
+                self.state.save_article(SavedRow(rel, canonical_url(url), text_digest(text), feed))
             self.state.set_flag("adopted", str(time.time()))
 
     def close(self) -> None:
@@ -278,13 +278,13 @@ class Reader:
         earlier = (state.saved_at(previous) if previous else None) or state.saved_by_canonical(
             article.url
         )
-        if (
-            earlier is not None
-            and earlier.digest == digest
-            and (self.corpus / earlier.path).exists()
-        ):
-            return PageResult(url, Outcome.UNCHANGED, earlier.path, title=article.title)
-        if earlier is None:
+        if earlier is not None:
+            # The article keeps the feed it first came from (a second feed, or `qabot add`
+            # of the same page, is the same article).
+            article = replace(article, feed=earlier.feed)
+            if _reads(self.corpus / earlier.path) == article.render():
+                return PageResult(url, Outcome.UNCHANGED, earlier.path, title=article.title)
+        else:
             twin = state.saved_by_digest(digest)
             if twin is not None and (self.corpus / twin.path).exists():
                 return PageResult(
@@ -306,3 +306,11 @@ class Reader:
         if not self.options.respect_robots:
             return None
         return self.robots.refusal(url)
+
+
+def _reads(path: Path) -> str | None:
+    """Return a saved file's text, or None when it is gone or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

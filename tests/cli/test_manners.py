@@ -268,3 +268,13 @@ def test_a_non_utf8_env_file_costs_one_line(cli: Cli, tmp_path: Path) -> None:
         "replaced: save the file as UTF-8.\n"
     )
     assert result.stdout.count("[") == 1  # ANSWER_K=1 was read
+
+
+def test_log_lines_redact_a_token_whoever_logs_it(
+    cli: Cli, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    cli("--version")  # main() installs the redaction for the whole process
+    logging.getLogger("discord.client").warning("could not open %s", f"/srv/{TOKEN}/x")
+    assert caplog.records[-1].getMessage() == "could not open /srv/[token redacted]/x"

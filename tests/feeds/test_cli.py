@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -139,3 +140,24 @@ def test_listing_feeds_writes_nothing(
         "http://127.0.0.1:9/rss.xml (every 15 min): last poll never, never polled\n"
     )
     assert not missing.exists()
+
+
+def test_answers_carry_the_article_date_and_link(
+    site: Site, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quake = serve_story(
+        site, "/quake", "Quake strikes off Heuksan island", QUAKE, date="2013-12-01"
+    )
+    assert main(["add", "--corpus", str(corpus), quake]) == 0
+    capsys.readouterr()
+
+    assert main(["ask", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[-1]
+        == f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
+    )
+
+    assert main(["ask", "--json", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
+    [passage] = json.loads(capsys.readouterr().out)["passages"][:1]
+    assert (passage["date"], passage["url"]) == ("2013-12-01", quake)

@@ -214,3 +214,25 @@ def test_front_matter_values_read_back_exactly(corpus: Path) -> None:
     )
     assert loaded.author == "- dash first"
     assert [p.name for p in corpus.iterdir()] == ["x.md"]  # no temporary file left
+
+
+def test_a_korean_page_in_euc_kr_named_only_by_the_http_header(
+    site: Site, reader: Reader, corpus: Path
+) -> None:
+    paragraphs = [
+        "북한이 국제사회의 제재를 약화시키기 위해 동남아국가연합 회원국들과의 관계 강화에 "
+        "나서고 있다고 정부가 28일 밝혔다.",
+        "통일부는 북한이 올해 비동맹국들과의 유대를 강화하기 위해 노력해 왔다고 말했다.",
+        "북한과 아세안 국가들 사이에는 올해에만 15차례의 고위급 교류가 있었다.",
+    ]
+    page = article_page(
+        title="북한, 제재 약화 위해 아세안과 관계 강화", paragraphs=paragraphs, dateline=None
+    ).replace('<meta charset="utf-8">', "")
+    site.routes["/kr"] = Route(page.encode("euc-kr"), content_type="text/html; charset=EUC-KR")
+
+    report = reader.add([site.url("/kr")])
+
+    assert [p.outcome for p in report.pages] == [Outcome.NEW]
+    meta, body = front_matter(corpus / report.pages[0].path)  # type: ignore[operator]
+    assert meta["title"] == "북한, 제재 약화 위해 아세안과 관계 강화"
+    assert body.strip().split("\n\n") == paragraphs  # no "Published ..." stamp line

@@ -136,3 +136,18 @@ def test_a_long_feed_is_read_over_several_rounds(site: Site, reader: Reader, cor
     ]
     assert second.feeds[0].status == "ok"
     assert len(list(corpus.rglob("*.md"))) == 3
+
+
+def test_a_corrected_headline_alone_updates_the_file(
+    site: Site, reader: Reader, corpus: Path
+) -> None:
+    url = serve_story(site, "/quake", "Quake strikes off Heuksam island", QUAKE)
+    first = reader.add([url])
+    serve_story(site, "/quake", "Quake strikes off Heuksan island", QUAKE)
+
+    second = reader.add([url])
+
+    assert [p.outcome for p in second.pages] == [Outcome.UPDATED]
+    assert second.pages[0].path == first.pages[0].path
+    saved = (corpus / first.pages[0].path).read_text(encoding="utf-8")  # type: ignore[operator]
+    assert 'title: "Quake strikes off Heuksan island"' in saved
