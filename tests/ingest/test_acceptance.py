@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.live import LiveEngine
 from tests.ingest.hostile import build_hostile_corpus, remove_tree
 
 QUESTION = "why is NK courting ASEAN?"
@@ -69,3 +70,27 @@ def test_a_folder_of_hostile_files_starts_answers_and_names_each_skipped_file(
         assert len(skip_lines) == len(skipped), skip_lines
         # Nothing from a file name or front matter reaches the terminal as an escape.
         assert "\x1b" not in everything and "\x07" not in everything
+
+
+def test_hostile_files_added_while_running_cost_a_reload_one_line_each(tmp_path: Path) -> None:
+    # Deep front matter crashed :reload (RecursionError) and killed the folder watcher.
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shipped = Path(__file__).parents[2] / "corpus"
+    for name in ("yonhap-nk-asean-sanctions.txt", "aliases.toml"):
+        (folder / name).write_bytes((shipped / name).read_bytes())
+    live = LiveEngine(folder, index_dir=tmp_path / "index")
+    try:
+        skipped = build_hostile_corpus(folder)
+        result = live.reload()
+        assert result.ok, result.message
+        for name, why in skipped.items():
+            said = [p for p in result.problems if p.startswith(f"skipped {name}: ")]
+            assert len(said) == 1 and why in said[0], (name, result.problems)
+        answer = live.answer(QUESTION)
+        assert any("to weaken sanctions" in p.text for p in answer.passages)
+        again = live.reload()  # and again: the same files are skipped the same way
+        assert again.ok and sorted(again.problems) == sorted(result.problems)
+    finally:
+        live.wait_saved(60)
+        remove_tree(folder)
