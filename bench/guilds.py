@@ -154,7 +154,7 @@ def run_child(phase: str, folders: list[Path], questions: int, semantic: bool) -
     if semantic:
         args.append("--semantic")
     args += [str(f) for f in folders]
-    out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 

@@ -46,6 +46,7 @@ def main() -> None:
         shutil.copytree(Path(__file__).parents[1] / "corpus", shipped)
         hostile = work / "hostile"
         skipped = build_hostile_corpus(hostile, scale)
+        time.sleep(2.5)  # older than the saved index's racy window, as files in use are
         size = sum(
             entry.stat(follow_symlinks=False).st_blocks * 512 for entry in os.scandir(hostile)
         )

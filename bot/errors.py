@@ -48,6 +48,10 @@ class QabotError(Exception):
 class SettingsError(QabotError, ValueError):
     """A setting is missing or malformed; the message names it and says what to write."""
 
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting  # the variable at fault, e.g. "ANSWER_K"
+
 
 class CorpusError(QabotError):
     """The corpus folder cannot be used at all; ``problems`` lists the files skipped."""

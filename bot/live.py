@@ -28,7 +28,7 @@ from pathlib import Path
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.answer.semantic import SemanticModel
+from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore

@@ -15,6 +15,7 @@ from bot.answer.engine import Engine
 from bot.cli.repl import Repl
 from bot.index.storage import parsing
 from bot.live import LiveEngine
+from tests.polling import wait_until
 
 SEED_ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "yonhap-nk-asean-sanctions.txt"
 LONG_AGO = 1_600_000_000
@@ -37,15 +38,6 @@ def corpus(tmp_path: Path) -> Path:
     os.utime(folder / SEED_ARTICLE.name, (LONG_AGO, LONG_AGO))
     write(folder, "ferry.txt", ferry(0))
     return folder
-
-
-def wait_until(condition, timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_questions_during_reloads_are_each_answered_exactly_once(corpus: Path, tmp_path: Path):

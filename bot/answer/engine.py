@@ -11,13 +11,16 @@ import numpy as np
 
 from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.cues import question_cue
+from bot.answer.decline import coverage, covered_concepts
 from bot.answer.followup import FollowUp, as_follow_up, content_concepts, is_follow_up, new_unknowns
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.ranking import Mask, Ranker, RankingConfig, Scored
-from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
 from bot.answer.usage import tidy, usage_message, usage_reason
+from bot.embedding.background import ArticleSpan
+from bot.embedding.index import SemanticIndex
+from bot.embedding.loader import SemanticModel
 from bot.errors import AliasFileError
 from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index
@@ -83,7 +86,7 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
-        saved: SavedArrays | None = None,
+        embeddings_dir: Path | None = None,
         passages: PassageConfig | None = None,
         follow_ups: FollowUpConfig | None = None,
         answerability: Model | None = None,
@@ -99,10 +102,15 @@ class Engine:
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
+        # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
-            self.semantic = semantic.index([s.text for s in self.sentences], saved)
-        self.answerability = answerability or model_for(self.semantic is not None)
+            spans, start = [], 0
+            for article in corpus.articles:
+                spans.append(ArticleSpan(start, len(article.sentences)))
+                start += spans[-1].count
+            self.semantic = semantic.index(spans, self._texts, embeddings_dir)
+        self._answerability = answerability
         self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
 
     @classmethod
@@ -151,10 +159,12 @@ class Engine:
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
                 alias_error = exc
-        # A saved index keeps the corpus embeddings beside it, reused article by article
-        # (also right after a reload, while the new index is still being saved).
-        saved = snapshot.extra if snapshot.store_folder is not None else None
-        engine = cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+        # A saved index keeps the corpus embeddings beside it, reused article by article.
+        folder = snapshot.store_folder
+        embeddings = semantic.store_folder(folder) if semantic and folder else None
+        engine = cls(
+            corpus, aliases, config, semantic, index=snapshot.index, embeddings_dir=embeddings
+        )
         engine.alias_error = alias_error
         return engine
 
@@ -165,8 +175,23 @@ class Engine:
 
     @property
     def mode(self) -> str:
-        """Return "semantic" when a model ranks by meaning too, else "lexical"."""
-        return "semantic" if self.semantic is not None else "lexical"
+        """Return "semantic" when a model ranks by meaning too (some sentence has its
+        embedding and the model loads), else "lexical"."""
+        semantic = self.semantic
+        on = semantic is not None and semantic.any_embedded and semantic.model.failure is None
+        return "semantic" if on else "lexical"
+
+    @property
+    def answerability(self) -> Model:
+        """Return the answerability model of the ranking in use now."""
+        return self._answerability or model_for(self.mode == "semantic")
+
+    def _texts(self, start: int, end: int) -> list[str]:
+        """Return the texts of sentences start..end-1."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView):
+            return [sentences.text(i) for i in range(start, end)]
+        return [sentences[i].text for i in range(start, end)]
 
     def answer(
         self,
@@ -243,21 +268,21 @@ class Engine:
 
     def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
         """Rank passages for a query and estimate how likely they answer it."""
-        similarities = None
-        if self.semantic is not None:
-            similarities = self.semantic.similarities(query.meaning_text)
+        meaning = None
+        if self.semantic is not None and self.mode == "semantic":
+            meaning = self.semantic.for_question(query.meaning_text)
         scored = self.ranker.score(
             query,
             max(3 * depth, 20),
             near,
             allowed,
-            similarities,
+            meaning,
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
         texts = [" ".join(self.sentences[i].text for i in g.ids) for g in groups[:3]]
         similarity = None
-        if self.semantic is not None:
+        if meaning is not None:
             similarity = (
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
@@ -270,7 +295,8 @@ class Engine:
         """Merge the scored sentences into passages, drop the weak and the repeated."""
         if not scored.hits:
             return []
-        ratio = self.config.semantic_merge_ratio if self.semantic else self.config.merge_ratio
+        semantic = bool(scored.similarity)
+        ratio = self.config.semantic_merge_ratio if semantic else self.config.merge_ratio
         groups = merge_adjacent(scored.hits, scored.scores, self._linked, ratio)
         best = groups[0].score
         groups = [g for g in groups if g.score >= self.config.relative_cut * best]
@@ -290,13 +316,18 @@ class Engine:
                 message=self.not_found_message(),
                 notes=notes,
                 confidence=probability,
-                ranking=self.mode,
+                ranking=self._ranking(reading, reading.groups[:1]),
                 read_with=read_with,
             )
         worth = self._worth_reading(reading)
         cue = question_cue(text) or question_cue(reading.query.text)
         query_terms = reading.query.terms
-        page = tuple(self._passage(g, query_terms, cue) for g in worth[offset : offset + k])
+        shown = worth[offset : offset + k]
+        page = tuple(self._passage(g, query_terms, cue) for g in shown)
+        ranking = self._ranking(reading, shown)
+        index = self.semantic
+        if ranking == "lexical" and index is not None and index.model.failure is None:
+            notes = (*notes, *_embedding_note(index))
         return Answer(
             question=text,
             status=Status.ANSWERED,
@@ -306,24 +337,39 @@ class Engine:
             notes=notes,
             confidence=probability,
             confidence_label=label,
-            ranking=self.mode,
+            ranking=ranking,
             read_with=read_with,
         )
 
-    def _worth_reading(self, reading: Reading) -> list[Group]:
-        """Keep the best passage and those relevant on their own: no padding to k."""
-        from bot.answer.decline import coverage
+    @staticmethod
+    def _ranking(reading: Reading, shown: Sequence[Group]) -> str:
+        """Say "semantic" when meaning ranked every sentence shown, else "lexical"."""
+        cosines = reading.scored.similarity
+        ids = [i for group in shown for i in group.ids]
+        return "semantic" if ids and all(i in cosines for i in ids) else "lexical"
 
+    def _worth_reading(self, reading: Reading) -> list[Group]:
+        """Keep the best passage and those relevant on their own: no padding to k.
+
+        A further passage must cover a good share of what the best one covers of the
+        question, and more than one of its concepts when the best covers several:
+        sharing one word with the question is not relevant.
+        """
         groups = reading.groups
         config = self.passage_config
+        query = reading.query
         best = groups[0]
-        best_coverage = coverage(reading.query, self._text(best), self.index)
+        best_coverage = coverage(query, self._text(best), self.index)
+        needed = min(2, covered_concepts(query, self._text(best)))
         kept = [best]
         for group in groups[1:]:
             if group.score < config.relative_score * best.score:
                 continue
-            share = coverage(reading.query, self._text(group), self.index)
-            if share >= config.relative_coverage * best_coverage:
+            text = self._text(group)
+            if (
+                coverage(query, text, self.index) >= config.relative_coverage * best_coverage
+                and covered_concepts(query, text) >= needed
+            ):
                 kept.append(group)
         return kept
 
@@ -396,3 +442,11 @@ class Engine:
             ],
             dtype=np.float64,
         )
+
+
+def _embedding_note(index: SemanticIndex) -> tuple[str, ...]:
+    """Say that word match ranked an answer while sentence embeddings are being computed."""
+    if index.complete:
+        return ()
+    done = index.embedded_count / max(index.size, 1)
+    return (f"ranked by word match: sentence embeddings are still being computed ({done:.0%})",)

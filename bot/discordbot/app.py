@@ -11,7 +11,6 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.answer.semantic import extra_installed
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.engines import check_corpus_folder, load_live_engine
 from bot.discordbot.guilds import GuildDirectory
@@ -150,12 +149,12 @@ async def _serve(settings: Settings) -> int:
             except SettingsError as exc:
                 log.error("%s", one_line(str(exc)))
                 return EXIT_CONFIG
-            if settings.semantic and extra_installed():
+            if settings.semantic:
                 log.info(
-                    "Loading the embedding model %s (SEMANTIC=true; a few seconds) and the "
-                    "index of %s.",
-                    one_line(settings.embedding_model),
+                    "Loading the index of %s; its sentence embeddings (%s) are computed in "
+                    "the background, word match answers meanwhile.",
                     one_line(str(settings.corpus_dir)),
+                    one_line(settings.embedding_model),
                 )
             # Model, saved index and changed articles, loaded before logging in to Discord.
             live = await asyncio.to_thread(load_live_engine, settings)

@@ -169,6 +169,8 @@ class QABot(commands.Bot, CommandSync):
         self._configs: dict[int | None, GuildConfig] = {}
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
         self._prune_task: asyncio.Task[None] | None = None
+        self._feeds_task: asyncio.Task[None] | None = None
+        self._feeds_stop = asyncio.Event()
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
     # The engines and settings of each server
@@ -241,7 +243,9 @@ class QABot(commands.Bot, CommandSync):
             self.engines.set_default(await asyncio.to_thread(load_live_engine, self.settings))
         if self.live is not None:
             self.engines.serve(self.live)
-        self._prune_task = asyncio.get_running_loop().create_task(self._prune_forever())
+        loop = asyncio.get_running_loop()
+        self._prune_task = loop.create_task(self._prune_forever())
+        self._start_feeds()
         self._log_start()
         await self.sync_on_start()
 
@@ -285,6 +289,12 @@ class QABot(commands.Bot, CommandSync):
         await super().close()
         if self._prune_task is not None:
             self._prune_task.cancel()
+        if self._feeds_task is not None:
+            self._feeds_stop.set()
+            try:
+                await asyncio.wait_for(self._feeds_task, 5.0)
+            except (TimeoutError, Exception):
+                self._feeds_task.cancel()
         await self.engines.close()
         await self.shared.close()
         self._engine_threads.shutdown(wait=False, cancel_futures=True)
@@ -295,6 +305,25 @@ class QABot(commands.Bot, CommandSync):
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""
         log.info("Connected to Discord; in %d server(s).", len(self.guilds))
+
+    def _start_feeds(self) -> None:
+        """Poll the default corpus's feeds (FEEDS, feeds.toml) while the bot runs."""
+        from bot.feeds.service import poll_forever, specs_for
+
+        folder = self.settings.corpus_dir
+        if not specs_for(folder, self.settings):
+            return
+        self._feeds_stop.clear()
+
+        async def reload_after(report: Any) -> None:
+            if report.changed and self.live is not None:
+                await self.live.areload()
+
+        self._feeds_task = asyncio.get_running_loop().create_task(
+            poll_forever(folder, self.settings, on_round=reload_after, stop=self._feeds_stop),
+            name="feeds",
+        )
+        log.info("Polling the feeds of %s while the bot runs.", one_line(str(folder)))
 
     async def _prune_forever(self) -> None:
         """Delete kept questions and votes older than each server's retention, hourly."""

@@ -245,8 +245,12 @@ def help_embed(
         "**Under each answer**",
         "• **Show context** shows the sentences around each quoted passage (only to you).",
         "• **More** shows the next passages.",
+        "• **Share in channel** posts a private answer for everyone.",
+        "• 👍 / 👎 tell this server's admins which answers helped.",
         "",
-        "• `/sources` lists the articles I can answer from.",
+        "• `/sources` lists the articles I can answer from; `/ask` can keep to one `article:`, "
+        "one `source:`, or dates `after:` and `before:`.",
+        "• Admins (Manage Server) set me up here with `/qa`.",
     ]
     if cooldown_questions and cooldown_seconds:
         lines.append(

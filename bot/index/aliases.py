@@ -61,6 +61,18 @@ class Aliases:
                 indexes.append(index)
                 self._longest = max(self._longest, len(key))
 
+    def _merged(self, key: tuple[str, ...]) -> AliasGroup:
+        """Return the one group a phrase stands for: its groups' names joined, first first.
+
+        A phrase in several groups is one concept of the question, not one per
+        group (each would count the words typed again).
+        """
+        indexes = self._by_phrase[key]
+        if len(indexes) == 1:
+            return self.groups[indexes[0]]
+        names = dict.fromkeys(n for g in indexes for n in self.groups[g].names)
+        return AliasGroup(tuple(names), self.groups[indexes[0]].origin)
+
     def find(self, question_words: list[str]) -> list[tuple[int, int, AliasGroup]]:
         """Find alias names in a word sequence, longest match first, without overlaps."""
         found: list[tuple[int, int, AliasGroup]] = []
@@ -69,8 +81,7 @@ class Aliases:
             for size in range(min(self._longest, len(question_words) - i), 0, -1):
                 key = tuple(question_words[i : i + size])
                 if key in self._by_phrase:
-                    for g in self._by_phrase[key]:
-                        found.append((i, i + size, self.groups[g]))
+                    found.append((i, i + size, self._merged(key)))
                     i += size
                     break
             else:

@@ -29,6 +29,7 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 # Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
 MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+_WORD_CHARACTER = re.compile(r"[^\W_]")
 
 
 @dataclass
@@ -249,11 +250,15 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
     sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title else []
     for p_index, paragraph in enumerate(cleaned.paragraphs, start=1):
         for s_index, sentence in enumerate(split_sentences(paragraph), start=1):
+            if not _has_word(sentence):
+                # "- - - -", "....": nothing to find or quote. Skipped without renumbering,
+                # so the citations of the sentences around it stay what they were.
+                continue
             sentences.append(
                 Sentence(key, p_index, s_index, sentence, f"{prefix}{p_index}.{s_index}")
             )
     if not any(s.paragraph > 0 for s in sentences):
-        raise ValueError("has no sentences")
+        raise ValueError("has no sentences (no letters or digits)" if text.strip() else "is empty")
     return Article(
         key=key,
         path=rel_path,
@@ -266,6 +271,10 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         author=meta.author,
         feed=meta.feed,
     )
+
+
+def _has_word(sentence: str) -> bool:
+    return _WORD_CHARACTER.search(sentence) is not None
 
 
 def load_corpus(root: Path | str) -> Corpus:

@@ -418,3 +418,91 @@ async def test_a_bad_guilds_file_stops_the_start_with_one_line(
     (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert line.startswith(str(guilds)) and says in line, line
     assert fake_discord.identify_count == 0  # stopped before connecting
+
+
+RICE_QUESTION = "How much rice will South Korea send to the Philippines?"
+
+
+async def test_the_owner_adds_a_web_article_to_one_server(servers: Servers) -> None:
+    from tests.feeds.conftest import RICE, serve_story
+    from tests.feeds.server import Route, Site
+
+    fake = servers.fake
+    site = Site()
+    site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
+    try:
+        url = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
+        assert fake.owner.guild_ids is not None
+        fake.owner.guild_ids.add(servers.a)
+        async with servers.running():
+            refused = await run(fake, "qa add", {"url": url}, servers.alice, servers.a_channel)
+            assert refused["content"] == "Only the bot's owner can add articles from the web."
+            added = await run(fake, "qa add", {"url": url}, fake.owner, servers.a_channel)
+            assert embed_of(added)["title"] == "Added"
+            answer = await run(
+                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.a_channel
+            )
+            assert "50,000 tons of rice" in text_of(answer)
+            elsewhere = await run(
+                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel
+            )
+            assert "50,000 tons" not in text_of(elsewhere)
+    finally:
+        site.close()
+
+
+async def test_feeds_are_polled_while_the_bot_runs(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    from tests.feeds.conftest import RICE, serve_feed, serve_story
+    from tests.feeds.server import Route, Site
+
+    site = Site()
+    site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
+    try:
+        story = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
+        feed = serve_feed(
+            site, "/rss.xml", [{"title": "Rice aid", "link": story, "guid": "rice-1"}]
+        )
+        corpus = tmp_path / "corpus"
+        shutil.copytree(CORPUS, corpus)
+        settings = settings_for(
+            fake_discord,
+            corpus_dir=corpus,
+            feeds=feed,
+            cooldown_questions=0,
+            state_db=tmp_path / "state.sqlite3",
+        )
+        bot = make_bot(settings, sync_state=SyncState(tmp_path / "sync"))
+        async with running_client(bot, fake_discord, timeout=WAIT) as running:
+
+            def has_rice() -> bool:
+                engine = running.engine
+                return engine is not None and len(engine.articles) == 2
+
+            await fake_discord.wait_for(has_rice, WAIT, "the feed's article to be indexed")
+            world = fake_discord.world
+            assert world is not None
+            answer = await run(
+                fake_discord, "ask", {"question": RICE_QUESTION}, world.alice, world.channel_id
+            )
+            assert "50,000 tons of rice" in text_of(answer)
+        assert running._feeds_task is not None and running._feeds_task.done()
+    finally:
+        site.close()
+
+
+async def test_each_server_reloads_its_own_folder(servers: Servers) -> None:
+    fake = servers.fake
+    async with servers.running() as bot:
+        await run(fake, "ask", {"question": NK_QUESTION}, servers.alice, servers.a_channel)
+        await run(fake, "ask", {"question": TUNNEL_QUESTION}, servers.alice, servers.b_channel)
+        engine_a = bot.engines.current(bot.config_for(servers.a).corpus)
+        (servers.tmp / "b" / "rice.txt").write_text(
+            "Rice news\n\nSeoul sends 50,000 tons of rice to the Philippines.\n", encoding="utf-8"
+        )
+        report = await run(fake, "qa reload", None, servers.alice, servers.b_channel)
+        assert "Articles: 2 → 3" in text_of(report)
+        assert bot.engines.current(bot.config_for(servers.a).corpus) is engine_a  # untouched
+        answer = await run(fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel)
+        assert "50,000 tons of rice" in text_of(answer)

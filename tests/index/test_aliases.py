@@ -96,8 +96,12 @@ def test_many_groups_sharing_a_name_do_not_blow_up_a_question(tmp_path: Path) ->
     names = sum(len(concept.names) for concept in query.concepts)
     assert names <= MAX_GROUPS_PER_PHRASE * MAX_NAMES_PER_GROUP + 10
     assert query.expansions[0] == "North Korea"  # the first group in the file still counts
-    found = aliases.find(["nk"])
-    assert len(found) == MAX_GROUPS_PER_PHRASE
+    # One concept for the phrase, with the names of its first MAX_GROUPS_PER_PHRASE groups.
+    ((_, _, group),) = aliases.find(["nk"])
+    assert group.canonical == "North Korea"
+    assert group.names[:3] == ("North Korea", "NK", "DPRK")
+    assert len(group.names) == 3 + 3 * (MAX_GROUPS_PER_PHRASE - 1)  # NK once
+    assert sum(c.label == "NK" for c in query.concepts) == 1
 
 
 def test_a_reload_with_a_wrong_alias_file_says_so_and_keeps_answering(tmp_path: Path) -> None:
