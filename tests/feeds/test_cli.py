@@ -160,3 +160,12 @@ def test_answers_carry_the_article_date_and_link(
     assert main(["ask", "--json", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
     [passage] = json.loads(capsys.readouterr().out)["passages"][:1]
     assert (passage["date"], passage["url"]) == ("2013-12-01", quake)
+
+
+def test_polling_without_feeds_says_how_to_add_some(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["feeds", "--poll", "--corpus", str(corpus)]) == 0
+    assert capsys.readouterr().out == (
+        f"No feeds: set FEEDS=<url>,<url> in .env or list them in {corpus / 'feeds.toml'}.\n"
+    )
