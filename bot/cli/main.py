@@ -575,10 +575,11 @@ def _calibration_lines(report: Any) -> list[str]:
 def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: Console) -> int:
     from bot.errors import FeedConfigError
     from bot.feeds import add_urls, feed_lines, poll_once
+    from bot.feeds.service import specs_for
 
     try:
-        if args.command == "feeds" and not args.poll:
-            console.lines("\n".join(feed_lines(corpus, settings)))
+        if args.command == "feeds" and (not args.poll or not specs_for(corpus, settings)):
+            console.lines("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
             return EXIT_OK
         if args.command == "add":
             report = add_urls(args.urls, corpus, settings)

@@ -152,13 +152,20 @@ def test_answers_carry_the_article_date_and_link(
     capsys.readouterr()
 
     assert main(["ask", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
-    shown = capsys.readouterr().out
-    # The source line is wrapped to the terminal's width; read it as one line.
-    source = " ".join(shown[shown.index("Source: ") :].split())
-    assert (
-        source == f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
+    out = " ".join(capsys.readouterr().out.split())  # the source line may wrap
+    assert out.endswith(
+        f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
     )
 
     assert main(["ask", "--json", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
     [passage] = json.loads(capsys.readouterr().out)["passages"][:1]
     assert (passage["date"], passage["url"]) == ("2013-12-01", quake)
+
+
+def test_polling_without_feeds_says_how_to_add_some(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["feeds", "--poll", "--corpus", str(corpus)]) == 0
+    assert capsys.readouterr().out == (
+        f"No feeds: set FEEDS=<url>,<url> in .env or list them in {corpus / 'feeds.toml'}.\n"
+    )

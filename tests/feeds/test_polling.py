@@ -106,7 +106,7 @@ async def test_stopping_mid_round_keeps_what_was_saved_and_reads_the_rest_later(
             {"title": "q", "link": quake, "guid": "q"},
         ],
     )
-    settings = Settings(feed_timeout_seconds=3.0)
+    settings = Settings(feed_timeout_seconds=6.0)
     stop = asyncio.Event()
     task = asyncio.create_task(
         poll_forever(corpus, settings, stop=stop, specs=[FeedSpec(feed, 600)])
