@@ -182,6 +182,9 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--semantic", action="store_true")
+    parser.add_argument(
+        "--warm-only", action="store_true", help="keep the saved indexes; measure restarts only"
+    )
     parser.add_argument("--source", type=Path, default=Path("/work/shared/bench"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("folders", nargs="*", type=Path, help=argparse.SUPPRESS)
