@@ -8,6 +8,7 @@ exchange, not just each read, must finish before the deadline.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import ssl
 import time
@@ -104,7 +105,28 @@ def fetch(
         current = check_url(target)
     if response.status == 304 or 200 <= response.status < 300:
         return response
-    raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    raise FetchError(
+        url,
+        f"HTTP {response.status}",
+        status=response.status,
+        retry_after=_retry_after(response.headers.get("retry-after")),
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Read a Retry-After header: seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _get_once(

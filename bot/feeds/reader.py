@@ -178,7 +178,10 @@ class Reader:
 
     def _feed_failed(self, spec: FeedSpec, row: FeedRow, now: float, exc: Exception) -> FeedReport:
         failures = row.failures + 1
-        wait = min(spec.interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        wait = spec.interval * 2 ** (failures - 1)
+        if isinstance(exc, FetchError) and exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)  # the server said how long (429, 503)
+        wait = min(wait, MAX_BACKOFF_SECONDS)
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
         self.state.save_feed(
             replace(

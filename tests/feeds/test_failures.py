@@ -145,3 +145,15 @@ def test_added_urls_report_bad_addresses(reader: Reader) -> None:
         (Outcome.SKIPPED, "is not an http:// or https:// address"),
         (Outcome.SKIPPED, "is not an http:// or https:// address"),
     ]
+
+
+def test_a_busy_feed_waits_as_long_as_the_server_asks(site: Site, reader: Reader) -> None:
+    site.routes["/rss.xml"] = Route(
+        b"busy", status=503, content_type="text/plain", headers={"Retry-After": "600"}
+    )
+    feed = site.url("/rss.xml")
+
+    report = reader.poll([FeedSpec(feed, 60)])
+
+    assert report.failures == [f"{feed}: HTTP 503"]
+    assert wait_of(reader, feed) == 600
