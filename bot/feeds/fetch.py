@@ -13,6 +13,7 @@ import http.client
 import ssl
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -81,10 +82,13 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     accept: str = "*/*",
+    allowed: Callable[[str], str | None] | None = None,
 ) -> Response:
     """GET url, following up to limits.max_redirects redirects; raise FetchError on failure.
 
     A 304 answer to the conditional headers is returned (not raised), with an empty body.
+    allowed(target) is asked before each redirect is followed: a reason to refuse it
+    (robots.txt), or None.
     """
     deadline = time.monotonic() + limits.timeout
     current = check_url(url)
@@ -103,6 +107,9 @@ def fetch(
         if len(seen) > limits.max_redirects:
             raise FetchError(url, f"redirects more than {limits.max_redirects} times")
         current = check_url(target)
+        refusal = allowed(current) if allowed is not None else None
+        if refusal:
+            raise FetchError(url, f"redirects to {current}, and {refusal}")
     if response.status == 304 or 200 <= response.status < 300:
         return response
     raise FetchError(

@@ -127,6 +127,7 @@ class Reader:
                 etag=row.etag,
                 last_modified=row.last_modified,
                 accept=_FEED_TYPES,
+                allowed=self._refusal,
             )
             if response.not_modified:
                 self.state.save_feed(
@@ -252,7 +253,7 @@ class Reader:
         if refusal:
             return PageResult(url, Outcome.SKIPPED, reason=refusal)
         try:
-            response = fetch(url, self.options.limits, accept=_PAGE_TYPES)
+            response = fetch(url, self.options.limits, accept=_PAGE_TYPES, allowed=self._refusal)
             page = extract_page(response)
         except FetchError as exc:
             return PageResult(url, Outcome.SKIPPED, reason=exc.reason)

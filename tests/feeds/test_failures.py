@@ -25,6 +25,7 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
     site.routes["/photo.png"] = Route(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
     site.routes["/private/memo"] = Route(b"<html><p>secret</p></html>")
     site.routes["/gone"] = Route(b"gone", status=404, content_type="text/plain")
+    site.routes["/short"] = Route(status=302, headers={"Location": "/private/memo"})
     paths = [
         "/good",
         "/paywall",
@@ -36,6 +37,7 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
         "/photo.png",
         "/private/memo",
         "/gone",
+        "/short",
     ]
     feed = serve_feed(
         site, "/rss.xml", [{"title": p, "link": site.url(p), "guid": p} for p in paths]
@@ -58,6 +60,10 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
     assert reasons["/photo.png"] == (Outcome.SKIPPED, "not HTML (image/png)")
     assert reasons["/private/memo"] == (Outcome.SKIPPED, "robots.txt disallows it")
     assert reasons["/gone"] == (Outcome.SKIPPED, "HTTP 404")
+    assert reasons["/short"] == (
+        Outcome.SKIPPED,
+        f"redirects to {site.url('/private/memo')}, and robots.txt disallows it",
+    )
     assert site.hits("/private/memo") == []  # never fetched
     # Reported once each, with the URL.
     assert sorted(report.failures) == sorted(
