@@ -150,13 +150,16 @@ class Reader:
         self.state.touch_entries(spec.url, listed)
         fetched = 0
         postponed = 0
+        retry = 0  # pages that failed for now (timeout, 5xx): tried again next round
         for entry in entries:
             if not self._known(spec.url, entry):
                 if fetched >= self.max_pages or self.stopping.is_set():
                     postponed += 1
                     continue
                 fetched += 1
-            feed.pages.append(self._entry(spec.url, title, entry))
+            result = self._entry(spec.url, title, entry)
+            feed.pages.append(result)
+            retry += result.outcome is Outcome.SKIPPED and not self._known(spec.url, entry)
         if postponed:
             feed.status = f"ok, {postponed} new entries left for the next round"
         feed.expired = self._expire(spec.url, now)
@@ -165,8 +168,10 @@ class Reader:
                 url=spec.url,
                 title=title,
                 # Entries left for later must not be hidden by a 304 next round.
-                etag=None if postponed else response.headers.get("etag"),
-                last_modified=None if postponed else response.headers.get("last-modified"),
+                etag=None if postponed or retry else response.headers.get("etag"),
+                last_modified=(
+                    None if postponed or retry else response.headers.get("last-modified")
+                ),
                 last_poll=now,
                 status=feed.status,
                 failures=0,

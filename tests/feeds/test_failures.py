@@ -84,8 +84,7 @@ def test_transient_failures_are_retried_and_permanent_ones_wait_for_a_change(
             {"title": "b", "link": site.url("/broken"), "guid": "b"},
             {"title": "p", "link": site.url("/photo.png"), "guid": "p"},
         ],
-        etag=None,
-    )  # type: ignore[arg-type]
+    )
 
     reader.poll([FeedSpec(feed, 900)])
     serve_story(site, "/broken", "Quake strikes off Heuksan island", QUAKE)
@@ -94,6 +93,12 @@ def test_transient_failures_are_retried_and_permanent_ones_wait_for_a_change(
     outcomes = {p.url.removeprefix(site.base): p.outcome for p in second.all_pages}
     assert outcomes == {"/broken": Outcome.NEW, "/photo.png": Outcome.UNCHANGED}
     assert len(site.hits("/photo.png")) == 1
+    # A page to retry makes the next feed request unconditional (a 304 would hide it)...
+    assert "if-none-match" not in site.hits("/rss.xml")[1].headers
+    # ...and once every page is settled, requests are conditional again.
+    third = reader.poll([FeedSpec(feed, 900)], force=True)
+    assert site.hits("/rss.xml")[2].headers["if-none-match"] == '"v1"'
+    assert third.feeds[0].status == "not modified"
 
 
 def wait_of(reader: Reader, feed: str) -> float:
