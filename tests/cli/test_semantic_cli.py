@@ -25,7 +25,10 @@ def test_ask_with_semantic_ranking(cli: Cli) -> None:
     assert answers[0]["passages"][0]["citation"] in {"1.1", "0.1"}
     assert answers[1]["passages"][0]["citation"] in {"1.1", "0.1"}
     info = cli("info", "--corpus", str(CORPUS), env={"SEMANTIC": "true"})
-    assert "ranking       semantic: word match fused with the embedding model all-MiniLM-L6-v2\n" in info.stdout
+    assert (
+        "ranking       semantic: word match fused with the embedding model all-MiniLM-L6-v2\n"
+        in info.stdout
+    )
 
 
 def test_missing_model_falls_back_to_lexical_with_one_line(cli: Cli) -> None:
