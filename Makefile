@@ -1,40 +1,53 @@
 # Everything bootstraps its own virtualenv in .venv, rebuilt when pyproject.toml changes.
+# Two stamps: the runtime (make repl, make bot, make venv) and the development tools on top
+# of it (make test, lint, typecheck, eval), so a server never installs pytest or mypy.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-dev
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: repl test bot lint typecheck eval bench clean
+.PHONY: venv repl test bot lint typecheck eval bench env-example clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev,semantic]"
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $(RUNTIME)
+
+$(DEV): $(RUNTIME)
+	$(PIP) -e ".[dev]"
+	touch $(DEV)
+
+## venv: install the runtime only (what a server needs: the systemd unit uses this)
+venv: $(RUNTIME)
 
 ## repl: ask the articles in corpus/ interactively (no token needed)
-repl: $(STAMP)
+repl: $(RUNTIME)
 	$(BIN)/qabot repl
 
 ## test: lint, type-check and run every test
-test: $(STAMP) lint typecheck
+test: $(DEV) lint typecheck
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
 ## bot: run the Discord bot (needs DISCORD_TOKEN in .env)
-bot: $(STAMP)
+bot: $(RUNTIME)
 	$(BIN)/qabot run
+
+## env-example: write .env.example from the settings declared in bot/settings.py
+env-example: $(RUNTIME)
+	$(BIN)/python -m bot.settings > .env.example
 
 ## eval: retrieval quality on the repo's seed questions (and squad-dev when ../shared exists)
 SQUAD := ../shared/eval/squad-dev
-eval: $(STAMP)
+eval: $(RUNTIME)
 	for mode in --lexical --semantic; do \
 	  $(BIN)/qabot eval $$mode eval/seed_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode eval/followup_questions.jsonl && \

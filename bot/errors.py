@@ -48,6 +48,10 @@ class QabotError(Exception):
 class SettingsError(QabotError, ValueError):
     """A setting is missing or malformed; the message names it and says what to write."""
 
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting  # the variable at fault, e.g. "ANSWER_K"
+
 
 class CorpusError(QabotError):
     """The corpus folder cannot be used at all; ``problems`` lists the files skipped."""
@@ -82,13 +86,24 @@ class FeedsError(QabotError):
 
 
 class FetchError(FeedsError):
-    """A URL could not be fetched; ``reason`` says why in a few words, for reports."""
+    """A URL could not be fetched; ``reason`` says why in a few words, for reports.
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    ``retry_after`` is the seconds a 429 or 503 answer asked us to wait, when it said.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{url} could not be fetched: {reason}.")
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after
 
 
 class FeedError(FeedsError, ValueError):

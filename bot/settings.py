@@ -290,15 +290,18 @@ class Settings:
     )
     semantic: bool = setting(
         True,
-        "Use sentence-embedding re-ranking when the [semantic] extra is installed (true/false).",
+        "Fuse word match with sentence embeddings (the packaged model) (true/false).",
         flag,
     )
     embedding_model: str = setting(
         "all-MiniLM-L6-v2",
-        "Embedding model: a local directory or a model name available offline.",
+        "Embedding model: all-MiniLM-L6-v2 (packaged), multilingual-e5-small ([e5] extra) "
+        "or a folder with model.onnx and tokenizer.json; never downloaded.",
         text,
     )
-    torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    torch_threads: int = setting(
+        1, "CPU threads per embedding call (corpus embedding runs one per core).", whole(1, 256)
+    )
     guilds_file: Path | None = setting(
         None,
         "Optional per-server settings file (default: guilds.toml beside .env): one "
@@ -308,7 +311,7 @@ class Settings:
     state_db: Path | None = setting(
         None,
         "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
-        "default: qabot-state.sqlite3 in the user's data directory).",
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
         folder,
     )
     redis_url: Secret | None = setting(
@@ -446,10 +449,14 @@ def _check_together(values: dict[str, Any]) -> None:
     if shard_ids is not None:
         count = values.get("shard_count")
         if count is None:
-            raise SettingsError("SHARD_IDS needs SHARD_COUNT: say how many shards there are.")
+            raise SettingsError(
+                "SHARD_IDS needs SHARD_COUNT: say how many shards there are.", "SHARD_IDS"
+            )
         if any(i >= count for i in shard_ids):
             shown = ", ".join(map(str, shard_ids))
-            raise SettingsError(f"SHARD_IDS must be below SHARD_COUNT ({count}), not {shown}.")
+            raise SettingsError(
+                f"SHARD_IDS must be below SHARD_COUNT ({count}), not {shown}.", "SHARD_IDS"
+            )
 
 
 def load_settings(
@@ -457,8 +464,13 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     require_token: bool = False,
+    ignore: frozenset[str] = frozenset(),
 ) -> Settings:
-    """Read settings from the environment, then a .env file; the environment wins."""
+    """Read settings from the environment, then a .env file; the environment wins.
+
+    Settings named in ignore keep their defaults (`qabot doctor` checks the rest).
+    A SettingsError names the variable at fault in its ``setting``.
+    """
     environ = os.environ if environ is None else environ
     file_values: dict[str, str] = {}
     warnings: list[str] = []
@@ -472,6 +484,8 @@ def load_settings(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for row in SETTINGS:
+        if row.name in ignore:
+            continue
         if environ.get(row.name, "") != "":
             raw = environ[row.name]
             overridden = " (overrides the value in .env)" if row.name in file_values else ""
@@ -485,13 +499,19 @@ def load_settings(
             # A token pasted on the wrong line would be printed, or become a folder name.
             raise SettingsError(
                 f"{row.name} holds a value that looks like a bot token: put the token on "
-                f"the DISCORD_TOKEN line and give {row.name} its own value."
+                f"the DISCORD_TOKEN line and give {row.name} its own value.",
+                row.name,
             )
-        values[row.attr] = row.parse(row.name, raw)
+        try:
+            values[row.attr] = row.parse(row.name, raw)
+        except SettingsError as exc:
+            exc.setting = row.name
+            raise
     if "discord_token" not in values and require_token:
         raise SettingsError(
             "DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env "
-            "(see .env.example) or in the environment."
+            "(see .env.example) or in the environment.",
+            "DISCORD_TOKEN",
         )
     _check_together(values)
     return Settings(**values, sources=sources, env_file=read_file, warnings=tuple(warnings))

@@ -17,8 +17,10 @@ from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.ranking import Mask, Ranker, RankingConfig, Scored
-from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
 from bot.answer.usage import tidy, usage_message, usage_reason
+from bot.embedding.background import ArticleSpan
+from bot.embedding.index import SemanticIndex
+from bot.embedding.loader import SemanticModel
 from bot.errors import AliasFileError
 from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index
@@ -75,6 +77,9 @@ class Reading:
 class Engine:
     """Answers questions from one loaded corpus; safe to share between threads."""
 
+    # The alias file's error when it was ignored (set by from_snapshot): a reload retries it.
+    alias_error: AliasFileError | None = None
+
     def __init__(
         self,
         corpus: Corpus,
@@ -83,7 +88,7 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
-        saved: SavedArrays | None = None,
+        embeddings_dir: Path | None = None,
         passages: PassageConfig | None = None,
         follow_ups: FollowUpConfig | None = None,
         answerability: Model | None = None,
@@ -99,10 +104,15 @@ class Engine:
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
+        # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
-            self.semantic = semantic.index([s.text for s in self.sentences], saved)
-        self.answerability = answerability or model_for(self.semantic is not None)
+            spans, start = [], 0
+            for article in corpus.articles:
+                spans.append(ArticleSpan(start, len(article.sentences)))
+                start += spans[-1].count
+            self.semantic = semantic.index(spans, self._texts, embeddings_dir)
+        self._answerability = answerability
         self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
         self._token_cache: dict[int, tuple[str, ...]] = {}
 
@@ -142,6 +152,7 @@ class Engine:
         file and acronym definitions (a reload reuses them).
         """
         corpus = snapshot.corpus
+        alias_error: AliasFileError | None = None
         if aliases is None:
             texts = snapshot.acronym_texts
             try:
@@ -150,10 +161,15 @@ class Engine:
                 # A typo in the alias file must not take the whole corpus down.
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
-        # A saved index keeps the corpus embeddings beside it, reused article by article
-        # (also right after a reload, while the new index is still being saved).
-        saved = snapshot.extra if snapshot.store_folder is not None else None
-        return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+                alias_error = exc
+        # A saved index keeps the corpus embeddings beside it, reused article by article.
+        folder = snapshot.store_folder
+        embeddings = semantic.store_folder(folder) if semantic and folder else None
+        engine = cls(
+            corpus, aliases, config, semantic, index=snapshot.index, embeddings_dir=embeddings
+        )
+        engine.alias_error = alias_error
+        return engine
 
     @property
     def articles(self) -> list[Article]:
@@ -162,8 +178,23 @@ class Engine:
 
     @property
     def mode(self) -> str:
-        """Return "semantic" when a model ranks by meaning too, else "lexical"."""
-        return "semantic" if self.semantic is not None else "lexical"
+        """Return "semantic" when a model ranks by meaning too (some sentence has its
+        embedding and the model loads), else "lexical"."""
+        semantic = self.semantic
+        on = semantic is not None and semantic.any_embedded and semantic.model.failure is None
+        return "semantic" if on else "lexical"
+
+    @property
+    def answerability(self) -> Model:
+        """Return the answerability model of the ranking in use now."""
+        return self._answerability or model_for(self.mode == "semantic")
+
+    def _texts(self, start: int, end: int) -> list[str]:
+        """Return the texts of sentences start..end-1."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView):
+            return [sentences.text(i) for i in range(start, end)]
+        return [sentences[i].text for i in range(start, end)]
 
     def answer(
         self,
@@ -240,22 +271,22 @@ class Engine:
 
     def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
         """Rank passages for a query and estimate how likely they answer it."""
-        similarities = None
-        if self.semantic is not None:
-            similarities = self.semantic.similarities(query.meaning_text)
+        meaning = None
+        if self.semantic is not None and self.mode == "semantic":
+            meaning = self.semantic.for_question(query.meaning_text)
         scored = self.ranker.score(
             query,
             max(3 * depth, 20),
             near,
             allowed,
-            similarities,
+            meaning,
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g) for g in groups[:3]]
         similarity = None
-        if self.semantic is not None:
+        if meaning is not None:
             similarity = (
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
@@ -270,7 +301,8 @@ class Engine:
         """Merge the scored sentences into passages, drop the weak and the repeated."""
         if not scored.hits:
             return []
-        ratio = self.config.semantic_merge_ratio if self.semantic else self.config.merge_ratio
+        semantic = bool(scored.similarity)
+        ratio = self.config.semantic_merge_ratio if semantic else self.config.merge_ratio
         groups = merge_adjacent(scored.hits, scored.scores, self._linked, ratio)
         best = groups[0].score
         groups = [g for g in groups if g.score >= self.config.relative_cut * best]
@@ -290,13 +322,18 @@ class Engine:
                 message=self.not_found_message(),
                 notes=notes,
                 confidence=probability,
-                ranking=self.mode,
+                ranking=self._ranking(reading, reading.groups[:1]),
                 read_with=read_with,
             )
         worth = self._worth_reading(reading, offset + k + 1)
         cue = question_cue(text) or question_cue(reading.query.text)
         query_terms = reading.query.terms
-        page = tuple(self._passage(g, query_terms, cue) for g in worth[offset : offset + k])
+        shown = worth[offset : offset + k]
+        page = tuple(self._passage(g, query_terms, cue) for g in shown)
+        ranking = self._ranking(reading, shown)
+        index = self.semantic
+        if ranking == "lexical" and index is not None and index.model.failure is None:
+            notes = (*notes, *_embedding_note(index))
         return Answer(
             question=text,
             status=Status.ANSWERED,
@@ -306,9 +343,16 @@ class Engine:
             notes=notes,
             confidence=probability,
             confidence_label=label,
-            ranking=self.mode,
+            ranking=ranking,
             read_with=read_with,
         )
+
+    @staticmethod
+    def _ranking(reading: Reading, shown: Sequence[Group]) -> str:
+        """Say "semantic" when meaning ranked every sentence shown, else "lexical"."""
+        cosines = reading.scored.similarity
+        ids = [i for group in shown for i in group.ids]
+        return "semantic" if ids and all(i in cosines for i in ids) else "lexical"
 
     def _worth_reading(self, reading: Reading, wanted: int) -> list[Group]:
         """Keep the best passage and those relevant on their own: no padding to k.
@@ -427,3 +471,11 @@ class Engine:
             ],
             dtype=np.float64,
         )
+
+
+def _embedding_note(index: SemanticIndex) -> tuple[str, ...]:
+    """Say that word match ranked an answer while sentence embeddings are being computed."""
+    if index.complete:
+        return ()
+    done = index.embedded_count / max(index.size, 1)
+    return (f"ranked by word match: sentence embeddings are still being computed ({done:.0%})",)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,27 @@ class RankingConfig:
     merge_ratio: float = 0.45
     # The same with semantic ranking on, where fused scores lie closer together.
     semantic_merge_ratio: float = 0.6
+
+
+# With semantic ranking on, word match's best this many sentences are the lexical
+# candidates whose meaning is compared (the question's nearest neighbours join them).
+LEXICAL_CANDIDATES = 300
+
+
+class Meaning(Protocol):
+    """One question's closeness in meaning to the sentences (bot.embedding.index)."""
+
+    def nearest(self, k: int) -> tuple[npt.NDArray[np.int64], Floats]:
+        """Return up to k sentences nearest the question (an ANN search) and their cosine."""
+        ...
+
+    def similarity(self, ids: npt.NDArray[np.int64]) -> Floats:
+        """Return the cosine of the question with these sentences; NaN without an embedding."""
+        ...
+
+    def floor(self) -> float:
+        """Return the lowest cosine among a fixed spread of sentences (all, in a small corpus)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -197,23 +219,24 @@ class Ranker:
         depth: int,
         near: Sequence[int] = (),
         allowed: Mask | None = None,
-        similarities: Floats | None = None,
+        meaning: Meaning | None = None,
         follow_up_bonus: float = 0.0,
     ) -> Scored:
         """Return the depth best sentences for a query, with their scores.
 
-        similarities, with a semantic model, are the cosine similarities of the
-        question with every sentence: min-max scaled, they are fused with the word
-        match, and the sentences closest in meaning join those the words touch.
-        near are the sentences a previous answer showed: they and their neighbours
-        get the follow-up bonus.
+        meaning, with a semantic model, is the question's cosine similarity with the
+        sentences: min-max scaled, it is fused with the word match on the candidates
+        (word match's best and the sentences closest in meaning), never on every
+        sentence. near are the sentences a previous answer showed: they and their
+        neighbours get the follow-up bonus.
         """
         config = self.config
         ids, values, top_raw = self.lexical(query, allowed)
         wide = max(depth, config.candidates)
         similarity: dict[int, float] = {}
-        if similarities is not None and similarities.size:
-            ids, values = self._fuse(ids, values, similarities, allowed, wide)
+        cosines: Floats | None = None
+        if meaning is not None:
+            ids, values, cosines = self._fuse(ids, values, meaning, allowed, wide, near)
         best = [p for p in top_k(values, wide) if values[p] > 0]
         self._cue_bonus(query, ids, values, best)
         raised = self._near_bonus(ids, values, near, follow_up_bonus)
@@ -222,27 +245,54 @@ class Ranker:
             pool = pool[values[pool] > 0]
         chosen = [int(pool[p]) for p in top_k(values[pool], depth)]
         hits = [int(ids[p]) for p in chosen]
-        if similarities is not None and similarities.size:
-            similarity = {i: float(similarities[i]) for i in hits}
+        if cosines is not None:
+            # NaN (no embedding yet) is no similarity.
+            similarity = {
+                int(ids[p]): float(cosines[p]) for p in chosen if not np.isnan(cosines[p])
+            }
         return Scored(hits, {int(ids[p]): float(values[p]) for p in chosen}, top_raw, similarity)
 
     def _fuse(
-        self, ids: Ids, lexical: Floats, similarities: Floats, allowed: Mask | None, wide: int
-    ) -> tuple[Ids, Floats]:
-        low, high = float(similarities.min()), float(similarities.max())
-        if high <= low:
-            return ids, lexical
-        meaning = (similarities - low) / (high - low)
-        if allowed is not None:
-            meaning = np.where(allowed, meaning, 0.0)
-        closest = np.array(sorted(top_k(meaning, wide)), dtype=ids.dtype)
-        pool = ascending_union([ids, closest]) if ids.size else closest
-        (word,) = spread([(ids, lexical)], pool, self.index.size)
+        self,
+        ids: Ids,
+        lexical: Floats,
+        meaning: Meaning,
+        allowed: Mask | None,
+        wide: int,
+        near: Sequence[int],
+    ) -> tuple[Ids, Floats, Floats]:
+        """Fuse word match and meaning on the candidates; return them, their scores and cosines.
+
+        A candidate without an embedding yet keeps its word match as its meaning score.
+        """
+        n = self.index.size
+        nearest, _ = meaning.nearest(max(wide, 100))
+        if allowed is not None and nearest.size:
+            nearest = nearest[allowed[nearest]]
+        best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]
+        lifted = sorted({j for i in near for j in (i - 1, i, i + 1) if 0 <= j < n})
+        pool = ascending_union(
+            [
+                np.sort(ids[best]),
+                np.sort(nearest).astype(ids.dtype),
+                np.array(lifted, dtype=ids.dtype),
+            ]
+        )
+        (word,) = spread([(ids, lexical)], pool, n)
+        cosines = meaning.similarity(pool.astype(np.int64))
+        have = ~np.isnan(cosines)
+        if not have.any():
+            return pool, word, cosines
+        low = min(meaning.floor(), float(cosines[have].min()))
+        high = float(cosines[have].max())
+        scaled = word.copy()
+        if high > low:
+            scaled[have] = (cosines[have] - low) / (high - low)
         weight = self.config.lexical_weight
-        fused = weight * word + (1 - weight) * meaning[pool]
+        fused = weight * word + (1 - weight) * scaled
         if allowed is not None:
             fused = np.where(allowed[pool], fused, 0.0)
-        return pool, fused
+        return pool, fused, cosines
 
     def _cue_bonus(self, query: Query, ids: Ids, values: Floats, best: list[int]) -> None:
         """Lift the top sentences that hold what the question type asks for, in place."""

@@ -1,8 +1,13 @@
-"""The interactive prompt: a loop over read and write callbacks, so tests can script it."""
+"""The interactive prompt: a loop over read and write callbacks, so tests can script it.
+
+As in simonw/llm's chat loop, the loop knows nothing of terminals: it calls
+``read(prompt)`` for a line (raising EOFError at the end of input, and letting
+KeyboardInterrupt through, which the command line turns into exit 130) and
+``write(text)`` for each reply.
+"""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +15,10 @@ from pathlib import Path
 from bot.answer.engine import Engine
 from bot.answer.filters import ArticleFilter, filtered_answer
 from bot.answer.followup import FollowUp
-from bot.cli.text import render_text
+from bot.cli.output import FALLBACK_WIDTH
+from bot.cli.text import describe_corpus, format_answer, format_sources
 from bot.live import LiveEngine, ReloadResult
+from bot.wording import plural
 
 PROMPT = "qabot> "
 HELP = """Type a question and press Enter. Commands:
@@ -35,7 +42,7 @@ class Repl:
         read: Callable[[str], str],
         write: Callable[[str], None],
         k: int = 3,
-        width: Callable[[], int] = lambda: 88,
+        width: Callable[[], int] = lambda: FALLBACK_WIDTH,
         color: bool = False,
         options: ArticleFilter | None = None,
     ) -> None:
@@ -51,15 +58,18 @@ class Repl:
         self.options = options  # --article/--source/--since/--until
 
     def run(self) -> int:
-        """Loop until :quit, end of input or Ctrl-C; return the exit code."""
-        self.write(f"Asking {self._describe_corpus()}. Type :help for commands, :quit to leave.")
+        """Loop until :quit or end of input and return 0; Ctrl-C raises KeyboardInterrupt."""
+        engine = self.engine
+        corpus = describe_corpus(engine.articles, len(engine.sentences))
+        self.write(f"Asking {corpus}. Type :help for commands, :quit to leave.")
         while True:
             try:
-                if not self.handle(self.read(PROMPT)):
-                    return 0
-            except (EOFError, KeyboardInterrupt):
-                # Ctrl-D or Ctrl-C: leave on a fresh line, without a traceback.
+                line = self.read(PROMPT)
+            except EOFError:
+                # Ctrl-D: leave on a fresh line.
                 self.write("")
+                return 0
+            if not self.handle(line):
                 return 0
 
     def handle(self, line: str) -> bool:
@@ -90,7 +100,7 @@ class Repl:
                 self.context = FollowUp.from_answer(answer, self.context)
             width = max(self.width(), 40)
             self.write(
-                render_text(answer, width, self.color, "(more passages match: :k N shows more)")
+                format_answer(answer, width, self.color, "(more passages match: :k N shows more)")
             )
         return True
 
@@ -114,49 +124,45 @@ class Repl:
 
     def sources(self) -> str:
         """List the indexed articles with their sentence counts."""
-        lines = []
-        for article in self.engine.articles:
-            source = f" — {article.source}" if article.source else ""
-            count = article.body_sentence_count
-            lines.append(f"{article.key}: {article.title}{source} ({count} sentences)")
-        return "\n".join(lines)
+        return format_sources(self.engine.articles, max(self.width(), 40))
 
     def _set_k(self, value: str) -> None:
         if not value.isdigit() or not 1 <= int(value) <= 10:
             self.write("Usage: :k N, with N from 1 to 10.")
             return
         self.k = int(value)
-        noun = "passage" if self.k == 1 else "passages"
-        self.write(f"Showing up to {self.k} {noun} per answer.")
-
-    def _describe_corpus(self) -> str:
-        articles = self.engine.articles
-        sentences = sum(a.body_sentence_count for a in articles)
-        noun = "article" if len(articles) == 1 else "articles"
-        return f"{len(articles)} {noun}, {sentences} sentences"
+        self.write(f"Showing up to {plural(self.k, 'passage')} per answer.")
 
 
-def terminal_io(history_file: Path) -> tuple[Callable[[str], str], Callable[[str], None], bool]:
-    """Return read and write callbacks for this terminal, with line editing when interactive."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
+def terminal_reader(history_file: Path) -> Callable[[str], str]:
+    """Return the read callback for this terminal: line editing and history when interactive."""
+    if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
         from prompt_toolkit import PromptSession
         from prompt_toolkit.history import FileHistory
 
         history_file.parent.mkdir(parents=True, exist_ok=True)
         session: PromptSession[str] = PromptSession(history=FileHistory(str(history_file)))
-        return session.prompt, print, True
+        return session.prompt
 
     def read_plain(prompt: str) -> str:
         sys.stdout.write(prompt)
         sys.stdout.flush()
-        line = sys.stdin.readline()
-        if not line:
+        line = read_line()
+        if line is None:
             raise EOFError
-        return line.rstrip("\n")
+        return line
 
-    return read_plain, lambda text: print(text, flush=True), False
+    return read_plain
 
 
-def terminal_width() -> int:
-    """Return the terminal's width, for wrapping."""
-    return shutil.get_terminal_size((88, 24)).columns
+def read_line() -> str | None:
+    """Read one line of standard input as UTF-8 (a bad byte becomes �); None at its end."""
+    stdin = sys.stdin
+    if stdin is None:
+        return None
+    buffer = getattr(stdin, "buffer", None)
+    raw = buffer.readline() if buffer is not None else stdin.readline()
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return text.rstrip("\r\n")

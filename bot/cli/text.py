@@ -1,34 +1,44 @@
-"""Render answers as plain terminal text."""
+"""Format answers for the terminal (wrapped, citations hanging) and as JSON."""
 
 from __future__ import annotations
 
 import json
 import re
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from bot.answer.models import Answer, Passage
+from bot.cli.output import BOLD, RESET, clean, wrap
+from bot.ingest.models import Article
+from bot.wording import plural
 
-BOLD, RESET = "\033[1m", "\033[0m"
+# A citation label is at most this wide before the text starts under it.
+_HANG = 12
 
 
 def _origin(passage: Passage) -> str:
-    return (
-        f"{passage.article_title} ({passage.source})" if passage.source else passage.article_title
-    )
+    title = clean(passage.article_title)
+    about = ", ".join(clean(str(part)) for part in (passage.source, passage.date) if part)
+    origin = f"{title} ({about})" if about else title
+    return f"{origin} <{clean(passage.url)}>" if passage.url else origin
 
 
 # What a confidence label says before the passages ("high" and "medium" need no warning).
 LABEL_LINES = {"low": "Not sure the article answers this; closest passages:"}
 
 
-def render_text(answer: Answer, width: int = 88, color: bool = False, more_hint: str = "") -> str:
-    """Render an answer as wrapped text, each passage headed by its citation."""
+def format_answer(answer: Answer, width: int = 88, color: bool = False, more_hint: str = "") -> str:
+    """Format an answer as wrapped text, each passage headed by its hanging citation."""
     lines: list[str] = []
     if answer.read_with:
-        lines.append(f"(read with your previous question: \u201c{answer.read_with}\u201d)")
+        lines.append(
+            wrap(
+                f"(read with your previous question: \u201c{clean(answer.read_with)}\u201d)", width
+            )
+        )
     if not answer.passages:
-        lines.append(textwrap.fill(answer.message, width=width))
+        lines.append(wrap(clean(answer.message), width))
         return "\n".join(lines)
     heading = LABEL_LINES.get(answer.confidence_label or "")
     if heading:
@@ -36,21 +46,22 @@ def render_text(answer: Answer, width: int = 88, color: bool = False, more_hint:
     origins = {_origin(p) for p in answer.passages}
     for passage in answer.passages:
         label = f"[{passage.citation}] "
-        # Wrap the plain text so ANSI codes do not count towards the width.
+        # Wrap the plain text first, so that colour codes do not count towards the width.
         wrapped = textwrap.wrap(
-            passage.text,
+            clean(passage.text),
             width=width,
             initial_indent=label,
-            subsequent_indent=" " * min(len(label), 12),
+            subsequent_indent=" " * min(len(label), _HANG),
+            break_on_hyphens=False,
         )
         body = "\n".join(wrapped)
         lines.append(_bold_matches(body, passage) if color else body)
         if len(origins) > 1:
-            lines.append(f"    — {_origin(passage)}")
+            lines.append(wrap(f"    — {_origin(passage)}", width, " " * 6))
     if len(origins) == 1:
-        lines.append(f"Source: {origins.pop()}")
+        lines.append(wrap(f"Source: {origins.pop()}", width, " " * 8))
     if answer.has_more and more_hint:
-        lines.append(more_hint)
+        lines.append(wrap(more_hint, width))
     return "\n".join(lines)
 
 
@@ -61,7 +72,11 @@ def _bold_matches(body: str, passage: Passage) -> str:
     the line break.
     """
     spans = passage.answer_spans or passage.highlights
-    words = sorted({passage.text[s:e] for s, e in spans}, key=len, reverse=True)
+    words = sorted(
+        {clean(passage.text[s:e]) for s, e in spans if passage.text[s:e].strip()},
+        key=len,
+        reverse=True,
+    )
     if not words:
         return body
     alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
@@ -69,9 +84,25 @@ def _bold_matches(body: str, passage: Passage) -> str:
     return pattern.sub(lambda m: f"{BOLD}{m.group(1)}{RESET}", body)
 
 
+def describe_corpus(articles: Sequence[Article], sentences: int) -> str:
+    """Say how many articles and sentences are served: the one count every command shows."""
+    return f"{plural(len(articles), 'article')}, {plural(sentences, 'sentence')}"
+
+
+def format_sources(articles: Sequence[Article], width: int | None) -> str:
+    """List the indexed articles, one a line (wrapped under the key), with their sentences."""
+    lines = []
+    for article in articles:
+        source = f" — {clean(article.source)}" if article.source else ""
+        count = plural(len(article.sentences), "sentence")
+        line = f"{article.key}: {clean(article.title)}{source} ({count})"
+        lines.append(wrap(line, width, "    ") if width else line)
+    return "\n".join(lines)
+
+
 def answer_to_dict(answer: Answer) -> dict[str, Any]:
     """Return the JSON shape of an answer, as `qabot ask --json` prints it."""
-    return {
+    shape: dict[str, Any] = {
         "question": answer.question,
         "answered": answer.answered,
         "status": answer.status.value,
@@ -98,8 +129,9 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "ranking": answer.ranking,
         "read_with": answer.read_with,
     }
+    return shape
 
 
-def render_json(answer: Answer) -> str:
-    """Render an answer as one line of JSON."""
+def answer_json(answer: Answer) -> str:
+    """Format an answer as one line of JSON."""
     return json.dumps(answer_to_dict(answer), ensure_ascii=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig, Reading
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.answer.semantic import SemanticModel
+from bot.embedding.loader import SemanticModel
 from bot.evaluation.datasets import EvalQuestion, EvalSet, split_of
 from bot.evaluation.metrics import Calibration, Scores, is_hit, span_holds
 from bot.index.aliases import build_aliases
@@ -71,6 +71,9 @@ def evaluate(
             continue
         if question.corpus_id not in engines:
             engines[question.corpus_id] = factory(eval_set, question.corpus_id, corpus_dir)
+            embeddings = engines[question.corpus_id].semantic
+            if embeddings is not None:
+                embeddings.wait()  # quality is measured with every sentence embedded
         engine = engines[question.corpus_id]
         answer = ask(engine, question)
         texts = [p.text for p in answer.passages]

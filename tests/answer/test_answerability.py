@@ -18,7 +18,7 @@ from bot.answer.answerability import (
 )
 from bot.answer.engine import Engine
 from bot.answer.models import Status
-from bot.cli.text import render_json, render_text
+from bot.cli.text import answer_json, format_answer
 
 REPO = Path(__file__).parents[2]
 
@@ -69,10 +69,10 @@ def test_a_low_answer_says_so_in_words_never_as_a_number(engine: Engine) -> None
     unsure = Engine(engine.corpus, engine.aliases, index=engine.index, answerability=low)
     answer = unsure.answer("when did Kim Jong-il die?")
     assert answer.confidence_label == "low" and answer.answered
-    text = render_text(answer)
+    text = format_answer(answer)
     assert text.splitlines()[0] == "Not sure the article answers this; closest passages:"
     assert "0.5" not in text
-    record = json.loads(render_json(answer))
+    record = json.loads(answer_json(answer))
     assert record["confidence"] == 0.5 and record["confidence_label"] == "low"
     assert record["answered"] is True
 

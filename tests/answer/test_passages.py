@@ -8,7 +8,8 @@ from bot.answer.cues import Cue
 from bot.answer.engine import Engine
 from bot.answer.models import Status
 from bot.answer.spans import find_spans, spans_for
-from bot.cli.text import BOLD, render_text
+from bot.cli.output import BOLD
+from bot.cli.text import format_answer
 
 ARTICLES = {
     "bridge.md": """---
@@ -88,7 +89,7 @@ def test_spans_leave_out_the_questions_own_words() -> None:
 
 def test_the_terminal_bolds_the_answer_span(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
-    text = render_text(engine.answer("how much did the bridge cost?"), color=True)
+    text = format_answer(engine.answer("how much did the bridge cost?"), color=True)
     assert f"{BOLD}12 million euros" in text
 
 

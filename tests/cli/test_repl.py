@@ -1,9 +1,10 @@
-"""`qabot repl` driven with scripted input; the transcript is checked exactly."""
+"""`qabot repl` driven in-process with scripted input; the transcript is checked exactly."""
 
-from tests.cli.conftest import CORPUS, Run
+from tests.cli.conftest import CORPUS, Cli
 
 SOURCE = (
-    "Source: N. Korea striving for closer ties with ASEAN to weaken sanctions: gov't (Yonhap News)"
+    "Source: N. Korea striving for closer ties with ASEAN to weaken sanctions: gov't (Yonhap\n"
+    "        News)"
 )
 HINT = (
     'Ask a question about the article in plain words, for example "why is North Korea\n'
@@ -12,7 +13,7 @@ HINT = (
 )
 
 
-def test_scripted_session_transcript(qabot: Run) -> None:
+def test_scripted_session_transcript(cli: Cli) -> None:
     script = "\n".join(
         [
             ":k 1",
@@ -28,19 +29,19 @@ def test_scripted_session_transcript(qabot: Run) -> None:
             "this line is never read",
         ]
     )
-    result = qabot("repl", "--corpus", str(CORPUS), stdin=script + "\n")
-    assert result.returncode == 0
+    result = cli("repl", "--corpus", str(CORPUS), stdin=script + "\n")
+    assert result.code == 0
     assert result.stderr == ""
     expected = "\n".join(
         [
-            "Asking 1 article, 16 sentences. Type :help for commands, :quit to leave.",
+            "Asking 1 article, 17 sentences. Type :help for commands, :quit to leave.",
             "qabot> Showing up to 1 passage per answer.",
             "qabot> [7.1] Kim, who is said to be around 30, took control of the country following the sudden",
             "      death of his father Kim Jong-il in late 2011.",
             SOURCE,
             "(more passages match: :k N shows more)",
-            "qabot> yonhap-nk-asean: N. Korea striving for closer ties with ASEAN to weaken sanctions: "
-            "gov't — Yonhap News (16 sentences)",
+            "qabot> yonhap-nk-asean: N. Korea striving for closer ties with ASEAN to weaken sanctions: gov't",
+            "    — Yonhap News (17 sentences)",
             f"qabot> {HINT}",
             "qabot> Unknown command ':bogus'. Type :help for commands.",
             "qabot> The article doesn't say. It covers: “N. Korea striving for closer ties with ASEAN to",
@@ -60,7 +61,7 @@ def test_scripted_session_transcript(qabot: Run) -> None:
     assert result.stdout == expected
 
 
-def test_end_of_input_leaves_cleanly(qabot: Run) -> None:
-    result = qabot("repl", "--corpus", str(CORPUS), stdin=":k 3\n")
-    assert result.returncode == 0
+def test_end_of_input_leaves_cleanly(cli: Cli) -> None:
+    result = cli("repl", "--corpus", str(CORPUS), stdin=":k 3\n")
+    assert result.code == 0
     assert result.stdout.endswith("qabot> Showing up to 3 passages per answer.\nqabot> \n")

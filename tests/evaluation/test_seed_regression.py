@@ -6,12 +6,12 @@ them when ranking improves, never lower them to make a change pass.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from bot.answer.semantic import SemanticModel, SentenceTransformerEmbedder
+from bot.embedding.loader import SemanticModel
+from bot.embedding.model import Embedder
 from bot.evaluation.datasets import load_eval_file
 from bot.evaluation.runner import EvalReport, evaluate
 
@@ -19,7 +19,6 @@ REPO = Path(__file__).parents[2]
 CORPUS = REPO / "corpus"
 SEED = REPO / "eval" / "seed_questions.jsonl"
 FOLLOW_UPS = REPO / "eval" / "followup_questions.jsonl"
-os.environ["HF_HUB_OFFLINE"] = "1"
 
 # mode -> (seed Hit@1, missing-content declined out of 16, follow-up Hit@1, off-topic declined
 # out of 10). Since the decline became a fitted answerability model (issue 10) one off-topic
@@ -28,8 +27,8 @@ FLOORS = {"lexical": (0.95, 11, 0.83, 9), "semantic": (0.95, 8, 0.66, 8)}
 
 
 @pytest.fixture(scope="module")
-def model() -> SemanticModel:
-    return SemanticModel(SentenceTransformerEmbedder("all-MiniLM-L6-v2"))
+def model(minilm: Embedder) -> SemanticModel:
+    return SemanticModel(minilm)
 
 
 def _run(path: Path, mode: str, model: SemanticModel) -> EvalReport:
