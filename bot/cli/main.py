@@ -227,17 +227,120 @@ def _python() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
+    interrupted = _Interrupted()
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        with interrupted:
+            code = _main(list(sys.argv[1:] if argv is None else argv))
+        if not interrupted.seen:
+            return code
     except KeyboardInterrupt:
-        # Ctrl-C anywhere: one line, no traceback, the shell's code for SIGINT.
-        with contextlib.suppress(OSError, ValueError):
-            print("\nqabot: interrupted", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        pass
     except BrokenPipeError:
         # `qabot ask ... | head -1`: the reader left, so stop quietly.
         _silence_stdout()
         return EXIT_PIPE
+    # Ctrl-C anywhere: one line, no traceback, the shell's code for SIGINT.
+    _stop_workers()
+    with contextlib.suppress(OSError, ValueError):
+        print("\nqabot: interrupted", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
+
+
+class _Interrupted:
+    """Raise KeyboardInterrupt on SIGINT, and remember it was seen.
+
+    Python drops an exception raised inside a finaliser or a callback run at fork ("Exception
+    ignored in ..."): a Ctrl-C that lands there would be lost and the program would go on.
+    Such a dropped interrupt is raised again in the main thread at once, and main() exits
+    130 whatever happens after.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous: object = None
+        self._hook = sys.unraisablehook
+
+    def __enter__(self) -> _Interrupted:
+        import _thread
+        import signal
+        import threading
+
+        def handle(signum: int, frame: object) -> None:
+            self.seen = True
+            raise KeyboardInterrupt
+
+        def dropped(unraisable: Any) -> None:
+            if isinstance(unraisable.exc_value, KeyboardInterrupt):
+                # Raise it again a moment later, from another thread: by then the main
+                # thread has left the callback that dropped it.
+                threading.Timer(0.01, _thread.interrupt_main).start()
+                return
+            self._hook(unraisable)
+
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            self._previous = signal.signal(signal.SIGINT, handle)
+            sys.unraisablehook = dropped
+        _prepare_forked_children()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        sys.unraisablehook = self._hook
+        if self._previous is not None:
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _prepare_forked_children() -> None:
+    """Make the worker processes an index build forks leave Ctrl-C to us and die with us.
+
+    A Ctrl-C reaches the whole process group: a worker would print a traceback of its
+    own, and one forked just as the program ended would wait for work forever, holding
+    its output pipes open (so `qabot ask | ...` would never finish).
+    """
+    import signal
+    import threading
+
+    parent = [os.getpid()]
+    from_main = [True]
+
+    def before() -> None:
+        parent[0] = os.getpid()
+        from_main[0] = threading.current_thread() is threading.main_thread()
+
+    def in_child() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # The death signal follows the forking thread: only the main thread lives as long
+        # as the process.
+        if from_main[0] and sys.platform.startswith("linux"):
+            import ctypes
+
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent[0]:  # the parent ended before the line above
+            os._exit(1)
+
+    os.register_at_fork(before=before, after_in_child=in_child)
+
+
+def _stop_workers() -> None:
+    """End the index build's worker processes, which the same Ctrl-C left half-way.
+
+    Without this the interpreter's exit waits for them, and the program never ends.
+    """
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
 
 
 def _silence_stdout() -> None:
