@@ -12,12 +12,11 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 $(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) "torch==2.13.0"
-	$(PIP) -e ".[semantic]"
+	$(PIP) -e .
 	touch $(RUNTIME)
 
 $(DEV): $(RUNTIME)
-	$(PIP) -e ".[dev,semantic]"
+	$(PIP) -e ".[dev]"
 	touch $(DEV)
 
 ## venv: install the runtime only (what a server needs: the systemd unit uses this)

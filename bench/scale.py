@@ -23,6 +23,14 @@ fresh process so memory and start-up are measured cleanly:
 It also times the sentence splitter against pysbd and, with --tiny, indexes a
 folder of 100,000 tiny files. Results go to bench/results/ as JSON and are
 printed as a table.
+
+With --cli it measures instead what a user sees, through the CLI
+(``python -m bot ask``, SEMANTIC=false): cold build to first answer with a fresh
+INDEX_DIR, then restart to first answer (interpreter included, median of three)
+and that process's peak RSS; with --baseline REV the same commands run in the
+same session on a copy of the tree at git revision REV, for before/after ratios:
+
+    .venv/bin/python bench/scale.py --sizes 100k,1m --cli --baseline e10ddef
 """
 
 from __future__ import annotations
@@ -451,6 +459,84 @@ def child_tiny(folder: Path, index_dir: Path) -> dict[str, Any]:
     }
 
 
+CLI_QUESTION = "why did the company raise prices?"
+
+
+def baseline_tree(revision: str) -> Path:
+    """Export the repository at revision into bench/data/tree-<revision> (once)."""
+    tree = DATA / f"tree-{revision}"
+    if not (tree / "bot").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", revision], cwd=ROOT, stdout=subprocess.PIPE, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def cli_ask(tree: Path, corpus: Path, index_dir: Path) -> dict[str, Any]:
+    """Run one ``python -m bot ask`` from tree; return its wall time and peak RSS."""
+    env = dict(os.environ, PYTHONPATH=str(tree), INDEX_DIR=str(index_dir), SEMANTIC="false")
+    command = [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), CLI_QUESTION]
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    return {
+        "seconds": round(wall, 2),
+        "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "exit": child.returncode,
+        "answered": b"[" in out,
+    }
+
+
+def cli_measure(trees: dict[str, Path], corpus: Path, label: str) -> dict[str, Any]:
+    """Cold build and restarts through the CLI, for each tree, in this one run."""
+    measured: dict[str, Any] = {}
+    for name, tree in trees.items():
+        index_dir = DATA / f"cli-index-{label}-{name}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        cold = cli_ask(tree, corpus, index_dir)
+        print(f"[{label}] {name}: cold to first answer {cold['seconds']} s", file=sys.stderr)
+        restarts = [cli_ask(tree, corpus, index_dir) for _ in range(3)]
+        middle = sorted(restarts, key=lambda r: r["seconds"])[1]
+        print(f"[{label}] {name}: restart to first answer {middle['seconds']} s", file=sys.stderr)
+        measured[name] = {"cold": cold, "restart": middle, "restarts": restarts}
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return measured
+
+
+def _ratio(value: float, base: float | None) -> str:
+    return f" ({value / base:.2f}×)" if base else ""
+
+
+def cli_table(results: dict[str, Any]) -> str:
+    """Render the CLI measurements, with ratios against the baseline when there is one."""
+    head = (
+        "| corpus | tree | cold to first answer | peak RSS (cold) "
+        "| restart to first answer | RSS (restart) |"
+    )
+    lines = [head, "|---|---|---|---|---|---|"]
+    for label, trees in results["cli"].items():
+        base = trees.get("baseline")
+        for name, r in trees.items():
+            b = base if base is not None and name != "baseline" else None
+            cells = [
+                (r["cold"]["seconds"], b and b["cold"]["seconds"], "s", 1),
+                (r["cold"]["max_rss_mib"], b and b["cold"]["max_rss_mib"], "MiB", 0),
+                (r["restart"]["seconds"], b and b["restart"]["seconds"], "s", 2),
+                (r["restart"]["max_rss_mib"], b and b["restart"]["max_rss_mib"], "MiB", 0),
+            ]
+            shown = [f"{v:.{digits}f} {unit}{_ratio(v, bv)}" for v, bv, unit, digits in cells]
+            lines.append(f"| {label} | {name} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
 def run_child(*args: str) -> dict[str, Any]:
     """Run this script in a fresh process for one measurement; return its JSON."""
     command = [sys.executable, str(Path(__file__).resolve()), "_child", *args]
@@ -552,6 +638,8 @@ def main() -> None:
     )
     parser.add_argument("--tiny", type=int, default=0, help="also index N tiny files (100000)")
     parser.add_argument("--no-splitter", action="store_true", help="skip the splitter timing")
+    parser.add_argument("--cli", action="store_true", help="measure through the CLI instead")
+    parser.add_argument("--baseline", help="with --cli: also run the tree at this git revision")
     args = parser.parse_args()
 
     src = extract(args.source)
@@ -562,7 +650,21 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "sizes": {},
     }
-    for label in [s.strip().lower() for s in args.sizes.split(",") if s.strip()]:
+    labels = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    if args.cli:
+        trees = {"baseline": baseline_tree(args.baseline)} if args.baseline else {}
+        trees["current"] = ROOT
+        results["cli"] = {}
+        for label in labels:
+            corpus, files, estimated = build_corpus(src, label, SIZES[label])
+            print(f"[{label}] {files} files, about {estimated} sentences", file=sys.stderr)
+            results["cli"][label] = cli_measure(trees, corpus, label)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        (RESULTS / f"cli-{stamp}.json").write_text(json.dumps(results, indent=2))
+        print(cli_table(results))
+        print(f"\nJSON: {RESULTS / f'cli-{stamp}.json'}")
+        return
+    for label in labels:
         if label not in SIZES:
             sys.exit(f"bench: unknown size {label!r} (choose from {', '.join(SIZES)})")
         corpus, files, estimated = build_corpus(src, label, SIZES[label])

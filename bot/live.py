@@ -10,9 +10,9 @@ that is there but cannot be read, a folder left with no usable article) keeps
 the last good engine and says what failed.
 
 Changes are picked up on demand (``reload``, the REPL's ``:reload``, an
-owner-only Discord ``/reload``) and by watching the folder (``start_watching``
-in a thread, or ``awatch`` in an asyncio program) with watchfiles, which uses
-the operating system's file events; where those are not available it polls.
+owner-only Discord ``/reload``) and by watching the folder with the one folder
+watcher, :mod:`bot.watching` (``start_watching`` in a thread, ``awatch`` or
+``watcher()`` in an asyncio program): file events, else polling.
 """
 
 from __future__ import annotations
@@ -26,20 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
+from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.answer.semantic import SemanticModel
+from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
-from bot.index.storage import Changes, IndexStore, Snapshot
-from bot.ingest.loader import ARTICLE_SUFFIXES
+from bot.index.storage import Changes, IndexStore
+from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
+from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher, run_in_thread
 
 logger = logging.getLogger(__name__)
 
-# How long the folder must be quiet before a change is reloaded (milliseconds).
-DEBOUNCE_MS = 800
-# How often the folder is checked when file events are not available (seconds).
-POLL_SECONDS = 5.0
+# How long start_watching waits for the watcher to follow the folder before returning anyway
+# (file events are followed within milliseconds; polling first lists the folder). Short: an
+# asyncio program may call it on its loop (better: live.watcher().start()).
+READY_SECONDS = 2.0
+
+__all__ = ["DEBOUNCE_MS", "POLL_SECONDS", "LiveEngine", "ReloadResult", "Watcher"]
 
 ReloadListener = Callable[["ReloadResult"], None]
 
@@ -97,7 +101,8 @@ class LiveEngine:
         self._listeners: list[ReloadListener] = []
         start = time.perf_counter()
         snapshot = self.store.load()
-        self._snapshot = snapshot
+        self._acronym_key = snapshot.acronym_key
+        self._corpus = snapshot.corpus
         self._alias_stamp = self._alias_file_stamp()
         self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
         self.last_result = ReloadResult(
@@ -109,18 +114,21 @@ class LiveEngine:
         )
 
     @property
-    def snapshot(self) -> Snapshot:
-        """Return the loaded index the current engine serves."""
-        return self._snapshot
-
-    @property
     def engine(self) -> Engine:
         """Return the current engine; keep the reference for the whole of one question."""
         return self._engine
 
-    def answer(self, question: str, k: int = DEFAULT_K, offset: int = 0) -> Answer:
-        """Answer a question from the current engine."""
-        return self._engine.answer(question, k, offset)
+    def answer(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        offset: int = 0,
+        previous: FollowUp | str | None = None,
+        *,
+        only: frozenset[str] | None = None,
+    ) -> Answer:
+        """Answer a question from the current engine (see Engine.answer)."""
+        return self._engine.answer(question, k, offset, previous, only=only)
 
     def describe(self) -> str:
         """Say how many articles and sentences are being served."""
@@ -171,10 +179,10 @@ class LiveEngine:
             stamp = self._alias_file_stamp()
             same_aliases = (
                 stamp == self._alias_stamp
-                and snapshot.acronym_key == self._snapshot.acronym_key
-                and not any(p.startswith("ignored the alias") for p in self._engine.corpus.problems)
+                and snapshot.acronym_key == self._acronym_key
+                and self._engine.alias_error is None
             )
-            if snapshot.corpus is self._snapshot.corpus and same_aliases:
+            if snapshot.corpus is self._corpus and same_aliases:
                 engine = self._engine
             else:
                 aliases = self._engine.aliases if same_aliases else None
@@ -188,7 +196,8 @@ class LiveEngine:
             return self._failed(start, [f"{type(exc).__name__}: {exc}"])
         # The swap: one assignment, so every question sees the old or the new engine.
         self._engine = engine
-        self._snapshot = snapshot
+        self._acronym_key = snapshot.acronym_key
+        self._corpus = snapshot.corpus
         self._alias_stamp = stamp
         seconds = time.perf_counter() - start
         return ReloadResult(
@@ -233,6 +242,30 @@ class LiveEngine:
         # A name without a dot may be a folder moved in or out as a whole.
         return name.endswith(ARTICLE_SUFFIXES) or name == ALIAS_FILE or "." not in name
 
+    def folder_stamp(self) -> tuple[object, ...]:
+        """Return what changes whenever an article file or the alias file does (for polling)."""
+        sources, problems = scan_folder(self.root)
+        listed = tuple((s.rel, s.size, s.mtime_ns) for s in sources)
+        return listed, tuple(problems), self._alias_file_stamp()
+
+    def watcher(
+        self,
+        *,
+        debounce_ms: int = DEBOUNCE_MS,
+        poll_seconds: float = POLL_SECONDS,
+        force_polling: bool = False,
+    ) -> FolderWatcher:
+        """Return a watcher that reloads on every change; start() it in an asyncio program."""
+        return FolderWatcher(
+            self.root,
+            self.relevant,
+            self.areload,
+            self.folder_stamp,
+            debounce_ms=debounce_ms,
+            poll_seconds=poll_seconds,
+            force_polling=force_polling,
+        )
+
     def watch(
         self,
         stop: threading.Event,
@@ -240,60 +273,47 @@ class LiveEngine:
         debounce_ms: int = DEBOUNCE_MS,
         poll_seconds: float = POLL_SECONDS,
         force_polling: bool = False,
+        ready: threading.Event | None = None,
     ) -> None:
-        """Reload whenever article files change, until stop is set (blocks)."""
-        logging.getLogger("watchfiles").setLevel(logging.WARNING)
-        if not force_polling:
-            try:
-                import watchfiles
+        """Reload whenever article files change, until stop is set (blocks).
 
-                for _ in watchfiles.watch(
-                    self.root,
-                    watch_filter=lambda _change, path: self.relevant(path),
-                    debounce=debounce_ms,
-                    stop_event=stop,
-                    raise_interrupt=False,
-                    ignore_permission_denied=True,
-                ):
-                    self.reload()
-                return
-            except (ImportError, OSError, RuntimeError) as exc:
-                if stop.is_set():
-                    return
-                logger.warning(
-                    "watching %s by polling every %.0f s: %s", self.root, poll_seconds, exc
-                )
-        while not stop.wait(poll_seconds):
-            self.reload()
+        ready, if given, is set once the folder is being followed.
+        """
+        watcher = self.watcher(
+            debounce_ms=debounce_ms, poll_seconds=poll_seconds, force_polling=force_polling
+        )
+        run_in_thread(watcher, stop, ready)
 
     def start_watching(self, **options: float | bool | int) -> Watcher:
-        """Watch the folder in a background thread; stop it with the returned handle."""
-        stop = threading.Event()
+        """Watch the folder in a background thread; return once it follows the folder.
+
+        Stop it with the returned handle.
+        """
+        stop, ready = threading.Event(), threading.Event()
         thread = threading.Thread(
             target=self.watch,
             args=(stop,),
-            kwargs=options,  # type: ignore[arg-type]
+            kwargs={**options, "ready": ready},  # type: ignore[arg-type]
             name=f"watch {self.root}",
             daemon=True,
         )
         thread.start()
+        ready.wait(READY_SECONDS)
         return Watcher(stop, thread)
 
     async def awatch(
-        self, stop: asyncio.Event | None = None, *, debounce_ms: int = DEBOUNCE_MS
+        self,
+        stop: asyncio.Event | None = None,
+        *,
+        debounce_ms: int = DEBOUNCE_MS,
+        poll_seconds: float = POLL_SECONDS,
+        force_polling: bool = False,
     ) -> None:
         """Reload whenever article files change, until stop is set (for asyncio programs)."""
-        import watchfiles
-
-        logging.getLogger("watchfiles").setLevel(logging.WARNING)
-        async for _ in watchfiles.awatch(
-            self.root,
-            watch_filter=lambda _change, path: self.relevant(path),
-            debounce=debounce_ms,
-            stop_event=stop,
-            ignore_permission_denied=True,
-        ):
-            await self.areload()
+        watcher = self.watcher(
+            debounce_ms=debounce_ms, poll_seconds=poll_seconds, force_polling=force_polling
+        )
+        await watcher.run(stop)
 
 
 @dataclass

@@ -290,15 +290,18 @@ class Settings:
     )
     semantic: bool = setting(
         True,
-        "Use sentence-embedding re-ranking when the [semantic] extra is installed (true/false).",
+        "Fuse word match with sentence embeddings (the packaged model) (true/false).",
         flag,
     )
     embedding_model: str = setting(
         "all-MiniLM-L6-v2",
-        "Embedding model: a local directory or a model name available offline.",
+        "Embedding model: all-MiniLM-L6-v2 (packaged), multilingual-e5-small ([e5] extra) "
+        "or a folder with model.onnx and tokenizer.json; never downloaded.",
         text,
     )
-    torch_threads: int = setting(1, "CPU threads for the embedding model.", whole(1, 256))
+    torch_threads: int = setting(
+        1, "CPU threads per embedding call (corpus embedding runs one per core).", whole(1, 256)
+    )
     guilds_file: Path | None = setting(
         None,
         "Optional per-server settings file (default: guilds.toml beside .env): one "
@@ -308,7 +311,7 @@ class Settings:
     state_db: Path | None = setting(
         None,
         "Where the bot keeps server settings, votes and unanswered-question counts (SQLite; "
-        "default: qabot-state.sqlite3 in the user's data directory).",
+        "default: qabot.sqlite3 in the user's state directory, e.g. ~/.local/state/qabot).",
         folder,
     )
     redis_url: Secret | None = setting(

@@ -15,6 +15,7 @@ from bot.answer.engine import Engine
 from bot.cli.repl import Repl
 from bot.index.storage import parsing
 from bot.live import LiveEngine
+from tests.polling import wait_until
 
 SEED_ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "yonhap-nk-asean-sanctions.txt"
 LONG_AGO = 1_600_000_000
@@ -37,15 +38,6 @@ def corpus(tmp_path: Path) -> Path:
     os.utime(folder / SEED_ARTICLE.name, (LONG_AGO, LONG_AGO))
     write(folder, "ferry.txt", ferry(0))
     return folder
-
-
-def wait_until(condition, timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_questions_during_reloads_are_each_answered_exactly_once(corpus: Path, tmp_path: Path):
@@ -128,14 +120,14 @@ def test_a_failed_reload_keeps_serving_and_says_what_failed(
     live = LiveEngine(corpus, index_dir=tmp_path / "index")
     before = live.engine
     write(corpus, "ferry.txt", ferry(1))
-    original = parsing.read_bytes
+    original = parsing.read_article
 
-    def refuse(path: str):
-        if path.endswith("ferry.txt"):
+    def refuse(root: str, rel: str):
+        if rel.endswith("ferry.txt"):
             raise PermissionError(13, "Permission denied")
-        return original(path)
+        return original(root, rel)
 
-    monkeypatch.setattr(parsing, "read_bytes", refuse)
+    monkeypatch.setattr(parsing, "read_article", refuse)
     result = live.reload()
     assert not result.ok
     assert "cannot read ferry.txt (Permission denied)" in result.message
@@ -250,3 +242,52 @@ def test_repl_reload_command_and_watcher_notice(corpus: Path, tmp_path: Path):
     # A plain engine cannot reload.
     plain = Repl(live.engine, lambda prompt: ":quit", out.append)
     assert plain.reload() == "This session cannot reload its articles."
+
+
+def test_a_replaced_folder_is_reloaded_and_watched_again(corpus: Path, tmp_path: Path):
+    live = LiveEngine(corpus)
+    watcher = live.start_watching(debounce_ms=50, poll_seconds=0.1)
+    try:
+        replacement = tmp_path / "replacement"
+        shutil.copytree(corpus, replacement)
+        write(replacement, "tunnel.txt", "Tunnel news\n\nThe Plimbo tunnel closes in July.\n")
+        corpus.rename(tmp_path / "old")
+        replacement.rename(corpus)
+        assert wait_until(lambda: live.answer("When does the Plimbo tunnel close?").answered)
+        # File events now follow the new folder.
+        write(corpus, "bridge.txt", "Bridge news\n\nThe Zandor bridge opens in May.\n")
+        assert wait_until(lambda: live.answer("When does the Zandor bridge open?").answered)
+    finally:
+        watcher.stop()
+    assert not watcher.thread.is_alive()
+
+
+async def test_the_watcher_polls_when_file_events_fail(corpus: Path, monkeypatch, caplog):
+    import watchfiles
+
+    async def no_events(*args, **kwargs):
+        raise OSError(28, "inotify watch limit reached")
+        yield  # an async generator, as watchfiles.awatch is
+
+    monkeypatch.setattr(watchfiles, "awatch", no_events)
+    live = LiveEngine(corpus)
+    watcher = live.watcher(debounce_ms=50, poll_seconds=0.05)
+    watcher.start()
+    try:
+        await asyncio.wait_for(watcher.started.wait(), WAIT)
+        deadline = time.monotonic() + WAIT
+        while not watcher.polling:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        write(corpus, "tunnel.txt", "Tunnel news\n\nThe Plimbo tunnel closes in July.\n")
+        while not live.answer("When does the Plimbo tunnel close?").answered:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        # Polling reloads on changes only, not on every look.
+        before = live.last_result
+        await asyncio.sleep(0.3)
+        assert live.last_result is before
+    finally:
+        await watcher.stop()
+    assert not watcher.running
+    assert any("by polling" in r.getMessage() for r in caplog.records)

@@ -25,6 +25,7 @@ from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.cooldown import Cooldown
 from bot.discordbot.sending import NO_MENTIONS
 from bot.ingest import splitting
+from bot.ingest.frontmatter import FrontMatterError, read_front_matter
 from bot.ingest.loader import CorpusError, article_keys, load_corpus, parse_article
 from tests.discordbot.helpers import assert_inert, visible
 from tests.fakediscord.validation import validate_message
@@ -152,6 +153,47 @@ def test_splitting_reads_each_character_a_bounded_number_of_times(text: str) -> 
     # Nothing is lost or invented: the sentences hold the text's characters in order
     # (a word longer than the cap is cut, so compare without the spaces).
     assert "".join("".join(sentences).split()) == "".join(text.split())
+
+
+# The boundary regex without the candidates it leaves out as surely not boundaries.
+PLAIN_BOUNDARY = re.compile(r"""(?<![.!?…])([.!?…]++)["'”’)\]]*+ (?=["'“‘(\[]?[^\W_a-z])""")
+
+
+@FAST
+@example(text="J. Smith met Mr. Kim in the U.S. The talks failed. e.g. The U.N. He left.")
+@given(text=splitter_text)
+def test_the_boundary_regex_only_leaves_out_what_keeps_going(text: str) -> None:
+    # Initials, titles and dotted acronyms are decided inside the regex for speed:
+    # splitting must be exactly what the rules in _keeps_going alone give.
+    fast = [splitting.split_sentences(p) for p in splitting.split_paragraphs(text)]
+    shortcut = splitting._BOUNDARY
+    try:
+        splitting._BOUNDARY = PLAIN_BOUNDARY
+        plain = [splitting.split_sentences(p) for p in splitting.split_paragraphs(text)]
+    finally:
+        splitting._BOUNDARY = shortcut
+    assert fast == plain
+
+
+YAML_PIECES = [
+    "[", "]", "{", "}", "&a ", "*a", "!!str ", "! ", "|", ">", "- ", ": ", "? ", ",", "'", '"',
+    "#", "\n", "  ", "\t", "title", "date", "url", "2013-11-28", "https://a.example/x", "---",
+    "...", "%YAML 1.2\n", "\\", "\x1b[31m", "\u202e", "é",
+]  # fmt: skip
+yaml_text = st.lists(st.sampled_from(YAML_PIECES) | st.text(max_size=4), max_size=120).map("".join)
+
+
+@FAST
+@given(block=yaml_text)
+def test_front_matter_gives_plain_fields_or_one_line_why(block: str) -> None:
+    try:
+        meta = read_front_matter(block)
+    except FrontMatterError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    for value in (meta.title, meta.source, meta.url, meta.date, meta.author, meta.feed):
+        assert value is None or (value and value.isprintable() and len(value) <= 2000)
+    assert meta.date is None or re.fullmatch(r"\d{4}-\d\d-\d\d", meta.date)
 
 
 contents = file_text.map(lambda t: t.encode("utf-8")) | st.binary(max_size=400)

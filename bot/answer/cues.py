@@ -16,6 +16,8 @@ class Cue(Enum):
     DATE = "date"
     NUMBER = "number"
     NAME = "name"
+    PLACE = "place"
+    REASON = "reason"
 
 
 # Checked in order; the first pattern found in the question decides.
@@ -35,6 +37,38 @@ _QUESTION_CUES: tuple[tuple[re.Pattern[str], Cue], ...] = (
         Cue.NUMBER,
     ),
     (re.compile(r"\b(?:who|whom|whose)\b"), Cue.NAME),
+    (
+        re.compile(
+            r"\bwhere\b|\b(?:what|which)\s+(?:country|countries|city|cities|place|places"
+            r"|region|regions|state|states|nation|nations|town|area|continent|location)\b"
+        ),
+        Cue.PLACE,
+    ),
+    (
+        re.compile(
+            r"\bwhy\b|\bhow\s+come\b|\bfor\s+what\s+(?:reason|purpose)\b"
+            r"|\bwhat\s+(?:reason|reasons|purpose|motive|caused|causes|led)\b"
+        ),
+        Cue.REASON,
+    ),
+)
+# Words that open the reason a sentence gives.
+REASON_OPENERS = re.compile(
+    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|in\s+a\s+bid\s+to"
+    r"|in\s+an\s+(?:effort|attempt)\s+to|in\s+order\s+to|so\s+(?:as\s+)?(?:that|to)"
+    r"|aimed\s+at|as\s+a\s+result\s+of|for\s+the\s+purpose\s+of|since|to\s+(?=[a-z]+\b))",
+    re.IGNORECASE,
+)
+_STRONG_REASON = re.compile(
+    r"\b(?:because|due\s+to|owing\s+to|in\s+a\s+bid\s+to|in\s+an\s+(?:effort|attempt)\s+to"
+    r"|in\s+order\s+to|so\s+that|aimed\s+at|as\s+a\s+result|for\s+the\s+purpose|reason"
+    r"|caused|led\s+to|since)\b",
+    re.IGNORECASE,
+)
+# A capitalised word after one of these is likely a place ("in Hanoi", "from Seoul").
+_PLACE = re.compile(
+    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within)\s+(?:the\s+)?"
+    r"[A-Z][\w'-]+"
 )
 
 _MONTHS = (
@@ -77,6 +111,8 @@ class SentenceCues:
     has_date: bool
     numbers: frozenset[str]
     names: frozenset[str]
+    has_place: bool = False
+    has_reason: bool = False
 
 
 @lru_cache(maxsize=100_000)
@@ -96,7 +132,13 @@ def sentence_cues(text: str) -> SentenceCues:
             and not (token.fragment and len(token.word) <= 2)
         ):
             names.add(stem(token.word))
-    return SentenceCues(bool(_DATE.search(text)), frozenset(numbers), frozenset(names))
+    return SentenceCues(
+        bool(_DATE.search(text)),
+        frozenset(numbers),
+        frozenset(names),
+        bool(_PLACE.search(text)),
+        bool(_STRONG_REASON.search(text)),
+    )
 
 
 def answers_cue(cue: Cue, cues: SentenceCues, question_terms: frozenset[str]) -> bool:
@@ -105,4 +147,8 @@ def answers_cue(cue: Cue, cues: SentenceCues, question_terms: frozenset[str]) ->
         return cues.has_date
     if cue is Cue.NUMBER:
         return bool(cues.numbers - question_terms)
+    if cue is Cue.PLACE:
+        return cues.has_place
+    if cue is Cue.REASON:
+        return cues.has_reason
     return bool(cues.names - question_terms)

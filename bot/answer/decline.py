@@ -1,8 +1,6 @@
-"""Decide that the corpus does not answer a question, instead of guessing."""
+"""Signs that the corpus does not answer a question: unknown words, uncovered key content."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
@@ -90,27 +88,7 @@ def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
     return covered / total if total else 0.0
 
 
-def declines(
-    query: Query,
-    top_passages: str | Sequence[str] | None,
-    index: BM25Index,
-    *,
-    min_coverage: float,
-    max_unknown_share: float,
-) -> bool:
-    """Tell whether to answer "not found" rather than show the best passages.
-
-    top_passages are the texts of the best passages (or the best one); the best word
-    coverage among them must reach min_coverage.
-    """
-    texts = [top_passages] if isinstance(top_passages, str) else list(top_passages or ())
-    if not texts:
-        return True
-    # Most of what was asked never occurs in the corpus: an off-topic question
-    # that happens to share a word or two with it.
-    if unknown_share(query, index) >= max_unknown_share:
-        return True
-    # Some words match, but not what the question is really about.
-    if missing_key_content(query, index):
-        return True
-    return max(coverage(query, text, index) for text in texts) < min_coverage
+def covered_concepts(query: Query, passage_text: str) -> int:
+    """Count the things the question names that the passage mentions (by label)."""
+    passage_terms = set(terms(passage_text))
+    return len({c.label.casefold() for c in query.concepts if c.terms & passage_terms})

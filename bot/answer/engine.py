@@ -1,71 +1,82 @@
-"""The answer engine: rank sentences for a question and decide whether they answer it."""
+"""The answer engine: rank passages for a question, say how sure it is, and read follow-ups."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from bot.answer.cues import answers_cue, question_cue, sentence_cues
-from bot.answer.decline import all_unknown, declines
-from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
-from bot.answer.intent import tidy, usage_message, usage_reason
+from bot.answer.answerability import Evidence, Model, features, model_for
+from bot.answer.cues import question_cue
+from bot.answer.decline import coverage, covered_concepts
+from bot.answer.followup import FollowUp, as_follow_up, content_concepts, is_follow_up, new_unknowns
 from bot.answer.models import Answer, Passage, Status
+from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
-from bot.answer.semantic import SavedArrays, SemanticIndex, SemanticModel
+from bot.answer.ranking import Mask, Ranker, RankingConfig, Scored
+from bot.answer.usage import tidy, usage_message, usage_reason
+from bot.embedding.background import ArticleSpan
+from bot.embedding.index import SemanticIndex
+from bot.embedding.loader import SemanticModel
 from bot.errors import AliasFileError
 from bot.index.aliases import Aliases, build_aliases
-from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
+from bot.index.bm25 import BM25Index
 from bot.index.sentences import SentenceView
 from bot.index.storage import IndexStore, Snapshot
-from bot.index.tokenize import stem, terms, words
+from bot.index.tokenize import terms
 from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
 from bot.progress import QUIET, Progress
+
+__all__ = ["DEFAULT_K", "Engine", "FollowUpConfig", "PassageConfig", "RankingConfig"]
 
 DEFAULT_K = 3
 
 
 @dataclass(frozen=True)
-class RankingConfig:
-    """How passages are ranked and when the engine declines to answer."""
+class PassageConfig:
+    """Which ranked passages are worth showing."""
 
-    bm25: BM25Params = field(default_factory=BM25Params)
-    # Passages whose match score is below this share of the best one are dropped.
-    relative_cut: float = 0.25
-    # Share of the question's content (IDF-weighted) the best passage must cover.
-    min_coverage: float = 0.2
-    # Decline when this share of the question's concepts never occurs in the corpus.
-    max_unknown_share: float = 0.6
-    # Weight of the neighbouring sentences' match (the +-1 sentence window) in a sentence's score.
-    window_weight: float = 0.3
-    # Bonus (in shares of the best score) for a sentence holding what the question type asks
-    # for: a date for "when", a number for "how many", a name for "who".
-    cue_bonus: float = 0.3
-    # Share of the fused score that comes from word matching when semantic ranking is on.
-    lexical_weight: float = 0.5
-    # How many top sentences the question-type cue may lift.
-    candidates: int = 30
-    # A neighbouring sentence joins a passage when it scores at least this share of the
-    # passage's best sentence.
-    merge_ratio: float = 0.45
-    # The same with semantic ranking on, where fused scores lie closer together.
-    semantic_merge_ratio: float = 0.6
-    # With semantic ranking on, the best word coverage among this many top passages
-    # decides whether to decline (a paraphrase on top may share few words).
-    coverage_depth: int = 3
-    # In a follow-up question, the weight of the previous question's words...
-    follow_up_weight: float = 0.5
+    # A passage after the first is shown when it covers at least this share of what the
+    # best passage covers of the question (IDF-weighted)...
+    relative_coverage: float = 0.5
+    # ...and scores at least this share of the best passage.
+    relative_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class FollowUpConfig:
+    """How a question that refers back is read with the previous one."""
+
+    # The weight of the previous question's words...
+    weight: float = 0.5
     # ...and the lift of the sentences the previous answer showed, and their neighbours.
-    follow_up_bonus: float = 0.1
+    bonus: float = 0.1
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way of reading a question: the query, its ranked passages and how sure they answer.
+
+    evidence.texts are the top passages before those not worth reading are dropped.
+    """
+
+    query: Query
+    groups: list[Group]
+    scored: Scored
+    evidence: Evidence
+    values: dict[str, float]  # the answerability features
+    probability: float
 
 
 class Engine:
     """Answers questions from one loaded corpus; safe to share between threads."""
+
+    # The alias file's error when it was ignored (set by from_snapshot): a reload retries it.
+    alias_error: AliasFileError | None = None
 
     def __init__(
         self,
@@ -75,25 +86,32 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
-        saved: SavedArrays | None = None,
+        embeddings_dir: Path | None = None,
+        passages: PassageConfig | None = None,
+        follow_ups: FollowUpConfig | None = None,
+        answerability: Model | None = None,
     ):
         self.corpus = corpus
         self.aliases = aliases
         self.config = config or RankingConfig()
+        self.passage_config = passages or PassageConfig()
+        self.follow_up_config = follow_ups or FollowUpConfig()
         # A list, or for a saved index a table that makes each Sentence on access.
         self.sentences: Sequence[Sentence] = corpus.sentences
         self._articles = {a.key: a for a in corpus.articles}
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
-        if isinstance(self.sentences, SentenceView) and "_same_paragraph" in vars(type(self)):
-            # A saved index's table tells which neighbours share a paragraph without
-            # making a Sentence of each of a million sentences on the first question.
-            linked = self.sentences.same_paragraph().astype(np.float64)
-            self.__dict__["_same_paragraph"] = (linked, linked)
+        # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
-            self.semantic = semantic.index([s.text for s in self.sentences], saved)
+            spans, start = [], 0
+            for article in corpus.articles:
+                spans.append(ArticleSpan(start, len(article.sentences)))
+                start += spans[-1].count
+            self.semantic = semantic.index(spans, self._texts, embeddings_dir)
+        self._answerability = answerability
+        self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
 
     @classmethod
     def from_folder(
@@ -131,6 +149,7 @@ class Engine:
         file and acronym definitions (a reload reuses them).
         """
         corpus = snapshot.corpus
+        alias_error: AliasFileError | None = None
         if aliases is None:
             texts = snapshot.acronym_texts
             try:
@@ -139,15 +158,40 @@ class Engine:
                 # A typo in the alias file must not take the whole corpus down.
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
-        # A saved index keeps the corpus embeddings beside it, reused article by article
-        # (also right after a reload, while the new index is still being saved).
-        saved = snapshot.extra if snapshot.store_folder is not None else None
-        return cls(corpus, aliases, config, semantic, index=snapshot.index, saved=saved)
+                alias_error = exc
+        # A saved index keeps the corpus embeddings beside it, reused article by article.
+        folder = snapshot.store_folder
+        embeddings = semantic.store_folder(folder) if semantic and folder else None
+        engine = cls(
+            corpus, aliases, config, semantic, index=snapshot.index, embeddings_dir=embeddings
+        )
+        engine.alias_error = alias_error
+        return engine
 
     @property
     def articles(self) -> list[Article]:
         """List the indexed articles."""
         return self.corpus.articles
+
+    @property
+    def mode(self) -> str:
+        """Return "semantic" when a model ranks by meaning too (some sentence has its
+        embedding and the model loads), else "lexical"."""
+        semantic = self.semantic
+        on = semantic is not None and semantic.any_embedded and semantic.model.failure is None
+        return "semantic" if on else "lexical"
+
+    @property
+    def answerability(self) -> Model:
+        """Return the answerability model of the ranking in use now."""
+        return self._answerability or model_for(self.mode == "semantic")
+
+    def _texts(self, start: int, end: int) -> list[str]:
+        """Return the texts of sentences start..end-1."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView):
+            return [sentences.text(i) for i in range(start, end)]
+        return [sentences[i].text for i in range(start, end)]
 
     def answer(
         self,
@@ -155,53 +199,217 @@ class Engine:
         k: int = DEFAULT_K,
         offset: int = 0,
         previous: FollowUp | str | None = None,
+        *,
+        only: frozenset[str] | None = None,
     ) -> Answer:
         """Answer a question with up to k cited passages, starting at offset.
 
         previous is the conversation so far: the previous question, or a FollowUp
-        built from the previous answer (FollowUp.from_answer). A question that leans
-        on it ("and when was that?", "what about China?", "why?") is read with it.
+        built from the previous answer (FollowUp.from_answer). A question that refers
+        back to it ("and when was that?", "what about China?", "why?") is read with
+        it when that answers with more confidence than the question alone. only, when
+        given, is the set of article keys the answer may cite.
+        """
+        return self.assess(question, k, offset, previous, only=only)[0]
+
+    def assess(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        offset: int = 0,
+        previous: FollowUp | str | None = None,
+        *,
+        only: frozenset[str] | None = None,
+    ) -> tuple[Answer, Reading | None]:
+        """Answer like :meth:`answer`, and return the reading it chose (None: not searched).
+
+        The fitting script (scripts/fit_answerability.py) learns from the readings'
+        features and top passages.
         """
         text = tidy(question)
         reason = usage_reason(text)
         if reason is not None:
-            return Answer(question=text, status=Status.USAGE, message=usage_message(reason))
-        query = own = build_query(text, self.aliases)
-        near: list[int] = []
-        notes: tuple[str, ...] = ()
+            return Answer(question=text, status=Status.USAGE, message=usage_message(reason)), None
+        own = build_query(text, self.aliases)
+        allowed = self._allowed(only)
+        depth = offset + k + 1
+        reading = None if own.empty else self._read(own, depth, (), allowed)
+        read_with: str | None = None
         context = as_follow_up(previous)
         if context is not None and is_follow_up(text):
-            earlier = build_query(tidy(context.text), self.aliases)
-            if not earlier.empty:
-                query = with_context(own, earlier, self.config.follow_up_weight)
-                near = self._positions(context.citations)
-                notes = (f"read as a follow-up to \u201c{context.question}\u201d",)
-        if query.empty:
-            return Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
-        passages = self.rank(query, limit=offset + k + 1, near=near)
-        depth = self.config.coverage_depth if self.semantic is not None else 1
-        if declines(
+            together = self._read_with(own, context, depth, allowed)
+            # A bare reference ("will it work?", "why?") means the previous topic even
+            # when its one word matches elsewhere; a fuller question must gain from it.
+            if together is not None and (
+                reading is None
+                or len(content_concepts(own)) <= 1
+                or together.probability > reading.probability
+            ):
+                reading, read_with = together, context.question
+        if reading is None:
+            usage = Answer(question=text, status=Status.USAGE, message=usage_message("no words"))
+            return usage, None
+        answer = self._respond(text, reading, k, offset, read_with)
+        return answer, reading
+
+    def _read_with(
+        self, own: Query, context: FollowUp, depth: int, allowed: Mask | None
+    ) -> Reading | None:
+        """Read a question with the previous one, unless that cannot help.
+
+        The previous question's words cannot supply what the corpus never mentions:
+        a question naming such a thing ("what about Japan?") is read alone.
+        """
+        earlier = build_query(tidy(context.text), self.aliases)
+        if earlier.empty or new_unknowns(own, self.index):
+            return None
+        query = with_context(own, earlier, self.follow_up_config.weight)
+        return self._read(query, depth, self._positions(context.citations), allowed)
+
+    def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
+        """Rank passages for a query and estimate how likely they answer it."""
+        meaning = None
+        if self.semantic is not None and self.mode == "semantic":
+            meaning = self.semantic.for_question(query.meaning_text)
+        scored = self.ranker.score(
             query,
-            [p.text for p in passages[:depth]],
-            self.index,
-            min_coverage=self.config.min_coverage,
-            max_unknown_share=self.config.max_unknown_share,
-        ) or (query is not own and all_unknown(own, self.index)):
+            max(3 * depth, 20),
+            near,
+            allowed,
+            meaning,
+            self.follow_up_config.bonus,
+        )
+        groups = self._groups(scored)
+        texts = [" ".join(self.sentences[i].text for i in g.ids) for g in groups[:3]]
+        similarity = None
+        if meaning is not None:
+            similarity = (
+                max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
+            )
+        evidence = Evidence(texts, [g.score for g in groups[:3]], scored.top_raw, similarity)
+        values = features(query, evidence, self.index) if groups else {}
+        probability = self.answerability.probability(values) if groups else 0.0
+        return Reading(query, groups, scored, evidence, values, probability)
+
+    def _groups(self, scored: Scored) -> list[Group]:
+        """Merge the scored sentences into passages, drop the weak and the repeated."""
+        if not scored.hits:
+            return []
+        semantic = bool(scored.similarity)
+        ratio = self.config.semantic_merge_ratio if semantic else self.config.merge_ratio
+        groups = merge_adjacent(scored.hits, scored.scores, self._linked, ratio)
+        best = groups[0].score
+        groups = [g for g in groups if g.score >= self.config.relative_cut * best]
+        return drop_repeated_headlines(groups, self.sentences)
+
+    def _respond(
+        self, text: str, reading: Reading, k: int, offset: int, read_with: str | None
+    ) -> Answer:
+        """Turn a reading into the answer: passages worth reading, or a plain decline."""
+        probability = round(reading.probability, 4)
+        label = self.answerability.label(reading.probability) if reading.groups else None
+        notes = (f"read with your previous question: \u201c{read_with}\u201d",) if read_with else ()
+        if label is None:
             return Answer(
                 question=text,
                 status=Status.NOT_FOUND,
                 message=self.not_found_message(),
                 notes=notes,
+                confidence=probability,
+                ranking=self._ranking(reading, reading.groups[:1]),
+                read_with=read_with,
             )
-        page = tuple(passages[offset : offset + k])
+        worth = self._worth_reading(reading)
+        cue = question_cue(text) or question_cue(reading.query.text)
+        query_terms = reading.query.terms
+        shown = worth[offset : offset + k]
+        page = tuple(self._passage(g, query_terms, cue) for g in shown)
+        ranking = self._ranking(reading, shown)
+        index = self.semantic
+        if ranking == "lexical" and index is not None and index.model.failure is None:
+            notes = (*notes, *_embedding_note(index))
         return Answer(
             question=text,
             status=Status.ANSWERED,
             passages=page,
-            has_more=len(passages) > offset + k,
+            has_more=len(worth) > offset + k,
             offset=offset,
             notes=notes,
+            confidence=probability,
+            confidence_label=label,
+            ranking=ranking,
+            read_with=read_with,
         )
+
+    @staticmethod
+    def _ranking(reading: Reading, shown: Sequence[Group]) -> str:
+        """Say "semantic" when meaning ranked every sentence shown, else "lexical"."""
+        cosines = reading.scored.similarity
+        ids = [i for group in shown for i in group.ids]
+        return "semantic" if ids and all(i in cosines for i in ids) else "lexical"
+
+    def _worth_reading(self, reading: Reading) -> list[Group]:
+        """Keep the best passage and those relevant on their own: no padding to k.
+
+        A further passage must cover a good share of what the best one covers of the
+        question, and more than one of its concepts when the best covers several:
+        sharing one word with the question is not relevant.
+        """
+        groups = reading.groups
+        config = self.passage_config
+        query = reading.query
+        best = groups[0]
+        best_coverage = coverage(query, self._text(best), self.index)
+        needed = min(2, covered_concepts(query, self._text(best)))
+        kept = [best]
+        for group in groups[1:]:
+            if group.score < config.relative_score * best.score:
+                continue
+            text = self._text(group)
+            if (
+                coverage(query, text, self.index) >= config.relative_coverage * best_coverage
+                and covered_concepts(query, text) >= needed
+            ):
+                kept.append(group)
+        return kept
+
+    def _text(self, group: Group) -> str:
+        return " ".join(self.sentences[i].text for i in group.ids)
+
+    def _passage(self, group: Group, query_terms: frozenset[str], cue: object) -> Passage:
+        article = self._articles[self.sentences[group.ids[0]].article_key]
+        return build_passage(group, self.sentences, article, query_terms, cue)  # type: ignore[arg-type]
+
+    def rank(self, query: Query, limit: int = 10, near: Sequence[int] = ()) -> list[Passage]:
+        """Rank passages for a query, best first, merging adjacent matching sentences."""
+        reading = self._read(query, limit, near, None)
+        cue = question_cue(query.text)
+        return [self._passage(g, query.terms, cue) for g in reading.groups[:limit]]
+
+    def _allowed(self, only: frozenset[str] | None) -> Mask | None:
+        """Return per sentence whether its article is among only (None: every article)."""
+        if only is None:
+            return None
+        _starts, keys = self._article_spans
+        mask = np.zeros(self.index.size, dtype=np.bool_)
+        for key in only:
+            span = keys.get(key)
+            if span is not None:
+                mask[span[0] : span[1]] = True
+        return mask
+
+    @cached_property
+    def _article_spans(self) -> tuple[list[int], dict[str, tuple[int, int]]]:
+        """Map each article key to its range of sentence ids (articles are contiguous)."""
+        spans: dict[str, tuple[int, int]] = {}
+        starts: list[int] = []
+        position = 0
+        for article in self.articles:
+            count = len(article.sentences)
+            starts.append(position)
+            spans[article.key] = (position, position + count)
+            position += count
+        return starts, spans
 
     def _positions(self, citations: Sequence[str]) -> list[int]:
         """Return the positions of the sentences with these citations."""
@@ -219,336 +427,26 @@ class Engine:
         more = f" and {len(self.articles) - 5} more" if len(self.articles) > 5 else ""
         return f"The articles don't say. They cover: {titles}{more}."
 
-    def rank(self, query: Query, limit: int = 10, near: Sequence[int] = ()) -> list[Passage]:
-        """Rank passages for a query, best first, merging adjacent matching sentences."""
-        if not any(term in self.index for term in query.terms):
-            return []
-        depth = max(3 * limit, 20)
-        scores: dict[int, float]
-        if self.semantic is None:
-            # Word matching alone: only the sentences a query term touches (and their
-            # neighbours) score above 0, so rank those, not every sentence.
-            hits, scores = self._sparse_hits(query, near, depth)
-        else:
-            dense = self.scores(query, near)
-            hits = [i for i in top_k(dense, depth) if dense[i] > 0]
-            scores = {i: dense[i] for i in hits}
-        if not hits:
-            return []
-        groups = self._merge_adjacent(hits, scores)
-        groups.sort(key=lambda g: (-max(scores[i] for i in g), g[0]))
-        best = max(scores[i] for i in groups[0])
-        cut = self.config.relative_cut * best
-        kept = [g for g in groups if max(scores[i] for i in g) >= cut]
-        return [self._passage(g, float(max(scores[i] for i in g)), query) for g in kept[:limit]]
-
-    def scores(self, query: Query, near: Sequence[int] = ()) -> Floats:
-        """Score every sentence: word match with its neighbours in view, meaning, answer type.
-
-        The word-match score is BM25+ of the sentence plus a weighted share of its
-        neighbours' (the +-1 sentence window of the same paragraph), scaled so the best
-        sentence scores 1. With semantic ranking on, it is fused with the min-max-scaled
-        cosine similarity of question and sentence. Sentences among the top candidates
-        that hold what the question type asks for (a date for "when"...) get a bonus.
-        """
-        config = self.config
-        match = self.match_scores(query)
-        lexical = match + config.window_weight * self._neighbours(match)
-        top = float(lexical.max()) if lexical.size else 0.0
-        scores = lexical / top if top > 0 else lexical
-        if self.semantic is not None:
-            similarity = self.semantic.similarities(query.meaning_text)
-            low, high = float(similarity.min()), float(similarity.max())
-            if high > low:
-                meaning = (similarity - low) / (high - low)
-                scores = config.lexical_weight * scores + (1 - config.lexical_weight) * meaning
-        self._lift(query, None, scores, near)
-        return scores
-
-    def _sparse_hits(
-        self, query: Query, near: Sequence[int], depth: int
-    ) -> tuple[list[int], dict[int, float]]:
-        """Return ``[i for i in top_k(scores, depth) if scores[i] > 0]`` and their scores.
-
-        scores are :meth:`scores` without semantic ranking, found from
-        :meth:`sparse_scores`' sentences with one selection of the best: the bonuses
-        only raise scores, so the best after them are among the best before them
-        and the sentences raised.
-        """
-        ids, values = self._sparse_lexical(query)
-        # ids ascend, so top_k's ties by position are ties by sentence id.
-        wide = max(depth, self.config.candidates)
-        best = [p for p in top_k(values, wide) if values[p] > 0]
-        raised = self._lift(query, ids, values, near, best)
-        if self.config.follow_up_bonus < 0:
-            pool = np.flatnonzero(values > 0)
-        else:
-            pool = np.array(sorted({*best, *raised}), dtype=np.intp)
-            pool = pool[values[pool] > 0]
-        chosen = [int(pool[p]) for p in top_k(values[pool], depth)]
-        return [int(ids[p]) for p in chosen], {int(ids[p]): values[p] for p in chosen}
-
-    def sparse_scores(self, query: Query, near: Sequence[int] = ()) -> tuple[Ids, Floats]:
-        """Score like :meth:`scores` without semantic ranking, touching only what matches.
-
-        Returns ascending sentence ids and their scores, equal to ``scores(query,
-        near)`` at those ids bit for bit; every other sentence scores 0 there. The
-        ids are the sentences a query term touches and their +-1 neighbours.
-        """
-        ids, scores = self._sparse_lexical(query)
-        self._lift(query, ids, scores, near)
-        return ids, scores
-
-    def _sparse_lexical(self, query: Query) -> tuple[Ids, Floats]:
-        """Return :meth:`sparse_scores` before the cue and follow-up bonuses."""
-        config = self.config
-        matched, match = self._sparse_match(query)
-        n = self.index.size
-        if matched.size == 0:
-            return matched, match
-        ids = _ascending_union([matched - 1, matched, matched + 1])
-        ids = ids[(ids >= 0) & (ids < n)]
-        own, previous, following = _spread([(matched, match)], ids, n, shifts=(0, -1, 1))
-        # The same operations as match + window_weight * _neighbours(match), on ids;
-        # only the first sentence has none before, only the last none after.
-        before, after = self._same_paragraph
-        total = np.zeros(ids.size, dtype=np.float64)
-        first = 1 if ids[0] == 0 else 0
-        total[first:] += previous[first:] * before[ids[first:] - 1]
-        last = ids.size - 1 if ids[-1] == n - 1 else ids.size
-        total[:last] += following[:last] * after[ids[:last]]
-        lexical = own + config.window_weight * total
-        top = float(lexical.max())
-        if ids.size < n:
-            top = max(top, 0.0)  # the sentences left out score 0
-        scores = lexical / top if top > 0 else lexical
-        return ids, scores
-
-    def _sparse_match(self, query: Query) -> tuple[Ids, Floats]:
-        """Return :meth:`match_scores` as ascending ids and their scores (others 0)."""
-        ids, total = self.index.match_scores_sparse(query.plain_weights())
-        aliased: list[tuple[float, list[tuple[float, Ids, Floats]]]] = []
-        for concept in query.concepts:
-            if len(concept.names) == 1:
-                continue
-            names: list[tuple[float, Ids, Floats]] = []
-            for name_terms, scale in concept.names:
-                weights = {t: float(name_terms.count(t)) for t in name_terms}
-                names.append((scale, *self.index.match_scores_sparse(weights)))
-            aliased.append((concept.weight, names))
-        if not aliased:
-            return ids, total
-        named = [(name_ids, scores) for _, names in aliased for _, name_ids, scores in names]
-        union = _ascending_union([ids] + [name_ids for name_ids, _ in named])
-        spread = iter(_spread([(ids, total), *named], union, self.index.size))
-        total = next(spread)
-        for weight, names in aliased:
-            best = np.zeros(union.size)
-            for scale, _, _ in names:
-                np.maximum(best, scale * next(spread), out=best)
-            total += weight * best
-        return union, total
-
-    def _lift(
-        self,
-        query: Query,
-        ids: Ids | None,
-        scores: Floats,
-        near: Sequence[int],
-        best: list[int] | None = None,
-    ) -> list[int]:
-        """Add the question-type cue bonus and the follow-up lift to scores, in place.
-
-        scores[p] is the score of sentence ids[p], ids ascending, or of sentence p
-        when ids is None; sentences left out score 0. best, when given, is
-        ``top_k(scores, k)`` (positive scores only) for a k of at least
-        ``config.candidates``. Returns the positions the follow-up lift changed.
-        """
-        config = self.config
-        cue = question_cue(query.text)
-        if cue is not None and config.cue_bonus > 0:
-            question_terms = query.terms
-            chosen = top_k(scores, config.candidates) if best is None else best
-            for p in chosen[: config.candidates]:
-                i = p if ids is None else int(ids[p])
-                if scores[p] > 0 and answers_cue(
-                    cue, sentence_cues(self.sentences[i].text), question_terms
-                ):
-                    scores[p] += config.cue_bonus
-        # A follow-up: the sentences the previous answer showed, and their neighbours.
-        lifted = {j for i in near for j in (i - 1, i, i + 1) if 0 <= j < self.index.size}
-        raised: list[int] = []
-        for j in lifted:
-            p = j
-            if ids is not None:
-                p = int(np.searchsorted(ids, j))
-                if p >= ids.size or ids[p] != j:
-                    continue
-            if scores[p] > 0:
-                scores[p] += config.follow_up_bonus
-                raised.append(p)
-        return raised
-
-    def _neighbours(self, match: Floats) -> Floats:
-        """Sum the match of each sentence's neighbours within its paragraph."""
-        before, after = self._same_paragraph
-        total = np.zeros_like(match)
-        total[1:] += match[:-1] * before
-        total[:-1] += match[1:] * after
-        return total
-
     @cached_property
-    def _same_paragraph(self) -> tuple[Floats, Floats]:
+    def _linked(self) -> np.ndarray:
         """For each pair of consecutive sentences, 1.0 when they share a body paragraph."""
+        if isinstance(self.sentences, SentenceView):
+            # A saved index's table tells which neighbours share a paragraph without
+            # making a Sentence of each of a million sentences.
+            return self.sentences.same_paragraph().astype(np.float64)
         pairs = zip(self.sentences, self.sentences[1:], strict=False)
-        linked = np.array(
+        return np.array(
             [
                 float(a.article_key == b.article_key and a.paragraph == b.paragraph > 0)
                 for a, b in pairs
             ],
             dtype=np.float64,
         )
-        return linked, linked
-
-    def match_scores(self, query: Query) -> Floats:
-        """Score every sentence: BM25+ for plain terms, the best name for aliased concepts."""
-        total = self.index.match_scores(query.plain_weights())
-        for concept in query.concepts:
-            if len(concept.names) == 1:
-                continue
-            best = np.zeros(self.index.size)
-            for name_terms, scale in concept.names:
-                weights = {t: float(name_terms.count(t)) for t in name_terms}
-                np.maximum(best, scale * self.index.match_scores(weights), out=best)
-            total += concept.weight * best
-        return total
-
-    def _merge_adjacent(self, hits: list[int], scores: Mapping[int, float]) -> list[list[int]]:
-        """Group hits that are consecutive sentences of one paragraph.
-
-        Best first, each hit joins the group it touches when it scores at least
-        ``merge_ratio`` of that group's best sentence, so a strong sentence does not
-        drag its weak neighbours along into one long passage.
-        """
-        ratio = self.config.merge_ratio
-        if self.semantic is not None:
-            ratio = self.config.semantic_merge_ratio
-        group_of: dict[int, list[int]] = {}
-        groups: list[list[int]] = []
-        for i in sorted(hits, key=lambda h: (-scores[h], h)):
-            touching = [
-                group_of[j]
-                for j in (i - 1, i + 1)
-                if j in group_of
-                and self._linked(min(i, j))
-                and scores[i] >= ratio * scores[group_of[j][0]]
-            ]
-            if not touching:
-                group = [i]
-                groups.append(group)
-            else:
-                # group[0] is always the group's best sentence: it was placed first.
-                touching.sort(key=lambda g: -scores[g[0]])
-                group = touching[0]
-                group.append(i)
-                if len(touching) == 2 and scores[touching[1][0]] >= ratio * scores[group[0]]:
-                    other = touching[1]
-                    group.extend(other)
-                    groups.remove(other)
-                    for j in other:
-                        group_of[j] = group
-            group_of[i] = group
-        return [sorted(g) for g in groups]
-
-    def _linked(self, i: int) -> bool:
-        """Tell whether sentence i and the next one belong to the same body paragraph."""
-        return bool(self._same_paragraph[1][i]) if 0 <= i < len(self.sentences) - 1 else False
-
-    def _passage(self, group: list[int], score: float, query: Query) -> Passage:
-        members = [self.sentences[i] for i in group]
-        first, last = members[0], members[-1]
-        article = self._articles[first.article_key]
-        text = " ".join(s.text for s in members)
-        highlights: list[tuple[int, int]] = []
-        matched: list[str] = []
-        query_terms = query.terms
-        for token in words(text):
-            if stem(token.word) in query_terms:
-                highlights.append((token.start, token.end))
-                surface = text[token.start : token.end]
-                if surface not in matched:
-                    matched.append(surface)
-        citation = first.citation
-        if len(members) > 1:
-            citation = f"{first.citation}-{last.citation.rsplit(':', 1)[-1]}"
-        return Passage(
-            citation=citation,
-            text=text,
-            article_key=article.key,
-            article_title=article.title,
-            source=article.source,
-            score=round(score, 4),
-            matched=tuple(matched),
-            highlights=tuple(highlights),
-            context_before=self._neighbour(group[0] - 1, article.key),
-            context_after=self._neighbour(group[-1] + 1, article.key),
-            citations=tuple(s.citation for s in members),
-        )
-
-    def _neighbour(self, position: int, article_key: str) -> str:
-        if 0 <= position < len(self.sentences):
-            sentence = self.sentences[position]
-            if sentence.article_key == article_key and sentence.paragraph > 0:
-                return sentence.text
-        return ""
 
 
-class _Scratch(threading.local):
-    """Per thread, a reused zeroed array with a score slot per sentence and one each side."""
-
-    padded: Floats | None = None
-
-    def zeros(self, size: int) -> Floats:
-        """Return the array for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
-        padded = self.padded
-        if padded is None or padded.size != size + 2:
-            padded = self.padded = np.zeros(size + 2, dtype=np.float64)
-        return padded
-
-
-_SCRATCH = _Scratch()
-
-
-def _spread(
-    parts: Sequence[tuple[Ids, Floats]], onto: Ids, size: int, shifts: Sequence[int] = (0,)
-) -> list[Floats]:
-    """Read each part's values at the ids onto (shifted by each shift), 0 where it has none.
-
-    size is the number of sentences; ids shifted below 0 or past the last read 0.
-    Returns a list with, for each part in turn, an array per shift.
-    """
-    padded = _SCRATCH.zeros(size)
-    spread: list[Floats] = []
-    for ids, values in parts:
-        slots = ids + 1
-        try:
-            padded[slots] = values
-            spread.extend(padded[onto + (1 + shift)] for shift in shifts)
-        finally:
-            padded[slots] = 0.0
-    return spread
-
-
-def _ascending_union(parts: list[Ids]) -> Ids:
-    """Return the distinct ids of some ascending id arrays, ascending.
-
-    A stable sort merges the ascending runs in linear time, where np.unique
-    would sort (or hash) from scratch.
-    """
-    merged = np.sort(np.concatenate(parts), kind="stable")
-    if merged.size < 2:
-        return merged
-    distinct = np.empty(merged.size, dtype=np.bool_)
-    distinct[0] = True
-    np.not_equal(merged[1:], merged[:-1], out=distinct[1:])
-    return merged[distinct]
+def _embedding_note(index: SemanticIndex) -> tuple[str, ...]:
+    """Say that word match ranked an answer while sentence embeddings are being computed."""
+    if index.complete:
+        return ()
+    done = index.embedded_count / max(index.size, 1)
+    return (f"ranked by word match: sentence embeddings are still being computed ({done:.0%})",)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import inspect
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from bot.answer.models import Answer, Passage, Status
+from bot.answer.followup import FollowUp
+from bot.answer.models import Answer, Status
 from bot.answer.timecues import TimeCue, time_cue
 from bot.errors import FilterError
 from bot.ingest.models import Article
@@ -37,7 +37,15 @@ class Answers(Protocol):
     @property
     def articles(self) -> Sequence[Article]: ...
 
-    def answer(self, question: str, k: int = ..., offset: int = ...) -> Answer: ...
+    def answer(
+        self,
+        question: str,
+        k: int = ...,
+        offset: int = ...,
+        previous: FollowUp | str | None = ...,
+        *,
+        only: frozenset[str] | None = ...,
+    ) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -293,35 +301,4 @@ def _ask(
 ) -> Answer:
     if allowed is None:
         return engine.answer(question, k=k, offset=offset, **extra)
-    if _takes_only(engine.answer):
-        return engine.answer(question, k=k, offset=offset, only=allowed, **extra)  # type: ignore[call-arg]
-    return _kept(
-        engine.answer(question, k=(offset + k) * 20, offset=0, **extra), allowed, k, offset
-    )
-
-
-def _takes_only(method: Callable[..., Answer]) -> bool:
-    try:
-        return "only" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _kept(answer: Answer, allowed: frozenset[str], k: int, offset: int) -> Answer:
-    """Keep the passages of allowed articles (for an engine without only=)."""
-    if not answer.answered:
-        return answer
-    kept: list[Passage] = [p for p in answer.passages if p.article_key in allowed]
-    if not kept:
-        return Answer(
-            question=answer.question,
-            status=Status.NOT_FOUND,
-            message="The chosen articles do not say.",
-            notes=answer.notes,
-        )
-    return replace(
-        answer,
-        passages=tuple(kept[offset : offset + k]),
-        has_more=len(kept) > offset + k,
-        offset=offset,
-    )
+    return engine.answer(question, k=k, offset=offset, only=allowed, **extra)

@@ -6,7 +6,8 @@ the session, the Discord bot for the message a user replies to) and passes it to
 question leans on the previous one (it is short, starts with "and"/"what about",
 or says "it", "that", "he"...) and, if so, searches with both: the new question's
 words at full weight, the previous question's at a lower weight, and a small lift
-for the sentences the previous answer showed and their neighbours.
+for the sentences the previous answer showed and their neighbours. The reading
+together is kept only when it answers with more confidence than the question alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.answer.decline import _content
 from bot.answer.models import Answer
+from bot.answer.query import Concept, Query
+from bot.index.bm25 import BM25Index
 from bot.index.tokenize import STOP_WORDS
 
 # Openings that continue the conversation rather than start a new topic.
@@ -31,8 +35,9 @@ _ANAPHORA = frozenset(
 # Question words that carry no topic of their own.
 _QUESTION_WORDS = frozenset("what when where who whom whose which why how".split())
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# At most this many topic words and a question is too short to stand on its own.
-SHORT_QUESTION_WORDS = 2
+# At most this many topic words and a question is too short to stand on its own
+# ("when?", "who says so?"); "what is the capital of Laos?" has two and stands alone.
+SHORT_QUESTION_WORDS = 1
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def as_follow_up(previous: FollowUp | str | None) -> FollowUp | None:
 
 
 def is_follow_up(question: str) -> bool:
-    """Tell whether a question leans on the one before it."""
+    """Tell whether a question refers back to the one before it (a pronoun, an ellipsis)."""
     text = question.strip()
     if _CONTINUATION.match(text):
         return True
@@ -83,4 +88,27 @@ def is_follow_up(question: str) -> bool:
     if any(w in _ANAPHORA for w in words):
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
-    return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 6
+    return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
+
+
+def content_concepts(query: Query) -> list[Concept]:
+    """Return the concepts that say what a question is about (not "name", "kind"...)."""
+    return _content(query)
+
+
+def new_unknowns(query: Query, index: BM25Index) -> bool:
+    """Tell whether a question brings something the corpus never mentions.
+
+    A capitalised name no sentence holds ("what about Japan?"): the previous
+    question cannot make the corpus answer that.
+    """
+    content = _content(query)
+    unknown = [c for c in content if not any(_mentioned(t, index) for t in c.terms)]
+    if not unknown:
+        return False
+    return any(c.label[:1].isupper() and query.text.find(c.label) > 0 for c in unknown)
+
+
+def _mentioned(term: str, index: BM25Index) -> bool:
+    """Tell whether the corpus mentions a term, or its demonym ("Africa": "African")."""
+    return any(form in index for form in (term, f"{term}n", f"{term}an", f"{term}ese"))

@@ -29,6 +29,10 @@ class Passage:
     context_before: str = ""  # the sentence before, for front ends that show context
     context_after: str = ""  # the sentence after
     citations: tuple[str, ...] = ()  # the citation of every sentence in the passage
+    # Character spans of the phrase answering the question type (the date of a "when"...).
+    answer_spans: tuple[tuple[int, int], ...] = ()
+    date: str | None = None  # ISO date of the article, when known
+    url: str | None = None  # where the article was published, when known
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Answer:
     has_more: bool = False  # further passages exist beyond these (ask with a larger offset)
     offset: int = 0
     notes: tuple[str, ...] = field(default=())  # e.g. "question shortened to 1000 characters"
+    # Calibrated probability that the passages answer the question, and its label
+    # ("high" | "medium" | "low"); None for usage answers, which were not searched.
+    confidence: float | None = None
+    confidence_label: str | None = None
+    ranking: str = "lexical"  # "lexical" | "semantic"
+    read_with: str | None = None  # the previous question a follow-up was read with
 
     @property
     def answered(self) -> bool:

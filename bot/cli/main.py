@@ -28,7 +28,7 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from bot.answer.engine import Engine
     from bot.answer.filters import ArticleFilter
-    from bot.answer.semantic import SemanticModel
+    from bot.embedding.loader import SemanticModel
     from bot.live import LiveEngine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
@@ -106,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     filtering = _filter_options()
+    # --lexical / --semantic, on every command that answers: override SEMANTIC.
+    ranking = argparse.ArgumentParser(add_help=False)
+    mode = ranking.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--lexical", action="store_true", help="rank by word match only (no embedding model)"
+    )
+    mode.add_argument(
+        "--semantic",
+        action="store_true",
+        help="fuse word match with the embedding model (overrides SEMANTIC)",
+    )
 
     def command(
         name: str,
@@ -126,11 +137,11 @@ def _parser() -> argparse.ArgumentParser:
         "ask",
         "answer one question, or one per line of standard input",
         "Answer a question. Without one, answer each line of standard input.",
-        parents=(common, filtering),
+        parents=(common, filtering, ranking),
     )
     ask.add_argument("question", nargs="*", help="the question (omit to read standard input)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    command("repl", "ask questions interactively", parents=(common, filtering))
+    command("repl", "ask questions interactively", parents=(common, filtering, ranking))
     command("info", "show the corpus, the index, the ranking and where each setting came from")
     doctor = command(
         "doctor",
@@ -144,22 +155,21 @@ def _parser() -> argparse.ArgumentParser:
         help="skip the checks that read the index and load the model (for HEALTHCHECK)",
     )
     command("inspect", "list every sentence with its citation")
-    evaluate = command("eval", "measure Hit@1, Hit@3 and MRR on a question file")
+    evaluate = command(
+        "eval", "measure Hit@1, Hit@3 and MRR on a question file", parents=(common, ranking)
+    )
     evaluate.add_argument("file", type=Path, help="question file (.jsonl)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument(
         "--misses", type=int, default=0, metavar="N", help="show up to N missed questions"
     )
-    mode = evaluate.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--lexical", action="store_true", help="rank by word match only (no embedding model)"
+    evaluate.add_argument(
+        "--split",
+        choices=("all", "train", "report"),
+        default="all",
+        help="ask only the half used to fit answerability (train) or the half kept apart (report)",
     )
-    mode.add_argument(
-        "--semantic",
-        action="store_true",
-        help="fuse word match with the embedding model; fail if it cannot load",
-    )
-    command("run", "run the Discord bot (needs DISCORD_TOKEN)")
+    command("run", "run the Discord bot (needs DISCORD_TOKEN)", parents=(common, ranking))
     sync = command("sync", "register the slash commands with Discord now")
     sync.add_argument(
         "--global", dest="global_", action="store_true", help="sync globally, not to the guild"
@@ -370,6 +380,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_USAGE
     for warning in settings.warnings:
         console.warn(warning)
+    settings = with_ranking_flags(settings, args)
     corpus: Path = args.corpus or settings.corpus_dir
     k: int = getattr(args, "k", None) or settings.answer_k
     if args.command == "ask" and not args.question and (sys.stdin is None or sys.stdin.isatty()):
@@ -388,9 +399,9 @@ def _main(argv: list[str]) -> int:
             return _feeds(args, settings, corpus, console)
         if args.command in {"ask", "repl"}:
             args.options = _article_filter(args)
-        live = load_engine(
-            corpus, load_semantic(settings, console), settings.index_dir, console=console
-        )
+        # inspect answers nothing: it never loads the model.
+        semantic = load_semantic(settings, console) if args.command != "inspect" else None
+        live = load_engine(corpus, semantic, settings.index_dir, console=console)
         if args.command == "ask":
             return _ask(live.engine, args, k, console)
         if args.command == "inspect":
@@ -413,8 +424,22 @@ def _main(argv: list[str]) -> int:
         return EXIT_FAILED
 
 
+def with_ranking_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Apply --lexical / --semantic over SEMANTIC."""
+    from dataclasses import replace
+
+    if getattr(args, "lexical", False):
+        return replace(settings, semantic=False)
+    if getattr(args, "semantic", False):
+        return replace(settings, semantic=True)
+    return settings
+
+
 def load_semantic(settings: Settings, console: Console | None = None) -> SemanticModel | None:
-    """Load the embedding model the settings ask for; say in one line why not, if not."""
+    """Prepare the embedding model the settings ask for (it loads when a question needs it).
+
+    Says in one line why not, if not: now, or when it fails to load.
+    """
     model, warning = _semantic(settings, "SEMANTIC" in settings.sources)
     if warning:
         (console or Console()).warn(warning)
@@ -423,10 +448,11 @@ def load_semantic(settings: Settings, console: Console | None = None) -> Semanti
 
 @functools.cache
 def _semantic(settings: Settings, explicit: bool) -> tuple[SemanticModel | None, str | None]:
-    """Load a model once per process (explicit: SEMANTIC was set, which changes the warning)."""
-    from bot.answer.semantic import semantic_from_settings
+    """Prepare the model once per process (explicit: SEMANTIC was set)."""
+    from bot.embedding.loader import semantic_from_settings
+    from bot.progress import Progress
 
-    return semantic_from_settings(settings)
+    return semantic_from_settings(settings, warn=Console().warn, progress=Progress())
 
 
 def load_engine(
@@ -485,10 +511,19 @@ def _log_to(console: Console) -> None:
 ASK_MORE_HINT = "(more passages match: --k N shows up to N)"
 
 
+# A one-shot `ask` on a corpus of up to this many sentences waits for the embeddings it
+# lacks (a first run: seconds, saved for the next); on a larger one it answers at once by
+# word match while they are computed, and says so.
+ASK_WAIT_SENTENCES = 2000
+
+
 def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> int:
     from bot.answer.filters import filtered_answer
     from bot.cli.repl import read_line
     from bot.cli.text import answer_json, format_answer
+
+    if engine.semantic is not None and engine.semantic.size <= ASK_WAIT_SENTENCES:
+        engine.semantic.wait()
 
     width, color = console.width, console.color
     if args.question:
@@ -554,19 +589,33 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     if not args.lexical:
         chosen = replace(settings, semantic=True) if args.semantic else settings
         semantic = load_semantic(chosen, console)
+        if semantic is not None and args.semantic and semantic.embedder is None:
+            semantic = None
         if args.semantic and semantic is None:
             console.say("--semantic: the embedding model could not be loaded (see above).")
             return EXIT_USAGE
     mode = "semantic" if semantic is not None else "lexical"
     try:
         eval_set = load_eval_file(args.file)
-        report = evaluate(eval_set, corpus, semantic=semantic)
+        report = evaluate(eval_set, corpus, semantic=semantic, split=args.split)
     except (OSError, ValueError) as exc:
         console.say(str(exc))
         return EXIT_USAGE
     scores = report.scores.as_dict()
+    calibration = report.calibration.summary()
     if args.json:
-        console.json_line(json.dumps({"file": str(args.file), "mode": mode, **scores}))
+        console.json_line(
+            json.dumps(
+                {
+                    "file": str(args.file),
+                    "mode": mode,
+                    "split": args.split,
+                    **scores,
+                    "calibration": calibration,
+                    "calibration_table": report.calibration.table(),
+                }
+            )
+        )
         return EXIT_OK
     lines = [f"{report.name} ({mode}): {scores['answerable']} answerable questions"]
     if scores["answerable"]:
@@ -583,6 +632,13 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
         if len(report.declined_by_kind) > 1:
             for kind, (declined, asked) in sorted(report.declined_by_kind.items()):
                 lines.append(f"    {kind}: declined {declined}/{asked}")
+    if "span_holds_gold" in scores:
+        lines.append(
+            f"  answer span holds the gold answer: {scores['span_holds_gold']}/"
+            f"{scores['hit1_with_span']} Hit@1 answers with a span "
+            f"({scores['span_holds_share']:.1%}; {scores['span_holds_of_hit1']:.1%} of all Hit@1)"
+        )
+    lines.extend(_calibration_lines(report))
     for miss in report.misses[: args.misses]:
         rank = f"rank {miss.rank}" if miss.rank else "not in top 10"
         lines.append(f"  miss ({rank}): {miss.question.question}")
@@ -594,13 +650,39 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     return EXIT_OK
 
 
+def _calibration_lines(report: Any) -> list[str]:
+    """Say how the confidence labels split the questions, and give the calibration table."""
+    summary = report.calibration.summary()
+    if not summary:
+        return []
+    lines = []
+    for name in ("answerable", "unanswerable"):
+        if f"{name}_declined" in summary:
+            shares = "   ".join(
+                f"{label} {summary[f'{name}_{label}']:.1%}"
+                for label in ("declined", "low", "medium", "high")
+            )
+            lines.append(f"  {name}: {shares}")
+    if "high_hit@1" in summary:
+        high, right = summary["high_answers"], summary["high_hit@1"]
+        lines.append(f"  labelled high: {high}, right at rank 1 {right:.1%}")
+    lines.append(f"  calibration: Brier {summary['brier']:.3f}   ECE {summary['ece']:.3f}")
+    for row in report.calibration.table():
+        lines.append(
+            f"    confidence {row['bin']}: {row['questions']:4} questions, "
+            f"mean {row['confidence']:.2f}, right at rank 1 {row['right']:.2f}"
+        )
+    return lines
+
+
 def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: Console) -> int:
     from bot.errors import FeedConfigError
     from bot.feeds import add_urls, feed_lines, poll_once
+    from bot.feeds.service import specs_for
 
     try:
-        if args.command == "feeds" and not args.poll:
-            console.lines("\n".join(feed_lines(corpus, settings)))
+        if args.command == "feeds" and (not args.poll or not specs_for(corpus, settings)):
+            console.lines("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
             return EXIT_OK
         if args.command == "add":
             report = add_urls(args.urls, corpus, settings)
@@ -622,7 +704,7 @@ def _discord(
     from dataclasses import replace
 
     try:
-        settings = load_settings(require_token=True)
+        settings = with_ranking_flags(load_settings(require_token=True), args)
     except SettingsError as exc:
         console.say(str(exc))
         return EXIT_USAGE

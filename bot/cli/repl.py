@@ -26,6 +26,7 @@ HELP = """Type a question and press Enter. Commands:
   :sources   list the indexed articles
   :k N       show up to N passages per answer (now {k})
   :reload    read the corpus folder again (changed, added and removed articles)
+  :new       start afresh: the next question is not read with the previous one
   :quit      leave (Ctrl-D works too)"""
 
 
@@ -82,6 +83,9 @@ class Repl:
             self.write(self.sources())
         elif command == ":reload":
             self.write(self.reload())
+        elif command == ":new":
+            self.context = None
+            self.write("(new conversation: the next question is read on its own)")
         elif command.startswith(":k"):
             self._set_k(command[2:].strip())
         elif command.startswith(":"):

@@ -19,14 +19,30 @@ _HANG = 12
 
 def _origin(passage: Passage) -> str:
     title = clean(passage.article_title)
-    return f"{title} ({clean(passage.source)})" if passage.source else title
+    about = ", ".join(clean(str(part)) for part in (passage.source, passage.date) if part)
+    origin = f"{title} ({about})" if about else title
+    return f"{origin} <{clean(passage.url)}>" if passage.url else origin
+
+
+# What a confidence label says before the passages ("high" and "medium" need no warning).
+LABEL_LINES = {"low": "Not sure the article answers this; closest passages:"}
 
 
 def format_answer(answer: Answer, width: int = 88, color: bool = False, more_hint: str = "") -> str:
     """Format an answer as wrapped text, each passage headed by its hanging citation."""
-    if not answer.passages:
-        return wrap(clean(answer.message), width)
     lines: list[str] = []
+    if answer.read_with:
+        lines.append(
+            wrap(
+                f"(read with your previous question: \u201c{clean(answer.read_with)}\u201d)", width
+            )
+        )
+    if not answer.passages:
+        lines.append(wrap(clean(answer.message), width))
+        return "\n".join(lines)
+    heading = LABEL_LINES.get(answer.confidence_label or "")
+    if heading:
+        lines.append(heading)
     origins = {_origin(p) for p in answer.passages}
     for passage in answer.passages:
         label = f"[{passage.citation}] "
@@ -44,21 +60,27 @@ def format_answer(answer: Answer, width: int = 88, color: bool = False, more_hin
             lines.append(wrap(f"    — {_origin(passage)}", width, " " * 6))
     if len(origins) == 1:
         lines.append(wrap(f"Source: {origins.pop()}", width, " " * 8))
-    confidence = getattr(answer, "confidence_label", None)
-    if confidence:
-        lines.append(f"Confidence: {confidence}")
     if answer.has_more and more_hint:
         lines.append(wrap(more_hint, width))
     return "\n".join(lines)
 
 
 def _bold_matches(body: str, passage: Passage) -> str:
-    """Bold the matched words in wrapped text (wrapping first keeps widths right)."""
-    text = clean(passage.text)
-    words = sorted({text[s:e] for s, e in passage.highlights if text[s:e].strip()}, key=len)
+    """Bold the answering phrase (or else the matched words) in wrapped text.
+
+    Wrapping first keeps widths right; a phrase broken over lines is matched across
+    the line break.
+    """
+    spans = passage.answer_spans or passage.highlights
+    words = sorted(
+        {clean(passage.text[s:e]) for s, e in spans if passage.text[s:e].strip()},
+        key=len,
+        reverse=True,
+    )
     if not words:
         return body
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in reversed(words)) + r")\b")
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
     return pattern.sub(lambda m: f"{BOLD}{m.group(1)}{RESET}", body)
 
 
@@ -94,21 +116,20 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "source": p.source,
                 "score": p.score,
                 "matched": list(p.matched),
+                "answer_spans": [list(span) for span in p.answer_spans],
+                "date": p.date,
+                "url": p.url,
                 "context": {"before": p.context_before, "after": p.context_after},
-                **_present(p, "date", "url", "answer_spans"),
             }
             for p in answer.passages
         ],
         "has_more": answer.has_more,
+        "confidence": answer.confidence,
+        "confidence_label": answer.confidence_label,
+        "ranking": answer.ranking,
+        "read_with": answer.read_with,
     }
-    shape.update(_present(answer, "confidence", "confidence_label", "ranking", "read_with"))
     return shape
-
-
-def _present(item: object, *names: str) -> dict[str, Any]:
-    """Return the optional fields item has (the answer layer adds them over time)."""
-    values = {name: getattr(item, name) for name in names if hasattr(item, name)}
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 def answer_json(answer: Answer) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import Any
 
+from bot.answer.filters import ArticleFilter
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Passage, Status
 
@@ -29,6 +31,7 @@ class StoredAnswer:
     context: FollowUp | None = None
     follow_up: FollowUp | None = None
     guild_id: int | None = None  # the server it was asked in (None: a DM)
+    options: ArticleFilter | None = None  # the articles it was limited to (/ask options)
 
     @classmethod
     def of(
@@ -39,10 +42,11 @@ class StoredAnswer:
         private: bool,
         context: FollowUp | None = None,
         guild_id: int | None = None,
+        options: ArticleFilter | None = None,
     ) -> StoredAnswer:
         """Store an answer with the follow-up context its replies will be read with."""
         follow_up = FollowUp.from_answer(answer, previous=context) if answer.answered else None
-        return cls(answer, k, asker_id, private, context, follow_up, guild_id)
+        return cls(answer, k, asker_id, private, context, follow_up, guild_id, options or None)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoredAnswer:
@@ -63,7 +67,19 @@ class StoredAnswer:
             follow[0],
             follow[1],
             data.get("guild_id"),
+            _filter(data.get("options")),
         )
+
+
+def _filter(data: dict[str, Any] | None) -> ArticleFilter | None:
+    if not data:
+        return None
+    days = {
+        k: dt.date.fromisoformat(v) if v else None
+        for k, v in data.items()
+        if k in ("since", "until")
+    }
+    return ArticleFilter(article=data.get("article"), source=data.get("source"), **days)
 
 
 def _tuples(value: Any) -> Any:

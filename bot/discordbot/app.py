@@ -11,12 +11,12 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.answer.semantic import extra_installed
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.engines import check_corpus_folder, load_live_engine
+from bot.discordbot.guilds import GuildDirectory
 from bot.discordbot.logs import one_line
 from bot.errors import CorpusError
-from bot.settings import Secret, Settings, env_file_warning
+from bot.settings import Secret, Settings, SettingsError, env_file_warning
 
 log = logging.getLogger("bot.discordbot")
 
@@ -144,12 +144,17 @@ async def _serve(settings: Settings) -> int:
     try:
         try:
             check_corpus_folder(settings.corpus_dir)  # before seconds go into the model
-            if settings.semantic and extra_installed():
+            try:
+                directory = GuildDirectory(settings)  # guilds.toml, checked just as early
+            except SettingsError as exc:
+                log.error("%s", one_line(str(exc)))
+                return EXIT_CONFIG
+            if settings.semantic:
                 log.info(
-                    "Loading the embedding model %s (SEMANTIC=true; a few seconds) and the "
-                    "index of %s.",
-                    one_line(settings.embedding_model),
+                    "Loading the index of %s; its sentence embeddings (%s) are computed in "
+                    "the background, word match answers meanwhile.",
                     one_line(str(settings.corpus_dir)),
+                    one_line(settings.embedding_model),
                 )
             # Model, saved index and changed articles, loaded before logging in to Discord.
             live = await asyncio.to_thread(load_live_engine, settings)
@@ -166,7 +171,7 @@ async def _serve(settings: Settings) -> int:
             log.warning("Skipped while loading the corpus: %s", one_line(problem))
         if stopper.requested:
             return EXIT_OK
-        bot = make_bot(settings, live)
+        bot = make_bot(settings, live, directory=directory)
         stopper.bot = bot
         return await _run_client(bot, token, stopper)
     finally:
@@ -209,7 +214,11 @@ async def _sync(settings: Settings, global_: bool) -> int:
             "or use --global to sync to every server."
         )
         return EXIT_CONFIG
-    bot = make_bot(settings, serve=False)
+    try:
+        bot = make_bot(settings, serve=False)
+    except SettingsError as exc:  # guilds.toml
+        log.error("%s", one_line(str(exc)))
+        return EXIT_CONFIG
     try:
         async with bot:
             await bot.login(token)

@@ -24,6 +24,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, filtered_answer
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.discordbot import embeds, notices
@@ -168,6 +169,8 @@ class QABot(commands.Bot, CommandSync):
         self._configs: dict[int | None, GuildConfig] = {}
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
         self._prune_task: asyncio.Task[None] | None = None
+        self._feeds_task: asyncio.Task[None] | None = None
+        self._feeds_stop = asyncio.Event()
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
     # The engines and settings of each server
@@ -240,7 +243,9 @@ class QABot(commands.Bot, CommandSync):
             self.engines.set_default(await asyncio.to_thread(load_live_engine, self.settings))
         if self.live is not None:
             self.engines.serve(self.live)
-        self._prune_task = asyncio.get_running_loop().create_task(self._prune_forever())
+        loop = asyncio.get_running_loop()
+        self._prune_task = loop.create_task(self._prune_forever())
+        self._start_feeds()
         self._log_start()
         await self.sync_on_start()
 
@@ -284,6 +289,12 @@ class QABot(commands.Bot, CommandSync):
         await super().close()
         if self._prune_task is not None:
             self._prune_task.cancel()
+        if self._feeds_task is not None:
+            self._feeds_stop.set()
+            try:
+                await asyncio.wait_for(self._feeds_task, 5.0)
+            except (TimeoutError, Exception):
+                self._feeds_task.cancel()
         await self.engines.close()
         await self.shared.close()
         self._engine_threads.shutdown(wait=False, cancel_futures=True)
@@ -294,6 +305,25 @@ class QABot(commands.Bot, CommandSync):
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""
         log.info("Connected to Discord; in %d server(s).", len(self.guilds))
+
+    def _start_feeds(self) -> None:
+        """Poll the default corpus's feeds (FEEDS, feeds.toml) while the bot runs."""
+        from bot.feeds.service import poll_forever, specs_for
+
+        folder = self.settings.corpus_dir
+        if not specs_for(folder, self.settings):
+            return
+        self._feeds_stop.clear()
+
+        async def reload_after(report: Any) -> None:
+            if report.changed and self.live is not None:
+                await self.live.areload()
+
+        self._feeds_task = asyncio.get_running_loop().create_task(
+            poll_forever(folder, self.settings, on_round=reload_after, stop=self._feeds_stop),
+            name="feeds",
+        )
+        log.info("Polling the feeds of %s while the bot runs.", one_line(str(folder)))
 
     async def _prune_forever(self) -> None:
         """Delete kept questions and votes older than each server's retention, hourly."""
@@ -324,12 +354,22 @@ class QABot(commands.Bot, CommandSync):
         k: int,
         offset: int = 0,
         previous: FollowUp | None = None,
+        options: ArticleFilter | None = None,
     ) -> Answer:
-        """Answer a question off the event loop; retrieval is CPU-bound.
+        """Answer a question off the event loop, as the CLI does; retrieval is CPU-bound.
 
-        previous is the conversation a follow-up question is read with.
+        previous is the conversation a follow-up question is read with; options limit the
+        articles it may cite (/ask article, source, after, before).
         """
-        call = functools.partial(engine.answer, question, k, offset, previous=previous)
+        call = functools.partial(
+            filtered_answer,
+            engine,
+            question,
+            k=k,
+            offset=offset,
+            options=options,
+            previous=previous,
+        )
         return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
 
     def gate(
@@ -378,6 +418,7 @@ class QABot(commands.Bot, CommandSync):
         private: bool,
         context: FollowUp | None = None,
         asked: bool = True,
+        options: ArticleFilter | None = None,
     ) -> Presented:
         """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps."""
         embed = embeds.answer_embed(answer)
@@ -385,7 +426,9 @@ class QABot(commands.Bot, CommandSync):
         self.record_question(answer, engine, config, answer_id, asked)
         if not (answer.answered and answer.passages):
             return Presented(embed, None, None)
-        stored = StoredAnswer.of(answer, config.k, asker_id, private, context, config.guild_id)
+        stored = StoredAnswer.of(
+            answer, config.k, asker_id, private, context, config.guild_id, options
+        )
         await self.shared.add(answer_id, stored)
         view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
         return Presented(embed, view, answer_id)
@@ -409,9 +452,8 @@ class QABot(commands.Bot, CommandSync):
                     guild_id=config.guild_id,
                     asked_at=time.time(),
                     status=answer.status.value,
-                    confidence=getattr(answer, "confidence_label", None),
-                    ranking=getattr(answer, "ranking", None)
-                    or ("semantic" if engine.semantic is not None else "lexical"),
+                    confidence=answer.confidence_label,
+                    ranking=answer.ranking,
                     citations=tuple(f"{p.article_key}:{p.citation}" for p in answer.passages),
                     articles=tuple(cited),
                     question=answer.question if config.store_questions else None,

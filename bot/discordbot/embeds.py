@@ -35,6 +35,37 @@ def _label(passage: Passage) -> str:
     return f"**{safe_text('[' + passage.citation + ']', 120)}**"
 
 
+def bolded(passage: Passage) -> tuple[tuple[int, int], ...]:
+    """Return what to bold in a passage: the phrase that answers, else the matched words."""
+    return passage.answer_spans or passage.highlights
+
+
+def confidence_words(answer: Answer) -> str:
+    """Say how sure the engine is that the passages answer, in words (empty if unknown)."""
+    return {
+        "high": "High confidence",
+        "medium": "Medium confidence",
+        "low": "Low confidence: check the passages",
+    }.get(answer.confidence_label or "", "")
+
+
+def links_text(passages: Sequence[Passage], limit: int = 1024) -> str:
+    """List the cited articles that have a web address, as links that unfurl nothing."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for passage in passages:
+        url = _safe_url(passage.url)
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        title = safe_text(passage.article_title or url, 200)
+        line = f"• [{title}](<{url}>)"
+        if size("\n".join([*lines, line])) > limit:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def passages_text(passages: Sequence[Passage], limit: int = DESCRIPTION_LIMIT) -> str:
     """List passages with citation ids and matched words in bold, sharing limit fairly."""
     parts: list[str] = []
@@ -45,7 +76,7 @@ def passages_text(passages: Sequence[Passage], limit: int = DESCRIPTION_LIMIT) -
         label = _label(passage) + " "
         if share <= size(label) + size(ELLIPSIS):
             break
-        body = safe_text(passage.text, share - size(label), highlights=passage.highlights)
+        body = safe_text(passage.text, share - size(label), highlights=bolded(passage))
         part = separator + label + body
         parts.append(part)
         remaining -= size(part)
@@ -59,6 +90,8 @@ def sources_line(passages: Sequence[Passage], limit: int = 1024) -> str:
         name = passage.article_title
         if passage.source:
             name = f"{name} — {passage.source}"
+        if passage.date:
+            name = f"{name} ({passage.date})"
         if name not in seen:
             seen.append(name)
     return plain(" · ".join(seen), limit)
@@ -80,9 +113,19 @@ def answer_embed(answer: Answer) -> discord.Embed:
         )
         embed.colour = NOT_FOUND_COLOUR
         return fit_embed(embed)
-    embed.description = passages_text(answer.passages)
+    read_with = ""
+    if answer.read_with:
+        read_with = f"(read with your previous question: {safe_text(answer.read_with, 200)})\n\n"
+    embed.description = read_with + passages_text(
+        answer.passages, DESCRIPTION_LIMIT - size(read_with)
+    )
     embed.colour = ANSWERED_COLOUR
+    links = links_text(answer.passages)
+    if links:
+        embed.add_field(name="Read the articles", value=links, inline=False)
     footer = sources_line(answer.passages)
+    if words := confidence_words(answer):
+        footer = f"{words} · {footer}"
     if answer.offset:
         first = answer.offset + 1
         footer = f"{footer} · passages {first}–{answer.offset + len(answer.passages)}"
@@ -117,7 +160,7 @@ def context_embed(answer: Answer) -> discord.Embed:
         before = safe_text(passage.context_before, side) if passage.context_before else ""
         after = safe_text(passage.context_after, side) if passage.context_after else ""
         body_room = room - size(before) - size(after)
-        body = safe_text(passage.text, body_room, highlights=passage.highlights)
+        body = safe_text(passage.text, body_room, highlights=bolded(passage))
         lines = [label, *([before] if before else []), f"> {body}", *([after] if after else [])]
         part = separator + "\n".join(lines)
         parts.append(part)
@@ -202,8 +245,12 @@ def help_embed(
         "**Under each answer**",
         "• **Show context** shows the sentences around each quoted passage (only to you).",
         "• **More** shows the next passages.",
+        "• **Share in channel** posts a private answer for everyone.",
+        "• 👍 / 👎 tell this server's admins which answers helped.",
         "",
-        "• `/sources` lists the articles I can answer from.",
+        "• `/sources` lists the articles I can answer from; `/ask` can keep to one `article:`, "
+        "one `source:`, or dates `after:` and `before:`.",
+        "• Admins (Manage Server) set me up here with `/qa`.",
     ]
     if cooldown_questions and cooldown_seconds:
         lines.append(

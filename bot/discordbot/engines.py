@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 from bot.answer.engine import Engine
-from bot.answer.semantic import SemanticModel, semantic_from_settings
 from bot.discordbot.logs import ProblemLog, one_line
+from bot.embedding.loader import SemanticModel, semantic_from_settings
 from bot.errors import CorpusError
 from bot.index.storage import default_index_root
 from bot.live import LiveEngine, Watcher
@@ -33,8 +33,8 @@ def check_corpus_folder(path: Path) -> None:
 
 
 def load_semantic(settings: Settings) -> SemanticModel | None:
-    """Load the embedding model once for the process (blocking); None leaves ranking lexical."""
-    semantic, warning = semantic_from_settings(settings)
+    """Prepare the process's embedding model (it loads on first use); None: ranking lexical."""
+    semantic, warning = semantic_from_settings(settings, progress=Progress())
     if warning:
         log.warning("%s", warning)
     return semantic
@@ -69,7 +69,7 @@ def ranking_line(engine: Engine) -> str:
     """Say how answers are ranked, for the start-up log."""
     if engine.semantic is None:
         return "Ranking by word match only (SEMANTIC off or the model unavailable)."
-    return f"Ranking by word match and sentence embeddings ({engine.semantic.embedder.name})."
+    return f"Ranking by word match and sentence embeddings ({engine.semantic.model.name})."
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -109,7 +109,7 @@ class GuildEngines:
         if default is not None:
             return default.semantic
         index = self._fixed.semantic if self._fixed is not None else None
-        return SemanticModel(index.embedder) if index is not None else None
+        return index.model if index is not None else None
 
     def live_for(self, folder: Path | None) -> LiveEngine | None:
         """Return the live engine of a folder if it is built."""

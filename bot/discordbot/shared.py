@@ -210,4 +210,8 @@ class SharedState:
 def _to_json(stored: StoredAnswer) -> dict[str, Any]:
     data = asdict(stored)
     data["answer"]["status"] = stored.answer.status.value
+    if stored.options is not None:
+        data["options"] = {
+            k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data["options"].items()
+        }
     return data

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.evaluation.datasets import GoldAnswer
 
@@ -31,6 +32,87 @@ def is_hit(passage: str, answers: tuple[GoldAnswer, ...]) -> bool:
     return False
 
 
+def span_holds(
+    text: str, spans: tuple[tuple[int, int], ...], answers: tuple[GoldAnswer, ...]
+) -> bool:
+    """Tell whether a marked span overlaps an occurrence of a gold answer in the passage."""
+    folded = text.casefold()
+    for answer in answers:
+        if answer.text is None or not answer.text.strip():
+            continue
+        needle = answer.text.casefold().strip()
+        start = folded.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            if any(s < end and start < e for s, e in spans):
+                return True
+            start = folded.find(needle, start + 1)
+    return False
+
+
+# Confidence bins of the calibration table.
+BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+LABELS = ("declined", "low", "medium", "high")
+
+
+@dataclass
+class Calibration:
+    """What the confidence said against what happened, question by question."""
+
+    # (confidence, label or "declined", answerable, right at rank 1)
+    rows: list[tuple[float, str, bool, bool]] = field(default_factory=list)
+
+    def add(self, confidence: float, label: str, answerable: bool, right: bool) -> None:
+        """Record one question."""
+        self.rows.append((confidence, label, answerable, right))
+
+    def table(self) -> list[dict[str, float | int | str]]:
+        """Return per confidence bin: questions, mean confidence, share right at rank 1."""
+        out: list[dict[str, float | int | str]] = []
+        for low, high in itertools.pairwise(BINS):
+            inside = [r for r in self.rows if low <= r[0] < high]
+            if not inside:
+                continue
+            out.append(
+                {
+                    "bin": f"{low:.1f}-{min(high, 1.0):.1f}",
+                    "questions": len(inside),
+                    "confidence": round(sum(r[0] for r in inside) / len(inside), 3),
+                    "right": round(sum(r[3] for r in inside) / len(inside), 3),
+                }
+            )
+        return out
+
+    def summary(self) -> dict[str, float | int]:
+        """Return the label shares by answerability, Hit@1 of "high" answers and the Brier score."""
+        result: dict[str, float | int] = {}
+        if not self.rows:
+            return result
+        for answerable, name in ((True, "answerable"), (False, "unanswerable")):
+            group = [r for r in self.rows if r[2] is answerable]
+            if not group:
+                continue
+            for label in LABELS:
+                result[f"{name}_{label}"] = round(sum(r[1] == label for r in group) / len(group), 4)
+            result[f"{name}_declined_or_low"] = round(
+                sum(r[1] in {"declined", "low"} for r in group) / len(group), 4
+            )
+        high = [r for r in self.rows if r[1] == "high"]
+        if high:
+            result["high_answers"] = len(high)
+            result["high_hit@1"] = round(sum(r[3] for r in high) / len(high), 4)
+        result["brier"] = round(sum((r[0] - r[3]) ** 2 for r in self.rows) / len(self.rows), 4)
+        result["ece"] = round(
+            sum(
+                abs(b["confidence"] - b["right"]) * b["questions"]  # type: ignore[operator]
+                for b in self.table()
+            )
+            / len(self.rows),
+            4,
+        )
+        return result
+
+
 @dataclass
 class Scores:
     """Running totals over a question set."""
@@ -42,6 +124,10 @@ class Scores:
     wrongly_declined: int = 0
     unanswerable: int = 0
     declined: int = 0
+    # Hit@1 answers whose passage marked an answer span, and those whose span holds the answer.
+    spans_marked: int = 0
+    spans_hold: int = 0
+    hit1_with_text: int = 0  # Hit@1 answers whose gold answer has a text (SQuAD)
 
     def add_answerable(self, first_hit_rank: int | None, declined: bool) -> None:
         """Record an answerable question: the 1-based rank of its first hit, if any."""
@@ -71,4 +157,9 @@ class Scores:
             result["unanswerable"] = self.unanswerable
             result["declined"] = self.declined
             result["declined_share"] = round(self.declined / self.unanswerable, 4)
+        if self.hit1_with_text:
+            result["hit1_with_span"] = self.spans_marked
+            result["span_holds_gold"] = self.spans_hold
+            result["span_holds_share"] = round(self.spans_hold / max(self.spans_marked, 1), 4)
+            result["span_holds_of_hit1"] = round(self.spans_hold / self.hit1_with_text, 4)
         return result

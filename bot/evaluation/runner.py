@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
+from bot.answer.engine import DEFAULT_K, Engine, RankingConfig, Reading
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
-from bot.answer.semantic import SemanticModel
-from bot.evaluation.datasets import EvalQuestion, EvalSet
-from bot.evaluation.metrics import Scores, is_hit
+from bot.embedding.loader import SemanticModel
+from bot.evaluation.datasets import EvalQuestion, EvalSet, split_of
+from bot.evaluation.metrics import Calibration, Scores, is_hit, span_holds
 from bot.index.aliases import build_aliases
 
 RANK_DEPTH = 10
@@ -36,6 +36,9 @@ class EvalReport:
     false_answers: list[EvalQuestion] = field(default_factory=list)
     # Unanswerable questions by kind ("off-topic", "missing-content"...): (declined, asked).
     declined_by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
+    # Follow-ups read with their previous question, and those read alone.
+    read_with: int = 0
 
 
 def first_hit(passages: list[str], question: EvalQuestion) -> int | None:
@@ -52,6 +55,7 @@ def evaluate(
     config: RankingConfig | None = None,
     engine_factory: Callable[[EvalSet, str, Path | None], Engine] | None = None,
     semantic: SemanticModel | None = None,
+    split: str = "all",
 ) -> EvalReport:
     """Ask every question of the set and score the ranked passages.
 
@@ -63,18 +67,35 @@ def evaluate(
     engines: dict[str, Engine] = {}
     report = EvalReport(name=eval_set.name)
     for question in eval_set.questions:
+        if split != "all" and split_of(question) != split:
+            continue
         if question.corpus_id not in engines:
             engines[question.corpus_id] = factory(eval_set, question.corpus_id, corpus_dir)
+            embeddings = engines[question.corpus_id].semantic
+            if embeddings is not None:
+                embeddings.wait()  # quality is measured with every sentence embedded
         engine = engines[question.corpus_id]
         answer = ask(engine, question)
         texts = [p.text for p in answer.passages]
+        report.read_with += answer.read_with is not None
+        label = answer.confidence_label if answer.answered else "declined"
         if question.answerable:
             rank = first_hit(texts, question)
             report.scores.add_answerable(rank, declined=not answer.answered)
+            report.calibration.add(answer.confidence or 0.0, label or "low", True, rank == 1)
+            if rank == 1 and any(a.text for a in question.answers):
+                top = answer.passages[0]
+                report.scores.hit1_with_text += 1
+                if top.answer_spans:
+                    report.scores.spans_marked += 1
+                    report.scores.spans_hold += span_holds(
+                        top.text, top.answer_spans, question.answers
+                    )
             if rank != 1:
                 report.misses.append(Miss(question, rank, texts[0] if texts else answer.message))
         else:
             report.scores.add_unanswerable(declined=not answer.answered)
+            report.calibration.add(answer.confidence or 0.0, label or "low", False, False)
             declined, asked = report.declined_by_kind.get(question.kind or "unanswerable", (0, 0))
             report.declined_by_kind[question.kind or "unanswerable"] = (
                 declined + (not answer.answered),
@@ -87,11 +108,32 @@ def evaluate(
 
 def ask(engine: Engine, question: EvalQuestion) -> Answer:
     """Ask one question, after its previous question when it is a follow-up."""
+    return assess(engine, question)[0]
+
+
+def assess(engine: Engine, question: EvalQuestion) -> tuple[Answer, Reading | None]:
+    """Ask one question as :func:`ask` does; also return the reading the engine chose."""
     if question.previous is None:
-        return engine.answer(question.question, k=RANK_DEPTH)
+        return engine.assess(question.question, k=RANK_DEPTH)
     shown = engine.answer(question.previous, k=DEFAULT_K)
     context = FollowUp.from_answer(shown) if shown.answered else question.previous
-    return engine.answer(question.question, k=RANK_DEPTH, previous=context)
+    return engine.assess(question.question, k=RANK_DEPTH, previous=context)
+
+
+def engines_for(
+    eval_set: EvalSet, corpus_dir: Path | None, semantic: SemanticModel | None = None
+) -> Callable[[EvalQuestion], Engine]:
+    """Return a function giving the engine a question of the set is asked against (cached)."""
+    engines: dict[str, Engine] = {}
+
+    def engine(question: EvalQuestion) -> Engine:
+        if question.corpus_id not in engines:
+            engines[question.corpus_id] = _engine_for(
+                eval_set, question.corpus_id, corpus_dir, None, semantic
+            )
+        return engines[question.corpus_id]
+
+    return engine
 
 
 def _engine_for(

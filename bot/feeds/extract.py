@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -91,7 +92,7 @@ def extract_page(response: Response) -> Page:
         date_extraction_params=_DATE_PARAMS,
     )
     text = _paragraphs(getattr(doc, "text", None) or "") if doc is not None else ""
-    if len(text) < MIN_TEXT_CHARS:
+    if _width(text) < MIN_TEXT_CHARS:
         shown = f"only {len(text)} characters of text" if text else "no text"
         raise ExtractError(f"no main text found ({shown}: a paywall, a teaser or a list?)")
     assert doc is not None
@@ -108,9 +109,30 @@ def extract_page(response: Response) -> Page:
     )
 
 
+def _width(text: str) -> int:
+    """Measure text in Latin letters: a Hangul or Han character says about two letters' worth."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# Short lines a page puts around the story that trafilatura may keep: bylines, time stamps,
+# photo credits ("By Kim Soo-yeon", "Published 2013-11-28 09:30", "Updated : 2013-11-28").
+_FURNITURE = re.compile(
+    r"""^(?:(?:published|updated|posted|modified|last\ updated)\b[\s:]*.{0,40}
+    |(?:photo|image|graphics?)\s*(?:by|:|courtesy).{0,60}|\(?end\)?|\d{4}[-/.]\d{2}[-/.]\d{2}[\s\d:]*)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A byline: "By" and capitalised names, perhaps a comma and an affiliation.
+_BYLINE = re.compile(
+    r"^(?:By|BY)\s+[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|de|van|von|bin))*"
+    r"(?:,\s*[A-Z][\w .'-]{0,40})?$"
+)
+
+
 def _paragraphs(text: str) -> str:
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n\n".join(line for line in lines if line)
+    return "\n\n".join(
+        line for line in lines if line and not _FURNITURE.match(line) and not _BYLINE.match(line)
+    )
 
 
 def _clean(value: object) -> str | None:

@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,12 +61,16 @@ def slug(text: str, limit: int = _NAME_LIMIT) -> str:
 
 
 def choose_path(corpus: Path, article: SavedArticle, taken: set[str]) -> str:
-    """Pick a new relative path for an article: <site>/<date>-<title>.md, never one in use."""
+    """Pick a new relative path for an article, never one in use: <site>/<yyyy-mm>/<title>.md.
+
+    The file name starts with the title, not the date, because the article's key
+    (the citation prefix, as in "n-korea-striving:3.1") is made from it.
+    """
     host = urlsplit(article.url).hostname or "web"
     folder = slug(host.removeprefix("www."), 40) or "web"
-    stem = slug(article.title) or slug(urlsplit(article.url).path) or "article"
     if article.date:
-        stem = f"{article.date}-{stem}"
+        folder = f"{folder}/{article.date[:7]}"
+    stem = slug(article.title) or slug(urlsplit(article.url).path) or "article"
     rel, n = f"{folder}/{stem}.md", 2
     while rel in taken or (corpus / rel).exists():
         rel, n = f"{folder}/{stem}-{n}.md", n + 1
@@ -85,3 +90,39 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+_SAVED_URL = re.compile(r'^url: (".*")$', re.MULTILINE)
+_SAVED_FEED = re.compile(r'^feed: (".*")$', re.MULTILINE)
+
+
+def saved_files(corpus: Path) -> Iterator[tuple[str, str, str | None, str]]:
+    """Yield (relative path, url, feed, text) of the .md files below corpus that name a url.
+
+    Hidden folders (the state folder among them) are left out.
+    """
+    for path in sorted(corpus.rglob("*.md")):
+        rel = path.relative_to(corpus)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not text.startswith("---\n"):
+            continue
+        head, found, body = text[4:].partition("\n---\n")
+        url = _quoted(_SAVED_URL, head) if found else None
+        if url is not None:
+            yield rel.as_posix(), url, _quoted(_SAVED_FEED, head), body
+
+
+def _quoted(pattern: re.Pattern[str], head: str) -> str | None:
+    match = pattern.search(head)
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None

@@ -9,6 +9,7 @@ page (or a failed feed) in the report, with the URL and why.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -20,15 +21,15 @@ from bot.feeds.config import FeedSpec
 from bot.feeds.entries import Entry, parse_feed
 from bot.feeds.extract import Page, extract_page
 from bot.feeds.fetch import Limits, check_url, fetch
-from bot.feeds.files import SavedArticle, choose_path, write_atomically
+from bot.feeds.files import SavedArticle, choose_path, saved_files, write_atomically
 from bot.feeds.report import FeedReport, Outcome, PageResult, RoundReport
 from bot.feeds.robots import Robots
 from bot.feeds.state import FeedRow, SavedRow, State
 
 # A failing feed waits interval * 2**failures, up to this long, before it is tried again.
 MAX_BACKOFF_SECONDS = 24 * 3600.0
-# Pages read per feed per round; the rest wait for the next round.
-MAX_ENTRIES_PER_ROUND = 200
+# Pages fetched per feed per round; the other new entries wait for the next round.
+MAX_PAGES_PER_ROUND = 200
 _FEED_TYPES = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8"
 _PAGE_TYPES = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
@@ -63,6 +64,18 @@ class Reader:
         self.options = options = options or ReaderOptions()
         self.state = State(self.corpus)
         self.robots = Robots(options.limits)
+        self.max_pages = MAX_PAGES_PER_ROUND
+        # Set to end a round early (the bot is shutting down); entries not reached wait.
+        self.stopping = threading.Event()
+        if self.state.flag("adopted") is None:
+            self._adopt_saved_files()
+
+    def _adopt_saved_files(self) -> None:
+        """Remember the articles already in the folder (state lost or never kept)."""
+        with self.state.transaction():
+            for rel, url, feed, text in saved_files(self.corpus):
+                self.state.save_article(SavedRow(rel, canonical_url(url), text_digest(text), feed))
+            self.state.set_flag("adopted", str(time.time()))
 
     def close(self) -> None:
         """Close the state database."""
@@ -88,6 +101,8 @@ class Reader:
         start = time.perf_counter()
         report = RoundReport()
         for spec in specs:
+            if self.stopping.is_set():
+                break
             report.feeds.append(self.poll_feed(spec, force=force, slack=slack))
         report.seconds = time.perf_counter() - start
         return report
@@ -112,6 +127,7 @@ class Reader:
                 etag=row.etag,
                 last_modified=row.last_modified,
                 accept=_FEED_TYPES,
+                allowed=self._refusal,
             )
             if response.not_modified:
                 self.state.save_feed(
@@ -132,17 +148,32 @@ class Reader:
         feed = FeedReport(spec.url, "ok")
         listed = [e.guid for e in entries]
         self.state.touch_entries(spec.url, listed)
-        for entry in entries[:MAX_ENTRIES_PER_ROUND]:
-            feed.pages.append(self._entry(spec.url, title, entry))
+        fetched = 0
+        postponed = 0
+        retry = 0  # pages that failed for now (timeout, 5xx): tried again next round
+        for entry in entries:
+            if not self._known(spec.url, entry):
+                if fetched >= self.max_pages or self.stopping.is_set():
+                    postponed += 1
+                    continue
+                fetched += 1
+            result = self._entry(spec.url, title, entry)
+            feed.pages.append(result)
+            retry += result.outcome is Outcome.SKIPPED and not self._known(spec.url, entry)
+        if postponed:
+            feed.status = f"ok, {postponed} new entries left for the next round"
         feed.expired = self._expire(spec.url, now)
         self.state.save_feed(
             FeedRow(
                 url=spec.url,
                 title=title,
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
+                # Entries left for later must not be hidden by a 304 next round.
+                etag=None if postponed or retry else response.headers.get("etag"),
+                last_modified=(
+                    None if postponed or retry else response.headers.get("last-modified")
+                ),
                 last_poll=now,
-                status="ok",
+                status=feed.status,
                 failures=0,
                 next_poll=now + spec.interval,
                 counts=feed.counts,
@@ -153,7 +184,10 @@ class Reader:
 
     def _feed_failed(self, spec: FeedSpec, row: FeedRow, now: float, exc: Exception) -> FeedReport:
         failures = row.failures + 1
-        wait = min(spec.interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        wait = spec.interval * 2 ** (failures - 1)
+        if isinstance(exc, FetchError) and exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)  # the server said how long (429, 503)
+        wait = min(wait, MAX_BACKOFF_SECONDS)
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
         self.state.save_feed(
             replace(
@@ -167,6 +201,10 @@ class Reader:
             )
         )
         return FeedReport(spec.url, f"failed: {reason}", failure=reason)
+
+    def _known(self, feed_url: str, entry: Entry) -> bool:
+        seen = self.state.entry(feed_url, entry.guid)
+        return seen is not None and seen[0] == entry.version
 
     def _entry(self, feed_url: str, feed_title: str | None, entry: Entry) -> PageResult:
         seen = self.state.entry(feed_url, entry.guid)
@@ -220,7 +258,7 @@ class Reader:
         if refusal:
             return PageResult(url, Outcome.SKIPPED, reason=refusal)
         try:
-            response = fetch(url, self.options.limits, accept=_PAGE_TYPES)
+            response = fetch(url, self.options.limits, accept=_PAGE_TYPES, allowed=self._refusal)
             page = extract_page(response)
         except FetchError as exc:
             return PageResult(url, Outcome.SKIPPED, reason=exc.reason)
@@ -249,13 +287,13 @@ class Reader:
         earlier = (state.saved_at(previous) if previous else None) or state.saved_by_canonical(
             article.url
         )
-        if (
-            earlier is not None
-            and earlier.digest == digest
-            and (self.corpus / earlier.path).exists()
-        ):
-            return PageResult(url, Outcome.UNCHANGED, earlier.path, title=article.title)
-        if earlier is None:
+        if earlier is not None:
+            # The article keeps the feed it first came from (a second feed, or `qabot add`
+            # of the same page, is the same article).
+            article = replace(article, feed=earlier.feed)
+            if _reads(self.corpus / earlier.path) == article.render():
+                return PageResult(url, Outcome.UNCHANGED, earlier.path, title=article.title)
+        else:
             twin = state.saved_by_digest(digest)
             if twin is not None and (self.corpus / twin.path).exists():
                 return PageResult(
@@ -277,3 +315,11 @@ class Reader:
         if not self.options.respect_robots:
             return None
         return self.robots.refusal(url)
+
+
+def _reads(path: Path) -> str | None:
+    """Return a saved file's text, or None when it is gone or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

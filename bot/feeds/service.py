@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot.feeds.config import FeedSpec, feed_specs
 from bot.feeds.fetch import Limits
 from bot.feeds.reader import Reader, ReaderOptions
 from bot.feeds.report import RoundReport
+from bot.feeds.state import STATE_FILE, STATE_FOLDER, State, never_polled
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,12 @@ def add_urls(urls: list[str], corpus_dir: Path, settings: Settings) -> RoundRepo
         reader.close()
 
 
+async def _relay(stop: asyncio.Event, stopping: threading.Event) -> None:
+    """Tell the worker thread when the loop is asked to stop."""
+    await stop.wait()
+    stopping.set()
+
+
 def poll_once(
     corpus_dir: Path,
     settings: Settings,
@@ -72,11 +80,13 @@ def feed_lines(corpus_dir: Path, settings: Settings) -> list[str]:
             "No feeds: set FEEDS=<url>,<url> in .env or list them in "
             f"{Path(corpus_dir) / 'feeds.toml'}."
         ]
-    reader = Reader(corpus_dir, reader_options(settings))
+    # Listing only reads: no state file is made (nor the folder, for a mistyped --corpus).
+    exists = (Path(corpus_dir) / STATE_FOLDER / STATE_FILE).exists()
+    state = State(Path(corpus_dir)) if exists else None
     lines = []
     try:
         for spec in specs:
-            row = reader.state.feed(spec.url)
+            row = state.feed(spec.url) if state is not None else never_polled(spec.url)
             when = (
                 time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(row.last_poll))
                 if row.last_poll
@@ -90,10 +100,15 @@ def feed_lines(corpus_dir: Path, settings: Settings) -> list[str]:
                 else ""
             )
             every = f"every {spec.interval / 60:g} min"
-            lines.append(f"{spec.url} ({every}): last poll {when}, {row.status}{tally}")
+            retry = ""
+            if row.failures:
+                again = time.strftime("%H:%M UTC", time.gmtime(row.next_poll))
+                retry = f" ({row.failures} failed in a row; next try {again})"
+            lines.append(f"{spec.url} ({every}): last poll {when}, {row.status}{retry}{tally}")
             lines += [f"  skipped {url}: {reason}" for url, reason in row.skips]
     finally:
-        reader.close()
+        if state is not None:
+            state.close()
     return lines
 
 
@@ -109,16 +124,23 @@ async def poll_forever(
 
     Rounds run in a worker thread. on_round(report) is called after each round
     that polled anything (the bot reloads its engine there when report.changed).
-    A failure of one round is logged and the loop goes on.
+    A failure of one round is logged and the loop goes on. Setting stop (or
+    cancelling the task) ends a running round after the page being fetched; the
+    entries not reached are read in a later round.
     """
     stop = stop or asyncio.Event()
-    reader = Reader(corpus_dir, reader_options(settings))
+    options = reader_options(settings)
+    # Opening the state may read the corpus folder once (adopting saved files): off the loop.
+    reader = await asyncio.to_thread(Reader, corpus_dir, options)
+    relay = asyncio.create_task(_relay(stop, reader.stopping))
+    running: asyncio.Future[RoundReport] | None = None
     try:
         while not stop.is_set():
             current: list[FeedSpec] = []
             try:
                 current = specs if specs is not None else specs_for(corpus_dir, settings)
-                report = await asyncio.to_thread(reader.poll, current)
+                running = asyncio.ensure_future(asyncio.to_thread(reader.poll, current))
+                report = await asyncio.shield(running)
                 polled = [f for f in report.feeds if f.status != "not due"]
                 if polled:
                     logger.info("feeds: %s", report.summary())
@@ -129,6 +151,7 @@ async def poll_forever(
                         if outcome is not None:
                             await outcome
             except asyncio.CancelledError:
+                reader.stopping.set()
                 raise
             except Exception:
                 logger.exception("feeds: a poll round failed")
@@ -137,4 +160,10 @@ async def poll_forever(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(wait, MIN_SLEEP_SECONDS))
     finally:
-        reader.close()
+        relay.cancel()
+        reader.stopping.set()
+        if running is not None and not running.done():
+            # The round stops after its current fetch, which the timeout bounds.
+            await asyncio.wait([running], timeout=options.limits.timeout + 5)
+        if running is None or running.done():
+            reader.close()

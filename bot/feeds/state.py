@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS articles (
     feed TEXT,
     saved REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS articles_canonical ON articles (canonical);
 CREATE INDEX IF NOT EXISTS articles_digest ON articles (digest);
 """
@@ -68,6 +72,11 @@ class FeedRow:
     next_poll: float
     counts: dict[str, int]
     skips: list[tuple[str, str]]  # (url, reason) of the last round
+
+
+def never_polled(url: str) -> FeedRow:
+    """Return the row of a feed that was never polled."""
+    return FeedRow(url, None, None, None, None, "never polled", 0, 0.0, {}, [])
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,9 @@ class State:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        # With WAL, NORMAL keeps the database consistent after a crash; the last
+        # commits may be lost, which costs at most a page fetched again.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
 
@@ -110,6 +122,17 @@ class State:
                 raise
             self._db.execute("COMMIT")
 
+    def flag(self, key: str) -> str | None:
+        """Return a stored flag's value, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_flag(self, key: str, value: str) -> None:
+        """Store a flag."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     # --- feeds -------------------------------------------------------------------
 
     def feed(self, url: str) -> FeedRow:
@@ -121,7 +144,7 @@ class State:
                 (url,),
             ).fetchone()
         if row is None:
-            return FeedRow(url, None, None, None, None, "never polled", 0, 0.0, {}, [])
+            return never_polled(url)
         skips = [(str(u), str(r)) for u, r in json.loads(row[9])]
         return FeedRow(
             url=row[0],
@@ -176,7 +199,8 @@ class State:
     def touch_entries(self, feed: str, guids: list[str]) -> None:
         """Mark entries as still listed by their feed."""
         now = time.time()
-        with self._lock:
+        # One transaction: in autocommit each row would be a commit of its own.
+        with self.transaction():
             self._db.executemany(
                 "UPDATE entries SET last_seen = ? WHERE feed = ? AND guid = ?",
                 [(now, feed, guid) for guid in guids],

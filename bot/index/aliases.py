@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -10,8 +11,16 @@ from pathlib import Path
 
 from bot.errors import AliasFileError
 from bot.index.tokenize import words
+from bot.ingest.loader import reason
+from bot.ingest.reading import read_article
 
 ALIAS_FILE = "aliases.toml"
+MAX_ALIAS_FILE_BYTES = 1 << 20
+# A question expands one phrase into at most this many groups, the first ones in the
+# file: groups sharing a name beyond this made one question take 49-151 s.
+MAX_GROUPS_PER_PHRASE = 4
+MAX_NAMES_PER_GROUP = 64
+MAX_NAME_CHARS = 200
 _DEFINITION = re.compile(r"\(([A-Z][A-Za-z0-9&.-]{1,11})\)")
 
 
@@ -42,14 +51,27 @@ class Aliases:
     _longest: int = 0
 
     def add(self, group: AliasGroup) -> None:
-        """Add a group of names."""
+        """Add a group of names; a name already in MAX_GROUPS_PER_PHRASE groups is not added."""
         index = len(self.groups)
         self.groups.append(group)
-        for name in group.names:
+        for name in group.names[:MAX_NAMES_PER_GROUP]:
             key = phrase(name)
-            if key and index not in self._by_phrase.get(key, []):
-                self._by_phrase.setdefault(key, []).append(index)
+            indexes = self._by_phrase.setdefault(key, []) if key else []
+            if key and index not in indexes and len(indexes) < MAX_GROUPS_PER_PHRASE:
+                indexes.append(index)
                 self._longest = max(self._longest, len(key))
+
+    def _merged(self, key: tuple[str, ...]) -> AliasGroup:
+        """Return the one group a phrase stands for: its groups' names joined, first first.
+
+        A phrase in several groups is one concept of the question, not one per
+        group (each would count the words typed again).
+        """
+        indexes = self._by_phrase[key]
+        if len(indexes) == 1:
+            return self.groups[indexes[0]]
+        names = dict.fromkeys(n for g in indexes for n in self.groups[g].names)
+        return AliasGroup(tuple(names), self.groups[indexes[0]].origin)
 
     def find(self, question_words: list[str]) -> list[tuple[int, int, AliasGroup]]:
         """Find alias names in a word sequence, longest match first, without overlaps."""
@@ -59,8 +81,7 @@ class Aliases:
             for size in range(min(self._longest, len(question_words) - i), 0, -1):
                 key = tuple(question_words[i : i + size])
                 if key in self._by_phrase:
-                    for g in self._by_phrase[key]:
-                        found.append((i, i + size, self.groups[g]))
+                    found.append((i, i + size, self._merged(key)))
                     i += size
                     break
             else:
@@ -69,34 +90,78 @@ class Aliases:
 
 
 def load_alias_file(path: Path) -> list[AliasGroup]:
-    """Read an alias file: each key is a canonical name, its value a list of other names."""
+    """Read an alias file: each key is a canonical name, its value a list of other names.
+
+    Anything else (a value that is not a list of names, an "aliases" that is not a
+    table, a name too long, a group too large, a file too large) raises
+    AliasFileError naming the file and the line.
+    """
     try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise AliasFileError(f"{path}: not UTF-8 text") from None
+        data, _ = read_article(path.parent, path.name)
+    except (OSError, ValueError) as exc:
+        raise AliasFileError(f"{path}: {reason(exc)}") from None
+    if len(data) > MAX_ALIAS_FILE_BYTES:
+        raise AliasFileError(f"{path}: over the {MAX_ALIAS_FILE_BYTES >> 20} MiB limit")
     try:
-        data = tomllib.loads(raw)
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AliasFileError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        parsed = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = where.group(1) if where else str(len(raw.splitlines()) or 1)
-        reason = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
-        raise AliasFileError(f"{path}, line {line}: {reason}") from None
-    table = data.get("aliases", data)
+        problem = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
+        raise AliasFileError(f"{path}, line {line}: {problem}") from None
+    table = parsed.get("aliases", parsed)
+    if not isinstance(table, dict):
+        line = _line_of(raw, "aliases")
+        raise AliasFileError(
+            f'{path}, line {line}: "aliases" must be a table of names, '
+            f"not {_kind(table)} (write [aliases] and then one line per name)"
+        )
     groups: list[AliasGroup] = []
     for canonical, others in table.items():
+        # The line is looked for only for a message: a large valid file stays linear.
         if isinstance(others, str):
             others = [others]
         if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
-            line = _line_of(raw, canonical)
             raise AliasFileError(
-                f"{path}, line {line}: the value of {canonical!r} must be a list of names"
+                f"{path}, line {_line_of(raw, canonical)}: the value of {canonical!r} "
+                f"must be a list of names, not {_kind(others)}"
             )
-        groups.append(AliasGroup((canonical, *others), "alias file"))
+        names = (canonical, *others)
+        if len(names) > MAX_NAMES_PER_GROUP:
+            raise AliasFileError(
+                f"{path}, line {_line_of(raw, canonical)}: {canonical!r} has {len(names):,} names, "
+                f"over the {MAX_NAMES_PER_GROUP} limit"
+            )
+        for name in names:
+            if len(name) > MAX_NAME_CHARS:
+                raise AliasFileError(
+                    f"{path}, line {_line_of(raw, canonical)}: a name of {canonical!r} is "
+                    f"{len(name):,} characters long, over the {MAX_NAME_CHARS} limit"
+                )
+        groups.append(AliasGroup(names, "alias file"))
     return groups
 
 
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list with something other than names in it"
+    return f"the {type(value).__name__} {value!r}"[:80]
+
+
 def _line_of(raw: str, key: str) -> int:
-    for number, line in enumerate(raw.splitlines(), start=1):
+    """Return the line that defines key (bare or quoted), else the first that mentions it."""
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    lines = raw.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return number
+    for number, line in enumerate(lines, start=1):
         if key in line:
             return number
     return 1
@@ -146,7 +211,7 @@ def defined_acronyms(sentences: Iterable[str]) -> list[AliasGroup]:
 def build_aliases(corpus_dir: Path | None, sentences: Iterable[str]) -> Aliases:
     """Combine the corpus folder's alias file (if any) with acronyms defined in the text."""
     aliases = Aliases()
-    if corpus_dir is not None and (corpus_dir / ALIAS_FILE).is_file():
+    if corpus_dir is not None and os.path.lexists(corpus_dir / ALIAS_FILE):
         for group in load_alias_file(corpus_dir / ALIAS_FILE):
             aliases.add(group)
     for group in defined_acronyms(sentences):

@@ -20,6 +20,7 @@ from bot.ingest.cleaning import plain_text
 MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_DEPTH = 4
 MAX_EVENTS = 4096
+MAX_BRACKETS = 512
 MAX_FIELD_CHARS = 300
 MAX_URL_CHARS = 2000
 
@@ -75,6 +76,7 @@ def parse_front_matter(block: str) -> dict[str, Value]:
     Nested mappings are read (up to MAX_DEPTH) but not kept. Raises
     FrontMatterError, in one line, for broken YAML or anything unbounded.
     """
+    _check_brackets(block)
     fields: dict[str, Value] = {}
     depth = 0
     top_mapping = False  # only a mapping at the top has fields
@@ -126,6 +128,43 @@ def parse_front_matter(block: str) -> dict[str, Value]:
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"has broken front matter ({plain_text(str(exc), 200)})") from None
     return fields
+
+
+def _check_brackets(block: str) -> None:
+    """Refuse flow collections nested deeper than MAX_DEPTH, in one linear pass.
+
+    YAML's scanner reads a run of opening brackets ahead before it yields a single
+    event, in time quadratic in the run (10 KB of "[" took a second), so the
+    depth of brackets outside quotes and comments is checked first.
+    """
+    depth = 0
+    quote = ""
+    previous = "\n"
+    at = 0
+    while at < len(block):
+        ch = block[at]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'" and previous in " \t\n[{,:":
+            quote = ch  # a quoted scalar starts here (a quote inside a word does not)
+        elif ch == "#" and previous in " \t\n":
+            end = block.find("\n", at)
+            at = len(block) if end < 0 else end
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FrontMatterError(f"has front matter nested deeper than {MAX_DEPTH} levels")
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == "\n":
+            quote = ""  # a quote never spans lines in front matter worth reading
+        previous = ch
+        at += 1
+    brackets = block.count("[") + block.count("{")
+    if brackets > MAX_BRACKETS:
+        raise FrontMatterError(f"has front matter with over {MAX_BRACKETS} brackets")
 
 
 def _explicit_tag(event: yaml.NodeEvent) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
 from bot.errors import CorpusError
@@ -21,13 +22,14 @@ from bot.ingest.frontmatter import FrontMatter, read_front_matter, split_front_m
 from bot.ingest.models import Article, Sentence
 from bot.ingest.reading import MAX_ARTICLE_BYTES as MAX_ARTICLE_BYTES
 from bot.ingest.reading import check_size as check_size
-from bot.ingest.reading import read_article
+from bot.ingest.reading import read_article, special_kind
 from bot.ingest.splitting import split_paragraphs, split_sentences
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Deeper folders are skipped with a line: no archive needs more, and a walk stays bounded.
 MAX_FOLDER_DEPTH = 32
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+_WORD_CHARACTER = re.compile(r"[^\W_]")
 
 
 @dataclass
@@ -124,9 +126,11 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     if problem:
                         problems.append(problem)
                         continue
-                if not entry.is_file():
-                    continue
                 stat = entry.stat()
+                if not S_ISREG(stat.st_mode):
+                    # A FIFO, socket or device named like an article: never opened.
+                    problems.append(f"skipped {display_name(rel)}: the file {special_kind(stat)}")
+                    continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
             found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
@@ -246,11 +250,15 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
     sentences = [Sentence(key, 0, 1, title, f"{prefix}0.1")] if cleaned.title else []
     for p_index, paragraph in enumerate(cleaned.paragraphs, start=1):
         for s_index, sentence in enumerate(split_sentences(paragraph), start=1):
+            if not _has_word(sentence):
+                # "- - - -", "....": nothing to find or quote. Skipped without renumbering,
+                # so the citations of the sentences around it stay what they were.
+                continue
             sentences.append(
                 Sentence(key, p_index, s_index, sentence, f"{prefix}{p_index}.{s_index}")
             )
     if not any(s.paragraph > 0 for s in sentences):
-        raise ValueError("has no sentences")
+        raise ValueError("has no sentences (no letters or digits)" if text.strip() else "is empty")
     return Article(
         key=key,
         path=rel_path,
@@ -263,6 +271,10 @@ def parse_article(text: str, *, rel_path: str, key: str, prefix_citations: bool)
         author=meta.author,
         feed=meta.feed,
     )
+
+
+def _has_word(sentence: str) -> bool:
+    return _WORD_CHARACTER.search(sentence) is not None
 
 
 def load_corpus(root: Path | str) -> Corpus:

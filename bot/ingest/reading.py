@@ -52,6 +52,12 @@ def check_size(size: int) -> None:
         raise ValueError(f"is {size / 1e6:.0f} MB, over the {MAX_ARTICLE_BYTES // 2**20} MiB limit")
 
 
+def special_kind(info: os.stat_result) -> str:
+    """Say what a file that is not a regular file is, completing "the file ..."."""
+    kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
+    return f"is {kind}, not a regular file"
+
+
 def read_article(root: str | os.PathLike[str], rel: str) -> tuple[bytes, os.stat_result]:
     """Read the file at rel ("a/b.txt") below root, with its fstat from before the read.
 
@@ -75,8 +81,7 @@ def read_article(root: str | os.PathLike[str], rel: str) -> tuple[bytes, os.stat
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
-            raise ValueError(f"is {kind}, not a regular file")
+            raise ValueError(special_kind(info))
         check_size(info.st_size)
         data = _read_at_most(fd, MAX_ARTICLE_BYTES + 1)
     finally:

@@ -23,12 +23,6 @@ MAX_SENTENCE_CHARS = 1000
 _WINDOW = 16
 _HEAD = 8
 
-# A boundary candidate: a whole run of terminal punctuation (the look-behind keeps
-# a match from starting inside a run, the possessive runs are never backtracked
-# into), closing quotes or brackets, one space (the text is whitespace-normalised),
-# then something that can open a sentence: an optional quote or bracket, then a
-# letter or digit that is not a lower-case ASCII letter. Linear on any input.
-_BOUNDARY = re.compile(r"""(?<![.!?…])([.!?…]++)["'”’)\]]*+ (?=["'“‘(\[]?[^\W_a-z])""")
 _CLOSERS = "\"'”’)]"
 # The word before a full stop, read from a short window: it ends at a space or an
 # opening quote or bracket (as in "(Mr." or '"Dr.').
@@ -49,6 +43,43 @@ _STARTERS = frozenset(
     And In On At As If When While After Before However Meanwhile Still Yet So Some Many Most
     Officials Police""".split()
 )
+_NOT_AFTER_STOP = r"""(?<![^ (\["'“‘])"""  # at the start or after a space or opening quote
+
+
+def _boundary_pattern() -> re.Pattern[str]:
+    """Build the boundary regex; see _BOUNDARY."""
+    by_length: dict[int, list[str]] = {}
+    for title in sorted(_TITLES):
+        by_length.setdefault(len(title), []).append(re.escape(title))
+    # A title before a lone full stop ("Mr.", "e.g."), one look-behind per length
+    # (look-behinds have a fixed width).
+    titles = "|".join(
+        f"(?<={_NOT_AFTER_STOP}(?:{'|'.join(words)}))" for _, words in sorted(by_length.items())
+    )
+    starters = "|".join(sorted(_STARTERS, key=len, reverse=True))
+    end_of_word = r"""(?![^\s.,;:!?"'”’)\]])"""
+    return re.compile(
+        # Punctuation first: every other position of the text fails on one character.
+        r"""(?=[.!?…])(?<![.!?…])"""
+        # Candidates that surely keep going are left out here, not in Python (runs of
+        # them are the densest inputs there are); _keeps_going decides the rest.
+        # An initial ("J. Smith", "N. Korea"): a capital starting a word, a lone stop.
+        rf"""(?!(?<={_NOT_AFTER_STOP}[A-Z])\.(?![.!?…]))"""
+        rf"""(?!(?:{titles})\.(?![.!?…]))"""
+        # A dotted acronym ("U.S.") not followed by a word that usually starts a sentence.
+        r"""(?!(?<=[A-Za-z]\.[A-Za-z])\.(?![.!?…])["'”’)\]]*+ """
+        rf"""(?!["'“‘(\[]?(?:{starters}){end_of_word}))"""
+        r"""([.!?…]++)["'”’)\]]*+ (?=["'“‘(\[]?[^\W_a-z])"""
+    )
+
+
+# A boundary candidate: a whole run of terminal punctuation (the look-behind keeps
+# a match from starting inside a run, the possessive runs are never backtracked
+# into), closing quotes or brackets, one space (the text is whitespace-normalised),
+# then something that can open a sentence: an optional quote or bracket, then a
+# letter or digit that is not a lower-case ASCII letter. Linear on any input: each
+# look-around reads a few characters (or a run of closing quotes, once).
+_BOUNDARY = _boundary_pattern()
 _NEXT_WORD = re.compile(r"""["'“‘(\[]?([^\s.,;:!?"'”’)\]]+)""")
 _DOTTED_PAIR = re.compile(r"[A-Za-z]\.[A-Za-z]\Z")  # before the last full stop of "U.S."
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -87,9 +118,7 @@ def _keeps_going(text: str, start: int, stop: int, after: int) -> bool:
     if text[stop] != ".":
         return False
     head = text[max(start, stop - _HEAD) : stop]
-    word = head.rpartition(" ")[2]
-    if not word.isalnum():
-        word = _TAIL.search(word).group()  # type: ignore[union-attr]  # matches "" at least
+    word = _TAIL.search(head).group()  # type: ignore[union-attr]  # matches "" at least
     if len(word) == _HEAD:
         word = ""  # longer than any word the rules know
     if word in _TITLES:

@@ -46,6 +46,7 @@ def test_a_pronoun_is_resolved_by_the_previous_question(engine: Engine) -> None:
     after = engine.answer("when did he die?", previous="who was Kim Jong-un's father?")
     assert after.status is Status.ANSWERED
     assert after.passages[0].citations[0] == "7.1"
+    assert after.read_with == "who was Kim Jong-un's father?"
     assert after.notes and "who was Kim Jong-un's father?" in after.notes[0]
 
 
@@ -114,4 +115,27 @@ def test_the_repl_reads_follow_ups_in_context(engine: Engine) -> None:
     repl = Repl(engine, lambda _prompt: next(lines), out.append, k=1)
     assert repl.run() == 0
     assert repl.context is not None and repl.context.context == "who was Kim Jong-un's father?"
-    assert out[-1].startswith("[7.1]")
+    shown = out[-1].splitlines()
+    assert (
+        shown[0] == "(read with your previous question: \u201cwho was Kim Jong-un's father?\u201d)"
+    )
+    assert shown[1].startswith("[7.1]")
+
+
+def test_new_in_the_repl_forgets_the_previous_question(engine: Engine) -> None:
+    from bot.cli.repl import Repl
+
+    lines = iter(["who was Kim Jong-un's father?", ":new", "when did he die?", ":quit"])
+    out: list[str] = []
+    repl = Repl(engine, lambda _prompt: next(lines), out.append, k=1)
+    assert repl.run() == 0
+    assert out[-2] == "(new conversation: the next question is read on its own)"
+    assert "read with your previous question" not in out[-1]
+    assert repl.context is None or repl.context.question == "when did he die?"
+
+
+def test_a_switch_to_an_unanswerable_question_is_declined_as_alone(engine: Engine) -> None:
+    alone = engine.answer("what is the capital of Laos?")
+    after = engine.answer("what is the capital of Laos?", previous="will Kim visit China?")
+    assert alone.status is after.status is Status.NOT_FOUND
+    assert after.read_with is None and after.confidence == alone.confidence

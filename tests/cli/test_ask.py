@@ -18,7 +18,11 @@ def test_ask_prints_cited_passages_through_the_real_entry_point(qabot: Run) -> N
         "          Cambodia, which all share similar political systems, and more recently it has\n"
         "          increased cooperation with Indonesia. There have been 15 senior-level\n"
         "          exchanges between North Korea and ASEAN countries in 2013 alone.\n"
-        "[0.1] N. Korea striving for closer ties with ASEAN to weaken sanctions: gov't\n"
+        '[9.1-9.2] "ASEAN countries are pragmatic and while open to expanding diplomatic and\n'
+        "          economic exchanges with the North, they have consistently maintained the\n"
+        "          stance that Pyongyang should honor its denuclearization promises and respect\n"
+        '          resolutions passed by the UNSC," he said. The insider said all countries have\n'
+        "          moreover called on the North to push for change.\n"
         "Source: N. Korea striving for closer ties with ASEAN to weaken sanctions: gov't (Yonhap\n"
         "        News)\n"
         "(more passages match: --k N shows up to N)\n"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.cli.conftest import CORPUS, Cli, Run
 
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789"
@@ -74,7 +72,6 @@ def test_index_corrupted(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_model_file_missing(cli: Cli, tmp_path: Path) -> None:
-    pytest.importorskip("sentence_transformers")
     missing = tmp_path / "models" / "none"
     result = cli(
         "doctor", "--corpus", str(CORPUS), env={"SEMANTIC": "true", "EMBEDDING_MODEL": str(missing)}

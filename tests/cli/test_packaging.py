@@ -105,14 +105,16 @@ def _make_dry_run(tmp_path: Path, target: str) -> str:
 @pytest.mark.parametrize("target", ["repl", "bot", "venv"])
 def test_make_repl_and_bot_install_the_runtime_only(tmp_path: Path, target: str) -> None:
     commands = _make_dry_run(tmp_path, target)
-    assert '-e ".[semantic]"' in commands
+    # The runtime includes the embedding model (onnxruntime, no torch).
+    assert any(line.endswith(" -e .") for line in commands.splitlines())
     assert "dev" not in commands.replace(".installed-runtime", "")
+    assert "torch" not in commands
 
 
 def test_make_test_adds_the_development_tools(tmp_path: Path) -> None:
     commands = _make_dry_run(tmp_path, "test").splitlines()
-    runtime = commands.index(next(c for c in commands if c.endswith('-e ".[semantic]"')))
-    dev = commands.index(next(c for c in commands if c.endswith('-e ".[dev,semantic]"')))
+    runtime = commands.index(next(c for c in commands if c.endswith(" -e .")))
+    dev = commands.index(next(c for c in commands if c.endswith('-e ".[dev]"')))
     assert runtime < dev
     assert commands[-1].endswith("-m pytest -q")
 

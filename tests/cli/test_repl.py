@@ -53,6 +53,7 @@ def test_scripted_session_transcript(cli: Cli) -> None:
             "  :sources   list the indexed articles",
             "  :k N       show up to N passages per answer (now 2)",
             "  :reload    read the corpus folder again (changed, added and removed articles)",
+            "  :new       start afresh: the next question is not read with the previous one",
             "  :quit      leave (Ctrl-D works too)",
             "qabot> ",
         ]

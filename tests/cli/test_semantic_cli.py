@@ -1,4 +1,4 @@
-"""The command line with the embedding model on, as a user with the [semantic] extra runs it.
+"""The command line with the packaged embedding model on, as every user runs it by default.
 
 In-process through main(argv): the model is loaded once per test session (the CLI keeps the
 model it loaded for the life of the process), not once per test.
@@ -24,6 +24,7 @@ def test_ask_with_semantic_ranking(cli: Cli) -> None:
     assert [a["status"] for a in answers] == ["answered", "answered", "not_found"]
     assert answers[0]["passages"][0]["citation"] in {"1.1", "0.1"}
     assert answers[1]["passages"][0]["citation"] in {"1.1", "0.1"}
+    assert [a["ranking"] for a in answers[:2]] == ["semantic", "semantic"]
     info = cli("info", "--corpus", str(CORPUS), env={"SEMANTIC": "true"})
     assert (
         "ranking       semantic: word match fused with the embedding model all-MiniLM-L6-v2\n"

@@ -151,6 +151,8 @@ def visible(text: str) -> str:
 
 def first_citation(embed: dict[str, Any]) -> str:
     """Return the citation id of the first passage of an answer embed, as a reader sees it."""
-    first_line = visible(str(embed["description"])).split("\n", 1)[0]
+    lines = visible(str(embed["description"])).split("\n")
+    # A follow-up's answer first says which question it was read with.
+    first_line = next(line for line in lines if line and not line.startswith("(read with"))
     assert first_line.startswith("["), embed
     return first_line[1 : first_line.index("]")]

@@ -16,6 +16,7 @@ from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Status
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.client import QABot
+from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
     button_ids,
     embed_of,
@@ -130,23 +131,24 @@ async def test_direct_messages_are_a_conversation(
 
 
 async def test_more_pages_through_the_follow_up_reading(
-    bot: QABot, fake_discord: FakeDiscord, engine: Engine
+    start_bot: BotStarter, fake_discord: FakeDiscord, engine: Engine
 ) -> None:
+    k = 1  # the follow-up reading finds two passages: one per page
     context = FollowUp.from_answer(engine.answer(NUCLEAR))
-    k = bot.settings.answer_k
     expected = engine.answer(PUNISHED, k, offset=k, previous=context)
     assert expected.passages and not engine.answer(PUNISHED, k, offset=k).passages
 
     world = fake_discord.world
     assert world is not None
-    answer = await mention(fake_discord, world.channel_id, world.alice, NUCLEAR)
-    reply = await mention(
-        fake_discord, world.channel_id, world.alice, PUNISHED, reply_to_id=int(answer["id"])
-    )
-    more = button_ids(reply)[1]
-    click = await fake_discord.user_clicks_button(int(reply["id"]), more, world.alice)
-    page = embed_of(final_message(await fake_discord.wait_for_interaction_done(click)))
-    assert first_citation(page) == expected.passages[0].citation
+    async with start_bot(answer_k=k, cooldown_questions=0):
+        answer = await mention(fake_discord, world.channel_id, world.alice, NUCLEAR)
+        reply = await mention(
+            fake_discord, world.channel_id, world.alice, PUNISHED, reply_to_id=int(answer["id"])
+        )
+        more = button_ids(reply)[1]
+        click = await fake_discord.user_clicks_button(int(reply["id"]), more, world.alice)
+        page = embed_of(final_message(await fake_discord.wait_for_interaction_done(click)))
+        assert first_citation(page) == expected.passages[0].citation
 
 
 async def test_a_reply_to_a_forgotten_answer_is_read_on_its_own(

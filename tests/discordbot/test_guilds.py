@@ -9,6 +9,7 @@ survive a restart; buttons work after a restart; private answers can be shared; 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,7 +37,14 @@ from tests.fakediscord.harness import running_client
 from tests.fakediscord.models import ADMINISTRATOR, ALL_PERMISSIONS, MANAGE_GUILD
 
 NK_QUESTION = "why is NK courting ASEAN?"
-TUNNEL = "Tunnel news\n\nThe Plimbo tunnel closes in July for repairs, the city said.\n"
+TUNNEL = (
+    "---\ntitle: Tunnel news\ndate: 2024-05-01\nsource: City Paper\n---\n\n"
+    "The Plimbo tunnel closes in July for repairs, the city said.\n"
+)
+BRIDGE = (
+    "---\ntitle: Bridge news\ndate: 2020-01-15\nsource: River Times\n---\n\n"
+    "The Zorblat bridge opens in May, officials said. The Plimbo tunnel stays open.\n"
+)
 TUNNEL_QUESTION = "When does the Plimbo tunnel close?"
 WAIT = 20.0
 
@@ -55,7 +63,8 @@ class Servers:
         self.tmp = tmp_path
         shutil.copytree(CORPUS, tmp_path / "a")
         (tmp_path / "b").mkdir()
-        (tmp_path / "b" / "tunnel.txt").write_text(TUNNEL, encoding="utf-8")
+        (tmp_path / "b" / "tunnel.md").write_text(TUNNEL, encoding="utf-8")
+        (tmp_path / "b" / "bridge.md").write_text(BRIDGE, encoding="utf-8")
         self.guilds_file = tmp_path / "guilds.toml"
         self.write_file()
 
@@ -68,10 +77,12 @@ class Servers:
     def settings(self, **env: Any) -> Any:
         return settings_for(
             self.fake,
-            guilds_file=self.guilds_file,
-            state_db=self.tmp / "state.sqlite3",
-            cooldown_questions=0,
-            **env,
+            **{
+                "guilds_file": self.guilds_file,
+                "state_db": self.tmp / "state.sqlite3",
+                "cooldown_questions": 0,
+                **env,
+            },
         )
 
     @contextlib.asynccontextmanager
@@ -145,7 +156,7 @@ async def test_two_servers_answer_from_their_own_articles_only(servers: Servers)
         assert "ASEAN" in sources_a and "Tunnel" not in sources_a
         assert "Tunnel news" in sources_b and "ASEAN" not in sources_b
         help_b = text_of(await run(fake, "help", None, servers.alice, servers.b_channel))
-        assert "1 indexed news article" in help_b
+        assert "2 indexed news articles" in help_b
 
         # Buttons: A's answer's custom id, put on a message in B, shows nothing of A.
         context_id = button_ids(in_a)[0]
@@ -299,3 +310,199 @@ async def test_votes_one_per_user_changeable_and_gaps(servers: Servers) -> None:
         assert state.questions_since(servers.a, 0) == []
         # Question text in the other server was never kept.
         assert state.questions_since(servers.b, 0) == []
+
+
+async def complete(
+    fake: FakeDiscord, options: dict[str, Any], focused: str, user: FakeUser, channel_id: int
+) -> list[dict[str, Any]]:
+    inter = await fake.user_autocompletes("ask", options, focused, user, channel_id)
+    await fake.wait_for_interaction_done(inter, timeout=WAIT)
+    choices: list[dict[str, Any]] = inter.autocomplete_choices or []
+    return choices
+
+
+async def test_ask_options_and_their_autocomplete_stay_in_the_server(servers: Servers) -> None:
+    fake = servers.fake
+    alice = servers.alice
+    async with servers.running():
+        # Autocomplete offers each server's own titles and sources.
+        typed = {"question": TUNNEL_QUESTION, "article": ""}
+        in_a = await complete(fake, typed, "article", alice, servers.a_channel)
+        in_b = await complete(fake, typed, "article", alice, servers.b_channel)
+        assert [c["value"] for c in in_a] == ["yonhap-nk-asean"]
+        assert sorted(c["value"] for c in in_b) == ["bridge", "tunnel"]
+        assert "Tunnel news (2024-05-01)" in [c["name"] for c in in_b]
+        narrowed = {"question": TUNNEL_QUESTION, "article": "brid"}
+        assert [
+            c["value"] for c in await complete(fake, narrowed, "article", alice, servers.b_channel)
+        ] == ["bridge"]
+        sources = {"question": TUNNEL_QUESTION, "source": ""}
+        assert [
+            c["value"] for c in await complete(fake, sources, "source", alice, servers.a_channel)
+        ] == ["Yonhap News"]
+        assert sorted(
+            c["value"] for c in await complete(fake, sources, "source", alice, servers.b_channel)
+        ) == ["City Paper", "River Times"]
+
+        # The options limit what an answer may cite.
+        ask = {"question": TUNNEL_QUESTION}
+        both = text_of(await run(fake, "ask", ask, alice, servers.b_channel))
+        assert "closes in July" in both
+        only_bridge = await run(fake, "ask", {**ask, "article": "bridge"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(only_bridge)
+        river = await run(fake, "ask", {**ask, "source": "River Times"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(river)
+        recent = await run(fake, "ask", {**ask, "after": "2024"}, alice, servers.b_channel)
+        assert "closes in July" in text_of(recent)
+        later = await run(fake, "ask", {**ask, "after": "2025"}, alice, servers.b_channel)
+        assert "No article matches" in text_of(later)
+        older = await run(fake, "ask", {**ask, "before": "2023-12"}, alice, servers.b_channel)
+        assert "closes in July" not in text_of(older)
+        # An article of another server is no article here.
+        other = await run(fake, "ask", {**ask, "article": "tunnel"}, alice, servers.a_channel)
+        assert "No article matches" in text_of(other)
+        bad = await run(fake, "ask", {**ask, "after": "last spring"}, alice, servers.b_channel)
+        assert bad["content"].startswith("after must be a date such as") and is_ephemeral(bad)
+
+
+async def test_show_context_honours_the_channel_allowlist_and_the_cooldown(
+    servers: Servers,
+) -> None:
+    fake = servers.fake
+    async with servers.running(cooldown_questions=2, cooldown_seconds=600):
+        answer = await run(fake, "ask", {"question": NK_QUESTION}, servers.alice, servers.a_channel)
+        context = await click(fake, answer, "ctx", servers.alice)  # the second of two
+        assert first_citation(embed_of(context)) == "1.1"
+        refused = await click(fake, answer, "ctx", servers.alice)
+        assert "you can ask again <t:" in refused["content"]
+
+        answer = await run(fake, "ask", {"question": NK_QUESTION}, servers.bob, servers.a_channel)
+        other = servers.fake.add_text_channel(servers.a, "elsewhere")
+        await run(
+            fake,
+            "qa channels",
+            {"action": "allow", "channel": other},
+            servers.alice,
+            servers.a_channel,
+        )
+        refused = await click(fake, answer, "ctx", servers.bob)
+        assert refused["content"] == f"I only answer in <#{other}>."
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[guild.12]\nk = 0\n", "[guild.12] k must be between 1 and 10."),
+        ("[guild.12]\ncorpus = 3\n", "[guild.12] corpus must be a folder name"),
+        ('[guild.12]\nprivate = "yes"\n', "[guild.12] private must be true or false."),
+        ('[guild.12]\ncolour = "red"\n', "[guild.12] colour is not a setting"),
+        ("[guild.x]\nk = 2\n", "[guild.x] must be named by a numeric server id."),
+        ("[guild.12\n", "is not valid TOML"),
+        ('guilds_without_corpus = "some"\n', 'guilds_without_corpus must be "default" or "none"'),
+    ],
+)
+async def test_a_bad_guilds_file_stops_the_start_with_one_line(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    says: str,
+) -> None:
+    from bot.discordbot import app
+
+    guilds = tmp_path / "guilds.toml"
+    guilds.write_text(text, encoding="utf-8")
+    settings = settings_for(fake_discord, guilds_file=guilds, state_db=tmp_path / "s.sqlite3")
+    with caplog.at_level(logging.ERROR, logger="bot.discordbot"):
+        assert await app._serve(settings) == app.EXIT_CONFIG
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.startswith(str(guilds)) and says in line, line
+    assert fake_discord.identify_count == 0  # stopped before connecting
+
+
+RICE_QUESTION = "How much rice will South Korea send to the Philippines?"
+
+
+async def test_the_owner_adds_a_web_article_to_one_server(servers: Servers) -> None:
+    from tests.feeds.conftest import RICE, serve_story
+    from tests.feeds.server import Route, Site
+
+    fake = servers.fake
+    site = Site()
+    site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
+    try:
+        url = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
+        assert fake.owner.guild_ids is not None
+        fake.owner.guild_ids.add(servers.a)
+        async with servers.running():
+            refused = await run(fake, "qa add", {"url": url}, servers.alice, servers.a_channel)
+            assert refused["content"] == "Only the bot's owner can add articles from the web."
+            added = await run(fake, "qa add", {"url": url}, fake.owner, servers.a_channel)
+            assert embed_of(added)["title"] == "Added"
+            answer = await run(
+                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.a_channel
+            )
+            assert "50,000 tons of rice" in text_of(answer)
+            elsewhere = await run(
+                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel
+            )
+            assert "50,000 tons" not in text_of(elsewhere)
+    finally:
+        site.close()
+
+
+async def test_feeds_are_polled_while_the_bot_runs(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    from tests.feeds.conftest import RICE, serve_feed, serve_story
+    from tests.feeds.server import Route, Site
+
+    site = Site()
+    site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
+    try:
+        story = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
+        feed = serve_feed(
+            site, "/rss.xml", [{"title": "Rice aid", "link": story, "guid": "rice-1"}]
+        )
+        corpus = tmp_path / "corpus"
+        shutil.copytree(CORPUS, corpus)
+        settings = settings_for(
+            fake_discord,
+            corpus_dir=corpus,
+            feeds=feed,
+            cooldown_questions=0,
+            state_db=tmp_path / "state.sqlite3",
+        )
+        bot = make_bot(settings, sync_state=SyncState(tmp_path / "sync"))
+        async with running_client(bot, fake_discord, timeout=WAIT) as running:
+
+            def has_rice() -> bool:
+                engine = running.engine
+                return engine is not None and len(engine.articles) == 2
+
+            await fake_discord.wait_for(has_rice, WAIT, "the feed's article to be indexed")
+            world = fake_discord.world
+            assert world is not None
+            answer = await run(
+                fake_discord, "ask", {"question": RICE_QUESTION}, world.alice, world.channel_id
+            )
+            assert "50,000 tons of rice" in text_of(answer)
+        assert running._feeds_task is not None and running._feeds_task.done()
+    finally:
+        site.close()
+
+
+async def test_each_server_reloads_its_own_folder(servers: Servers) -> None:
+    fake = servers.fake
+    async with servers.running() as bot:
+        await run(fake, "ask", {"question": NK_QUESTION}, servers.alice, servers.a_channel)
+        await run(fake, "ask", {"question": TUNNEL_QUESTION}, servers.alice, servers.b_channel)
+        engine_a = bot.engines.current(bot.config_for(servers.a).corpus)
+        (servers.tmp / "b" / "rice.txt").write_text(
+            "Rice news\n\nSeoul sends 50,000 tons of rice to the Philippines.\n", encoding="utf-8"
+        )
+        report = await run(fake, "qa reload", None, servers.alice, servers.b_channel)
+        assert "Articles: 2 → 3" in text_of(report)
+        assert bot.engines.current(bot.config_for(servers.a).corpus) is engine_a  # untouched
+        answer = await run(fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel)
+        assert "50,000 tons of rice" in text_of(answer)

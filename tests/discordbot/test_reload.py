@@ -169,14 +169,14 @@ async def test_a_failed_reload_keeps_answering_from_the_last_good_index(
         locked.write_text("Locked news\n\nNobody can read this file.\n", encoding="utf-8")
         locked.chmod(0)
         if os.geteuid() == 0:  # root reads any file: refuse it the way mode 000 would
-            read_bytes = parsing.read_bytes
+            read_article = parsing.read_article
 
-            def refuse(location: str) -> Any:
-                if location.endswith("locked.txt"):
+            def refuse(root: str, rel: str) -> Any:
+                if rel.endswith("locked.txt"):
                     raise PermissionError(13, "Permission denied")
-                return read_bytes(location)
+                return read_article(root, rel)
 
-            monkeypatch.setattr(parsing, "read_bytes", refuse)
+            monkeypatch.setattr(parsing, "read_article", refuse)
         with caplog.at_level(logging.INFO):
             embed = embed_of(await reload_as(fake_discord, owner))
         assert embed["title"] == "Reload failed — still answering from the previous index"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import discord
 import pytest
@@ -387,3 +388,44 @@ def test_clip_and_plain_fit(text: str, limit: int) -> None:
     assert size(clip(text, limit)) <= max(limit, 0)
     if limit:
         assert size(safetext.plain(text, limit)) <= limit
+
+
+def test_the_answer_fields_are_rendered_in_words_bold_and_links() -> None:
+    text = "The tunnel closes in July for repairs."
+    cited = passage(
+        text,
+        highlights=((4, 10),),
+        answer_spans=((21, 25),),
+        date="2024-05-01",
+        url="https://news.example/tunnel?id=1",
+        article_title="Tunnel <news>",
+    )
+    answer = Answer(
+        question="and when?",
+        status=Status.ANSWERED,
+        passages=(cited,),
+        confidence=0.91,
+        confidence_label="high",
+        read_with="When does the @everyone tunnel close?",
+    )
+    embed = embeds.answer_embed(answer)
+    description = embed.description or ""
+    # The answering phrase is bold (not the matched words, when there is one).
+    assert "**July**" in description and "**tunnel**" not in description
+    first_line = description.split("\n", 1)[0]
+    assert first_line.startswith("(read with your previous question: When does the @")
+    assert "@everyone" not in first_line  # escaped: it cannot ping
+    footer = embed.footer.text or ""
+    assert footer.startswith("High confidence · ") and "(2024-05-01)" in footer
+    (field,) = embed.fields
+    assert field.value == "• [Tunnel \\<news>](<https://news.example/tunnel?id=1>)"
+    assert_embed_within_limits(embed)
+
+    low = embeds.answer_embed(replace(answer, confidence_label="low", read_with=None))
+    assert (low.footer.text or "").startswith("Low confidence: check the passages")
+    assert "read with" not in (low.description or "")
+    # A non-web address is never linked.
+    unsafe = replace(cited, url="javascript:alert(1)")
+    assert not embeds.answer_embed(replace(answer, passages=(unsafe,))).fields
+    # Show context bolds the same phrase.
+    assert "**July**" in (embeds.context_embed(answer).description or "")

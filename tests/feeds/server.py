@@ -38,6 +38,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.arrivals: list[str] = []  # paths, as requests arrive (before any delay)
         self._stopping = threading.Event()
         site = self
 
@@ -72,6 +73,7 @@ class Site:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.partition("?")[0]
+        self.arrivals.append(path)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         route = self.routes.get(path)
         if route is None:

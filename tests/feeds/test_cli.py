@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +39,7 @@ def test_add_saves_pages_and_says_why_one_failed(
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out == [
-        f"new 127-0-0-1/2013-11-28-quake-strikes-off-heuksan-island.md ({good})",
+        f"new 127-0-0-1/2013-11/quake-strikes-off-heuksan-island.md ({good})",
         f"skipped {site.url('/broken')}: HTTP 500",
         "1 new, 0 updated, 0 unchanged, 1 skipped",
     ]
@@ -73,7 +75,7 @@ def test_feeds_lists_each_feed_and_poll_runs_one_round(
     polled = capsys.readouterr().out.splitlines()
     assert polled == [
         f"{feed}: 1 new, 0 updated, 0 unchanged, 1 skipped",
-        f"  new 127-0-0-1/2013-11-28-n-korea-courts-asean.md ({asean})",
+        f"  new 127-0-0-1/2013-11/n-korea-courts-asean.md ({asean})",
         f"  skipped {site.url('/private/x')}: robots.txt disallows it",
         f"{site.url('/atom.xml')}: failed: HTTP 410",
         "2 feed(s): 1 new, 0 updated, 0 unchanged, 1 skipped; 1 feed(s) failed",
@@ -84,7 +86,7 @@ def test_feeds_lists_each_feed_and_poll_runs_one_round(
     assert listed[0].startswith(f"{feed} (every 15 min): last poll 20")
     assert listed[0].endswith(", ok; 1 new, 0 updated, 0 unchanged, 1 skipped")
     assert listed[1] == f"  skipped {site.url('/private/x')}: robots.txt disallows it"
-    assert listed[2].endswith("failed: HTTP 410")
+    assert re.search(r"failed: HTTP 410 \(1 failed in a row; next try \d\d:\d\d UTC\)$", listed[2])
 
     # Run again at once (cron): nothing is due, nothing is fetched.
     fetched = len(site.requests)
@@ -126,3 +128,44 @@ def test_add_runs_as_a_program(site: Site, corpus: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 new, 0 updated, 0 unchanged, 0 skipped"
+
+
+def test_listing_feeds_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS", "http://127.0.0.1:9/rss.xml")
+    missing = tmp_path / "no-such-folder"
+    assert main(["feeds", "--corpus", str(missing)]) == 0
+    assert capsys.readouterr().out == (
+        "http://127.0.0.1:9/rss.xml (every 15 min): last poll never, never polled\n"
+    )
+    assert not missing.exists()
+
+
+def test_answers_carry_the_article_date_and_link(
+    site: Site, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quake = serve_story(
+        site, "/quake", "Quake strikes off Heuksan island", QUAKE, date="2013-12-01"
+    )
+    assert main(["add", "--corpus", str(corpus), quake]) == 0
+    capsys.readouterr()
+
+    assert main(["ask", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the source line may wrap
+    assert out.endswith(
+        f"Source: Quake strikes off Heuksan island (Example News, 2013-12-01) <{quake}>"
+    )
+
+    assert main(["ask", "--json", "--corpus", str(corpus), "Where did the earthquake strike?"]) == 0
+    [passage] = json.loads(capsys.readouterr().out)["passages"][:1]
+    assert (passage["date"], passage["url"]) == ("2013-12-01", quake)
+
+
+def test_polling_without_feeds_says_how_to_add_some(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["feeds", "--poll", "--corpus", str(corpus)]) == 0
+    assert capsys.readouterr().out == (
+        f"No feeds: set FEEDS=<url>,<url> in .env or list them in {corpus / 'feeds.toml'}.\n"
+    )

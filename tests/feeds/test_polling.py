@@ -87,3 +87,36 @@ async def test_the_loop_survives_a_failing_listener_and_stops_when_asked(
     await until(lambda: len(calls) >= 2)
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+async def test_stopping_mid_round_keeps_what_was_saved_and_reads_the_rest_later(
+    site: Site, corpus: Path
+) -> None:
+    from tests.feeds.server import Route
+
+    asean = serve_story(site, "/asean", "N. Korea courts ASEAN", ASEAN)
+    site.routes["/slow"] = Route(b"<html><p>late</p></html>", delay=30)
+    quake = serve_story(site, "/quake", "Quake strikes off Heuksan island", QUAKE)
+    feed = serve_feed(
+        site,
+        "/rss.xml",
+        [
+            {"title": "a", "link": asean, "guid": "a"},
+            {"title": "s", "link": site.url("/slow"), "guid": "s"},
+            {"title": "q", "link": quake, "guid": "q"},
+        ],
+    )
+    settings = Settings(feed_timeout_seconds=6.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        poll_forever(corpus, settings, stop=stop, specs=[FeedSpec(feed, 600)])
+    )
+    await until(lambda: "/slow" in site.arrivals)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+    assert [p.name for p in corpus.rglob("*.md")] == ["n-korea-courts-asean.md"]
+    assert site.hits("/quake") == []
+    later = poll_once(corpus, settings, specs=[FeedSpec(feed, 600)])
+    outcomes = {p.url: p.outcome.value for p in later.all_pages}
+    assert outcomes == {asean: "unchanged", site.url("/slow"): "skipped", quake: "new"}

@@ -72,8 +72,8 @@ def test_rss_entries_become_md_files_with_front_matter(
     assert paragraphs == ["SEOUL, Nov. 28 (Yonhap) -- " + ASEAN[0], *ASEAN[1:]]
     for furniture in ("Related Articles", "Facebook", "Copyright", "Politics", "Search", "By Kim"):
         assert furniture not in body
-    assert first.parent.name == "127-0-0-1"
-    assert first.name == "2013-11-28-n-korea-striving-for-closer-ties-with-asean.md"
+    assert first.relative_to(corpus).parent.as_posix() == "127-0-0-1/2013-11"
+    assert first.name == "n-korea-striving-for-closer-ties-with-asean.md"
 
     # The loader reads them back as articles with a title, a url and a date.
     articles = {a.url: a for a in load_corpus(corpus).articles}
@@ -168,3 +168,71 @@ def test_dedupe_by_guid_canonical_url_and_text(site: Site, reader: Reader, corpu
     again = reader.poll([FeedSpec(one, 900)], force=True)
     assert len(site.hits("/view/AEN1")) == pages_before
     assert again.feeds[0].status in {"not modified", "ok"}
+
+
+def test_lost_state_does_not_duplicate_saved_articles(site: Site, corpus: Path) -> None:
+    from bot.feeds.reader import Reader as Fresh
+    from bot.feeds.state import STATE_FOLDER
+
+    story = serve_story(site, "/asean", "N. Korea courts ASEAN", ASEAN)
+    feed = serve_feed(site, "/rss.xml", [{"title": "a", "link": story, "guid": "a"}])
+    first = Fresh(corpus)
+    first.poll([FeedSpec(feed, 900)])
+    first.close()
+    for path in (corpus / STATE_FOLDER).iterdir():
+        path.unlink()
+
+    again = Fresh(corpus)
+    try:
+        report = again.poll([FeedSpec(feed, 900)])
+    finally:
+        again.close()
+    assert [p.outcome for p in report.all_pages] == [Outcome.UNCHANGED]
+    assert len(list(corpus.rglob("*.md"))) == 1
+
+
+def test_front_matter_values_read_back_exactly(corpus: Path) -> None:
+    from bot.feeds.files import SavedArticle, write_atomically
+
+    title = 'Kim\'s "new line": a \\ backslash, a colon: and # hash — 북한 ✓'
+    article = SavedArticle(
+        title=title,
+        text="\n\n".join(ASEAN),
+        url="https://example.org/view?id=1&x=%20y",
+        source="Yonhap: English",
+        date="2013-11-28",
+        author="- dash first",
+        feed="https://example.org/rss?a=1#frag",
+    )
+    write_atomically(corpus / "x.md", article.render())
+    [loaded] = load_corpus(corpus).articles
+    assert (loaded.title, loaded.source, loaded.url, loaded.date) == (
+        title,
+        "Yonhap: English",
+        "https://example.org/view?id=1&x=%20y",
+        "2013-11-28",
+    )
+    assert loaded.author == "- dash first"
+    assert [p.name for p in corpus.iterdir()] == ["x.md"]  # no temporary file left
+
+
+def test_a_korean_page_in_euc_kr_named_only_by_the_http_header(
+    site: Site, reader: Reader, corpus: Path
+) -> None:
+    paragraphs = [
+        "북한이 국제사회의 제재를 약화시키기 위해 동남아국가연합 회원국들과의 관계 강화에 "
+        "나서고 있다고 정부가 28일 밝혔다.",
+        "통일부는 북한이 올해 비동맹국들과의 유대를 강화하기 위해 노력해 왔다고 말했다.",
+        "북한과 아세안 국가들 사이에는 올해에만 15차례의 고위급 교류가 있었다.",
+    ]
+    page = article_page(
+        title="북한, 제재 약화 위해 아세안과 관계 강화", paragraphs=paragraphs, dateline=None
+    ).replace('<meta charset="utf-8">', "")
+    site.routes["/kr"] = Route(page.encode("euc-kr"), content_type="text/html; charset=EUC-KR")
+
+    report = reader.add([site.url("/kr")])
+
+    assert [p.outcome for p in report.pages] == [Outcome.NEW]
+    meta, body = front_matter(corpus / report.pages[0].path)  # type: ignore[operator]
+    assert meta["title"] == "북한, 제재 약화 위해 아세안과 관계 강화"
+    assert body.strip().split("\n\n") == paragraphs  # no "Published ..." stamp line

@@ -108,6 +108,46 @@ def test_an_entry_gone_from_the_feed_stays_unless_keep_days_expires_it(
         report = expiring.poll([FeedSpec(feed, 900)], force=True)
     finally:
         expiring.close()
-    assert [Path(p).name for p in report.feeds[0].expired] == ["2013-11-28-n-korea-courts-asean.md"]
-    assert [p.name for p in corpus.rglob("*.md")] == ["2013-11-28-quake-strikes-off-heuksan.md"]
+    assert [Path(p).name for p in report.feeds[0].expired] == ["n-korea-courts-asean.md"]
+    assert [p.name for p in corpus.rglob("*.md")] == ["quake-strikes-off-heuksan.md"]
     assert "expired" in "\n".join(report.lines())
+
+
+def test_a_long_feed_is_read_over_several_rounds(site: Site, reader: Reader, corpus: Path) -> None:
+    stories = [("N. Korea courts ASEAN", ASEAN), ("Rice aid", RICE), ("Quake", QUAKE)]
+    items = [
+        {"title": t, "link": serve_story(site, f"/s{i}", t, body), "guid": f"g{i}"}
+        for i, (t, body) in enumerate(stories)
+    ]
+    feed = serve_feed(site, "/rss.xml", items, etag='"same"')
+    reader.max_pages = 2
+
+    first = reader.poll([FeedSpec(feed, 900)])
+    second = reader.poll([FeedSpec(feed, 900)], force=True)
+
+    assert first.feeds[0].status == "ok, 1 new entries left for the next round"
+    assert [p.outcome for p in first.all_pages] == [Outcome.NEW, Outcome.NEW]
+    # The next request is not conditional, so the entry left over is not hidden by a 304.
+    assert "if-none-match" not in site.hits("/rss.xml")[-1].headers
+    assert [p.outcome for p in second.all_pages] == [
+        Outcome.UNCHANGED,
+        Outcome.UNCHANGED,
+        Outcome.NEW,
+    ]
+    assert second.feeds[0].status == "ok"
+    assert len(list(corpus.rglob("*.md"))) == 3
+
+
+def test_a_corrected_headline_alone_updates_the_file(
+    site: Site, reader: Reader, corpus: Path
+) -> None:
+    url = serve_story(site, "/quake", "Quake strikes off Heuksam island", QUAKE)
+    first = reader.add([url])
+    serve_story(site, "/quake", "Quake strikes off Heuksan island", QUAKE)
+
+    second = reader.add([url])
+
+    assert [p.outcome for p in second.pages] == [Outcome.UPDATED]
+    assert second.pages[0].path == first.pages[0].path
+    saved = (corpus / first.pages[0].path).read_text(encoding="utf-8")  # type: ignore[operator]
+    assert 'title: "Quake strikes off Heuksan island"' in saved

@@ -316,8 +316,10 @@ def test_a_huge_file_is_skipped_without_being_read(corpus: Path, tmp_path: Path,
     with open(huge, "wb") as handle:
         handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB that take no disk
     reads: list[str] = []
-    original = parsing.read_bytes
-    monkeypatch.setattr(parsing, "read_bytes", lambda path: reads.append(path) or original(path))
+    original = parsing.read_article
+    monkeypatch.setattr(
+        parsing, "read_article", lambda root, rel: reads.append(rel) or original(root, rel)
+    )
     engine = Engine.from_folder(corpus, index_dir=tmp_path / "index")
     assert "skipped huge.txt: the file is 105 MB, over the 20 MiB limit" in engine.corpus.problems
     assert not any(r.endswith("huge.txt") for r in reads)
@@ -359,17 +361,17 @@ def test_a_file_that_vanishes_mid_reload_counts_as_removed(corpus: Path, tmp_pat
     store = IndexStore(corpus, tmp_path / "index")
     store.load()
     write(corpus, "ferry.txt", "Ferry news\n\nThe ferry is cancelled.\n", old=False)
-    original = parsing.read_bytes
+    original = parsing.read_article
 
-    def vanish(path: str):
-        Path(path).unlink()
-        return original(path)
+    def vanish(root: str, rel: str):
+        (Path(root) / rel).unlink()
+        return original(root, rel)
 
-    parsing.read_bytes, saved = vanish, parsing.read_bytes
+    parsing.read_article, saved = vanish, parsing.read_article
     try:
         snapshot = store.load(strict=True)
     finally:
-        parsing.read_bytes = saved
+        parsing.read_article = saved
     assert snapshot.changes.removed == ["ferry.txt"]
     assert not (corpus / "ferry.txt").exists()
     assert original is saved
@@ -381,14 +383,14 @@ def test_an_unreadable_file_fails_a_reload_but_is_skipped_at_start(
     store = IndexStore(corpus, tmp_path / "index")
     store.load()
     write(corpus, "ferry.txt", "Ferry news\n\nThe ferry is cancelled.\n", old=False)
-    original = parsing.read_bytes
+    original = parsing.read_article
 
-    def refuse(path: str):
-        if path.endswith("ferry.txt"):
+    def refuse(root: str, rel: str):
+        if rel.endswith("ferry.txt"):
             raise PermissionError(13, "Permission denied")
-        return original(path)
+        return original(root, rel)
 
-    monkeypatch.setattr(parsing, "read_bytes", refuse)
+    monkeypatch.setattr(parsing, "read_article", refuse)
     with pytest.raises(ReadError, match=r"cannot read ferry.txt \(Permission denied\)"):
         store.load(strict=True)
     # At start there is no last good index: the file is skipped and named.

@@ -123,3 +123,18 @@ def test_front_matter_without_closing_line_is_body_text() -> None:
     assert split_front_matter("---\ntitle: x\nno end") == (None, "---\ntitle: x\nno end")
     assert split_front_matter("---\ntitle: x\n...\nbody") == ("title: x", "body")
     assert split_front_matter("---\ntitle: x\n---") == ("title: x", "")
+
+
+@pytest.mark.parametrize(
+    "front",
+    ["a: [x'" + "[" * 8000, "a: " + "[]" * 600, "a: " + "[" * 4 + "x'" + "[" * 8000],
+)
+def test_runs_of_brackets_are_refused_before_yaml_reads_them(front: str) -> None:
+    # YAML's scanner reads a run of brackets ahead in quadratic time (10 KB took a second).
+    with pytest.raises(FrontMatterError, match=r"nested deeper than|over 512 brackets"):
+        parse_front_matter(front)
+
+
+def test_brackets_inside_quotes_and_comments_do_not_count_as_nesting() -> None:
+    fields = parse_front_matter('title: "[[[[[[["\ntags: [a, b]  # [[[[[[[[\nnote: it\'s [x]')
+    assert fields == {"title": "[[[[[[[", "tags": ["a", "b"], "note": "it's [x]"}

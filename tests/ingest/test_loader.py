@@ -130,3 +130,21 @@ def test_keys_of_non_latin_and_accented_names_are_distinct_and_typeable() -> Non
     assert keys["café-news.txt"] == "cafe-news"
     assert keys["북한.txt"] != keys["일본.txt"]
     assert all(key.isascii() and key for key in keys.values())
+
+
+def test_sentences_without_a_letter_or_digit_are_left_out_without_renumbering(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Headline\n\nThe envoy arrived.\n\n!!! He left.\n\n- - - -\n\nThe talks ended.\n"
+    )
+    (tmp_path / "dots.txt").write_text("." * 5000)
+    corpus = load_corpus(tmp_path)
+    (article,) = corpus.articles
+    assert [(s.citation, s.text) for s in article.sentences] == [
+        ("a:0.1", "Headline"),
+        ("a:1.1", "The envoy arrived."),
+        ("a:2.2", "He left."),
+        ("a:4.1", "The talks ended."),
+    ]
+    assert corpus.problems == ["skipped dots.txt: the file has no sentences (no letters or digits)"]

@@ -136,3 +136,39 @@ def test_special_and_oversized_files_are_refused_by_their_descriptor(tmp_path: P
         read_article(tmp_path, "gone.txt")
     with pytest.raises(ValueError, match="leaves the corpus folder"):
         read_article(tmp_path, "../x.txt")
+
+
+@posix_only
+def test_the_saved_index_store_reads_through_the_same_checks(
+    layout: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The store (what the CLI and the bot use) hung on a FIFO swapped in after its listing
+    # and indexed a re-pointed link's outside target.
+    from bot.index.storage import loading
+    from bot.live import LiveEngine
+
+    corpus, outside = layout
+    (corpus / "swapped.txt").write_text(ARTICLE)
+    (corpus / "data").mkdir()
+    (corpus / "data" / "notes.dat").write_text(ARTICLE)
+    (corpus / "link.txt").symlink_to(Path("data") / "notes.dat")
+    listed = loading.scan_folder
+
+    def scan_then_change(root: Path) -> tuple[list[loader.SourceFile], list[str]]:
+        found = listed(root)
+        (corpus / "swapped.txt").unlink()
+        os.mkfifo(corpus / "swapped.txt")
+        (corpus / "link.txt").unlink()
+        (corpus / "link.txt").symlink_to(outside / "secret.txt")
+        return found
+
+    monkeypatch.setattr(loading, "scan_folder", scan_then_change)
+    live = in_time(lambda: LiveEngine(corpus, index_dir=tmp_path / "index"))
+    assert isinstance(live, LiveEngine)
+    texts = [s.text for s in live.engine.corpus.sentences]
+    assert not any("hunter2" in text for text in texts)
+    assert sorted(live.engine.corpus.problems) == [
+        "skipped link.txt: the file is a link that leads outside the corpus folder",
+        "skipped swapped.txt: the file is a FIFO, not a regular file",
+    ]
+    live.wait_saved(60)

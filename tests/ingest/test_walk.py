@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest import loader
 from bot.ingest.loader import MAX_FOLDER_DEPTH, display_name, load_corpus, scan_folder
 
 ARTICLE = "Headline\n\nA sentence about the envoy in Seoul.\n"
@@ -93,3 +94,22 @@ def test_the_walk_order_is_the_sorted_paths(corpus: Path) -> None:
     rels = [s.rel for s in sources]
     assert rels == sorted(rels, key=lambda r: r.split("/"))
     assert problems == []
+
+
+def test_a_folder_that_cannot_be_listed_costs_one_line(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root in CI a chmod 000 folder is still readable: refuse its listing instead.
+    (corpus / "locked").mkdir()
+    (corpus / "locked" / "x.txt").write_text(ARTICLE)
+    real_scandir = os.scandir
+
+    def scandir(path: str):  # type: ignore[no-untyped-def]
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(loader.os, "scandir", scandir)
+    loaded = load_corpus(corpus)
+    assert [a.path for a in loaded.articles] == ["real.txt"]
+    assert loaded.problems == ["skipped locked/: Permission denied"]

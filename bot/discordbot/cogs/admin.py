@@ -6,6 +6,7 @@ to anyone, so the permission is checked again on every use, button clicks includ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,7 +19,7 @@ from bot.discordbot import embeds, notices
 from bot.discordbot.engines import counts
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.routing import Via
-from bot.discordbot.safetext import fit_embed
+from bot.discordbot.safetext import fit_embed, safe_text
 from bot.discordbot.sending import NO_MENTIONS, apologise, defer, fill_deferred, notify
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ log = logging.getLogger("bot.discordbot.client")
 ADMIN_ONLY_NOTICE = "Only members with the Manage Server permission can change the bot here."
 NO_STATE_NOTICE = "This bot keeps no settings database, so nothing can be changed from Discord."
 GAPS_DAYS = (7, 30)
+ADD_REFUSED_NOTICE = "Only the bot's owner can add articles from the web."
 
 
 def pinned_notice(names: list[str]) -> str:
@@ -294,6 +296,41 @@ class Admin(commands.Cog):
         await fill_deferred(
             interaction, embed=embeds.reload_embed(result, before, counts(live.engine))
         )
+
+    # /qa add (the application's owner)
+
+    @qa.command(name="add", description="Owner only: save a web article into this server's folder.")
+    @app_commands.describe(url="The article's address (http:// or https://)")
+    async def add(self, interaction: discord.Interaction[Any], url: str) -> None:
+        """Fetch an article page into the server's corpus folder and reload it."""
+        try:
+            await defer(interaction, ephemeral=True)
+            if not await self.bot.is_owner(interaction.user):
+                await fill_deferred(interaction, content=ADD_REFUSED_NOTICE)
+                return
+            config = self.bot.config_for(interaction.guild_id)
+            if config.corpus is None:
+                await fill_deferred(interaction, content=notices.NO_CORPUS_NOTICE)
+                return
+            from bot.feeds.service import add_urls
+
+            log.info("add asked for by the owner: guild=%s", interaction.guild_id)
+            report = await asyncio.to_thread(add_urls, [url], config.corpus, self.bot.settings)
+            lines = report.lines() or ["Nothing was saved."]
+            if report.changed:
+                await self.bot.engine_for(config)
+                live = self.bot.engines.live_for(config.corpus)
+                if live is not None:
+                    result = await live.areload()
+                    lines.append(result.message)
+            embed = discord.Embed(
+                title="Added" if report.changed else "Not added",
+                description=safe_text("\n".join(lines), 4000, keep_newlines=True),
+                colour=embeds.RELOADED_COLOUR if report.changed else embeds.RELOAD_FAILED_COLOUR,
+            )
+            await fill_deferred(interaction, embed=embed)
+        except Exception:
+            await apologise(interaction, Via.SLASH)
 
     # /qa gaps
 

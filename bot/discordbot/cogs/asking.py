@@ -2,31 +2,89 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter, parse_day
 from bot.discordbot import embeds, notices
 from bot.discordbot.client import where
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
 from bot.discordbot.routing import Action, Decision, Via, bot_role_id, decide, facts_from_message
+from bot.discordbot.safetext import plain
 from bot.discordbot.sending import (
     NO_MENTIONS,
     apologise,
     defer,
     fill_deferred,
+    notify,
     reply,
 )
+from bot.errors import FilterError
+from bot.ingest.models import Article
 
 if TYPE_CHECKING:
     from bot.discordbot.client import QABot
 
 log = logging.getLogger("bot.discordbot.client")
+
+# Discord shows at most 25 autocomplete choices.
+AUTOCOMPLETE_LIMIT = 25
+# How long autocomplete waits for a server's articles to load on first use (seconds).
+AUTOCOMPLETE_WAIT = 2.0
+
+
+def article_filter(
+    article: str | None, source: str | None, after: str | None, before: str | None
+) -> ArticleFilter | None:
+    """Read /ask's options into a filter (None when none is given); FilterError if bad."""
+    today = dt.date.today()
+    since = parse_day(after, end=False, today=today, option="after") if after else None
+    until = parse_day(before, end=True, today=today, option="before") if before else None
+    options = ArticleFilter(
+        article=article or None, source=source or None, since=since, until=until
+    )
+    return options or None
+
+
+def article_choices(articles: Sequence[Article], typed: str) -> list[app_commands.Choice[str]]:
+    """Return up to 25 articles whose title or key holds what was typed, titles shown."""
+    needle = typed.strip().lower()
+    choices = []
+    for article in articles:
+        title = article.title.strip() or article.key
+        if needle in title.lower() or needle in article.key.lower():
+            name = (
+                plain(f"{title} ({article.date})" if article.date else title, 100)
+                or article.key[:100]
+            )
+            if len(article.key) <= 100:
+                choices.append(app_commands.Choice(name=name, value=article.key))
+        if len(choices) == AUTOCOMPLETE_LIMIT:
+            break
+    return choices
+
+
+def source_choices(articles: Sequence[Article], typed: str) -> list[app_commands.Choice[str]]:
+    """Return up to 25 of the articles' sources holding what was typed, most common first."""
+    needle = typed.strip().lower()
+    counted = Counter(a.source.strip() for a in articles if a.source and a.source.strip())
+    names = [name for name, _ in counted.most_common() if needle in name.lower()]
+    return [
+        app_commands.Choice(name=plain(name, 100) or "?", value=name[:100])
+        for name in names[:AUTOCOMPLETE_LIMIT]
+    ]
 
 
 def _guild_only_commands(command: Any) -> Any:
@@ -40,6 +98,7 @@ class Asking(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self._loading: set[asyncio.Task[Any]] = set()
 
     # Slash commands
 
@@ -47,16 +106,33 @@ class Asking(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the indexed articles.")
     @app_commands.describe(
         question="Your question, in plain words",
+        article="Answer from this article only",
+        source="Answer from this source only (a name or web site)",
+        after="Only articles dated on or after this day: 2013-11-28, 2013-11, 2013, 7d",
+        before="Only articles dated on or before this day",
         private="Show the answer only to you (default: the server's setting)",
     )
     async def ask(
-        self, interaction: discord.Interaction[Any], question: str, private: bool | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        question: str,
+        article: str | None = None,
+        source: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        private: bool | None = None,
     ) -> None:
         """Answer /ask: defer at once, answer off the loop, send the embed and buttons."""
         started = time.monotonic()
         guild_id, channel_id, _ = where(interaction)
         bot = self.bot
         try:
+            try:
+                options = article_filter(article, source, after, before)
+            except FilterError as exc:
+                await notify(interaction, str(exc))
+                log_question(Via.SLASH, guild_id, channel_id, started, "bad-filter", interaction.id)
+                return
             if await bot.refuse_interaction(interaction):
                 log_question(Via.SLASH, guild_id, channel_id, started, "refused", interaction.id)
                 return
@@ -70,7 +146,9 @@ class Asking(commands.Cog):
                 return
             # /ask in a thread under an answer (or in a DM) continues that conversation.
             context = await bot.conversation(interaction.channel_id)
-            answer = await bot.ask_engine(engine, question, config.k, previous=context)
+            answer = await bot.ask_engine(
+                engine, question, config.k, previous=context, options=options
+            )
             shown = await bot.present(
                 answer,
                 engine,
@@ -78,6 +156,7 @@ class Asking(commands.Cog):
                 asker_id=interaction.user.id,
                 private=private,
                 context=context,
+                options=options,
             )
             message = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
             if not private:
@@ -85,6 +164,41 @@ class Asking(commands.Cog):
             log_question(Via.SLASH, guild_id, channel_id, started, answer, interaction.id, question)
         except Exception:
             await apologise(interaction, Via.SLASH)
+
+    @ask.autocomplete("article")  # type: ignore[untyped-decorator]
+    async def complete_article(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer this server's article titles matching what the user typed."""
+        engine = await self._engine_now(interaction)
+        if engine is None:
+            return []
+        return article_choices(engine.articles, current)
+
+    @ask.autocomplete("source")  # type: ignore[untyped-decorator]
+    async def complete_source(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer this server's sources matching what the user typed."""
+        engine = await self._engine_now(interaction)
+        if engine is None:
+            return []
+        return source_choices(engine.articles, current)
+
+    async def _engine_now(self, interaction: discord.Interaction[Any]) -> Engine | None:
+        """Return the server's engine, waiting briefly if it is loading (autocomplete must
+        answer within Discord's 3 seconds)."""
+        config = self.bot.config_for(interaction.guild_id)
+        engine = self.bot.engines.current(config.corpus)
+        if engine is not None or config.corpus is None:
+            return engine
+        # Start loading it; a large corpus goes on loading for the question that follows.
+        task = asyncio.get_running_loop().create_task(self.bot.engine_or_notice(config))
+        self._loading.add(task)
+        task.add_done_callback(self._loading.discard)
+        with contextlib.suppress(TimeoutError):
+            engine, _ = await asyncio.wait_for(asyncio.shield(task), AUTOCOMPLETE_WAIT)
+        return engine
 
     @_guild_only_commands
     @app_commands.command(name="sources", description="List the articles the bot answers from.")

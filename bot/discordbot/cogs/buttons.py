@@ -156,6 +156,7 @@ class Buttons(commands.Cog):
             stored.k,
             offset=previous.offset + stored.k,
             previous=stored.context,
+            options=stored.options,
         )
         shown = await self.bot.present(
             answer,
@@ -165,6 +166,7 @@ class Buttons(commands.Cog):
             private=private,
             context=stored.context,
             asked=False,
+            options=stored.options,
         )
         sent = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
         if not private:

@@ -21,7 +21,7 @@ from bot.index.tokenize import terms
 if TYPE_CHECKING:
     from bot.discordbot.client import QABot
 
-VOTES_OFF_NOTICE = "Votes are not kept by this bot."
+VOTES_OFF_NOTICE = "Thanks, but votes are kept only in servers, for their admins."
 # Two questions are alike when they share this share of their content words.
 ALIKE = 0.5
 _SHOWN = 8
@@ -110,11 +110,12 @@ class Feedback(commands.Cog):
         """Record a 👍 or 👎: one vote per user per answer, changed by clicking the other."""
         try:
             db = self.bot.state
-            if db is None:
+            if db is None or interaction.guild_id is None:
+                # Votes go to a server's admins; nothing is kept for direct messages.
                 await notify(interaction, VOTES_OFF_NOTICE)
                 return
             vote = 1 if state.kind == UP else -1
-            old = db.vote(state.answer_id, interaction.guild_id or 0, interaction.user.id, vote)
+            old = db.vote(state.answer_id, interaction.guild_id, interaction.user.id, vote)
             await notify(interaction, vote_notice(vote, old))
         except Exception:
             await apologise(interaction, Via.BUTTON)

@@ -46,9 +46,10 @@ Modules, one job each: :mod:`.records` (the row of one article file),
 :mod:`.parsing` (reading, splitting and tokenising files, in parallel),
 :mod:`.generation` (one complete index), :mod:`.merging` (postings and sentence
 merge), :mod:`.format` (meta and array files, CRC checks), :mod:`.generations`
-(saving, opening and switching generations), :mod:`.arrays` (per-sentence arrays
-kept beside a generation), :mod:`.snapshot` (what a load hands the engine) and
-:mod:`.loading` (:class:`IndexStore`, which ties them together).
+(saving, opening, holding and switching generations), :mod:`.segments` (append-only
+per-article rows), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
+:mod:`.snapshot` (what a load hands the engine) and :mod:`.loading`
+(:class:`IndexStore`, which ties them together).
 """
 
 from bot.errors import ReadError, StoreError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,9 @@ class Generation:
     pack_crc: int = 0  # CRC-32 of text
     scanned_ns: int = 0
     folder: Path | None = None  # where it is saved, if it is
+    # Open files with a shared lock (meta.json, the pack) that keep other processes
+    # from deleting the saved generation while this one is alive (see generations.hold).
+    holds: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @cached_property
     def articles(self) -> list[FileRecord]:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from platformdirs import user_cache_dir
@@ -67,59 +67,125 @@ def write_contrib(folder: Path, name: str, generation: Generation) -> dict[str, 
 
 def save(
     generation: Generation, store_folder: Path, corpus_root: Path, old: Generation | None = None
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, dict[str, Any], Holds]:
     """Write a generation beside the current one and make it current.
 
     Files whose arrays are those of old (saved) are linked, not written again;
-    the text pack is appended to. Returns the generation's folder and meta.
+    the text pack is appended to. Returns the generation's folder, its meta and
+    the holds that keep other processes from deleting it while it is used. A
+    save that fails leaves nothing behind: no folder, no pack, no pack bytes.
     """
     store_folder.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.time_ns():x}-{os.getpid()}"
     temporary = store_folder / f"tmp-{name}"
+    final = store_folder / name
+    staged = store_folder / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
     temporary.mkdir()
+    undo_pack: Callable[[], None] | None = None
+    holds: list[BinaryIO] = []
+    switched = False
     try:
         files = write_files(generation, temporary, old)
-        pack = write_pack(generation, store_folder)
-        meta = {
-            "magic": MAGIC,
-            "format": INDEX_FORMAT,
-            "code": code_version(),
-            "corpus": str(corpus_root.resolve()),
-            "params": [generation.params.k1, generation.params.b, generation.params.delta],
-            "avgdl": generation.avgdl,
-            "prefix": generation.prefix,
-            "scanned_ns": generation.scanned_ns,
-            "files": files,
-            "pack": pack,
-            "keys": generation.keys,
-            "records": records_to_columns(generation.records),
-        }
-        (temporary / "meta.json").write_bytes(meta_bytes(meta))
-        final = store_folder / name
-        temporary.rename(final)
+        with locked(store_folder):
+            pack, undo_pack = write_pack(generation, store_folder)
+            meta = {
+                "magic": MAGIC,
+                "format": INDEX_FORMAT,
+                "code": code_version(),
+                "corpus": str(corpus_root.resolve()),
+                "params": [generation.params.k1, generation.params.b, generation.params.delta],
+                "avgdl": generation.avgdl,
+                "prefix": generation.prefix,
+                "scanned_ns": generation.scanned_ns,
+                "files": files,
+                "pack": pack,
+                "keys": generation.keys,
+                "records": records_to_columns(generation.records),
+            }
+            write_file(temporary, "meta.json", lambda w: w.write(meta_bytes(meta)))
+            # Once written, a generation's files never change: say so to anyone with an editor.
+            for path in temporary.iterdir():
+                path.chmod(0o444)
+            holds = [hold(temporary / "meta.json"), hold(store_folder / pack["file"])]
+            temporary.rename(final)
+            staged.write_text(name + "\n")
+            os.replace(staged, store_folder / "CURRENT")
+            switched = True
+            clean(store_folder, keep={name, pack["file"]})
     except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
+        if not switched:
+            shutil.rmtree(temporary, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            staged.unlink(missing_ok=True)
+            if undo_pack is not None:
+                with locked(store_folder), contextlib.suppress(OSError):
+                    undo_pack()
+            for handle in holds:
+                handle.close()
+            raise
+    return final, meta, tuple(holds)
+
+
+Holds = tuple[BinaryIO, ...]
+
+
+def hold(path: Path) -> BinaryIO:
+    """Open a file with a shared lock: clean() leaves what someone holds."""
+    handle = open(path, "rb")  # noqa: SIM115 - kept open for as long as the generation lives
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+    except OSError:
+        handle.close()
         raise
-    with locked(store_folder):
-        staged = store_folder / f"CURRENT.{os.getpid()}.tmp"
-        staged.write_text(name + "\n")
-        os.replace(staged, store_folder / "CURRENT")
-        clean(store_folder, keep={name, pack["file"]})
-    return final, meta
+    return handle
 
 
-def write_pack(generation: Generation, store_folder: Path) -> dict[str, Any]:
-    """Append the generation's new text to its pack (or write a new pack); describe it."""
+def _held(path: Path) -> bool:
+    """Tell whether someone holds the file (a shared lock), without waiting."""
+    try:
+        with open(path, "rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def write_pack(
+    generation: Generation, store_folder: Path
+) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Append the generation's new text to its pack (or write a new pack); describe it.
+
+    Call with the store locked. Also returns what takes the write back.
+    """
     if generation.pack is not None:
         path = store_folder / generation.pack
-        with contextlib.suppress(FileNotFoundError), open(path, "ab") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            # Append only where this generation's text ends: another program may
-            # have appended to the same pack meanwhile.
-            if os.fstat(handle.fileno()).st_size == generation.text.size:
-                writer = CrcWriter(handle, generation.pack_crc, generation.text.size)
-                writer.write(generation.tail)
-                return {"file": generation.pack, "bytes": writer.size, "crc32": writer.crc}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        except FileNotFoundError:
+            fd = -1
+        if fd >= 0:
+            with open(fd, "ab") as handle:
+                # Append only where this generation's text ends: another program may
+                # have appended to the same pack meanwhile.
+                start = os.fstat(handle.fileno()).st_size
+                if start == generation.text.size:
+                    writer = CrcWriter(handle, generation.pack_crc, generation.text.size)
+                    try:
+                        writer.write(generation.tail)
+                        handle.flush()
+                    except BaseException:
+                        handle.flush()
+                        os.truncate(path, start)
+                        raise
+                    end = writer.size
+
+                    def undo() -> None:
+                        if path.stat().st_size == end:
+                            os.truncate(path, start)
+
+                    return {"file": generation.pack, "bytes": end, "crc32": writer.crc}, undo
     name = f"text-{time.time_ns():x}-{os.getpid()}.bin"
     text = memoryview(generation.text.data).cast("B") if generation.text.size else b""
 
@@ -127,7 +193,12 @@ def write_pack(generation: Generation, store_folder: Path) -> dict[str, Any]:
         writer.write(text)
         writer.write(generation.tail)
 
-    return {"file": name, **write_file(store_folder, name, write)}
+    try:
+        described = {"file": name, **write_file(store_folder, name, write)}
+    except BaseException:
+        (store_folder / name).unlink(missing_ok=True)
+        raise
+    return described, lambda: (store_folder / name).unlink(missing_ok=True)
 
 
 def write_files(
@@ -167,7 +238,19 @@ def write_files(
 
 @contextlib.contextmanager
 def locked(store_folder: Path) -> Iterator[None]:
-    with open(store_folder / "lock", "a+b") as handle:
+    """Hold the store's lock; in a folder this program may not write, a read-only one."""
+    handle: BinaryIO | None = None
+    for mode in ("a+b", "rb"):
+        try:
+            handle = open(store_folder / "lock", mode)  # noqa: SIM115
+            break
+        except OSError:
+            continue
+    if handle is None:
+        # No lock file and no right to make one: no writer of ours can be at work.
+        yield
+        return
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -184,17 +267,25 @@ def current_name(store_folder: Path) -> str | None:
 
 
 def clean(store_folder: Path, keep: set[str]) -> None:
-    """Delete old generations, unused packs and temporary folders left by crashed writers."""
+    """Delete generations and packs no one uses, and temporary folders of crashed writers.
+
+    Call with the store locked. A generation or pack that a process holds (it
+    serves it, or just saved it) is left for a later clean.
+    """
     now = time.time()
     for entry in store_folder.iterdir():
         if entry.name in keep:
             continue
-        stale = entry.name.startswith("tmp-") and now - entry.stat().st_mtime > 3600
-        if entry.name.startswith("gen-") or stale:
-            shutil.rmtree(entry, ignore_errors=True)
-        elif entry.name.startswith("text-") and now - entry.stat().st_mtime > 60:
-            # Another program may be appending to a pack it just made: leave young ones.
-            entry.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if entry.name.startswith("tmp-"):
+                # A writer fills its temporary folder without the lock: leave young ones.
+                if now - entry.stat().st_mtime > 3600:
+                    shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith("gen-"):
+                if not _held(entry / "meta.json"):
+                    shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith("text-") and not _held(entry):
+                entry.unlink()
 
 
 def open_generation(
@@ -226,12 +317,14 @@ def open_generation(
             or not re.fullmatch(r"text-[0-9a-f]+-[0-9]+\.bin", str(pack.get("file")))
         ):
             raise StoreError(f"{folder}/meta.json lists the wrong files")
+        # Held from now on, so that no other process deletes what this one serves.
+        holds = (hold(folder / "meta.json"), hold(store_folder / str(pack["file"])))
         # Check every file on the other core while this one parses the rest.
         wrong: list[str] = []
         thread = threading.Thread(target=lambda: wrong.extend(verify(folder, files, pack)))
         thread.start()
         try:
-            generation = open_files(folder, meta)
+            generation = open_files(folder, meta, holds=holds)
             if during is not None:
                 during()
         finally:
@@ -241,8 +334,13 @@ def open_generation(
         return generation
 
 
-def open_files(folder: Path, meta: dict[str, Any], like: Generation | None = None) -> Generation:
-    """Open a generation's files; like, a generation just saved there, lends its Python objects."""
+def open_files(
+    folder: Path, meta: dict[str, Any], like: Generation | None = None, holds: Holds = ()
+) -> Generation:
+    """Open a generation's files; like, a generation just saved there, lends its Python objects.
+
+    holds (see hold()) are kept open as long as the generation is.
+    """
     try:
         k1, b, delta = (float(x) for x in meta["params"])
         records = like.records if like is not None else records_from_columns(meta["records"])
@@ -278,6 +376,7 @@ def open_files(folder: Path, meta: dict[str, Any], like: Generation | None = Non
             pack_crc=int(pack["crc32"]),
             scanned_ns=int(meta["scanned_ns"]),
             folder=folder,
+            holds=holds,
         )
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{folder} cannot be opened ({exc})") from None

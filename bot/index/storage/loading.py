@@ -130,11 +130,11 @@ class IndexStore:
         failures: list[str] = []
         gone: set[str] = set()
         slots = {source.rel: i for i, source in enumerate(sources) if records[i] is None}
-        for result in read_files(to_read, self.progress):
+        for result in read_files(root, to_read, self.progress):
             rel = result.record.rel
             if strict and result.vanished:
                 gone.add(rel)
-            elif strict and result.failure is not None:
+            elif strict and result.failure is not None and not _unreadable(previous.get(rel)):
                 failures.append(result.failure)
             else:
                 before = previous.get(rel)
@@ -255,9 +255,9 @@ class IndexStore:
     def _save(self, generation: Generation, old: Generation | None) -> Generation:
         assert self.folder is not None
         try:
-            folder, meta = save(generation, self.folder, self.root, old)
+            folder, meta, holds = save(generation, self.folder, self.root, old)
             # Serve from the memory-mapped files rather than the arrays just built.
-            return open_files(folder, meta, like=generation)
+            return open_files(folder, meta, like=generation, holds=holds)
         except (OSError, StoreError) as exc:
             logger.warning("could not save the index in %s: %s", self.folder, exc)
             return generation.in_memory()
@@ -303,6 +303,11 @@ def release_memory() -> None:
     except (OSError, AttributeError):  # not glibc
         return
     trim(0)
+
+
+def _unreadable(record: FileRecord | None) -> bool:
+    """Tell whether a file could not be read last time either (skipped again, not a failure)."""
+    return record is not None and not record.digest and record.problem is not None
 
 
 def unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) -> bool:

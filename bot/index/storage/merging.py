@@ -101,7 +101,9 @@ def merge(
         tail=tail,
     )
     if old is not None and text is old.text:
+        # Same pack: it stays held (not deleted by another process) while this lives.
         generation.pack, generation.pack_crc = old.pack, old.pack_crc
+        generation.holds = old.holds
     if term_ids is not None:
         generation.__dict__["term_ids"] = term_ids
     return generation

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import logging
 import os
+import signal
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +26,6 @@ from bot.index.aliases import defined_acronyms
 from bot.index.storage.records import FileRecord
 from bot.index.tokenize import terms
 from bot.ingest.loader import (
-    MAX_ARTICLE_BYTES,
     SourceFile,
     check_size,
     decode_text,
@@ -28,12 +33,14 @@ from bot.ingest.loader import (
     parse_article,
     reason,
 )
+from bot.ingest.reading import read_article
 from bot.progress import Progress
 
 logger = logging.getLogger(__name__)
 
-# The digest recorded for a file too large to read.
-TOO_LARGE = "too-large"
+# The digest recorded for a file refused without reading it (too large, not a regular
+# file, a link that leads outside): trusted again while its size and time hold.
+REFUSED = "refused"
 # Fewer files than this are read in this process; more are shared among worker processes.
 PARALLEL_FROM = 400
 
@@ -53,12 +60,12 @@ class ParsedFile:
     lengths: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, dtype=np.int32))
 
 
-def read_file(source: SourceFile) -> ParsedFile:
-    """Read, split and tokenise one article file; problems are kept, never raised."""
+def read_file(root: str, source: SourceFile) -> ParsedFile:
+    """Read, split and tokenise one article file below root; problems are kept, never raised."""
     rel = source.rel
     try:
         check_size(source.size)
-        data, stat = read_bytes(source.location)
+        data, stat = read_article(root, rel)
     except FileNotFoundError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
         return ParsedFile(record, vanished=True)
@@ -66,24 +73,9 @@ def read_file(source: SourceFile) -> ParsedFile:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
         return ParsedFile(record, failure=f"cannot read {rel} ({reason(exc)})")
     except ValueError as exc:
-        # Too large: recorded without reading; trusted again while size and time hold.
-        record = FileRecord(rel, source.size, source.mtime_ns, TOO_LARGE, False, _skipped(rel, exc))
+        record = FileRecord(rel, source.size, source.mtime_ns, REFUSED, False, _skipped(rel, exc))
         return ParsedFile(record)
     return parse_file(rel, data, stat.st_size, stat.st_mtime_ns)
-
-
-def read_bytes(location: str) -> tuple[bytes, os.stat_result]:
-    """Read a file of at most MAX_ARTICLE_BYTES, with its stat from before the read.
-
-    Raises ValueError for a larger file (without reading it) and OSError when it
-    cannot be read.
-    """
-    with open(location, "rb") as handle:
-        stat = os.fstat(handle.fileno())
-        check_size(stat.st_size)
-        data = handle.read(MAX_ARTICLE_BYTES + 1)
-    check_size(len(data))
-    return data, stat
 
 
 def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
@@ -152,28 +144,66 @@ def _skipped(rel: str, exc: Exception) -> str:
     return f"skipped {display_name(rel)}: {reason(exc)}"
 
 
-def _read_chunk(sources: list[SourceFile]) -> list[ParsedFile]:
-    return [read_file(source) for source in sources]
+def _read_chunk(root: str, sources: list[SourceFile]) -> list[ParsedFile]:
+    return [read_file(root, source) for source in sources]
 
 
-def read_files(sources: Sequence[SourceFile], progress: Progress) -> Iterator[ParsedFile]:
-    """Read many article files, in order, on every core when there are many."""
+def read_files(
+    root: Path, sources: Sequence[SourceFile], progress: Progress
+) -> Iterator[ParsedFile]:
+    """Read many article files below root, in order, on every core when there are many."""
     done = 0
+    where = str(root)
     with progress.phase("reading articles", len(sources)) as advance:
         if len(sources) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             chunk = 64
             chunks = [list(sources[i : i + chunk]) for i in range(0, len(sources), chunk)]
             try:
-                with ProcessPoolExecutor(os.cpu_count(), mp_context=_pool_context()) as pool:
-                    for parsed in pool.map(_read_chunk, chunks):
+                with worker_pool() as pool:
+                    for parsed in pool.map(partial(_read_chunk, where), chunks):
                         yield from parsed
                         done += len(parsed)
                         advance(len(parsed))
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
                 logger.warning("reading the articles in this process only: %s", exc)
         for source in sources[done:]:
-            yield read_file(source)
+            yield read_file(where, source)
             advance()
+
+
+def worker_pool() -> ProcessPoolExecutor:
+    """Start worker processes that die with this one (kill -9 included)."""
+    return ProcessPoolExecutor(
+        os.cpu_count(),
+        mp_context=_pool_context(),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the parent process is gone, however it ended.
+
+    Linux delivers SIGKILL on the parent's death (PR_SET_PDEATHSIG); everywhere
+    else, and in case the parent died before that was set, a thread checks.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    # Workers take no part in the parent's Ctrl-C or SIGTERM: the parent stops them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _pool_context() -> BaseContext:

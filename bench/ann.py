@@ -1,0 +1,242 @@
+"""Choose the nearest-neighbour library by measurement: usearch, hnswlib, faiss-cpu.
+
+On real embeddings (the packaged all-MiniLM-L6-v2 over squad-dev's sentences and 20,000
+news sentences of ../shared/bench, questions: squad-dev's) and on generated vectors
+(topics plus noise, like sentence embeddings): recall@10 against exact search, query
+time p50/p99 (one thread), build time and the memory the index adds. Exact search
+(numpy, float32) is the baseline run in the same process.
+
+    PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
+
+Real embeddings are cached in bench/data/ann-real.npz (the first run embeds them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+DATA = REPO / "bench" / "data"
+K = 10
+CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 96
+
+
+def rss_mb() -> float:
+    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+
+def news_sentences(n: int) -> list[str]:
+    """n sentences of the BBC and Reuters articles, chosen with a fixed seed."""
+    texts: list[str] = []
+    with tarfile.open(SHARED / "bench" / "news-articles.tar.gz") as archive:
+        for member in archive:
+            if not member.isfile():
+                continue
+            handle = archive.extractfile(member)
+            assert handle is not None
+            body = handle.read().decode("utf-8", "replace").split("\n", 2)[-1]
+            texts.extend(s for s in re.split(r"(?<=[.!?])\s+", body.replace("\n", " ")) if s)
+    random.Random(20261203).shuffle(texts)
+    return [t for t in texts if 20 <= len(t) <= 400][:n]
+
+
+def squad() -> tuple[list[str], list[str]]:
+    sentences: list[str] = []
+    for line in (SHARED / "eval" / "squad-dev" / "articles.jsonl").open():
+        for paragraph in json.loads(line)["paragraphs"]:
+            sentences.extend(s for s in re.split(r"(?<=[.!?])\s+", paragraph) if s)
+    questions = [
+        json.loads(line)["question"]
+        for line in (SHARED / "eval" / "squad-dev" / "questions.jsonl").open()
+    ]
+    return sentences, questions
+
+
+def real_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of squad-dev + 20k news sentences, and of 500 squad-dev questions."""
+    cache = DATA / "ann-real.npz"
+    if cache.exists():
+        saved = np.load(cache)
+        return saved["corpus"], saved["questions"]
+    from bot.embedding.model import load_embedder
+
+    embedder = load_embedder("all-MiniLM-L6-v2")
+    sentences, questions = squad()
+    corpus = embedder.encode(sentences + news_sentences(20_000))
+    asked = np.stack([embedder.encode([q], query=True)[0] for q in questions[:500]])
+    DATA.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, corpus=corpus.astype(np.float16), questions=asked)
+    return corpus.astype(np.float16), asked
+
+
+def generated(n: int, queries: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors in 2,000 topics (a topic's direction plus noise), and questions near some."""
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(2000, 384)).astype(np.float32)
+    topics /= np.linalg.norm(topics, axis=1, keepdims=True)
+    out = np.empty((n, 384), dtype=np.float16)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        rows = topics[rng.integers(0, 2000, m)] + 0.9 * rng.normal(size=(m, 384)).astype(
+            np.float32
+        ) / np.sqrt(384)
+        out[start : start + m] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    picked = out[rng.integers(0, n, queries)].astype(np.float32)
+    asked = picked + 0.5 * rng.normal(size=picked.shape).astype(np.float32) / np.sqrt(384)
+    return out, asked / np.linalg.norm(asked, axis=1, keepdims=True)
+
+
+class Library:
+    name = ""
+
+    def build(self, vectors: np.ndarray) -> None: ...
+
+    def search(self, query: np.ndarray) -> np.ndarray: ...
+
+
+class Usearch(Library):
+    name = "usearch (f16)"
+
+    def build(self, vectors: np.ndarray) -> None:
+        from bot.embedding.ann import _usearch_index
+
+        index = _usearch_index()(
+            ndim=vectors.shape[1],
+            metric="cos",
+            dtype="f16",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
+        for start in range(0, len(vectors), 50_000):
+            block = vectors[start : start + 50_000]
+            index.add(np.arange(start, start + len(block), dtype=np.uint64), block, threads=2)
+        self.index = index
+
+    def search(self, query: np.ndarray) -> np.ndarray:
+        return np.asarray(self.index.search(query, K, threads=1).keys)
+
+
+class Hnswlib(Library):
+    name = "hnswlib (f32)"
+
+    def build(self, vectors: np.ndarray) -> None:
+        import hnswlib
+
+        index = hnswlib.Index(space="cosine", dim=vectors.shape[1])
+        index.init_index(len(vectors), ef_construction=EXPANSION_ADD, M=CONNECTIVITY)
+        index.set_num_threads(2)
+        for start in range(0, len(vectors), 50_000):
+            block = vectors[start : start + 50_000].astype(np.float32)
+            index.add_items(block, np.arange(start, start + len(block)))
+        index.set_ef(EXPANSION_SEARCH)
+        index.set_num_threads(1)
+        self.index = index
+
+    def search(self, query: np.ndarray) -> np.ndarray:
+        labels, _ = self.index.knn_query(query, K)
+        return np.asarray(labels[0])
+
+
+class Faiss(Library):
+    name = "faiss HNSW (f32)"
+
+    def build(self, vectors: np.ndarray) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(2)
+        index = faiss.IndexHNSWFlat(vectors.shape[1], CONNECTIVITY, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = EXPANSION_ADD
+        for start in range(0, len(vectors), 50_000):
+            index.add(vectors[start : start + 50_000].astype(np.float32))
+        index.hnsw.efSearch = EXPANSION_SEARCH
+        faiss.omp_set_num_threads(1)
+        self.index = index
+
+    def search(self, query: np.ndarray) -> np.ndarray:
+        _, labels = self.index.search(query[None, :].astype(np.float32), K)
+        return np.asarray(labels[0])
+
+
+LIBRARIES = {"usearch": Usearch, "hnswlib": Hnswlib, "faiss": Faiss}
+
+
+def measure(vectors: np.ndarray, queries: np.ndarray, names: list[str]) -> dict[str, Any]:
+    exact_vectors = vectors.astype(np.float32)
+    truth, exact_ms = [], []
+    for query in queries:
+        start = time.perf_counter()
+        sims = exact_vectors @ query
+        top = np.argpartition(-sims, K)[:K]
+        exact_ms.append((time.perf_counter() - start) * 1000)
+        truth.append(set(top.tolist()))
+    results: dict[str, Any] = {
+        "exact (numpy f32)": {"p50_ms": statistics.median(exact_ms), "recall@10": 1.0}
+    }
+    for name in names:
+        library = LIBRARIES[name]()
+        before = rss_mb()
+        start = time.perf_counter()
+        library.build(vectors)
+        built = time.perf_counter() - start
+        grown = rss_mb() - before
+        times, recall = [], []
+        for query, expected in zip(queries, truth, strict=True):
+            start = time.perf_counter()
+            found = library.search(query)
+            times.append((time.perf_counter() - start) * 1000)
+            recall.append(len(expected & set(found.tolist())) / K)
+        times.sort()
+        results[library.name] = {
+            "recall@10": statistics.mean(recall),
+            "p50_ms": statistics.median(times),
+            "p99_ms": times[int(0.99 * (len(times) - 1))],
+            "build_s": built,
+            "memory_mb": grown,
+        }
+        del library
+    base = results["exact (numpy f32)"]["p50_ms"]
+    for row in results.values():
+        row["speedup_vs_exact"] = base / row["p50_ms"]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generated", type=int, default=100_000)
+    parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
+    args = parser.parse_args()
+    names = args.libraries.split(",")
+    corpus, questions = real_vectors()
+    report = {
+        f"real ({len(corpus):,} sentences)": measure(corpus, questions, names),
+        f"generated ({args.generated:,})": measure(*generated(args.generated, 300), names),
+    }
+    for title, results in report.items():
+        print(
+            f"\n{title}\n| library | recall@10 | p50 ms | p99 ms | build s | memory MB | x exact |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for name, row in results.items():
+            print(
+                f"| {name} | {row['recall@10']:.3f} | {row['p50_ms']:.2f} | "
+                f"{row.get('p99_ms', float('nan')):.2f} | {row.get('build_s', 0):.1f} | "
+                f"{row.get('memory_mb', 0):.0f} | {row['speedup_vs_exact']:.1f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()

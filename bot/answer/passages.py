@@ -1,0 +1,150 @@
+"""Group scored sentences into passages worth reading: merged neighbours, no headline twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.answer.cues import Cue
+from bot.answer.models import Passage
+from bot.answer.spans import find_spans
+from bot.index.bm25 import Floats
+from bot.index.tokenize import is_content, stem, terms, words
+from bot.ingest.models import Article, Sentence
+
+# A headline repeats a body sentence when this share of its content terms are in it.
+HEADLINE_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class Group:
+    """Adjacent sentences shown as one passage, and its score."""
+
+    ids: list[int]
+    score: float
+
+
+def merge_adjacent(
+    hits: list[int], scores: Mapping[int, float], linked: Floats, ratio: float
+) -> list[Group]:
+    """Group hits that are consecutive sentences of one paragraph, best group first.
+
+    Best first, each hit joins the group it touches when it scores at least ratio
+    of that group's best sentence, so a strong sentence does not drag its weak
+    neighbours along into one long passage.
+    """
+    size = linked.size + 1
+
+    def joined(i: int) -> bool:
+        return bool(linked[i]) if 0 <= i < size - 1 else False
+
+    group_of: dict[int, list[int]] = {}
+    groups: list[list[int]] = []
+    for i in sorted(hits, key=lambda h: (-scores[h], h)):
+        touching = [
+            group_of[j]
+            for j in (i - 1, i + 1)
+            if j in group_of and joined(min(i, j)) and scores[i] >= ratio * scores[group_of[j][0]]
+        ]
+        if not touching:
+            group = [i]
+            groups.append(group)
+        else:
+            # group[0] is always the group's best sentence: it was placed first.
+            touching.sort(key=lambda g: -scores[g[0]])
+            group = touching[0]
+            group.append(i)
+            if len(touching) == 2 and scores[touching[1][0]] >= ratio * scores[group[0]]:
+                other = touching[1]
+                group.extend(other)
+                groups.remove(other)
+                for j in other:
+                    group_of[j] = group
+        group_of[i] = group
+    merged = [Group(sorted(g), max(scores[i] for i in g)) for g in groups]
+    merged.sort(key=lambda g: (-g.score, g.ids[0]))
+    return merged
+
+
+def content_terms(text: str) -> frozenset[str]:
+    """Return the stemmed content terms of a text."""
+    return frozenset(stem(t.word) for t in words(text) if is_content(t))
+
+
+def drop_repeated_headlines(groups: list[Group], sentences: Sequence[Sentence]) -> list[Group]:
+    """Drop a headline shown beside a body sentence of its article that says the same.
+
+    The body sentence is kept, at the better of the two places: it is the complete one.
+    """
+    result = list(groups)
+    for g in list(result):
+        first = sentences[g.ids[0]]
+        if first.paragraph != 0 or g not in result:
+            continue
+        headline = content_terms(" ".join(sentences[i].text for i in g.ids))
+        if not headline:
+            continue
+        for other in result:
+            if other is g or sentences[other.ids[0]].article_key != first.article_key:
+                continue
+            body = content_terms(" ".join(sentences[i].text for i in other.ids))
+            if len(headline & body) >= HEADLINE_OVERLAP * len(headline):
+                place = min(result.index(g), result.index(other))
+                result.remove(g)
+                result.remove(other)
+                result.insert(place, other)
+                break
+    return result
+
+
+def build_passage(
+    group: Group,
+    sentences: Sequence[Sentence],
+    article: Article,
+    query_terms: frozenset[str],
+    cue: Cue | None,
+) -> Passage:
+    """Make the cited passage of a group: its text, matched words and answering phrase."""
+    members = [sentences[i] for i in group.ids]
+    first, last = members[0], members[-1]
+    text = " ".join(s.text for s in members)
+    highlights: list[tuple[int, int]] = []
+    matched: list[str] = []
+    for token in words(text):
+        if stem(token.word) in query_terms:
+            highlights.append((token.start, token.end))
+            surface = text[token.start : token.end]
+            if surface not in matched:
+                matched.append(surface)
+    citation = first.citation
+    if len(members) > 1:
+        citation = f"{first.citation}-{last.citation.rsplit(':', 1)[-1]}"
+    return Passage(
+        citation=citation,
+        text=text,
+        article_key=article.key,
+        article_title=article.title,
+        source=article.source,
+        score=round(group.score, 4),
+        matched=tuple(matched),
+        highlights=tuple(highlights),
+        context_before=_neighbour(sentences, group.ids[0] - 1, article.key),
+        context_after=_neighbour(sentences, group.ids[-1] + 1, article.key),
+        citations=tuple(s.citation for s in members),
+        answer_spans=find_spans(cue, text, query_terms) if cue is not None else (),
+        date=article.date,
+        url=article.url,
+    )
+
+
+def passage_terms(group: Group, sentences: Sequence[Sentence]) -> frozenset[str]:
+    """Return the index terms of a group's sentences."""
+    return frozenset(t for i in group.ids for t in terms(sentences[i].text))
+
+
+def _neighbour(sentences: Sequence[Sentence], position: int, article_key: str) -> str:
+    if 0 <= position < len(sentences):
+        sentence = sentences[position]
+        if sentence.article_key == article_key and sentence.paragraph > 0:
+            return sentence.text
+    return ""

@@ -1,0 +1,309 @@
+"""Score sentences for a query: BM25+ with the neighbours in view, meaning, answer type.
+
+One scoring path: only the sentences a query term touches (and their +-1
+neighbours) score above 0 by word matching, so those are scored, not every
+sentence; with a semantic model the sentences closest in meaning join them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
+from bot.answer.query import Query
+from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
+from bot.ingest.models import Sentence
+
+Mask = npt.NDArray[np.bool_]
+
+# The cues that lift a sentence's rank (where and why cues only inform answerability).
+RANKING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.NAME})
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How sentences are scored and grouped into passages."""
+
+    bm25: BM25Params = field(default_factory=BM25Params)
+    # Passages whose score is below this share of the best one are dropped.
+    relative_cut: float = 0.25
+    # Weight of the neighbouring sentences' match (the +-1 sentence window) in a sentence's score.
+    window_weight: float = 0.3
+    # Bonus (in shares of the best score) for a sentence holding what the question type asks
+    # for: a date for "when", a number for "how many", a name for "who".
+    cue_bonus: float = 0.3
+    # Share of the fused score that comes from word matching when semantic ranking is on.
+    lexical_weight: float = 0.5
+    # How many top sentences the question-type cue may lift.
+    candidates: int = 30
+    # A neighbouring sentence joins a passage when it scores at least this share of the
+    # passage's best sentence.
+    merge_ratio: float = 0.45
+    # The same with semantic ranking on, where fused scores lie closer together.
+    semantic_merge_ratio: float = 0.6
+
+
+# With semantic ranking on, word match's best this many sentences are the lexical
+# candidates whose meaning is compared (the question's nearest neighbours join them).
+LEXICAL_CANDIDATES = 300
+
+
+class Meaning(Protocol):
+    """One question's closeness in meaning to the sentences (bot.embedding.index)."""
+
+    def nearest(self, k: int) -> tuple[npt.NDArray[np.int64], Floats]:
+        """Return up to k sentences nearest the question (an ANN search) and their cosine."""
+        ...
+
+    def similarity(self, ids: npt.NDArray[np.int64]) -> Floats:
+        """Return the cosine of the question with these sentences; NaN without an embedding."""
+        ...
+
+    def floor(self) -> float:
+        """Return the lowest cosine among a fixed spread of sentences (all, in a small corpus)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The best sentences for a query, with the numbers answerability looks at."""
+
+    hits: list[int]  # sentence ids, best first
+    scores: dict[int, float]  # their scores (the best about 1, more with bonuses)
+    top_raw: float  # the best word-match score before scaling
+    similarity: dict[int, float] = field(default_factory=dict)  # cosine, with a model
+
+
+class _Scratch(threading.local):
+    """Per thread, a reused zeroed array with a score slot per sentence and one each side."""
+
+    padded: Floats | None = None
+
+    def zeros(self, size: int) -> Floats:
+        """Return the array for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
+        padded = self.padded
+        if padded is None or padded.size != size + 2:
+            padded = self.padded = np.zeros(size + 2, dtype=np.float64)
+        return padded
+
+
+_SCRATCH = _Scratch()
+
+
+def spread(
+    parts: Sequence[tuple[Ids, Floats]], onto: Ids, size: int, shifts: Sequence[int] = (0,)
+) -> list[Floats]:
+    """Read each part's values at the ids onto (shifted by each shift), 0 where it has none.
+
+    size is the number of sentences; ids shifted below 0 or past the last read 0.
+    Returns a list with, for each part in turn, an array per shift.
+    """
+    padded = _SCRATCH.zeros(size)
+    out: list[Floats] = []
+    for ids, values in parts:
+        slots = ids + 1
+        try:
+            padded[slots] = values
+            out.extend(padded[onto + (1 + shift)] for shift in shifts)
+        finally:
+            padded[slots] = 0.0
+    return out
+
+
+def ascending_union(parts: list[Ids]) -> Ids:
+    """Return the distinct ids of some ascending id arrays, ascending.
+
+    A stable sort merges the ascending runs in linear time, where np.unique
+    would sort (or hash) from scratch.
+    """
+    merged = np.sort(np.concatenate(parts), kind="stable")
+    if merged.size < 2:
+        return merged
+    distinct = np.empty(merged.size, dtype=np.bool_)
+    distinct[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=distinct[1:])
+    return merged[distinct]
+
+
+def match(index: BM25Index, query: Query) -> tuple[Ids, Floats]:
+    """Score the sentences a query term touches: BM25+ for plain terms, the best name for aliases.
+
+    Returns ascending sentence ids and their scores; every other sentence scores 0.
+    """
+    ids, total = index.match_scores_sparse(query.plain_weights())
+    aliased: list[tuple[float, list[tuple[float, Ids, Floats]]]] = []
+    for concept in query.concepts:
+        if len(concept.names) == 1:
+            continue
+        names: list[tuple[float, Ids, Floats]] = []
+        for name_terms, scale in concept.names:
+            weights = {t: float(name_terms.count(t)) for t in name_terms}
+            names.append((scale, *index.match_scores_sparse(weights)))
+        aliased.append((concept.weight, names))
+    if not aliased:
+        return ids, total
+    named = [(name_ids, scores) for _, names in aliased for _, name_ids, scores in names]
+    union = ascending_union([ids] + [name_ids for name_ids, _ in named])
+    parts = iter(spread([(ids, total), *named], union, index.size))
+    total = next(parts)
+    for weight, names in aliased:
+        best = np.zeros(union.size)
+        for scale, _, _ in names:
+            np.maximum(best, scale * next(parts), out=best)
+        total += weight * best
+    return union, total
+
+
+class Ranker:
+    """Scores the sentences of one index for queries; safe to share between threads."""
+
+    def __init__(
+        self,
+        index: BM25Index,
+        sentences: Sequence[Sentence],
+        linked: Floats,
+        config: RankingConfig,
+    ) -> None:
+        self.index = index
+        self.sentences = sentences
+        # linked[i] is 1.0 when sentences i and i + 1 share a body paragraph.
+        self.linked = linked
+        self.config = config
+
+    def lexical(self, query: Query, allowed: Mask | None = None) -> tuple[Ids, Floats, float]:
+        """Score by word match with the neighbours in view, scaled so the best scores 1.
+
+        The score is BM25+ of the sentence plus a weighted share of its neighbours'
+        (the +-1 window of the same paragraph). allowed, when given, is per sentence
+        whether it may be cited. Returns ascending ids, scores, and the best unscaled score.
+        """
+        matched, scores = match(self.index, query)
+        if allowed is not None and matched.size:
+            keep = allowed[matched]
+            matched, scores = matched[keep], scores[keep]
+        n = self.index.size
+        if matched.size == 0:
+            return matched, scores, 0.0
+        ids = ascending_union([matched - 1, matched, matched + 1])
+        ids = ids[(ids >= 0) & (ids < n)]
+        own, previous, following = spread([(matched, scores)], ids, n, shifts=(0, -1, 1))
+        linked = self.linked
+        total = np.zeros(ids.size, dtype=np.float64)
+        first = 1 if ids[0] == 0 else 0
+        total[first:] += previous[first:] * linked[ids[first:] - 1]
+        last = ids.size - 1 if ids[-1] == n - 1 else ids.size
+        total[:last] += following[:last] * linked[ids[:last]]
+        lexical = own + self.config.window_weight * total
+        top = max(float(lexical.max()), 0.0)
+        return ids, (lexical / top if top > 0 else lexical), top
+
+    def score(
+        self,
+        query: Query,
+        depth: int,
+        near: Sequence[int] = (),
+        allowed: Mask | None = None,
+        meaning: Meaning | None = None,
+        follow_up_bonus: float = 0.0,
+    ) -> Scored:
+        """Return the depth best sentences for a query, with their scores.
+
+        meaning, with a semantic model, is the question's cosine similarity with the
+        sentences: min-max scaled, it is fused with the word match on the candidates
+        (word match's best and the sentences closest in meaning), never on every
+        sentence. near are the sentences a previous answer showed: they and their
+        neighbours get the follow-up bonus.
+        """
+        config = self.config
+        ids, values, top_raw = self.lexical(query, allowed)
+        wide = max(depth, config.candidates)
+        similarity: dict[int, float] = {}
+        cosines: Floats | None = None
+        if meaning is not None:
+            ids, values, cosines = self._fuse(ids, values, meaning, allowed, wide, near)
+        best = [p for p in top_k(values, wide) if values[p] > 0]
+        self._cue_bonus(query, ids, values, best)
+        raised = self._near_bonus(ids, values, near, follow_up_bonus)
+        pool = np.array(sorted({*best, *raised}), dtype=np.intp)
+        if pool.size:
+            pool = pool[values[pool] > 0]
+        chosen = [int(pool[p]) for p in top_k(values[pool], depth)]
+        hits = [int(ids[p]) for p in chosen]
+        if cosines is not None:
+            # NaN (no embedding yet) is no similarity.
+            similarity = {
+                int(ids[p]): float(cosines[p]) for p in chosen if not np.isnan(cosines[p])
+            }
+        return Scored(hits, {int(ids[p]): float(values[p]) for p in chosen}, top_raw, similarity)
+
+    def _fuse(
+        self,
+        ids: Ids,
+        lexical: Floats,
+        meaning: Meaning,
+        allowed: Mask | None,
+        wide: int,
+        near: Sequence[int],
+    ) -> tuple[Ids, Floats, Floats]:
+        """Fuse word match and meaning on the candidates; return them, their scores and cosines.
+
+        A candidate without an embedding yet keeps its word match as its meaning score.
+        """
+        n = self.index.size
+        nearest, _ = meaning.nearest(max(wide, 100))
+        if allowed is not None and nearest.size:
+            nearest = nearest[allowed[nearest]]
+        best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]
+        lifted = sorted({j for i in near for j in (i - 1, i, i + 1) if 0 <= j < n})
+        pool = ascending_union(
+            [
+                np.sort(ids[best]),
+                np.sort(nearest).astype(ids.dtype),
+                np.array(lifted, dtype=ids.dtype),
+            ]
+        )
+        (word,) = spread([(ids, lexical)], pool, n)
+        cosines = meaning.similarity(pool.astype(np.int64))
+        have = ~np.isnan(cosines)
+        if not have.any():
+            return pool, word, cosines
+        low = min(meaning.floor(), float(cosines[have].min()))
+        high = float(cosines[have].max())
+        scaled = word.copy()
+        if high > low:
+            scaled[have] = (cosines[have] - low) / (high - low)
+        weight = self.config.lexical_weight
+        fused = weight * word + (1 - weight) * scaled
+        if allowed is not None:
+            fused = np.where(allowed[pool], fused, 0.0)
+        return pool, fused, cosines
+
+    def _cue_bonus(self, query: Query, ids: Ids, values: Floats, best: list[int]) -> None:
+        """Lift the top sentences that hold what the question type asks for, in place."""
+        cue = question_cue(query.text)
+        if cue not in RANKING_CUES or self.config.cue_bonus <= 0:
+            return
+        question_terms = query.terms
+        for p in best[: self.config.candidates]:
+            i = int(ids[p])
+            if values[p] > 0 and answers_cue(
+                cue, sentence_cues(self.sentences[i].text), question_terms
+            ):
+                values[p] += self.config.cue_bonus
+
+    def _near_bonus(self, ids: Ids, values: Floats, near: Sequence[int], bonus: float) -> list[int]:
+        """Lift the sentences a previous answer showed and their neighbours; return positions."""
+        lifted = {j for i in near for j in (i - 1, i, i + 1) if 0 <= j < self.index.size}
+        raised: list[int] = []
+        for j in lifted:
+            p = int(np.searchsorted(ids, j))
+            if p < ids.size and ids[p] == j and values[p] > 0:
+                values[p] += bonus
+                raised.append(p)
+        return raised

@@ -1,0 +1,154 @@
+"""Find the phrase of a passage answering the question type: date, number, name, place, reason."""
+
+from __future__ import annotations
+
+import re
+
+from bot.answer.cues import _MONTHS, Cue, question_cue
+from bot.index.tokenize import stem
+
+Span = tuple[int, int]
+
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+# Whole date phrases, longest forms first: "Dec. 17, 2011", "Feb. 12", "in 2013", "Thursday".
+_DATE_PHRASE = re.compile(
+    rf"\b(?:(?:early|mid|late)[\s-]+)?(?:{_MONTH})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    r"(?:,?\s+(?:1[0-9]{3}|20[0-9]{2}))?\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?(?:,?\s+(?:1[0-9]{{3}}|20[0-9]{{2}}))?\b"
+    r"|\b(?:the\s+)?(?:early\s+|mid-?|late\s+)?(?:1[0-9]{3}|20[0-9]{2})s?\b"
+    rf"|\b(?:{_DAY})\b"
+    r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
+    r"|\b(?:last|this|next|previous|the\s+same|that|early|late)[\s-]+"
+    r"(?:year|month|week|decade|century)\b"
+    r"|\b(?:yesterday|today|tomorrow)\b"
+    r"|\b\d+\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty"
+    r"|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozens?|half"
+)
+# A number with what it counts ("30 years old", "$1.2 billion", "5 percent", "three").
+_NUMBER_PHRASE = re.compile(
+    r"(?:(?:about|around|some|nearly|almost|over|more\s+than|less\s+than|at\s+least|up\s+to)\s+)?"
+    r"[$€£¥]?\s?(?:\d[\d,.]*\d|\d)(?:\s*(?:%|percent|per\s+cent))?"
+    rf"(?:\s+(?:{_NUMBER_WORD}))*"
+    r"(?:\s+(?:[a-z]+-)?[a-z]+){0,1}"
+    rf"|\b(?:{_NUMBER_WORD})(?:[\s-]+(?:{_NUMBER_WORD}))*(?:\s+[a-z]+)?\b",
+    re.IGNORECASE,
+)
+# A run of capitalised words, allowing "of", "the", "de" inside ("Bank of Korea").
+_NAME_RUN = re.compile(
+    r"(?<![\w'-])(?:[A-Z][\w'.-]*[\w])(?:\s+(?:(?:of|the|de|da|von|van|al|bin)\s+)?[A-Z][\w'.-]*[\w])*"
+)
+_PLACE_NAME = r"(?:[A-Z][\w'.-]*[\w])(?:\s+(?:of\s+)?[A-Z][\w'.-]*[\w])*"
+_PLACE_RUN = re.compile(
+    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between)\s+"
+    rf"(?:the\s+)?({_PLACE_NAME}(?:,?\s+(?:and|or)\s+{_PLACE_NAME})*)"
+)
+_REASON = re.compile(
+    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|in\s+a\s+bid\s+to"
+    r"|in\s+an\s+(?:effort|attempt)\s+to|in\s+order\s+to|so\s+that|so\s+as\s+to|aimed\s+at"
+    r"|as\s+a\s+result\s+of|for\s+the\s+purpose\s+of|since|to\s+(?=[a-z]))\s*",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?[,.]?")
+# Where a reason clause stops.
+_CLAUSE_END = re.compile(r"[,;:.!?()\"“”]|\s(?:and|but|while|whereas|the\s+\w+\s+said)\s")
+_NOT_NAMES = frozenset(
+    """I The A An In On At By For From To Of And But Or As It He She They We This That
+    These Those His Her Its Their Our When Where Who Why What How After Before While
+    During Since Meanwhile However Also""".split()
+)
+_NOT_NAMES |= {m.capitalize() for m in _MONTHS} | {d.capitalize() for d in _DAY.split("|")}
+
+
+def spans_for(question: str, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:
+    """Return the character spans of text that answer the question's type, best first."""
+    cue = question_cue(question)
+    if cue is None:
+        return ()
+    return find_spans(cue, text, question_terms)
+
+
+def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:
+    """Return the spans of text holding what a question of this type asks for.
+
+    Phrases made only of the question's own words are no answer to it ("who is Kim?"
+    is not answered by "Kim"), so they are left out.
+    """
+    if cue is Cue.DATE:
+        found = [m.span() for m in _DATE_PHRASE.finditer(text)]
+    elif cue is Cue.NUMBER:
+        found = [_trim(text, m.span()) for m in _NUMBER_PHRASE.finditer(text)]
+        # A year is a date, not the count or age asked for.
+        found = [s for s in found if not _YEAR.fullmatch(text[s[0] : s[1]].split()[0])]
+        found = [s for s in found if any(ch.isdigit() for ch in text[s[0] : s[1]])] or found
+    elif cue is Cue.NAME:
+        found = _names(text, question_terms)
+    elif cue is Cue.PLACE:
+        found = [m.span(1) for m in _PLACE_RUN.finditer(text) if m.group(1) not in _NOT_NAMES]
+        found = [s for s in found if not _only_question_words(text[s[0] : s[1]], question_terms)]
+    else:
+        found = _reasons(text)
+    kept = [
+        s
+        for s in found
+        if s[1] > s[0] and not _only_question_words(text[s[0] : s[1]], question_terms)
+    ]
+    return tuple(_distinct(kept))
+
+
+def _trim(text: str, span: Span) -> Span:
+    start, end = span
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in " ,.":
+        end -= 1
+    return start, end
+
+
+def _names(text: str, question_terms: frozenset[str]) -> list[Span]:
+    spans: list[Span] = []
+    for match in _NAME_RUN.finditer(text):
+        start, end = match.span()
+        words = match.group(0).split()
+        # A sentence's first word is capitalised anyway: skip a lone common one.
+        while words and words[0] in _NOT_NAMES:
+            start += len(words[0]) + 1
+            words = words[1:]
+        if words:
+            spans.append((start, end))
+    return [s for s in spans if not _only_question_words(text[s[0] : s[1]], question_terms)]
+
+
+def _reasons(text: str) -> list[Span]:
+    spans: list[Span] = []
+    strong: list[Span] = []
+    for match in _REASON.finditer(text):
+        start = match.end()
+        stop = _CLAUSE_END.search(text, start)
+        end = stop.start() if stop else len(text)
+        if end - start < 3:
+            continue
+        opener = match.group(0).strip().lower()
+        (spans if opener in {"to", "since"} else strong).append((start, end))
+    return strong or spans[:1]
+
+
+def _only_question_words(phrase: str, question_terms: frozenset[str]) -> bool:
+    words = re.findall(r"[^\W_]+", phrase)
+    content = [stem(w.casefold()) for w in words if w.casefold() not in {"of", "the", "de"}]
+    return bool(content) and all(t in question_terms for t in content)
+
+
+def _distinct(spans: list[Span]) -> list[Span]:
+    """Drop spans inside or overlapping an earlier one, keeping text order."""
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if kept and span[0] < kept[-1][1]:
+            continue
+        kept.append(span)
+    return kept

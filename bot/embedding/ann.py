@@ -1,0 +1,186 @@
+"""Find the stored embeddings nearest a question: HNSW graphs (usearch), saved in segments.
+
+The index is keyed by store row (bot.embedding.store), so it belongs to the store and
+outlives a reload: a new engine's sentences map to rows the graph already holds, and
+only rows appended since are added. Rows go into an in-memory segment; every
+``SEGMENT_ROWS`` rows, and when a job finishes, that segment is saved as
+``ann-<first>-<end>.usearch`` beside the rows and re-opened memory-mapped, so a
+restart reads the graphs instead of building them. The graphs keep float16
+vectors (int8 swapped near neighbours), read through the memory map like the rows. usearch was
+chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Rows = npt.NDArray[np.int64]
+
+# Rows per saved segment (a search visits each segment once).
+SEGMENT_ROWS = 250_000
+# HNSW parameters: links per node, and the candidate lists when adding and searching.
+CONNECTIVITY = 16
+EXPANSION_ADD = 128
+EXPANSION_SEARCH = 96
+_SEGMENT_NAME = re.compile(r"ann-(\d+)-(\d+)\.usearch$")
+
+
+@dataclass
+class _Segment:
+    first: int
+    end: int
+    index: Any  # usearch.index.Index
+    path: Path | None = None
+
+
+def _usearch_index() -> Any:
+    """Import usearch's Index, after onnxruntime.
+
+    usearch 2.26's compiled module, loaded before onnxruntime 1.32's, makes creating an
+    onnxruntime session crash the process (a segmentation fault); the other order works.
+    """
+    import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
+class AnnIndex:
+    """Approximate nearest rows by cosine, over segments of HNSW graphs."""
+
+    def __init__(
+        self, dim: int, folder: Path | None = None, *, rows: int = 0, threads: int = 0
+    ) -> None:
+        """Open the graphs saved in folder that cover at most the first ``rows`` rows."""
+        self.dim = dim
+        self.folder = folder
+        self.threads = threads
+        self._saved: list[_Segment] = []
+        self._live: _Segment | None = None
+        self._lock = threading.Lock()
+        if folder is not None:
+            self._open_saved(folder, rows)
+
+    def _new(self) -> Any:
+        Index = _usearch_index()
+
+        return Index(
+            ndim=self.dim,
+            metric="cos",
+            dtype="f16",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
+
+    def _open_saved(self, folder: Path, rows: int) -> None:
+        Index = _usearch_index()
+
+        found = []
+        for path in folder.glob("ann-*.usearch"):
+            match = _SEGMENT_NAME.search(path.name)
+            if match:
+                found.append((int(match[1]), int(match[2]), path))
+        end = 0
+        for first, last, path in sorted(found):
+            if first != end or last > rows:
+                # Overlaps, leaves a gap or holds rows the store lost: rebuilt from the rows.
+                path.unlink(missing_ok=True)
+                continue
+            try:
+                index = Index.restore(path, view=True)
+            except Exception as exc:  # a damaged file only costs rebuilding its graph
+                log.warning("rebuilding the nearest-neighbour index %s: %s", path, exc)
+                index = None
+            if index is None or len(index) != last - first:
+                path.unlink(missing_ok=True)
+                continue
+            self._saved.append(_Segment(first, last, index, path))
+            end = last
+
+    @property
+    def rows(self) -> int:
+        """Return how many store rows the graphs hold (rows 0..rows-1)."""
+        with self._lock:
+            return self._end()
+
+    def _end(self) -> int:
+        if self._live is not None:
+            return self._live.end
+        return self._saved[-1].end if self._saved else 0
+
+    def add(self, first: int, vectors: npt.NDArray[Any]) -> None:
+        """Add the store rows first.. (vectors, one row each); rows it holds are skipped."""
+        with self._lock:
+            end = self._end()
+            skip = end - first
+            if skip >= len(vectors):
+                return
+            if skip < 0:
+                raise ValueError(f"rows {end}..{first} would be missing from the graph")
+            vectors = np.asarray(vectors[skip:], dtype=np.float32)
+            start = first + skip
+            if self._live is None:
+                self._live = _Segment(start, start, self._new())
+            keys = np.arange(start, start + len(vectors), dtype=np.uint64)
+            self._live.index.add(keys, vectors, threads=self.threads)
+            self._live.end = start + len(vectors)
+            if self._live.end - self._live.first >= SEGMENT_ROWS:
+                self._save_live()
+
+    def flush(self) -> None:
+        """Save the in-memory segment (at the end of a job), so a restart need not rebuild it."""
+        with self._lock:
+            if self._live is not None and self._live.end > self._live.first:
+                self._save_live()
+
+    def _save_live(self) -> None:
+        live = self._live
+        assert live is not None
+        if self.folder is None:
+            self._saved.append(live)
+            self._live = None
+            return
+        Index = _usearch_index()
+
+        path = self.folder / f"ann-{live.first}-{live.end}.usearch"
+        staged = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            live.index.save(str(staged))
+            os.replace(staged, path)
+            viewed = Index.restore(path, view=True)
+        except Exception as exc:  # keep serving from memory; the next start rebuilds
+            log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
+            staged.unlink(missing_ok=True)
+            viewed = live.index
+        self._saved.append(_Segment(live.first, live.end, viewed, path))
+        self._live = None
+
+    def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Rows, npt.NDArray[Any]]:
+        """Return up to k rows per segment nearest vector, best first, and their cosine."""
+        with self._lock:
+            segments = [*self._saved, *([self._live] if self._live is not None else [])]
+        keys: list[Rows] = []
+        sims: list[npt.NDArray[Any]] = []
+        for segment in segments:
+            if segment.end <= segment.first:
+                continue
+            matches = segment.index.search(vector, k, threads=1)
+            keys.append(np.asarray(matches.keys, dtype=np.int64))
+            sims.append(1.0 - np.asarray(matches.distances, dtype=np.float64))
+        if not keys:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        all_keys, all_sims = np.concatenate(keys), np.concatenate(sims)
+        order = np.argsort(-all_sims, kind="stable")
+        return all_keys[order], all_sims[order]

@@ -1,0 +1,192 @@
+"""The sentence embeddings of one corpus as the answer engine queries them.
+
+Sentences get embeddings while the index serves (see bot.embedding.background):
+every query says which sentences have one, and the engine ranks the others by
+word match. Vectors are read from the memory-mapped store, only for the
+sentences a question's candidates name; the nearest sentences to a question
+come from the ANN index (bot.embedding.ann), never from a pass over every vector.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.embedding.store import EmbeddingStore
+
+if TYPE_CHECKING:
+    from bot.embedding.loader import SemanticModel
+
+Ids = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+# Sentences whose similarity to the question sets the floor of the min-max scaling
+# (all of them up to this many, else an even spread): the floor of a pass over every
+# vector without the pass.
+FLOOR_SAMPLE = 1024
+# Question vectors kept, so that nearest() and similarity() of one question encode once.
+QUESTION_CACHE = 64
+
+
+class SemanticIndex:
+    """Which sentences of a corpus have embeddings, and their similarity to a question."""
+
+    def __init__(self, model: SemanticModel, size: int, store: EmbeddingStore) -> None:
+        self.model = model
+        self.size = size
+        self.store = store
+        # Row of each sentence in the store, -1 while it has none.
+        self.row_of: Ids = np.full(size, -1, dtype=np.int64)
+        self.embedded_count = 0
+        # Sentence of each store row, -1 for rows of articles this corpus no longer has.
+        self._sentence_of_row: Ids = np.full(0, -1, dtype=np.int64)
+        self._done = threading.Event()
+        self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._floor_ids: Ids | None = None
+        self.failed: str | None = None  # why embedding stopped, when it did
+
+    # --- filled by the background job ------------------------------------------
+
+    def assign(self, first: int, rows: Ids) -> None:
+        """Record that sentences first.. have the store rows ``rows`` (one each)."""
+        positions = np.arange(first, first + rows.size, dtype=np.int64)
+        with self._lock:
+            top = int(rows.max()) + 1 if rows.size else 0
+            if top > self._sentence_of_row.size:
+                grown = np.full(max(top, 2 * self._sentence_of_row.size), -1, dtype=np.int64)
+                grown[: self._sentence_of_row.size] = self._sentence_of_row
+                self._sentence_of_row = grown
+            self._sentence_of_row[rows] = positions
+            self.row_of[positions] = rows
+            self.embedded_count += int(rows.size)
+            self._floor_ids = None
+
+    def finish(self, failure: str | None = None) -> None:
+        """Mark the job over (every sentence embedded, or failure says why not)."""
+        self.failed = failure
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the background job is over; tell whether it is."""
+        return self._done.wait(timeout)
+
+    # --- what the engine asks ----------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether every sentence has its embedding."""
+        return self.embedded_count >= self.size
+
+    @property
+    def any_embedded(self) -> bool:
+        """Tell whether some sentence has its embedding (semantic ranking can start)."""
+        return self.embedded_count > 0
+
+    def is_embedded(self, ids: Ids) -> npt.NDArray[np.bool_]:
+        """Tell, for each sentence id, whether it has an embedding yet."""
+        result: npt.NDArray[np.bool_] = self.row_of[ids] >= 0
+        return result
+
+    def question_vector(self, text: str) -> npt.NDArray[np.float32] | None:
+        """Embed a question once (cached); None when the model cannot be loaded."""
+        with self._lock:
+            vector = self._questions.get(text)
+            if vector is not None:
+                self._questions.move_to_end(text)
+                return vector
+        embedder = self.model.embedder
+        if embedder is None:
+            return None
+        vector = np.asarray(embedder.encode([text], query=True)[0], dtype=np.float32)
+        with self._lock:
+            self._questions[text] = vector
+            while len(self._questions) > QUESTION_CACHE:
+                self._questions.popitem(last=False)
+        return vector
+
+    def nearest(self, question: str, k: int) -> tuple[Ids, Floats]:
+        """Return up to k embedded sentences nearest the question, and their cosine similarity."""
+        vector = self.question_vector(question)
+        if vector is None or not self.any_embedded:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        # Rows of changed or removed articles are still in the graph: ask for some more.
+        rows, _ = self.store.ann.search(vector, k + k // 2)
+        of_row = self._sentence_of_row
+        rows = rows[rows < of_row.size]
+        ids = of_row[rows]
+        ids = ids[ids >= 0][:k]
+        return ids, self._similarity(vector, ids)
+
+    def similarity(self, question: str, ids: Ids) -> Floats:
+        """Return the cosine similarity of the question with each sentence; NaN without one."""
+        vector = self.question_vector(question)
+        if vector is None:
+            return np.full(len(ids), np.nan)
+        return self._similarity(vector, np.asarray(ids, dtype=np.int64))
+
+    def similarities(self, question: str) -> Floats:
+        """Return the similarity with every sentence (NaN without an embedding); small corpora."""
+        return self.similarity(question, np.arange(self.size, dtype=np.int64))
+
+    def floor(self, question: str) -> float:
+        """Return the lowest similarity to the question among a fixed spread of sentences."""
+        vector = self.question_vector(question)
+        if vector is None or not self.any_embedded:
+            return 0.0
+        with self._lock:
+            ids = self._floor_ids
+        if ids is None:
+            embedded = np.flatnonzero(self.row_of >= 0)
+            if embedded.size > FLOOR_SAMPLE:
+                embedded = embedded[np.linspace(0, embedded.size - 1, FLOOR_SAMPLE).astype(int)]
+            ids = embedded.astype(np.int64)
+            with self._lock:
+                self._floor_ids = ids
+        return float(np.nanmin(self._similarity(vector, ids))) if ids.size else 0.0
+
+    def _similarity(self, vector: npt.NDArray[np.float32], ids: Ids) -> Floats:
+        rows = self.row_of[ids] if ids.size else np.zeros(0, dtype=np.int64)
+        result = np.full(ids.size, np.nan)
+        have = rows >= 0
+        if have.any():
+            vectors = np.asarray(self.store.rows()[rows[have]], dtype=np.float32)
+            result[have] = vectors @ vector
+        return result
+
+    def for_question(self, question: str) -> QuestionMeaning:
+        """Return the question's meaning as the ranker asks for it (bot.answer.ranking.Meaning)."""
+        return QuestionMeaning(self, question)
+
+    @property
+    def vectors(self) -> npt.NDArray[np.float32]:
+        """Return every sentence's embedding as float32 (NaN rows without one); for tests."""
+        out = np.full((self.size, self.store.dim), np.nan, dtype=np.float32)
+        have = self.row_of >= 0
+        out[have] = self.store.rows()[self.row_of[have]]
+        return out
+
+
+@dataclass(frozen=True)
+class QuestionMeaning:
+    """One question against a SemanticIndex: nearest sentences, similarities, the floor."""
+
+    index: SemanticIndex
+    question: str
+
+    def nearest(self, k: int) -> tuple[Ids, Floats]:
+        """Return up to k embedded sentences nearest the question, and their cosine."""
+        return self.index.nearest(self.question, k)
+
+    def similarity(self, ids: Ids) -> Floats:
+        """Return the cosine with each sentence; NaN for those without an embedding."""
+        return self.index.similarity(self.question, ids)
+
+    def floor(self) -> float:
+        """Return the lowest cosine among a fixed spread of sentences."""
+        return self.index.floor(self.question)

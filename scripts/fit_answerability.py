@@ -1,0 +1,215 @@
+"""Fit the answerability model and choose its thresholds; write bot/answer/answerability.json.
+
+Run from the repository root (scikit-learn is needed here only, not at run time):
+
+    python scripts/fit_answerability.py            # the lexical model
+    python scripts/fit_answerability.py --semantic # and the model with embedding similarity
+
+It asks the training half of every question set (bot.evaluation.datasets.split_of:
+squad-dev by article, the repo's own sets by id) and learns, from the features of
+the reading the engine chose, whether the top passages answer the question: 1 when
+a gold answer is among the top three passages, 0 otherwise (every unanswerable
+question is 0). The other half is left for `qabot eval --split report`.
+
+Thresholds are chosen on the training half from the fitted probabilities:
+- decline: answerable questions with a hit below it are at most DECLINE_LOSS of them;
+- low: answerable questions below it (declined or "low") are at most LOW_SHARE;
+- high: the answers at or above it are right at rank 1 at least HIGH_PRECISION of the time.
+Gating follow-ups depends on the model, so the script fits twice, the second time on
+the readings the first fit chose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.answer import answerability  # noqa: E402
+from bot.answer.answerability import (  # noqa: E402
+    LEXICAL_FEATURES,
+    MODEL_FILE,
+    SEMANTIC_FEATURES,
+    Model,
+    Thresholds,
+)
+from bot.evaluation.datasets import load_eval_file, split_of  # noqa: E402
+from bot.evaluation.metrics import is_hit  # noqa: E402
+from bot.evaluation.runner import assess, engines_for  # noqa: E402
+
+SQUAD = Path("/work/shared/eval/squad-dev")
+OWN_SETS = ("seed_questions.jsonl", "followup_questions.jsonl", "answerability_questions.jsonl")
+# The repo's own questions are few next to SQuAD's; each counts this many times.
+OWN_WEIGHT = 12.0
+DECLINE_LOSS = 0.01
+LOW_SHARE = 0.08
+HIGH_PRECISION = 0.95
+# Inverse strength of the L2 penalty: the features overlap, so keep the weights modest.
+REGULARISATION = 0.3
+
+
+def collect(squad: Path, semantic: object, split: str) -> list[dict[str, object]]:
+    """Ask every question of the split; return its features, label and weight."""
+    sets = [(ROOT / "eval" / name, ROOT / "corpus", OWN_WEIGHT) for name in OWN_SETS]
+    sets += [(squad / "questions.jsonl", None, 1.0), (squad / "unanswerable.jsonl", None, 1.0)]
+    rows: list[dict[str, object]] = []
+    for path, corpus, weight in sets:
+        if not path.is_file():
+            print(f"skipping {path}: not found", file=sys.stderr)
+            continue
+        eval_set = load_eval_file(path)
+        engine_of = engines_for(eval_set, corpus, semantic)  # type: ignore[arg-type]
+        for question in eval_set.questions:
+            if split_of(question) != split:
+                continue
+            _, reading = assess(engine_of(question), question)
+            if reading is None or not reading.values:
+                continue
+            texts = list(reading.evidence.texts)
+            hit3 = question.answerable and any(is_hit(t, question.answers) for t in texts[:3])
+            hit1 = question.answerable and bool(texts) and is_hit(texts[0], question.answers)
+            rows.append(
+                {
+                    "set": path.name,
+                    "values": reading.values,
+                    "label": int(hit3),
+                    "hit1": int(hit1),
+                    "answerable": question.answerable,
+                    "weight": weight,
+                }
+            )
+    return rows
+
+
+def fit(rows: list[dict[str, object]], names: tuple[str, ...]) -> Model:
+    """Fit a logistic regression on standardised features and choose the thresholds."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[r["values"].get(n, 0.0) for n in names] for r in rows])  # type: ignore[attr-defined]
+    y = np.array([r["label"] for r in rows])
+    w = np.array([r["weight"] for r in rows], dtype=np.float64)
+    means = x.mean(axis=0)
+    scales = x.std(axis=0)
+    scales[scales == 0] = 1.0
+    model = LogisticRegression(C=REGULARISATION, max_iter=1000)
+    model.fit((x - means) / scales, y, sample_weight=w)
+    fitted = Model(
+        names=names,
+        means=tuple(float(v) for v in means),
+        scales=tuple(float(v) for v in scales),
+        weights=tuple(float(v) for v in model.coef_[0]),
+        bias=float(model.intercept_[0]),
+        thresholds=Thresholds(0.0, 0.0, 1.0),
+    )
+    probabilities = np.array([fitted.probability(r["values"]) for r in rows])  # type: ignore[arg-type]
+    return replace(fitted, thresholds=choose_thresholds(rows, probabilities))
+
+
+def choose_thresholds(rows: list[dict[str, object]], p: np.ndarray) -> Thresholds:
+    """Pick the decline, low and high thresholds from the training probabilities."""
+    answerable = np.array([bool(r["answerable"]) for r in rows])
+    hit3 = np.array([bool(r["label"]) for r in rows])
+    hit1 = np.array([bool(r["hit1"]) for r in rows])
+    decline = float(np.quantile(p[answerable & hit3], DECLINE_LOSS))
+    low = max(decline, float(np.quantile(p[answerable], LOW_SHARE)))
+    high = 1.0
+    for t in np.unique(np.round(p, 3)):
+        chosen = p >= t
+        if chosen.sum() >= 10 and hit1[chosen].mean() >= HIGH_PRECISION:
+            high = float(t)
+            break
+    return Thresholds(round(decline, 3), round(low, 3), round(max(high, low), 3))
+
+
+def table(rows: list[dict[str, object]], model: Model) -> str:
+    """Describe how the thresholds split the training questions, for the README."""
+    lines = [
+        "| label | probability | answerable | right at rank 1 | unanswerable |",
+        "|---|---|---|---|---|",
+    ]
+    t = model.thresholds
+    bands = [
+        ("declined", 0.0, t.decline),
+        ("low", t.decline, t.low),
+        ("medium", t.low, t.high),
+        ("high", t.high, 1.01),
+    ]
+    p = [model.probability(r["values"]) for r in rows]  # type: ignore[arg-type]
+    for name, low, high in bands:
+        inside = [r for r, q in zip(rows, p, strict=True) if low <= q < high]
+        ans = [r for r in inside if r["answerable"]]
+        right = sum(int(r["hit1"]) for r in ans)  # type: ignore[call-overload]
+        lines.append(
+            f"| {name} | {low:.2f}–{min(high, 1.0):.2f} | {len(ans)} | "
+            f"{right / len(ans):.0%} | {len(inside) - len(ans)} |"
+            if ans
+            else f"| {name} | {low:.2f}–{min(high, 1.0):.2f} | 0 | – | {len(inside)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit the models and write them beside the answerability module."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--semantic", action="store_true", help="also fit the semantic model")
+    parser.add_argument("--squad", type=Path, default=SQUAD, help="the squad-dev folder")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    args = parser.parse_args(argv)
+    existing = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
+    modes = ["lexical"] + (["semantic"] if args.semantic else [])
+    for mode in modes:
+        semantic = None
+        if mode == "semantic":
+            from bot.embedding.loader import semantic_from_settings
+            from bot.settings import load_settings
+
+            semantic, problem = semantic_from_settings(replace(load_settings(), semantic=True))
+            if semantic is None:
+                print(f"semantic model unavailable: {problem}", file=sys.stderr)
+                return 1
+        names = SEMANTIC_FEATURES if mode == "semantic" else LEXICAL_FEATURES
+        model: Model | None = None
+        for round_ in (1, 2):
+            rows = collect(args.squad, semantic, "train")
+            model = fit(rows, names)
+            _install(mode, model)
+            print(f"{mode} round {round_}: {len(rows)} questions, {model.thresholds}")
+        assert model is not None
+        existing["models"][mode] = _entry(model)
+        print(table(rows, model))
+        for name, weight in sorted(
+            zip(model.names, model.weights, strict=True), key=lambda x: -abs(x[1])
+        ):
+            print(f"  {name:18} {weight:+.3f}")
+    args.out.write_text(json.dumps(existing, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _entry(model: Model) -> dict[str, object]:
+    t = model.thresholds
+    return {
+        "features": list(model.names),
+        "means": [round(v, 6) for v in model.means],
+        "scales": [round(v, 6) for v in model.scales],
+        "weights": [round(v, 6) for v in model.weights],
+        "bias": round(model.bias, 6),
+        "thresholds": {"decline": t.decline, "low": t.low, "high": t.high},
+    }
+
+
+def _install(mode: str, model: Model) -> None:
+    """Make the engines of the next round use this model (gating follows it)."""
+    answerability.default_models()[mode] = model
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Embeddings come in the background, are saved as computed and are never computed twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.embedding.loader import SemanticModel
+from bot.embedding.store import LOG_FILE
+from bot.live import LiveEngine
+from tests.embedding.fakes import GatedEmbedder, HashEmbedder
+
+REPO = Path(__file__).parents[2]
+LONG_AGO = 1_600_000_000
+ARTICLES = 100
+
+
+def article(n: int) -> str:
+    return (
+        f"Harbour news {n}\n\nThe harbour ferry number {n} sails at noon from pier {n}. "
+        f"It returns at dusk on day {n} with {n} passengers. Tickets for route {n} cost {n} won.\n"
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for n in range(ARTICLES):
+        path = folder / f"a{n:03}.txt"
+        path.write_text(article(n), encoding="utf-8")
+        os.utime(path, (LONG_AGO, LONG_AGO))
+    return folder
+
+
+def wait_for(condition, what: str, cap: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + cap
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_question_during_embedding_is_answered_by_word_match_and_says_so(
+    corpus: Path, tmp_path: Path
+) -> None:
+    embedder = GatedEmbedder()
+    live = LiveEngine(corpus, index_dir=tmp_path / "index", semantic=SemanticModel(embedder))
+    answer = live.answer("when does ferry 7 return?")
+    assert answer.answered and answer.ranking == "lexical"
+    assert any("embeddings are still being computed (0%)" in note for note in answer.notes)
+    embedder.gate.set()
+    semantic = live.engine.semantic
+    assert semantic is not None and semantic.wait(120) and semantic.complete
+    answer = live.answer("when does ferry 7 return?")
+    assert answer.ranking == "semantic" and not answer.notes
+
+
+def saved_rows(index: Path) -> int:
+    logs = list(index.rglob(LOG_FILE))
+    if not logs:
+        return 0
+    lines = logs[0].read_text().splitlines()
+    return sum(int(line.split('"n": ')[1].rstrip("}")) for line in lines if line.endswith("}"))
+
+
+def test_kill_9_while_embedding_then_restart_embeds_only_what_was_not_saved(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("hang_child.py")), str(corpus), str(index)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+    )
+    try:
+        # Two batches of 64 or more sentences, saved; the third hangs.
+        wait_for(lambda: saved_rows(index) >= 128, "the child to save two batches")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    saved = saved_rows(index)
+    embedder = HashEmbedder()
+    live = LiveEngine(corpus, index_dir=index, semantic=SemanticModel(embedder))
+    total = len(live.engine.sentences)
+    assert 128 <= saved < total
+    semantic = live.engine.semantic
+    assert semantic is not None and semantic.wait(120) and semantic.complete
+    assert embedder.embedded == total - saved
+    texts = [s.text for s in live.engine.sentences]
+    assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)
+
+
+def test_reload_of_one_article_re_embeds_only_it(corpus: Path, tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    model = SemanticModel(embedder)
+    live = LiveEngine(corpus, index_dir=tmp_path / "index", semantic=model)
+    assert live.engine.semantic is not None and live.engine.semantic.wait(120)
+    per_article = len(live.engine.sentences) // ARTICLES  # the title and three sentences
+    assert embedder.embedded == ARTICLES * per_article
+    embedder.embedded = 0
+    (corpus / "a050.txt").write_text(article(50).replace("noon", "midnight"), encoding="utf-8")
+    (corpus / "new.txt").write_text(article(1000), encoding="utf-8")
+    result = live.reload()
+    assert result.changes.added == ["new.txt"] and result.changes.changed == ["a050.txt"]
+    semantic = live.engine.semantic
+    assert semantic is not None and semantic.wait(120) and semantic.complete
+    assert embedder.embedded == 2 * per_article
+    texts = [s.text for s in live.engine.sentences]
+    assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)
+    # And a restart embeds nothing.
+    live.wait_saved()
+    embedder.embedded = 0
+    again = LiveEngine(corpus, index_dir=tmp_path / "index", semantic=SemanticModel(embedder))
+    assert again.engine.semantic is not None and again.engine.semantic.wait(120)
+    assert embedder.embedded == 0 and again.engine.semantic.complete
