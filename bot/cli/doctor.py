@@ -365,7 +365,7 @@ def doctor(console: Console, corpus: Path | None = None, quick: bool = False) ->
     for check in run_checks(context, quick):
         checks += 1
         failed += check.status == FAIL
-        console.lines(check.line(), indent=" " * 16)
+        console.out_wrapped(check.line(), indent=" " * 16)
     if failed:
         console.out(f"{failed} of {plural(checks, 'check')} failed.")
         return 1
