@@ -189,8 +189,7 @@ def sources_embed(articles: Sequence[Article]) -> discord.Embed:
         url = _safe_url(article.url)
         if url:
             name = f"[{name}](<{url}>)"
-        sentences = article.body_sentence_count
-        detail = plural(sentences, "sentence")
+        detail = plural(len(article.sentences), "sentence")  # the count every front end shows
         source = safe_text(article.source, 100) if article.source else ""
         line = f"• {name} — {source} · {detail}" if source else f"• {name} · {detail}"
         rest = count - i - 1
@@ -255,8 +254,8 @@ def help_embed(
     ]
     if cooldown_questions and cooldown_seconds:
         lines.append(
-            f"• You can ask {plural(cooldown_questions, 'question')} every "
-            f"{cooldown_seconds:g} seconds."
+            f"• You can ask {plural(cooldown_questions, 'question')} "
+            f"every {cooldown_seconds:g} seconds."
         )
     embed = discord.Embed(title="How to ask", description="\n".join(lines), colour=USAGE_COLOUR)
     return fit_embed(embed)
