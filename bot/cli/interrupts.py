@@ -39,6 +39,10 @@ class Interrupted:
             raise KeyboardInterrupt
 
         def dropped(unraisable: Any) -> None:
+            if self.seen and _finaliser_of_multiprocessing(unraisable.object):
+                # A Ctrl-C that landed inside multiprocessing's clean-up leaves its finaliser
+                # registry half-updated; what that prints afterwards is noise, not news.
+                return
             if isinstance(unraisable.exc_value, KeyboardInterrupt):
                 # Raise it again a moment later, from another thread: by then the main
                 # thread has left the callback that dropped it.
@@ -59,6 +63,13 @@ class Interrupted:
         if self._previous is not None:
             with contextlib.suppress(ValueError, TypeError):
                 signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+
+def _finaliser_of_multiprocessing(obj: object) -> bool:
+    """Tell whether obj is one of multiprocessing's finalisers (pools, queues, pipes)."""
+    util = sys.modules.get("multiprocessing.util")
+    finalize = getattr(util, "Finalize", None)
+    return finalize is not None and isinstance(obj, finalize)
 
 
 @functools.cache
