@@ -1,5 +1,11 @@
 """Run the command line: ``python -m bot``."""
 
-from bot.cli.main import main
+import sys
+
+try:
+    from bot.cli.main import main
+except KeyboardInterrupt:  # Ctrl-C while the program is still being imported
+    print("\nqabot: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 raise SystemExit(main())

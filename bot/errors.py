@@ -86,13 +86,24 @@ class FeedsError(QabotError):
 
 
 class FetchError(FeedsError):
-    """A URL could not be fetched; ``reason`` says why in a few words, for reports."""
+    """A URL could not be fetched; ``reason`` says why in a few words, for reports.
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    ``retry_after`` is the seconds a 429 or 503 answer asked us to wait, when it said.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{url} could not be fetched: {reason}.")
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after
 
 
 class FeedError(FeedsError, ValueError):

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         semantic = None
         if mode == "semantic":
-            from bot.answer.semantic import semantic_from_settings
+            from bot.embedding.loader import semantic_from_settings
             from bot.settings import load_settings
 
             semantic, problem = semantic_from_settings(replace(load_settings(), semantic=True))

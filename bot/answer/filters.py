@@ -11,15 +11,14 @@ its score), so a cue never hides the only sentence that answers.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from bot.answer.catalogue import Catalogue, intersect
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Status
 from bot.answer.timecues import TimeCue, time_cue
@@ -28,7 +27,6 @@ from bot.ingest.models import Article
 
 # A cue's passages are preferred only when they score at least this share of the best.
 PREFERENCE_RATIO = 0.8
-_CACHED_FILTERS = 64
 
 
 class Answers(Protocol):
@@ -62,25 +60,24 @@ class ArticleFilter:
 
     def matches(self, article: Article) -> bool:
         """Tell whether an article passes every option that is set."""
-        if self.article is not None and not _names(article, self.article):
-            return False
-        if self.source is not None and not _from_source(article, self.source):
-            return False
-        if self.since is not None or self.until is not None:
-            day = article_day(article)
-            if day is None:
-                return False
-            if self.since is not None and day < self.since:
-                return False
-            if self.until is not None and day > self.until:
-                return False
-        return True
+        return article.key in (self.keys([article]) or {article.key})
 
     def keys(self, articles: Sequence[Article]) -> frozenset[str] | None:
         """Return the keys of the articles that pass, or None when no option is set."""
+        return self.select(Catalogue.of(articles)) if self else None
+
+    def select(self, catalogue: Catalogue) -> frozenset[str] | None:
+        """Return the keys of the catalogued articles that pass (None: no option is set)."""
         if not self:
             return None
-        return frozenset(a.key for a in articles if self.matches(a))
+        parts = []
+        if self.article is not None:
+            parts.append(catalogue.named(self.article))
+        if self.source is not None:
+            parts.append(catalogue.from_source(self.source))
+        if self.since is not None or self.until is not None:
+            parts.append(catalogue.dated(self.since, self.until))
+        return intersect(parts)
 
     def describe(self) -> str:
         """Say in words which articles pass, for a message when none does."""
@@ -96,32 +93,6 @@ class ArticleFilter:
         elif self.until is not None:
             parts.append(f"dated {self.until} or earlier")
         return "articles " + " and ".join(parts) if parts else "all articles"
-
-
-def _names(article: Article, wanted: str) -> bool:
-    wanted = wanted.strip().casefold()
-    name = article.path.rpartition("/")[2].casefold()
-    return wanted in {article.key.casefold(), article.path.casefold(), name} or (
-        name.rpartition(".")[0] == wanted
-    )
-
-
-def _from_source(article: Article, wanted: str) -> bool:
-    wanted = wanted.strip().casefold()
-    if article.source and wanted in article.source.casefold():
-        return True
-    host = (urlsplit(article.url).hostname or "") if article.url else ""
-    return bool(host) and (host == wanted or host.endswith("." + wanted))
-
-
-def article_day(article: Article) -> dt.date | None:
-    """Return an article's date as a date, or None when it has none (or a malformed one)."""
-    if not article.date:
-        return None
-    try:
-        return dt.date.fromisoformat(article.date[:10])
-    except ValueError:
-        return None
 
 
 _DAY = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -260,35 +231,27 @@ def _in_range(
 
 # --- engine calls ----------------------------------------------------------------
 
-_KEY_CACHE: weakref.WeakKeyDictionary[Any, dict[ArticleFilter, frozenset[str] | None]] = (
-    weakref.WeakKeyDictionary()
-)
-_DAY_CACHE: weakref.WeakKeyDictionary[Any, dict[str, dt.date | None]] = weakref.WeakKeyDictionary()
+_CATALOGUES: weakref.WeakKeyDictionary[Any, Catalogue] = weakref.WeakKeyDictionary()
+
+
+def _catalogue(engine: Answers) -> Catalogue:
+    """Return the engine's catalogue, built on first use (each engine has its articles)."""
+    try:
+        found = _CATALOGUES.get(engine)
+    except TypeError:  # an engine that cannot be weakly referenced
+        return Catalogue.of(engine.articles)
+    if found is None:
+        found = _CATALOGUES[engine] = Catalogue.of(engine.articles)
+    return found
 
 
 def _keys(engine: Answers, options: ArticleFilter) -> frozenset[str] | None:
-    """Return options.keys(engine.articles), remembered per engine for repeated filters."""
-    try:
-        cached = _KEY_CACHE.setdefault(engine, {})
-    except TypeError:  # an engine that cannot be weakly referenced
-        return options.keys(engine.articles)
-    if options not in cached:
-        if len(cached) >= _CACHED_FILTERS:
-            cached.clear()
-        cached[options] = options.keys(engine.articles)
-    return cached[options]
+    """Return the keys of the engine's articles that pass options (None: no option set)."""
+    return options.select(_catalogue(engine)) if options else None
 
 
 def _days(engine: Answers) -> dict[str, dt.date | None]:
-    try:
-        cached = _DAY_CACHE.get(engine)
-    except TypeError:
-        cached = None
-    if cached is None:
-        cached = {a.key: article_day(a) for a in engine.articles}
-        with contextlib.suppress(TypeError):
-            _DAY_CACHE[engine] = cached
-    return cached
+    return _catalogue(engine).days
 
 
 def _ask(

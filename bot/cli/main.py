@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.cli.interrupts import Interrupted, silence_stdout, stop_workers
 from bot.cli.output import Console, one_line
 from bot.errors import CorpusError, FilterError, QabotError, SettingsError
 from bot.settings import Settings, load_settings
@@ -227,27 +227,23 @@ def _python() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
+    interrupted = Interrupted()
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        with interrupted:
+            code = _main(list(sys.argv[1:] if argv is None else argv))
+        if not interrupted.seen:
+            return code
     except KeyboardInterrupt:
-        # Ctrl-C anywhere: one line, no traceback, the shell's code for SIGINT.
-        with contextlib.suppress(OSError, ValueError):
-            print("\nqabot: interrupted", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        pass
     except BrokenPipeError:
         # `qabot ask ... | head -1`: the reader left, so stop quietly.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_PIPE
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so that the flush at exit cannot fail again."""
-    stdout = sys.stdout
-    if stdout is not sys.__stdout__ or stdout is None:
-        return
+    # Ctrl-C anywhere: one line, no traceback, the shell's code for SIGINT.
+    stop_workers()
     with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stdout.fileno())
+        print("\nqabot: interrupted", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 def _main(argv: list[str]) -> int:
@@ -446,10 +442,10 @@ def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> 
 def _inspect(engine: Engine, console: Console) -> int:
     for article in engine.articles:
         source = f" — {article.source}" if article.source else ""
-        console.lines(f"# {article.key}: {article.title}{source} ({article.path})")
+        console.out_wrapped(f"# {article.key}: {article.title}{source} ({article.path})")
         for sentence in article.sentences:
             label = f"[{sentence.citation}] "
-            console.lines(label + sentence.text, indent=" " * min(len(label), 12))
+            console.out_wrapped(label + sentence.text, indent=" " * min(len(label), 12))
     return EXIT_OK
 
 
@@ -543,7 +539,7 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     for question in report.false_answers[: args.misses]:
         lines.append(f"  answered but should decline: {question.question}")
     for line in lines:
-        console.lines(line, indent="        ")
+        console.out_wrapped(line, indent="        ")
     return EXIT_OK
 
 
@@ -579,7 +575,7 @@ def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: 
 
     try:
         if args.command == "feeds" and (not args.poll or not specs_for(corpus, settings)):
-            console.lines("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
+            console.out_wrapped("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
             return EXIT_OK
         if args.command == "add":
             report = add_urls(args.urls, corpus, settings)
@@ -590,7 +586,7 @@ def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: 
         console.say(str(exc))
         return EXIT_USAGE
     for line in report.lines():
-        console.lines(line)
+        console.out_wrapped(line)
     console.out(report.summary())
     return EXIT_FAILED if report.failures else EXIT_OK
 

@@ -8,10 +8,12 @@ exchange, not just each read, must finish before the deadline.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import ssl
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -80,10 +82,13 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     accept: str = "*/*",
+    allowed: Callable[[str], str | None] | None = None,
 ) -> Response:
     """GET url, following up to limits.max_redirects redirects; raise FetchError on failure.
 
     A 304 answer to the conditional headers is returned (not raised), with an empty body.
+    allowed(target) is asked before each redirect is followed: a reason to refuse it
+    (robots.txt), or None.
     """
     deadline = time.monotonic() + limits.timeout
     current = check_url(url)
@@ -102,9 +107,33 @@ def fetch(
         if len(seen) > limits.max_redirects:
             raise FetchError(url, f"redirects more than {limits.max_redirects} times")
         current = check_url(target)
+        refusal = allowed(current) if allowed is not None else None
+        if refusal:
+            raise FetchError(url, f"redirects to {current}, and {refusal}")
     if response.status == 304 or 200 <= response.status < 300:
         return response
-    raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    raise FetchError(
+        url,
+        f"HTTP {response.status}",
+        status=response.status,
+        retry_after=_retry_after(response.headers.get("retry-after")),
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Read a Retry-After header: seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _get_once(

@@ -127,6 +127,7 @@ class Reader:
                 etag=row.etag,
                 last_modified=row.last_modified,
                 accept=_FEED_TYPES,
+                allowed=self._refusal,
             )
             if response.not_modified:
                 self.state.save_feed(
@@ -149,13 +150,16 @@ class Reader:
         self.state.touch_entries(spec.url, listed)
         fetched = 0
         postponed = 0
+        retry = 0  # pages that failed for now (timeout, 5xx): tried again next round
         for entry in entries:
             if not self._known(spec.url, entry):
                 if fetched >= self.max_pages or self.stopping.is_set():
                     postponed += 1
                     continue
                 fetched += 1
-            feed.pages.append(self._entry(spec.url, title, entry))
+            result = self._entry(spec.url, title, entry)
+            feed.pages.append(result)
+            retry += result.outcome is Outcome.SKIPPED and not self._known(spec.url, entry)
         if postponed:
             feed.status = f"ok, {postponed} new entries left for the next round"
         feed.expired = self._expire(spec.url, now)
@@ -164,8 +168,10 @@ class Reader:
                 url=spec.url,
                 title=title,
                 # Entries left for later must not be hidden by a 304 next round.
-                etag=None if postponed else response.headers.get("etag"),
-                last_modified=None if postponed else response.headers.get("last-modified"),
+                etag=None if postponed or retry else response.headers.get("etag"),
+                last_modified=(
+                    None if postponed or retry else response.headers.get("last-modified")
+                ),
                 last_poll=now,
                 status=feed.status,
                 failures=0,
@@ -178,7 +184,10 @@ class Reader:
 
     def _feed_failed(self, spec: FeedSpec, row: FeedRow, now: float, exc: Exception) -> FeedReport:
         failures = row.failures + 1
-        wait = min(spec.interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        wait = spec.interval * 2 ** (failures - 1)
+        if isinstance(exc, FetchError) and exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)  # the server said how long (429, 503)
+        wait = min(wait, MAX_BACKOFF_SECONDS)
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
         self.state.save_feed(
             replace(
@@ -249,7 +258,7 @@ class Reader:
         if refusal:
             return PageResult(url, Outcome.SKIPPED, reason=refusal)
         try:
-            response = fetch(url, self.options.limits, accept=_PAGE_TYPES)
+            response = fetch(url, self.options.limits, accept=_PAGE_TYPES, allowed=self._refusal)
             page = extract_page(response)
         except FetchError as exc:
             return PageResult(url, Outcome.SKIPPED, reason=exc.reason)

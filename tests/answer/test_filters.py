@@ -79,6 +79,16 @@ def test_filter_options_select_article_keys(engine: Engine) -> None:
     assert keys(engine, ArticleFilter(article="rice.md")) == {"rice"}
     assert keys(engine, ArticleFilter(article="talks-2013")) == {"talks-2013"}
     assert keys(engine, ArticleFilter(since=dt.date(2013, 1, 1))) == {"talks-2013", "talks-today"}
+    day = dt.date(2013, 11, 28)  # both bounds are inclusive
+    assert keys(engine, ArticleFilter(since=day, until=day)) == {"talks-2013"}
+    assert keys(engine, ArticleFilter(article="TALKS-2012")) == {"talks-2012"}
+    assert keys(engine, ArticleFilter(source="example")) == {
+        "talks-2012",
+        "talks-2013",
+        "talks-today",
+        "rice",
+    }
+    assert keys(engine, ArticleFilter(source="ters.example")) == set()  # whole host names
     assert keys(engine, ArticleFilter(until=dt.date(2013, 11, 30), source="Yonhap")) == {
         "talks-2012",
         "talks-2013",

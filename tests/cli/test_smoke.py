@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from tests.cli.conftest import CORPUS, REPO, Run
@@ -95,4 +97,53 @@ def test_ctrl_c_in_ask_exits_130_with_one_line(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+        process.stdin.close()
+
+
+def _has_children(pid: int) -> bool:
+    """Tell whether the process has started others (the index's worker processes)."""
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            if task.read_text().strip():
+                return True
+    return False
+
+
+def test_ctrl_c_to_the_whole_terminal_group_during_a_build_is_one_line(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches every process of the group, the index's workers included."""
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for i in range(900):  # enough files for the build to read them in worker processes
+        (corpus / f"a{i}.txt").write_text(
+            f"Ferry {i}\n\n" + " ".join(f"Ferry {i} sails from pier {j}." for j in range(30))
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(b"when does ferry 7 sail?\n")
+        process.stdin.flush()
+        # Signal once qabot's own code runs: workers reading articles, or the first answer
+        # out and the next question awaited. (Before that Python itself is still starting.)
+        deadline = time.monotonic() + CAP
+        while not _has_children(process.pid):
+            if select.select([process.stdout], [], [], 0.01)[0]:
+                break
+            assert time.monotonic() < deadline and process.poll() is None
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=CAP) == 130
+        assert process.stderr is not None
+        said = process.stderr.read().decode()
+        assert "Traceback" not in said
+        assert said.endswith("\nqabot: interrupted\n")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
         process.stdin.close()

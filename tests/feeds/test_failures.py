@@ -25,6 +25,7 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
     site.routes["/photo.png"] = Route(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
     site.routes["/private/memo"] = Route(b"<html><p>secret</p></html>")
     site.routes["/gone"] = Route(b"gone", status=404, content_type="text/plain")
+    site.routes["/short"] = Route(status=302, headers={"Location": "/private/memo"})
     paths = [
         "/good",
         "/paywall",
@@ -36,6 +37,7 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
         "/photo.png",
         "/private/memo",
         "/gone",
+        "/short",
     ]
     feed = serve_feed(
         site, "/rss.xml", [{"title": p, "link": site.url(p), "guid": p} for p in paths]
@@ -58,6 +60,10 @@ def test_each_bad_page_is_skipped_with_its_reason(site: Site, reader: Reader, co
     assert reasons["/photo.png"] == (Outcome.SKIPPED, "not HTML (image/png)")
     assert reasons["/private/memo"] == (Outcome.SKIPPED, "robots.txt disallows it")
     assert reasons["/gone"] == (Outcome.SKIPPED, "HTTP 404")
+    assert reasons["/short"] == (
+        Outcome.SKIPPED,
+        f"redirects to {site.url('/private/memo')}, and robots.txt disallows it",
+    )
     assert site.hits("/private/memo") == []  # never fetched
     # Reported once each, with the URL.
     assert sorted(report.failures) == sorted(
@@ -78,8 +84,7 @@ def test_transient_failures_are_retried_and_permanent_ones_wait_for_a_change(
             {"title": "b", "link": site.url("/broken"), "guid": "b"},
             {"title": "p", "link": site.url("/photo.png"), "guid": "p"},
         ],
-        etag=None,
-    )  # type: ignore[arg-type]
+    )
 
     reader.poll([FeedSpec(feed, 900)])
     serve_story(site, "/broken", "Quake strikes off Heuksan island", QUAKE)
@@ -88,6 +93,12 @@ def test_transient_failures_are_retried_and_permanent_ones_wait_for_a_change(
     outcomes = {p.url.removeprefix(site.base): p.outcome for p in second.all_pages}
     assert outcomes == {"/broken": Outcome.NEW, "/photo.png": Outcome.UNCHANGED}
     assert len(site.hits("/photo.png")) == 1
+    # A page to retry makes the next feed request unconditional (a 304 would hide it)...
+    assert "if-none-match" not in site.hits("/rss.xml")[1].headers
+    # ...and once every page is settled, requests are conditional again.
+    third = reader.poll([FeedSpec(feed, 900)], force=True)
+    assert site.hits("/rss.xml")[2].headers["if-none-match"] == '"v1"'
+    assert third.feeds[0].status == "not modified"
 
 
 def wait_of(reader: Reader, feed: str) -> float:
@@ -145,3 +156,15 @@ def test_added_urls_report_bad_addresses(reader: Reader) -> None:
         (Outcome.SKIPPED, "is not an http:// or https:// address"),
         (Outcome.SKIPPED, "is not an http:// or https:// address"),
     ]
+
+
+def test_a_busy_feed_waits_as_long_as_the_server_asks(site: Site, reader: Reader) -> None:
+    site.routes["/rss.xml"] = Route(
+        b"busy", status=503, content_type="text/plain", headers={"Retry-After": "600"}
+    )
+    feed = site.url("/rss.xml")
+
+    report = reader.poll([FeedSpec(feed, 60)])
+
+    assert report.failures == [f"{feed}: HTTP 503"]
+    assert wait_of(reader, feed) == 600
