@@ -193,15 +193,14 @@ def main() -> None:
         print(json.dumps(child(args.child, args.folders, args.questions, args.semantic)))
         return
     folders = build_corpora(extract(args.source), args.guilds, args.sentences)
-    shutil.rmtree(DATA / "guilds-index", ignore_errors=True)
-    rows = []
     # Cold: every index built and saved; then restarts on the saved indexes, one server
     # alone (the baseline) and all of them.
-    for phase, chosen in (
-        ("cold-all", folders),
-        ("warm-alone", folders[:1]),
-        ("warm-all", folders),
-    ):
+    phases = [("warm-alone", folders[:1]), ("warm-all", folders)]
+    if not args.warm_only:
+        shutil.rmtree(DATA / "guilds-index", ignore_errors=True)
+        phases.insert(0, ("cold-all", folders))
+    rows = []
+    for phase, chosen in phases:
         rows.append(run_child(phase, chosen, args.questions, args.semantic))
         print(json.dumps(rows[-1]), file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ from bot.index.storage import Changes, IndexStore
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher, run_in_thread
+from bot.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +137,7 @@ class LiveEngine:
         if engine is None:
             return "nothing yet"
         articles, sentences = len(engine.articles), len(engine.sentences)
-        return (
-            f"{articles:,} article{'s' if articles != 1 else ''}, "
-            f"{sentences:,} sentence{'s' if sentences != 1 else ''}"
-        )
+        return f"{plural(articles, 'article')}, {plural(sentences, 'sentence')}"
 
     def add_listener(self, listener: ReloadListener) -> None:
         """Call listener(result) after every reload, in the thread that reloaded."""

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 800
 # How often the folder is checked when file events are not available (seconds).
 POLL_SECONDS = 5.0
+# How many looks (every poll_seconds) compare the folder's stamp after a watch starts.
+SETTLE_LOOKS = 3
 
 
 def one_line(text: str) -> str:
@@ -119,16 +121,26 @@ class FolderWatcher:
 
     async def _follow_events(self) -> str | None:
         """Reload on file events until stopped (None) or until they fail (the reason)."""
+        # What the folder looked like when it was last read: a change made before a new
+        # watch is in place sends no event, so the first looks after it compare stamps.
+        base = await self._stamp_or_none()
         while True:
             folder = identity(self.root)
             events_stop = asyncio.Event()
             events = None
             if folder is not None:
                 events = asyncio.create_task(self._events(events_stop))
+            settling = SETTLE_LOOKS
             try:
                 while identity(self.root) == folder and not (events is not None and events.done()):
                     if await self._stopped_within(self.poll_seconds, events):
                         return None
+                    if settling:
+                        settling -= 1
+                        now_stamp = await self._stamp_or_none()
+                        if now_stamp != base:
+                            base = now_stamp
+                            await self.reload()
             finally:
                 events_stop.set()
             now = identity(self.root)
@@ -153,7 +165,15 @@ class FolderWatcher:
                 )
                 continue
             log.info("%s was replaced; reloading and watching it again.", one_line(str(self.root)))
+            base = await self._stamp_or_none()
             await self.reload()
+
+    async def _stamp_or_none(self) -> object:
+        """Return the folder's stamp, or None while it cannot be read."""
+        try:
+            return await asyncio.to_thread(self.stamp)
+        except Exception:
+            return None
 
     async def _events(self, stop: asyncio.Event) -> None:
         import watchfiles

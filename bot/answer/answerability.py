@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bot.answer.cues import answers_cue, question_cue, sentence_cues
+from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import _content, all_unknown, coverage, missing_key_content, unknown_share
 from bot.answer.query import Query
 from bot.index.bm25 import BM25Index
-from bot.index.tokenize import stem, terms, words
+from bot.index.tokenize import stem, words
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 
@@ -36,6 +36,11 @@ LEXICAL_FEATURES = (
     "all_unknown",  # nothing the question names occurs in the corpus
     "asks_type",  # the question asks for a date, number, name, place or reason
     "type_missing",  # ...and the best passage holds none
+    "date_missing",  # the same, for each kind asked: a date for "when"...
+    "number_missing",
+    "name_missing",
+    "place_missing",
+    "reason_missing",
     "missing_numbers",  # numbers of the question absent from the best passage
     "missing_names",  # share of the question's names absent from the best passage
     "rare_missing",  # IDF of the rarest known concept absent from the best passage, relative
@@ -62,6 +67,7 @@ class Evidence:
     """What the features are computed from: the top passages of one ranking."""
 
     texts: Sequence[str]  # the top passages' texts, best first
+    tokens: Sequence[Sequence[str]]  # their index terms in order, tokenised once per sentence
     scores: Sequence[float]  # their scores, best first
     top_raw: float  # the best sentence's word-match score before scaling
     similarity: float | None = None  # cosine of question and best passage, with a model
@@ -71,14 +77,16 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     """Compute the answerability features of a query's best passages."""
     texts = list(evidence.texts)
     best = texts[0] if texts else ""
-    best_terms = set(terms(best))
+    best_tokens = evidence.tokens[0] if evidence.tokens else ()
+    best_terms = set(best_tokens)
+    term_sets = [set(t) for t in evidence.tokens[:3]]
     concepts = query.concepts
     total_idf = sum(c.weight * _idf(c, index) for c in concepts) or 1.0
     content = _content(query)
     cue = question_cue(query.text)
     values = {
-        "coverage": coverage(query, best, index) if best else 0.0,
-        "coverage_top": max((coverage(query, t, index) for t in texts[:3]), default=0.0),
+        "coverage": coverage(query, best_terms, index) if best else 0.0,
+        "coverage_top": max((coverage(query, t, index) for t in term_sets), default=0.0),
         "strength": min(evidence.top_raw / total_idf, 3.0),
         "margin": _margin(evidence.scores),
         "unknown_share": unknown_share(query, index),
@@ -104,8 +112,10 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
             sum(1 for c in content if not c.terms & best_terms and _idf(c, index) > 0)
         ),
         "missing_unknown": float(sum(1 for c in content if _idf(c, index) == 0)),
-        "pairs": _pairs(query, best),
+        "pairs": _pairs(query, best_tokens),
     }
+    for kind in Cue:
+        values[f"{kind.value}_missing"] = values["type_missing"] if cue is kind else 0.0
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
     if evidence.similarity is not None:
@@ -118,7 +128,7 @@ def _idf(concept: object, index: BM25Index) -> float:
     return max(known, default=0.0)
 
 
-def _pairs(query: Query, passage: str) -> float:
+def _pairs(query: Query, passage: Sequence[str]) -> float:
     """Return the share of the question's consecutive terms that sit close in the passage."""
     sequence = [stem(t.word) for t in words(query.text)]
     sequence = [t for t in sequence if t in query.terms]
@@ -126,7 +136,7 @@ def _pairs(query: Query, passage: str) -> float:
     if not pairs:
         return 0.0
     positions: dict[str, list[int]] = {}
-    for n, token in enumerate(terms(passage)):
+    for n, token in enumerate(passage):
         positions.setdefault(token, []).append(n)
     close = 0
     for a, b in pairs:

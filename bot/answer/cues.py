@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from bot.index.tokenize import stem, words
+from bot.index.tokenize import stem
 
 
 class Cue(Enum):
@@ -115,23 +115,39 @@ class SentenceCues:
     has_reason: bool = False
 
 
+# Words with a digit, and capitalised words, as the tokeniser writes them.
+_WITH_DIGIT = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]*\d[^\W_]*(?:['’][^\W_]+)*")
+_CAPITALISED = re.compile(r"(?<![^\W_])[A-Z][^\W_]*(?:['’][^\W_]+)*")
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(_NUMBER_WORDS)) + r")\b", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[^\W_]")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def _term(raw: str) -> str:
+    return stem(_POSSESSIVE.sub("", raw.casefold().replace("’", "'").replace(".", "")))
+
+
 @lru_cache(maxsize=100_000)
 def sentence_cues(text: str) -> SentenceCues:
-    """Find the dates, numbers and proper names a sentence mentions."""
-    numbers: set[str] = set()
+    """Find the dates, numbers and proper names a sentence mentions.
+
+    Regular expressions over the text, not a full tokenisation: this runs for every
+    top candidate of every question.
+    """
+    numbers = {_term(m.group()) for m in _WITH_DIGIT.finditer(text)}
+    numbers.update(_term(m.group()) for m in _NUMBER_WORD.finditer(text))
+    first = _FIRST_WORD.search(text)
+    opening = first.start() if first else 0
     names: set[str] = set()
-    tokens = words(text)
-    for position, token in enumerate(tokens):
-        raw = text[token.start : token.end]
-        if any(ch.isdigit() for ch in raw) or token.word in _NUMBER_WORDS:
-            numbers.add(stem(token.word))
-        elif (
-            position > 0
-            and raw[:1].isupper()
-            and raw not in _NOT_NAMES
-            and not (token.fragment and len(token.word) <= 2)
-        ):
-            names.add(stem(token.word))
+    for match in _CAPITALISED.finditer(text):
+        raw = match.group()
+        start, end = match.span()
+        if start == opening or raw in _NOT_NAMES or raw.casefold() in _NUMBER_WORDS:
+            continue
+        fragment = (start > 0 and text[start - 1] == "-") or text[end : end + 1] == "-"
+        if fragment and len(raw) <= 2:
+            continue
+        names.add(_term(raw))
     return SentenceCues(
         bool(_DATE.search(text)),
         frozenset(numbers),

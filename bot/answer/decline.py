@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import terms
@@ -73,9 +75,8 @@ def all_unknown(query: Query, index: BM25Index) -> bool:
     return bool(content) and not any(_known(c, index) for c in content)
 
 
-def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
-    """Return the IDF-weighted share of the question's concepts that the passage mentions."""
-    passage_terms = set(terms(passage_text))
+def coverage(query: Query, passage_terms: AbstractSet[str], index: BM25Index) -> float:
+    """Return the IDF-weighted share of the question's concepts that the passage's terms hold."""
     total = covered = 0.0
     for concept in query.concepts:
         known = [t for t in concept.typed_terms if t in index] or [
@@ -88,7 +89,6 @@ def coverage(query: Query, passage_text: str, index: BM25Index) -> float:
     return covered / total if total else 0.0
 
 
-def covered_concepts(query: Query, passage_text: str) -> int:
-    """Count the things the question names that the passage mentions (by label)."""
-    passage_terms = set(terms(passage_text))
+def covered_concepts(query: Query, passage_terms: AbstractSet[str]) -> int:
+    """Count the things the question names that the passage's terms hold (by label)."""
     return len({c.label.casefold() for c in query.concepts if c.terms & passage_terms})

@@ -35,6 +35,8 @@ from bot.progress import QUIET, Progress
 __all__ = ["DEFAULT_K", "Engine", "FollowUpConfig", "PassageConfig", "RankingConfig"]
 
 DEFAULT_K = 3
+# Sentences whose index terms an engine keeps after tokenising them for an answer.
+TOKEN_CACHE_SENTENCES = 200_000
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Engine:
             self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability
         self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
+        self._token_cache: dict[int, tuple[str, ...]] = {}
 
     @classmethod
     def from_folder(
@@ -279,13 +282,16 @@ class Engine:
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
-        texts = [" ".join(self.sentences[i].text for i in g.ids) for g in groups[:3]]
+        texts = [self._text(g) for g in groups[:3]]
+        tokens = [self._tokens(g) for g in groups[:3]]
         similarity = None
         if meaning is not None:
             similarity = (
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
-        evidence = Evidence(texts, [g.score for g in groups[:3]], scored.top_raw, similarity)
+        evidence = Evidence(
+            texts, tokens, [g.score for g in groups[:3]], scored.top_raw, similarity
+        )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
         return Reading(query, groups, scored, evidence, values, probability)
@@ -318,7 +324,7 @@ class Engine:
                 ranking=self._ranking(reading, reading.groups[:1]),
                 read_with=read_with,
             )
-        worth = self._worth_reading(reading)
+        worth = self._worth_reading(reading, offset + k + 1)
         cue = question_cue(text) or question_cue(reading.query.text)
         query_terms = reading.query.terms
         shown = worth[offset : offset + k]
@@ -347,43 +353,66 @@ class Engine:
         ids = [i for group in shown for i in group.ids]
         return "semantic" if ids and all(i in cosines for i in ids) else "lexical"
 
-    def _worth_reading(self, reading: Reading) -> list[Group]:
+    def _worth_reading(self, reading: Reading, wanted: int) -> list[Group]:
         """Keep the best passage and those relevant on their own: no padding to k.
 
         A further passage must cover a good share of what the best one covers of the
         question, and more than one of its concepts when the best covers several:
-        sharing one word with the question is not relevant.
+        sharing one word with the question is not relevant. Stops at wanted passages.
         """
         groups = reading.groups
         config = self.passage_config
         query = reading.query
+        held = self._held_terms(query, groups)
         best = groups[0]
-        best_coverage = coverage(query, self._text(best), self.index)
-        needed = min(2, covered_concepts(query, self._text(best)))
+        best_coverage = coverage(query, held[0], self.index)
+        needed = min(2, covered_concepts(query, held[0]))
         kept = [best]
-        for group in groups[1:]:
+        for group, terms_held in zip(groups[1:], held[1:], strict=True):
+            if len(kept) >= wanted:
+                break
             if group.score < config.relative_score * best.score:
                 continue
-            text = self._text(group)
             if (
-                coverage(query, text, self.index) >= config.relative_coverage * best_coverage
-                and covered_concepts(query, text) >= needed
+                coverage(query, terms_held, self.index) >= config.relative_coverage * best_coverage
+                and covered_concepts(query, terms_held) >= needed
             ):
                 kept.append(group)
         return kept
 
+    def _held_terms(self, query: Query, groups: Sequence[Group]) -> list[set[str]]:
+        """Return, per group, the query terms its sentences hold, read from the postings."""
+        ids = np.array([i for g in groups for i in g.ids], dtype=np.int64)
+        owner = np.repeat(np.arange(len(groups)), [len(g.ids) for g in groups])
+        held: list[set[str]] = [set() for _ in groups]
+        for term in query.terms:
+            posting = self.index.contains(term)
+            if posting.size == 0:
+                continue
+            at = np.minimum(np.searchsorted(posting, ids), posting.size - 1)
+            for g in np.unique(owner[posting[at] == ids]):
+                held[int(g)].add(term)
+        return held
+
     def _text(self, group: Group) -> str:
         return " ".join(self.sentences[i].text for i in group.ids)
+
+    def _tokens(self, group: Group) -> list[str]:
+        """Return the index terms of a group's sentences, each sentence tokenised once."""
+        cache = self._token_cache
+        out: list[str] = []
+        for i in group.ids:
+            found = cache.get(i)
+            if found is None:
+                if len(cache) >= TOKEN_CACHE_SENTENCES:
+                    cache.clear()
+                found = cache[i] = tuple(terms(self.sentences[i].text))
+            out.extend(found)
+        return out
 
     def _passage(self, group: Group, query_terms: frozenset[str], cue: object) -> Passage:
         article = self._articles[self.sentences[group.ids[0]].article_key]
         return build_passage(group, self.sentences, article, query_terms, cue)  # type: ignore[arg-type]
-
-    def rank(self, query: Query, limit: int = 10, near: Sequence[int] = ()) -> list[Passage]:
-        """Rank passages for a query, best first, merging adjacent matching sentences."""
-        reading = self._read(query, limit, near, None)
-        cue = question_cue(query.text)
-        return [self._passage(g, query.terms, cue) for g in reading.groups[:limit]]
 
     def _allowed(self, only: frozenset[str] | None) -> Mask | None:
         """Return per sentence whether its article is among only (None: every article)."""

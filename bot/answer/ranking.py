@@ -42,6 +42,9 @@ class RankingConfig:
     lexical_weight: float = 0.5
     # How many top sentences the question-type cue may lift.
     candidates: int = 30
+    # At most this many sentences, the best by their own word match, are scored with
+    # their neighbours (a common word touches a large share of a big corpus).
+    max_matched: int = 4096
     # A neighbouring sentence joins a passage when it scores at least this share of the
     # passage's best sentence.
     merge_ratio: float = 0.45
@@ -186,6 +189,13 @@ class Ranker:
         matched, scores = match(self.index, query)
         if allowed is not None and matched.size:
             keep = allowed[matched]
+            matched, scores = matched[keep], scores[keep]
+        if matched.size > self.config.max_matched:
+            # A common word touches a large share of a big corpus: the best sentences
+            # with their window are among the best by their own match, so only those
+            # are weighed with their neighbours.
+            best = np.argpartition(-scores, self.config.max_matched - 1)
+            keep = np.sort(best[: self.config.max_matched])
             matched, scores = matched[keep], scores[keep]
         n = self.index.size
         if matched.size == 0:

@@ -9,8 +9,11 @@ HEALTHCHECK.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -164,17 +167,43 @@ def check_env_file(context: Context) -> Check:
     return Check(".env", OK, f"{path} is safe to keep the token in.")
 
 
+def ask_channels_anywhere(settings: Settings) -> bool:
+    """Tell whether any ask channel is set: ASK_CHANNEL_IDS, guilds.toml or an admin's /qa."""
+    if settings.ask_channel_ids:
+        return True
+    from bot.discordbot.guilds import guilds_file_path, read_guilds_file
+
+    listed = read_guilds_file(guilds_file_path(settings)).guilds.values()
+    if any(guild.get("ask_channels") for guild in listed):
+        return True
+    from bot.discordbot.state import default_state_db
+    from bot.discordbot.sync_state import default_state_dir
+
+    path = default_state_db(settings, default_state_dir())
+    if not path.is_file():
+        return False
+    # Read-only: looking must not create, migrate or lock the bot's database.
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        try:
+            rows = db.execute(
+                "SELECT value FROM guild_settings WHERE name = 'ask_channels'"
+            ).fetchall()
+        except sqlite3.Error:
+            return False
+    return any(json.loads(value) for (value,) in rows)
+
+
 def check_intents(context: Context) -> Check:
     """Check that the message-content intent is asked for exactly when ask channels need it."""
     settings = context.settings
-    if settings.message_content_intent and not settings.ask_channel_ids:
+    if settings.message_content_intent and not ask_channels_anywhere(settings):
         return Check(
             "intents",
             FAIL,
-            "MESSAGE_CONTENT_INTENT is true but ASK_CHANNEL_IDS is empty: the bot would ask "
-            "Discord for a privileged intent it never uses (mentions, DMs and slash commands "
-            "work without it).",
-            "Set ASK_CHANNEL_IDS, or MESSAGE_CONTENT_INTENT=false.",
+            "MESSAGE_CONTENT_INTENT is true but no ask channel is set (ASK_CHANNEL_IDS, "
+            "guilds.toml or /qa channels): the bot would ask Discord for a privileged intent "
+            "it never uses (mentions, DMs and slash commands work without it).",
+            "Set ask channels, or MESSAGE_CONTENT_INTENT=false.",
         )
     if settings.ask_channel_ids and not settings.message_content_intent:
         return Check(
@@ -336,7 +365,7 @@ def doctor(console: Console, corpus: Path | None = None, quick: bool = False) ->
     for check in run_checks(context, quick):
         checks += 1
         failed += check.status == FAIL
-        console.lines(check.line(), indent=" " * 16)
+        console.out_wrapped(check.line(), indent=" " * 16)
     if failed:
         console.out(f"{failed} of {plural(checks, 'check')} failed.")
         return 1

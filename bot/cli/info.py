@@ -18,7 +18,7 @@ from bot.wording import plural
 def info(live: LiveEngine, settings: Settings, console: Console) -> int:
     """Print the facts of this installation; return 0."""
     for line in info_lines(live, settings):
-        console.lines(line, indent=" " * 14)
+        console.out_wrapped(line, indent=" " * 14)
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.cli.interrupts import Interrupted, silence_stdout, stop_workers
 from bot.cli.output import Console, one_line
 from bot.errors import CorpusError, FilterError, QabotError, SettingsError
 from bot.settings import Settings, load_settings
@@ -227,7 +227,7 @@ def _python() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
-    interrupted = _Interrupted()
+    interrupted = Interrupted()
     try:
         with interrupted:
             code = _main(list(sys.argv[1:] if argv is None else argv))
@@ -237,120 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     except BrokenPipeError:
         # `qabot ask ... | head -1`: the reader left, so stop quietly.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_PIPE
     # Ctrl-C anywhere: one line, no traceback, the shell's code for SIGINT.
-    _stop_workers()
+    stop_workers()
     with contextlib.suppress(OSError, ValueError):
         print("\nqabot: interrupted", file=sys.stderr, flush=True)
     return EXIT_INTERRUPTED
-
-
-class _Interrupted:
-    """Raise KeyboardInterrupt on SIGINT, and remember it was seen.
-
-    Python drops an exception raised inside a finaliser or a callback run at fork ("Exception
-    ignored in ..."): a Ctrl-C that lands there would be lost and the program would go on.
-    Such a dropped interrupt is raised again in the main thread at once, and main() exits
-    130 whatever happens after.
-    """
-
-    def __init__(self) -> None:
-        self.seen = False
-        self._previous: object = None
-        self._hook = sys.unraisablehook
-
-    def __enter__(self) -> _Interrupted:
-        import _thread
-        import signal
-        import threading
-
-        def handle(signum: int, frame: object) -> None:
-            self.seen = True
-            raise KeyboardInterrupt
-
-        def dropped(unraisable: Any) -> None:
-            if isinstance(unraisable.exc_value, KeyboardInterrupt):
-                # Raise it again a moment later, from another thread: by then the main
-                # thread has left the callback that dropped it.
-                threading.Timer(0.01, _thread.interrupt_main).start()
-                return
-            self._hook(unraisable)
-
-        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-            self._previous = signal.signal(signal.SIGINT, handle)
-            sys.unraisablehook = dropped
-        _prepare_forked_children()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        sys.unraisablehook = self._hook
-        if self._previous is not None:
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
-
-
-@functools.cache
-def _prepare_forked_children() -> None:
-    """Make the worker processes an index build forks leave Ctrl-C to us and die with us.
-
-    A Ctrl-C reaches the whole process group: a worker would print a traceback of its
-    own, and one forked just as the program ended would wait for work forever, holding
-    its output pipes open (so `qabot ask | ...` would never finish).
-    """
-    import signal
-    import threading
-
-    parent = [os.getpid()]
-    from_main = [True]
-
-    def before() -> None:
-        parent[0] = os.getpid()
-        from_main[0] = threading.current_thread() is threading.main_thread()
-
-    def in_child() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        # The death signal follows the forking thread: only the main thread lives as long
-        # as the process.
-        if from_main[0] and sys.platform.startswith("linux"):
-            import ctypes
-
-            with contextlib.suppress(OSError, AttributeError):
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent[0]:  # the parent ended before the line above
-            os._exit(1)
-
-    os.register_at_fork(before=before, after_in_child=in_child)
-
-
-def _stop_workers() -> None:
-    """End the index build's worker processes, which the same Ctrl-C left half-way.
-
-    Without this the interpreter's exit waits for them, and the program never ends.
-    """
-    if "multiprocessing" not in sys.modules:
-        return
-    import multiprocessing
-
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    for child in children:
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so that the flush at exit cannot fail again."""
-    stdout = sys.stdout
-    if stdout is not sys.__stdout__ or stdout is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stdout.fileno())
 
 
 def _main(argv: list[str]) -> int:
@@ -549,10 +442,10 @@ def _ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> 
 def _inspect(engine: Engine, console: Console) -> int:
     for article in engine.articles:
         source = f" — {article.source}" if article.source else ""
-        console.lines(f"# {article.key}: {article.title}{source} ({article.path})")
+        console.out_wrapped(f"# {article.key}: {article.title}{source} ({article.path})")
         for sentence in article.sentences:
             label = f"[{sentence.citation}] "
-            console.lines(label + sentence.text, indent=" " * min(len(label), 12))
+            console.out_wrapped(label + sentence.text, indent=" " * min(len(label), 12))
     return EXIT_OK
 
 
@@ -646,7 +539,7 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
     for question in report.false_answers[: args.misses]:
         lines.append(f"  answered but should decline: {question.question}")
     for line in lines:
-        console.lines(line, indent="        ")
+        console.out_wrapped(line, indent="        ")
     return EXIT_OK
 
 
@@ -682,7 +575,7 @@ def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: 
 
     try:
         if args.command == "feeds" and (not args.poll or not specs_for(corpus, settings)):
-            console.lines("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
+            console.out_wrapped("\n".join(feed_lines(corpus, settings)))  # or: there are no feeds
             return EXIT_OK
         if args.command == "add":
             report = add_urls(args.urls, corpus, settings)
@@ -693,7 +586,7 @@ def _feeds(args: argparse.Namespace, settings: Settings, corpus: Path, console: 
         console.say(str(exc))
         return EXIT_USAGE
     for line in report.lines():
-        console.lines(line)
+        console.out_wrapped(line)
     console.out(report.summary())
     return EXIT_FAILED if report.failures else EXIT_OK
 

@@ -135,7 +135,7 @@ class Console:
         """Print text (already wrapped) on standard output, at once."""
         print(clean(text, keep_styles=self.color), file=self.stdout, flush=True)
 
-    def lines(self, text: str, indent: str = "  ") -> None:
+    def out_wrapped(self, text: str, indent: str = "  ") -> None:
         """Print text on standard output, wrapped to the terminal with continuation indent."""
         if self.wrap_width is not None:
             text = wrap(clean(text), self.wrap_width, indent)

@@ -50,6 +50,7 @@ from bot.discordbot.sync_state import SyncState
 from bot.errors import CorpusError
 from bot.live import LiveEngine
 from bot.settings import Settings
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -255,19 +256,17 @@ class QABot(commands.Bot, CommandSync):
         assert user is not None and engine is not None and self.application_id is not None
         log.info("Logged in as %s (id %s).", user, user.id)
         log.info(
-            "Indexed %d article%s, %d sentences, from %s.",
-            len(engine.articles),
-            "" if len(engine.articles) == 1 else "s",
-            len(engine.sentences),
+            "Indexed %s, %s, from %s.",
+            plural(len(engine.articles), "article"),
+            plural(len(engine.sentences), "sentence"),
             self.settings.corpus_dir,
         )
         log.info("%s", ranking_line(engine))
         listed = len(self.directory.file.guilds)
         if listed:
             log.info(
-                "%d server%s configured in %s; their articles load on first use.",
-                listed,
-                "" if listed == 1 else "s",
+                "%s configured in %s; their articles load on first use.",
+                plural(listed, "server"),
                 one_line(str(self.directory.file.path)),
             )
         live = self.live

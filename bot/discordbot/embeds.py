@@ -21,6 +21,7 @@ from bot.discordbot.safetext import (
 )
 from bot.ingest.models import Article
 from bot.live import ReloadResult
+from bot.wording import plural
 
 ANSWERED_COLOUR = discord.Colour.blurple()
 NOT_FOUND_COLOUR = discord.Colour.greyple()
@@ -188,8 +189,7 @@ def sources_embed(articles: Sequence[Article]) -> discord.Embed:
         url = _safe_url(article.url)
         if url:
             name = f"[{name}](<{url}>)"
-        sentences = article.body_sentence_count
-        detail = f"{sentences} sentence{'s' if sentences != 1 else ''}"
+        detail = plural(len(article.sentences), "sentence")  # the count every front end shows
         source = safe_text(article.source, 100) if article.source else ""
         line = f"• {name} — {source} · {detail}" if source else f"• {name} · {detail}"
         rest = count - i - 1
@@ -219,8 +219,8 @@ def help_embed(
         intro = "No articles are set up for this server yet, so I have nothing to answer from."
     elif articles is not None:
         intro = (
-            f"Ask a question about this server's {articles:,} indexed news "
-            f"article{'s' if articles != 1 else ''} in plain words."
+            f"Ask a question about this server's {plural(articles, 'indexed news article')} "
+            "in plain words."
         )
     else:
         intro = "Ask a question about the indexed news articles in plain words."
@@ -254,15 +254,11 @@ def help_embed(
     ]
     if cooldown_questions and cooldown_seconds:
         lines.append(
-            f"• You can ask {cooldown_questions} question"
-            f"{'s' if cooldown_questions != 1 else ''} every {cooldown_seconds:g} seconds."
+            f"• You can ask {plural(cooldown_questions, 'question')} "
+            f"every {cooldown_seconds:g} seconds."
         )
     embed = discord.Embed(title="How to ask", description="\n".join(lines), colour=USAGE_COLOUR)
     return fit_embed(embed)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _listed(items: Sequence[str], limit: int) -> str:
@@ -282,8 +278,8 @@ def reload_embed(
     if not result.ok:
         embed = discord.Embed(
             title="Reload failed — still answering from the previous index",
-            description=f"Serving {_count(articles_after, 'article')}, "
-            f"{_count(sentences_after, 'sentence')}, as before.",
+            description=f"Serving {plural(articles_after, 'article')}, "
+            f"{plural(sentences_after, 'sentence')}, as before.",
             colour=RELOAD_FAILED_COLOUR,
         )
         embed.add_field(

@@ -128,9 +128,10 @@ def engines_for(
 
     def engine(question: EvalQuestion) -> Engine:
         if question.corpus_id not in engines:
-            engines[question.corpus_id] = _engine_for(
-                eval_set, question.corpus_id, corpus_dir, None, semantic
-            )
+            made = _engine_for(eval_set, question.corpus_id, corpus_dir, None, semantic)
+            if made.semantic is not None:
+                made.semantic.wait()  # fitted on what the engine sees with every embedding
+            engines[question.corpus_id] = made
         return engines[question.corpus_id]
 
     return engine

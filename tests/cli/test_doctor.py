@@ -123,8 +123,8 @@ def test_message_content_intent_without_ask_channels(cli: Cli) -> None:
     assert result.code == 1
     status, verdict = verdicts(result.stdout)["intents"]
     assert status == "FAIL"
-    assert verdict.startswith("MESSAGE_CONTENT_INTENT is true but ASK_CHANNEL_IDS is empty")
-    assert verdict.endswith("Set ASK_CHANNEL_IDS, or MESSAGE_CONTENT_INTENT=false.")
+    assert verdict.startswith("MESSAGE_CONTENT_INTENT is true but no ask channel is set")
+    assert verdict.endswith("Set ask channels, or MESSAGE_CONTENT_INTENT=false.")
     both = cli(
         "doctor",
         "--quick",
@@ -166,3 +166,24 @@ def test_info_says_where_each_setting_came_from(cli: Cli, tmp_path: Path) -> Non
     assert settings["ANSWER_K"].endswith("2  (the environment (overrides the value in .env))")
     assert settings["CORPUS_DIR"].endswith("corpus  (default)")
     assert TOKEN not in result.stdout
+
+
+def test_ask_channels_in_guilds_toml_or_set_by_an_admin_count(cli: Cli, tmp_path: Path) -> None:
+    from bot.discordbot.state import StateDB
+
+    env = {"MESSAGE_CONTENT_INTENT": "true"}
+    (tmp_path / "guilds.toml").write_text("[guild.123]\nask_channels = [333]\n")
+    in_file = cli("doctor", "--quick", "--corpus", str(CORPUS), env=env)
+    assert verdicts(in_file.stdout)["intents"][0] == "ok"
+    (tmp_path / "guilds.toml").unlink()
+    db = StateDB(tmp_path / "state.sqlite3")
+    db.set_guild_values(123, {"ask_channels": [444]}, by=1)
+    db.close()
+    by_admin = cli(
+        "doctor",
+        "--quick",
+        "--corpus",
+        str(CORPUS),
+        env={**env, "STATE_DB": str(tmp_path / "state.sqlite3")},
+    )
+    assert verdicts(by_admin.stdout)["intents"][0] == "ok"

@@ -88,7 +88,7 @@ def test_systemd_installs_the_runtime_only_and_stays_down_after_exit_2() -> None
 def _make_dry_run(tmp_path: Path, target: str) -> str:
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy(REPO / name, tmp_path / name)
-    # Under `make test` the outer make's variables would make this one print its directory.
+    # Under `make test` itself, MAKEFLAGS and MAKELEVEL would make this a sub-make.
     env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     result = subprocess.run(
         ["make", "--no-print-directory", "-n", target],

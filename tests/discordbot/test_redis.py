@@ -8,9 +8,11 @@ and a Redis that goes away mid-run costs one log line, not an answer.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -23,7 +25,7 @@ import pytest
 from bot.discordbot import notices
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.sync_state import SyncState
-from tests.discordbot.conftest import settings_for
+from tests.discordbot.conftest import REPO, settings_for
 from tests.discordbot.helpers import button_ids, embed_of, final_message, first_citation
 from tests.fakediscord import FakeDiscord, FakeUser
 from tests.fakediscord.harness import running_client
@@ -224,3 +226,43 @@ async def test_redis_stopped_mid_run_keeps_answering_and_logs_once(
     lost = [r for r in caplog.records if "is unreachable" in r.getMessage()]
     assert len(lost) == 1, [r.getMessage() for r in lost]
     assert "per-process" in lost[0].getMessage()
+
+
+async def test_a_cooldown_is_counted_across_two_os_processes(
+    shards: Shards, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """The same, with the second bot a real `qabot run` in its own OS process."""
+    from tests.discordbot.test_process import START_TIMEOUT, STOP_TIMEOUT, Child, child_env
+
+    fake = shards.fake
+    limits = {"redis_url": redis_server.url, "cooldown_questions": 2, "cooldown_seconds": 600}
+    env = child_env(
+        tmp_path / "child",
+        DISCORD_TOKEN=fake.token,
+        DISCORD_GUILD_ID=str(shards.a),
+        SHARD_COUNT="2",
+        SHARD_IDS=str(shard_of(shards.b)),
+        REDIS_URL=redis_server.url,
+        COOLDOWN_QUESTIONS="2",
+        COOLDOWN_SECONDS="600",
+        FAKE_API_URL=fake.base_url,
+        FAKE_GATEWAY_URL=fake.gateway_url,
+    )
+    child = Child(["-m", "tests.discordbot.remote_launcher"], env, REPO)
+    try:
+        # In a thread: the fake serving the child runs on this event loop.
+        await asyncio.to_thread(child.wait_for_line, "Connected to Discord", START_TIMEOUT)
+        async with shards.bot_for(shards.a, **limits):  # this process: guild A's shard
+            for _ in range(2):
+                answer = await ask(fake, shards.alice, shards.a_channel, QUESTION)
+                assert first_citation(embed_of(answer)) == "1.1"
+            # Guild B is served by the other OS process: alice is over the limit there too.
+            refused = await ask(fake, shards.alice, shards.b_channel, QUESTION)
+            assert "you can ask again <t:" in refused["content"]
+            answer = await ask(fake, shards.bob, shards.b_channel, QUESTION)
+            assert first_citation(embed_of(answer)) == "1.1"
+    finally:
+        child.proc.send_signal(signal.SIGTERM)
+        code, _, stderr = await asyncio.to_thread(child.finish, STOP_TIMEOUT)
+    assert code == 0, stderr
+    assert "Sharing cooldowns and answers through Redis" in stderr
