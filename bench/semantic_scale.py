@@ -60,13 +60,14 @@ def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
     from bot.answer.engine import Engine
     from bot.embedding.background import article_digest
     from bot.embedding.loader import SemanticModel
-    from bot.embedding.store import EmbeddingStore
+    from bot.embedding.rows import EmbeddingRows
+    from bot.index.storage.segments import ArrayStore
 
     start = time.perf_counter()
     engine = Engine.from_folder(corpus, index_dir=index_dir)
     lexical_s = time.perf_counter() - start
     snapshot_folder = scale_store_folder(corpus, index_dir)
-    store = EmbeddingStore.shared(SemanticModel().store_folder(snapshot_folder), 384)
+    store = EmbeddingRows(ArrayStore(snapshot_folder / "arrays", SemanticModel().kind), 384)
     rng = np.random.default_rng(5)
     topics = rng.normal(size=(4000, 384)).astype(np.float32)
     topics /= np.linalg.norm(topics, axis=1, keepdims=True)
@@ -86,7 +87,7 @@ def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
             store.append(pending)
             pending, rows = [], 0
     store.append(pending)
-    store.ann.flush()
+    store.flush()
     return {
         "sentences": position,
         "lexical_build_s": lexical_s,
@@ -136,14 +137,18 @@ def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
     engine.semantic = semantic
     # Today's dense path: every vector against the question, per question (float32 in RAM
     # would be 1.5 GB; timed here on the memory-mapped float16 rows in chunks).
-    rows = semantic.store.rows()
+    arrays = semantic.store.store
+    maps = [arrays.segment_rows(name) for name in arrays.segments()]
     dense = []
     for question in questions[:20]:
         vector = semantic.question_vector(question)
         assert vector is not None
         t = time.perf_counter()
-        for chunk in range(0, rows.shape[0], 100_000):
-            np.asarray(rows[chunk : chunk + 100_000], dtype=np.float32) @ vector
+        for rows in maps:
+            if rows is None:
+                continue
+            for chunk in range(0, rows.shape[0], 100_000):
+                np.asarray(rows[chunk : chunk + 100_000], dtype=np.float32) @ vector
         dense.append(time.perf_counter() - t)
     result = {name: scale.percentiles(samples) for name, samples in timed.items()}
     result["dense_pass"] = scale.percentiles(dense)

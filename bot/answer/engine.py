@@ -26,6 +26,7 @@ from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index
 from bot.index.sentences import SentenceView
 from bot.index.storage import IndexStore, Snapshot
+from bot.index.storage.arrays import ArrayStores
 from bot.index.tokenize import terms
 from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
@@ -88,7 +89,7 @@ class Engine:
         semantic: SemanticModel | None = None,
         *,
         index: BM25Index | None = None,
-        embeddings_dir: Path | None = None,
+        arrays: ArrayStores | None = None,
         passages: PassageConfig | None = None,
         follow_ups: FollowUpConfig | None = None,
         answerability: Model | None = None,
@@ -111,7 +112,7 @@ class Engine:
             for article in corpus.articles:
                 spans.append(ArticleSpan(start, len(article.sentences)))
                 start += spans[-1].count
-            self.semantic = semantic.index(spans, self._texts, embeddings_dir)
+            self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability
         self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
         self._token_cache: dict[int, tuple[str, ...]] = {}
@@ -162,11 +163,9 @@ class Engine:
                 corpus.problems.append(f"ignored the alias file: {exc}")
                 aliases = build_aliases(None, texts)
                 alias_error = exc
-        # A saved index keeps the corpus embeddings beside it, reused article by article.
-        folder = snapshot.store_folder
-        embeddings = semantic.store_folder(folder) if semantic and folder else None
+        # A saved index keeps the corpus embeddings in its array store, reused article by article.
         engine = cls(
-            corpus, aliases, config, semantic, index=snapshot.index, embeddings_dir=embeddings
+            corpus, aliases, config, semantic, index=snapshot.index, arrays=snapshot.array_stores
         )
         engine.alias_error = alias_error
         return engine

@@ -1,10 +1,10 @@
 """Find the stored embeddings nearest a question: HNSW graphs (usearch), saved in segments.
 
-The index is keyed by store row (bot.embedding.store), so it belongs to the store and
-outlives a reload: a new engine's sentences map to rows the graph already holds, and
-only rows appended since are added. Rows go into an in-memory segment; every
-``SEGMENT_ROWS`` rows, and when a job finishes, that segment is saved as
-``ann-<first>-<end>.usearch`` beside the rows and re-opened memory-mapped, so a
+One index covers one segment of the array store (bot.embedding.rows), keyed by row in
+it, so it outlives a reload: a new engine's sentences map to rows the graph already
+holds, and only rows appended since are added. Rows go into an in-memory part; every
+``SEGMENT_ROWS`` rows, and when a job finishes, that part is saved as
+``ann-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
 restart reads the graphs instead of building them. The graphs keep float16
 vectors (int8 swapped near neighbours), read through the memory map like the rows. usearch was
 chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).

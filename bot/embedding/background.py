@@ -116,14 +116,15 @@ class EmbeddingJob:
     def _fill(self) -> None:
         store, index = self.index.store, self.index
         missing: list[tuple[ArticleSpan, str]] = []
+        store.refresh()  # rows other writers saved (another process, an earlier run)
         for span in self.spans:
             if self._stop.is_set():
                 return
             texts = self.texts(span.start, span.start + span.count)
             digest = article_digest(texts)
-            saved = store.span(digest)
-            if saved is not None and saved[1] == span.count:
-                index.assign(span.start, np.arange(saved[0], saved[0] + saved[1]))
+            saved = store.find(digest, span.count) if span.count else None
+            if saved is not None:
+                index.assign(span.start, np.arange(saved, saved + span.count))
             elif span.count:
                 missing.append((span, digest))
         store.index_all()  # rows saved before their graph was (a kill -9)
@@ -179,6 +180,6 @@ class EmbeddingJob:
                 thread.start()
             for thread in threads:
                 thread.join()
-        store.ann.flush()
+        store.flush()
         if errors:
             raise errors[0]

@@ -2,7 +2,7 @@
 
 Sentences get embeddings while the index serves (see bot.embedding.background):
 every query says which sentences have one, and the engine ranks the others by
-word match. Vectors are read from the memory-mapped store, only for the
+word match. Vectors are read from the memory-mapped array store, only for the
 sentences a question's candidates name; the nearest sentences to a question
 come from the ANN index (bot.embedding.ann), never from a pass over every vector.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from bot.embedding.store import EmbeddingStore
+from bot.embedding.rows import SHIFT, EmbeddingRows
 
 if TYPE_CHECKING:
     from bot.embedding.loader import SemanticModel
@@ -36,15 +36,15 @@ QUESTION_CACHE = 64
 class SemanticIndex:
     """Which sentences of a corpus have embeddings, and their similarity to a question."""
 
-    def __init__(self, model: SemanticModel, size: int, store: EmbeddingStore) -> None:
+    def __init__(self, model: SemanticModel, size: int, store: EmbeddingRows) -> None:
         self.model = model
         self.size = size
         self.store = store
-        # Row of each sentence in the store, -1 while it has none.
+        # Ref of each sentence's row in the store (bot.embedding.rows), -1 while it has none.
         self.row_of: Ids = np.full(size, -1, dtype=np.int64)
         self.embedded_count = 0
-        # Sentence of each store row, -1 for rows of articles this corpus no longer has.
-        self._sentence_of_row: Ids = np.full(0, -1, dtype=np.int64)
+        # Per store segment, the sentence of each row (-1 for rows of other articles).
+        self._sentence_of_row: dict[int, Ids] = {}
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
@@ -54,15 +54,20 @@ class SemanticIndex:
     # --- filled by the background job ------------------------------------------
 
     def assign(self, first: int, rows: Ids) -> None:
-        """Record that sentences first.. have the store rows ``rows`` (one each)."""
+        """Record that sentences first.. have the store refs ``rows`` (one each)."""
         positions = np.arange(first, first + rows.size, dtype=np.int64)
+        numbers = rows >> SHIFT
         with self._lock:
-            top = int(rows.max()) + 1 if rows.size else 0
-            if top > self._sentence_of_row.size:
-                grown = np.full(max(top, 2 * self._sentence_of_row.size), -1, dtype=np.int64)
-                grown[: self._sentence_of_row.size] = self._sentence_of_row
-                self._sentence_of_row = grown
-            self._sentence_of_row[rows] = positions
+            for number in np.unique(numbers).tolist():
+                where = numbers == number
+                local = rows[where] & ((1 << SHIFT) - 1)
+                of_row = self._sentence_of_row.get(number, np.full(0, -1, dtype=np.int64))
+                top = int(local.max()) + 1
+                if top > of_row.size:
+                    grown = np.full(max(top, 2 * of_row.size), -1, dtype=np.int64)
+                    grown[: of_row.size] = of_row
+                    of_row = self._sentence_of_row[number] = grown
+                of_row[local] = positions[where]
             self.row_of[positions] = rows
             self.embedded_count += int(rows.size)
             self._floor_ids = None
@@ -116,10 +121,8 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        rows, _ = self.store.ann.search(vector, k + k // 2)
-        of_row = self._sentence_of_row
-        rows = rows[rows < of_row.size]
-        ids = of_row[rows]
+        refs, _ = self.store.search(vector, k + k // 2)
+        ids = self._sentences_of(refs)
         ids = ids[ids >= 0][:k]
         return ids, self._similarity(vector, ids)
 
@@ -155,8 +158,7 @@ class SemanticIndex:
         result = np.full(ids.size, np.nan)
         have = rows >= 0
         if have.any():
-            vectors = np.asarray(self.store.rows()[rows[have]], dtype=np.float32)
-            result[have] = vectors @ vector
+            result[have] = self.store.vectors(rows[have]) @ vector
         return result
 
     def for_question(self, question: str) -> QuestionMeaning:
@@ -168,8 +170,21 @@ class SemanticIndex:
         """Return every sentence's embedding as float32 (NaN rows without one); for tests."""
         out = np.full((self.size, self.store.dim), np.nan, dtype=np.float32)
         have = self.row_of >= 0
-        out[have] = self.store.rows()[self.row_of[have]]
+        out[have] = self.store.vectors(self.row_of[have])
         return out
+
+    def _sentences_of(self, refs: Ids) -> Ids:
+        """Return the sentence of each ref, -1 for rows of articles this corpus does not have."""
+        ids = np.full(refs.size, -1, dtype=np.int64)
+        numbers, local = refs >> SHIFT, refs & ((1 << SHIFT) - 1)
+        with self._lock:
+            for number in np.unique(numbers).tolist():
+                of_row = self._sentence_of_row.get(number)
+                if of_row is None:
+                    continue
+                where = (numbers == number) & (local < of_row.size)
+                ids[where] = of_row[local[where]]
+        return ids
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from bot.embedding.model import (
     Embedder,
     load_embedder,
 )
-from bot.embedding.store import EmbeddingStore
+from bot.embedding.rows import EmbeddingRows
 from bot.errors import SemanticUnavailable
+from bot.index.storage.arrays import ArrayStores
 from bot.progress import QUIET, Progress
 
 if TYPE_CHECKING:
@@ -94,29 +95,30 @@ class SemanticModel:
             return "multilingual-e5-small-q4"
         return self.embedder.name if self.embedder is not None else self._model
 
-    def store_folder(self, index_dir: Path) -> Path:
-        """Return the folder that keeps this model's embeddings of a saved index."""
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.name)[:80]
-        return index_dir / "embeddings" / slug
+    @property
+    def kind(self) -> str:
+        """Name the per-sentence arrays that hold this model's embeddings in an index folder."""
+        return "embedding:" + re.sub(r"[^A-Za-z0-9._-]+", "-", self.name)[:80]
 
     def index(
         self,
         spans: Sequence[ArticleSpan],
         texts: Callable[[int, int], list[str]],
-        folder: Path | None = None,
+        arrays: ArrayStores | None = None,
     ) -> SemanticIndex:
         """Return the semantic index of a corpus, filled in the background.
 
         spans are the articles' sentence positions and texts(start, end) their
-        sentences; folder keeps the embeddings (None: in memory only).
+        sentences; arrays are the index folder's array stores, which keep the
+        embeddings as the kind this model names (None: in memory only).
         """
         size = sum(span.count for span in spans)
+        kind = self.kind  # may load the model (a folder's model names itself): not under the lock
         with self._lock:
-            # One store per folder for the life of the process: a reload's new engine
+            # One store per index for the life of the process: a reload's new engine
             # appends to the store its predecessor filled.
-            store = (
-                EmbeddingStore(None, DIM) if folder is None else EmbeddingStore.shared(folder, DIM)
-            )
+            stores = arrays if arrays is not None else ArrayStores(None)
+            store = EmbeddingRows.shared(stores.get(kind), DIM)
             # The corpus changed: the previous engine's job would embed what this one will.
             for old in self.jobs:
                 if old.index.store is store:

@@ -8,7 +8,8 @@ import numpy as np
 
 from bot.embedding import ann
 from bot.embedding.ann import AnnIndex
-from bot.embedding.store import EmbeddingStore
+from bot.embedding.rows import SHIFT, EmbeddingRows
+from bot.index.storage.segments import ArrayStore
 
 
 def unit(n: int, seed: int, dim: int = 384) -> np.ndarray:
@@ -45,33 +46,55 @@ def test_the_graph_finds_the_same_top_k_as_exact_search() -> None:
         assert np.allclose(sims, (vectors @ query)[expected], atol=1e-3)
 
 
-def test_segments_are_saved_and_reopened_memory_mapped(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+KIND = "embedding:test"
+
+
+def test_graphs_are_saved_per_segment_and_reopened_memory_mapped(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(ann, "SEGMENT_ROWS", 500)
     vectors = unit(1200, 2)
-    store = EmbeddingStore(tmp_path, 384)
-    for start in range(0, 1200, 100):
-        store.append([(f"article {start}", vectors[start : start + 100])])
-    store.ann.flush()
-    assert sorted(p.name for p in tmp_path.glob("ann-*.usearch")) == [
+    rows = EmbeddingRows(ArrayStore(tmp_path, KIND), 384)
+    refs = [
+        rows.append([(f"a{start:04x}", vectors[start : start + 100])])[0]
+        for start in range(0, 1200, 100)
+    ]
+    rows.flush()
+    (segment,) = rows.store.segments()
+    graphs = tmp_path.glob(f"*/ann/{segment}/ann-*.usearch")
+    assert sorted(p.name for p in graphs) == [
         "ann-0-500.usearch",
         "ann-1000-1200.usearch",
         "ann-500-1000.usearch",
     ]
-    store.close()
-    again = EmbeddingStore(tmp_path, 384)
-    assert again.ann.rows == 1200  # read back, not rebuilt
-    rows, _ = again.ann.search(vectors[777], 1)
-    assert rows[0] == 777
-    # Rows appended later go into a new segment after the saved ones.
-    again.append([("more", unit(10, 3))])
-    assert again.ann.rows == 1210
+    rows.store.close()
+    # A restart: the saved rows are found by article key, the graphs read back, not rebuilt.
+    again = EmbeddingRows(ArrayStore(tmp_path, KIND), 384)
+    assert again.find(f"a{700:04x}", 100) == refs[7]
+    assert again._graphs[refs[7] >> SHIFT].rows == 1200
+    found, _ = again.search(vectors[777], 1)
+    assert found[0] == refs[7] + 77
+    assert np.allclose(again.vectors(found[:1])[0], vectors[777], atol=2e-3)
+    # Rows appended now go into this process's own segment, with graphs of its own.
+    (more,) = again.append([("ff", unit(10, 3))])
+    assert more >> SHIFT != refs[0] >> SHIFT
+    found, _ = again.search(unit(10, 3)[4], 1)
+    assert found[0] == more + 4
 
 
 def test_a_graph_holding_rows_the_store_lost_is_dropped(tmp_path: Path) -> None:
-    store = EmbeddingStore(tmp_path, 384)
-    store.append([("a", unit(50, 4))])
-    store.ann.flush()
-    store.close()
-    (tmp_path / "log.jsonl").write_text("")  # the rows are gone (a torn store)
-    again = EmbeddingStore(tmp_path, 384)
-    assert again.ann.rows == 0 and not list(tmp_path.glob("ann-*.usearch"))
+    graph = AnnIndex(384, tmp_path)
+    graph.add(0, unit(50, 4))
+    graph.flush()
+    assert list(tmp_path.glob("ann-*.usearch"))
+    again = AnnIndex(384, tmp_path, rows=0)  # the segment's rows are gone (never committed)
+    assert again.rows == 0 and not list(tmp_path.glob("ann-*.usearch"))
+
+
+def test_without_a_folder_rows_and_graphs_live_in_memory() -> None:
+    rows = EmbeddingRows(ArrayStore(None, KIND), 384)
+    vectors = unit(30, 5)
+    first, second = rows.append([("a", vectors[:10]), ("b", vectors[10:])])
+    assert second == first + 10 and rows.find("b", 20) == second
+    found, _ = rows.search(vectors[25], 1)
+    assert found[0] == second + 15

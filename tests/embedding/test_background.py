@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from bot.embedding.loader import SemanticModel
-from bot.embedding.store import LOG_FILE
+from bot.index.storage import index_folder
+from bot.index.storage.segments import ArrayStore, kind_folder
 from bot.live import LiveEngine
 from tests.embedding.fakes import GatedEmbedder, HashEmbedder
 
@@ -62,12 +63,12 @@ def test_a_question_during_embedding_is_answered_by_word_match_and_says_so(
     assert answer.ranking == "semantic" and not answer.notes
 
 
-def saved_rows(index: Path) -> int:
-    logs = list(index.rglob(LOG_FILE))
-    if not logs:
-        return 0
-    lines = logs[0].read_text().splitlines()
-    return sum(int(line.split('"n": ')[1].rstrip("}")) for line in lines if line.endswith("}"))
+KIND = "embedding:hash-model"
+
+
+def saved_rows(corpus: Path, index: Path) -> int:
+    """Count the embeddings committed to the index folder's array store."""
+    return sum(ArrayStore(index_folder(corpus, index) / "arrays", KIND).segments().values())
 
 
 def test_kill_9_while_embedding_then_restart_embeds_only_what_was_not_saved(
@@ -81,11 +82,11 @@ def test_kill_9_while_embedding_then_restart_embeds_only_what_was_not_saved(
     )
     try:
         # Two batches of 64 or more sentences, saved; the third hangs.
-        wait_for(lambda: saved_rows(index) >= 128, "the child to save two batches")
+        wait_for(lambda: saved_rows(corpus, index) >= 128, "the child to save two batches")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(30)
-    saved = saved_rows(index)
+    saved = saved_rows(corpus, index)
     embedder = HashEmbedder()
     live = LiveEngine(corpus, index_dir=index, semantic=SemanticModel(embedder))
     total = len(live.engine.sentences)
@@ -120,3 +121,31 @@ def test_reload_of_one_article_re_embeds_only_it(corpus: Path, tmp_path: Path) -
     again = LiveEngine(corpus, index_dir=tmp_path / "index", semantic=SemanticModel(embedder))
     assert again.engine.semantic is not None and again.engine.semantic.wait(120)
     assert embedder.embedded == 0 and again.engine.semantic.complete
+
+
+def test_embeddings_land_in_the_index_array_store_and_are_reused_after_a_restart(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    embedder = HashEmbedder()
+    model = SemanticModel(embedder)
+    assert model.kind == KIND  # the kind is named by the model
+    live = LiveEngine(corpus, index_dir=index, semantic=model)
+    assert live.engine.semantic is not None and live.engine.semantic.wait(120)
+    total = len(live.engine.sentences)
+    assert saved_rows(corpus, index) == total
+    # In the array store of the index folder, nowhere else.
+    arrays = index_folder(corpus, index) / "arrays"
+    assert [p.name for p in arrays.iterdir()] == [kind_folder(KIND)]
+    assert not (index_folder(corpus, index) / "embeddings").exists()
+    live.wait_saved()
+    # A restart (a new store over the folder) reads them back: nothing is embedded again.
+    again = HashEmbedder()
+    restarted = LiveEngine(corpus, index_dir=index, semantic=SemanticModel(again))
+    semantic = restarted.engine.semantic
+    assert semantic is not None and semantic.wait(120) and semantic.complete
+    assert again.embedded == 0 and saved_rows(corpus, index) == total
+    texts = [s.text for s in restarted.engine.sentences]
+    assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)
+    answer = restarted.answer("when does ferry 7 return?")
+    assert answer.ranking == "semantic"

@@ -432,60 +432,7 @@ def test_a_folder_without_articles_is_an_error(tmp_path: Path):
         IndexStore(tmp_path / "missing").load()
 
 
-# --- extra arrays and progress -----------------------------------------------------------
-
-
-def test_extra_arrays_are_computed_once_per_article(corpus: Path, tmp_path: Path):
-    calls: list[list[str]] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        calls.append(texts)
-        return np.array([[len(t), t.count(" ")] for t in texts], dtype=np.float32)
-
-    store = IndexStore(corpus, tmp_path / "index")
-    snapshot = store.load()
-    rows = snapshot.extra("emb:test-model", embed)
-    assert rows.shape == (len(snapshot.corpus.sentences), 2)
-    assert len(calls) == 1 and len(calls[0]) == len(snapshot.corpus.sentences)
-    assert np.array_equal(snapshot.extra("emb:test-model", embed), rows)
-    assert len(calls) == 1
-    # A restart maps the saved rows.
-    assert np.array_equal(
-        IndexStore(corpus, tmp_path / "index").load().extra("emb:test-model", embed), rows
-    )
-    assert len(calls) == 1
-    # A new article: only its sentences are computed.
-    write(corpus, "b-new.txt", "Tunnel\n\nThe Plimbo tunnel closes in July.\n")
-    snapshot = store.load()
-    updated = snapshot.extra("emb:test-model", embed)
-    assert calls[-1] == ["Tunnel", "The Plimbo tunnel closes in July."]
-    expected = embed([s.text for s in snapshot.corpus.sentences])
-    assert np.array_equal(updated, expected)
-    with pytest.raises(ValueError, match="array kind"):
-        snapshot.extra("no spaces allowed", embed)
-
-
-def test_extra_arrays_right_after_a_reload_reuse_the_saved_rows(corpus: Path, tmp_path: Path):
-    calls: list[list[str]] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        calls.append(texts)
-        return np.array([[len(t)] for t in texts], dtype=np.float32)
-
-    store = IndexStore(corpus, tmp_path / "index")
-    store.load().extra("emb:m", embed)
-    write(corpus, "b-new.txt", "Tunnel\n\nThe Plimbo tunnel closes in July.\n")
-    snapshot = store.load(strict=True)  # served from memory, saved in the background
-    rows = snapshot.extra("emb:m", embed)
-    assert calls[-1] == ["Tunnel", "The Plimbo tunnel closes in July."]
-    assert np.array_equal(rows, embed([s.text for s in snapshot.corpus.sentences]))
-    store.wait_saved()
-
-
-def test_extra_arrays_without_a_saved_index(corpus: Path):
-    snapshot = IndexStore(corpus, persist=False).load()
-    rows = snapshot.extra("emb:x", lambda texts: np.ones((len(texts), 3)))
-    assert rows.shape == (len(snapshot.corpus.sentences), 3)
+# --- progress ----------------------------------------------------------------------------
 
 
 def test_progress_logs_plain_lines_when_not_on_a_terminal(corpus: Path, tmp_path: Path, caplog):

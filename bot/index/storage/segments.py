@@ -251,6 +251,11 @@ class ArrayStore:
                     return entry.segment, entry.first
             return None
 
+    def segments(self) -> dict[str, int]:
+        """Return the committed rows of each readable segment, by name."""
+        with self._lock:
+            return {name: s.rows for name, s in self._segments.items() if not s.broken}
+
     def segment_rows(self, name: str) -> npt.NDArray[Any] | None:
         """Return the memory map of a segment's committed rows."""
         with self._lock:

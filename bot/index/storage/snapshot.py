@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
 
 from bot.index.bm25 import BM25Index
 from bot.index.sentences import SentenceTable, StoredCorpus
@@ -85,25 +80,3 @@ class Snapshot:
     def arrays(self, kind: str) -> SentenceArrays:
         """Open the rows of one kind (e.g. "embedding:<model>"), see bot.index.storage.arrays."""
         return SentenceArrays(self.array_stores.get(kind), self.article_slots(), len(self.table))
-
-    def extra(
-        self, name: str, compute: Callable[[list[str]], npt.NDArray[Any]]
-    ) -> npt.NDArray[Any]:
-        """Return every row of one kind in sentence order, computing the missing ones first.
-
-        compute(texts) is called once, with the sentences of the articles that have
-        no rows yet (none when all are stored), and must return one row per text.
-        """
-        arrays = self.arrays(name)
-        missing = arrays.missing()
-        if missing:
-            texts = [self.table.text(i) for slot in missing for i in slot.sentences]
-            computed = np.asarray(compute(texts))
-            if computed.ndim < 1 or computed.shape[0] != len(texts):
-                got = computed.shape[0] if computed.ndim else 0
-                raise ValueError(f"compute returned {got} rows for {len(texts)} texts")
-            start = 0
-            for slot in missing:
-                arrays.append(slot, computed[start : start + slot.count])
-                start += slot.count
-        return arrays.rows()[0]

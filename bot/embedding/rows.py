@@ -1,0 +1,178 @@
+"""Keep a corpus's sentence embeddings in the index's array store, with their graphs per segment.
+
+Embeddings are one kind of the index folder's per-sentence arrays
+(:mod:`bot.index.storage.segments`): float16 rows stored per article under a
+digest of its sentences, in append-only segments (one per writer) committed by
+a manifest, so a ``kill -9`` keeps every article saved before it. Here a row is
+named by one int64, its *ref*: the segment's number in this process (high 32
+bits) and the row's place in the segment (low 32 bits).
+
+A segment only ever grows, by one writer, so its nearest-neighbour graphs
+(:mod:`bot.embedding.ann`) are keyed by row in it and saved in
+``ann/<segment>/`` beside it: they outlive reloads and restarts, and only rows
+added since are added to them. Rows that cannot be saved (no index folder, or
+one that cannot be written) go into a segment of this process's memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.embedding.ann import AnnIndex
+from bot.index.storage.segments import ArrayStore
+
+Refs = npt.NDArray[np.int64]
+
+DTYPE = np.dtype(np.float16)
+SHIFT = 32
+LOW = (1 << SHIFT) - 1
+MEMORY = ""  # the name of the segment of rows kept in memory
+
+_SHARED: weakref.WeakKeyDictionary[ArrayStore, EmbeddingRows] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+class EmbeddingRows:
+    """The embeddings of one model in one array store, addressed by ref; thread-safe."""
+
+    @classmethod
+    def shared(cls, store: ArrayStore, dim: int) -> EmbeddingRows:
+        """Return this process's view of store, made the first time (its graphs live in it)."""
+        with _SHARED_LOCK:
+            rows = _SHARED.get(store)
+            if rows is None or rows.dim != dim:
+                rows = _SHARED[store] = cls(store, dim)
+            return rows
+
+    def __init__(self, store: ArrayStore, dim: int) -> None:
+        self.store = store
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._names: list[str] = []
+        self._numbers: dict[str, int] = {}
+        self._graphs: list[AnnIndex] = []
+        self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
+        self._memory_rows = 0
+        self._memory_keys: dict[tuple[str, int], int] = {}
+
+    def _number(self, name: str) -> int:
+        """Return the number of a segment, opening its saved graphs the first time."""
+        number = self._numbers.get(name)
+        if number is None:
+            folder = None
+            if name != MEMORY and self.store.folder is not None:
+                folder = self.store.folder / "ann" / name
+                folder.mkdir(parents=True, exist_ok=True)
+            committed = self.store.segments().get(name, 0)
+            number = self._numbers[name] = len(self._names)
+            self._names.append(name)
+            self._graphs.append(AnnIndex(self.dim, folder, rows=committed))
+        return number
+
+    def refresh(self) -> None:
+        """Pick up the rows other writers committed since the last look."""
+        self.store.refresh()
+
+    def find(self, key: str, count: int) -> int | None:
+        """Return the ref of the first of an article's saved rows (by digest), or None."""
+        with self._lock:
+            first = self._memory_keys.get((key, count))
+            if first is not None:
+                return (self._number(MEMORY) << SHIFT) | first
+            location = self.store.location(key, count)
+            if location is None:
+                return None
+            name, row = location
+            return (self._number(name) << SHIFT) | row
+
+    def append(self, items: Iterable[tuple[str, npt.NDArray[Any]]]) -> list[int]:
+        """Save each article's rows (digest, vectors), durable on return; return first refs."""
+        refs: list[int] = []
+        with self._lock:
+            for key, vectors in items:
+                block = np.ascontiguousarray(vectors, dtype=DTYPE).reshape(-1, self.dim)
+                if self.store.folder is not None:
+                    self.store.append(key, block)
+                    ref = self.find(key, block.shape[0])
+                    if ref is not None:
+                        refs.append(ref)
+                        self._grow(ref >> SHIFT)
+                        continue
+                refs.append(self._keep_in_memory(key, block))
+        return refs
+
+    def _keep_in_memory(self, key: str, block: npt.NDArray[np.float16]) -> int:
+        first, end = self._memory_rows, self._memory_rows + block.shape[0]
+        if end > self._memory.shape[0]:
+            grown = np.zeros((max(end, 2 * self._memory.shape[0]), self.dim), DTYPE)
+            grown[:first] = self._memory[:first]
+            self._memory = grown
+        self._memory[first:end] = block
+        self._memory_rows = end
+        self._memory_keys[(key, block.shape[0])] = first
+        number = self._number(MEMORY)
+        self._graphs[number].add(first, block)
+        return (number << SHIFT) | first
+
+    def _segment(self, number: int) -> npt.NDArray[Any]:
+        """Return the rows of one segment (a memory map of a saved one)."""
+        name = self._names[number]
+        if name == MEMORY:
+            return self._memory[: self._memory_rows]
+        mapped = self.store.segment_rows(name)
+        return mapped if mapped is not None else np.zeros((0, self.dim), DTYPE)
+
+    def _grow(self, number: int, chunk: int = 8192) -> None:
+        """Add the segment's rows its graphs lack (all committed ones)."""
+        graph = self._graphs[number]
+        rows = self._segment(number)
+        while graph.rows < rows.shape[0]:
+            start = graph.rows
+            graph.add(start, rows[start : start + chunk])
+
+    def index_all(self) -> None:
+        """Bring each segment's graphs up to its rows (saved before the graphs were); save."""
+        with self._lock:
+            for number in range(len(self._names)):
+                self._grow(number)
+        self.flush()
+
+    def flush(self) -> None:
+        """Save the graphs' in-memory parts, so a restart need not rebuild them."""
+        with self._lock:
+            graphs = list(self._graphs)
+        for graph in graphs:
+            graph.flush()
+
+    def vectors(self, refs: Refs) -> npt.NDArray[np.float32]:
+        """Return the rows of some refs as float32, in the order given."""
+        refs = np.asarray(refs, dtype=np.int64)
+        out = np.zeros((refs.size, self.dim), dtype=np.float32)
+        numbers = refs >> SHIFT
+        with self._lock:
+            for number in np.unique(numbers).tolist():
+                where = numbers == number
+                out[where] = self._segment(int(number))[refs[where] & LOW]
+        return out
+
+    def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
+        """Return up to k refs per segment nearest vector, best first, and their cosine."""
+        with self._lock:
+            graphs = list(enumerate(self._graphs))
+        refs: list[Refs] = []
+        sims: list[npt.NDArray[Any]] = []
+        for number, graph in graphs:
+            rows, similarity = graph.search(vector, k)
+            refs.append((np.int64(number) << SHIFT) | rows)
+            sims.append(similarity)
+        if not refs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        all_refs, all_sims = np.concatenate(refs), np.concatenate(sims)
+        order = np.argsort(-all_sims, kind="stable")
+        return all_refs[order], all_sims[order]
