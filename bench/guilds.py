@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -45,6 +44,7 @@ from bench.scale import (  # noqa: E402
     DATA,
     RESULTS,
     extract,
+    link_files,
     make_questions,
     memory,
     percentiles,
@@ -72,17 +72,7 @@ def build_corpora(src: Path, guilds: int, sentences: int) -> list[Path]:
         if total < sentences:
             sys.exit(f"bench: the archives hold too few sentences for {guilds} servers")
         folder = root / f"g{g:03d}"
-        manifest = folder / ".manifest.json"
-        if not (manifest.exists() and json.loads(manifest.read_text()) == chosen):
-            shutil.rmtree(folder, ignore_errors=True)
-            for rel in chosen:
-                destination = folder / rel
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(src / rel, destination)
-                except OSError:
-                    shutil.copy2(src / rel, destination)
-            manifest.write_text(json.dumps(chosen))
+        link_files(src, chosen, folder)
         folders.append(folder)
     return folders
 

@@ -114,9 +114,15 @@ def build_corpus(src: Path, label: str, target: int) -> tuple[Path, int, int]:
         chosen.append(rel)
         total += counts[rel]
     folder = DATA / f"corpus-{label}"
+    link_files(src, chosen, folder)
+    return folder, len(chosen), total
+
+
+def link_files(src: Path, chosen: list[str], folder: Path) -> None:
+    """Fill folder with hard links to the chosen files of src, unless it holds them already."""
     manifest = folder / ".manifest.json"
     if manifest.exists() and json.loads(manifest.read_text()) == chosen:
-        return folder, len(chosen), total
+        return
     shutil.rmtree(folder, ignore_errors=True)
     for rel in chosen:
         destination = folder / rel
@@ -126,7 +132,6 @@ def build_corpus(src: Path, label: str, target: int) -> tuple[Path, int, int]:
         except OSError:
             shutil.copy2(src / rel, destination)
     manifest.write_text(json.dumps(chosen))
-    return folder, len(chosen), total
 
 
 def build_tiny(count: int) -> Path:
