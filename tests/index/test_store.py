@@ -7,7 +7,6 @@ import itertools
 import logging
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -407,12 +406,10 @@ def test_a_folder_of_thousands_of_tiny_files(tmp_path: Path):
         (folder / f"note-{i:05d}.txt").write_text(
             f"Note {i}\n\nThe report number {i} mentions code x{i:05d}.\n"
         )
-    start = time.perf_counter()
     engine = Engine.from_folder(folder, index_dir=tmp_path / "index", progress=Progress())
     assert len(engine.articles) == 2500
     answer = engine.answer("Which report mentions code x01234?")
     assert answer.answered and "x01234" in answer.passages[0].text
-    assert time.perf_counter() - start >= 0  # no timing assertion: the benchmark times it
     restarted = Engine.from_folder(folder, index_dir=tmp_path / "index")
     assert (
         restarted.answer("Which report mentions code x02499?")
