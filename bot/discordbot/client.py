@@ -429,8 +429,19 @@ class QABot(commands.Bot, CommandSync):
             answer, config.k, asker_id, private, context, config.guild_id, options
         )
         await self.shared.add(answer_id, stored)
+        self.save_for_buttons(answer_id, stored, config)
         view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
         return Presented(embed, view, answer_id)
+
+    def save_for_buttons(self, answer_id: str, stored: StoredAnswer, config: GuildConfig) -> None:
+        """Keep what the answer's buttons recompute it from after a restart (not for DMs)."""
+        saved = stored.saved(answer_id, keep_text=config.store_questions)
+        if self.state is None or saved is None:
+            return
+        try:
+            self.state.save_answer(saved)
+        except Exception:
+            log.exception("Could not keep answer %s for its buttons.", answer_id)
 
     def record_question(
         self, answer: Answer, engine: Engine, config: GuildConfig, answer_id: str, asked: bool
