@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.answer.engine import Engine
 from bot.answer.filters import ArticleFilter, parse_day
 from bot.discordbot import embeds, notices
-from bot.discordbot.client import where
+from bot.discordbot.answering import where
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
 from bot.discordbot.routing import Action, Decision, Via, bot_role_id, decide, facts_from_message

@@ -21,8 +21,8 @@ from bot.discordbot.answer_buttons import (
     cited_marks,
     marks_known,
 )
+from bot.discordbot.answering import where
 from bot.discordbot.answers_store import StoredAnswer, filter_from_json
-from bot.discordbot.client import where
 from bot.discordbot.embeds import READ_WITH
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
