@@ -137,8 +137,12 @@ class Answering:
         context: FollowUp | None = None,
         asked: bool = True,
         options: ArticleFilter | None = None,
+        server: int | None = None,
     ) -> Presented:
-        """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps."""
+        """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps.
+
+        server: the server whose articles a DM's answer came from (its buttons say so).
+        """
         embed = embeds.answer_embed(answer)
         answer_id = new_answer_id()
         self.record_question(answer, engine, config, answer_id, asked)
@@ -149,7 +153,8 @@ class Answering:
         )
         await self.shared.add(answer_id, stored)
         self.save_for_buttons(answer_id, stored, config)
-        view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
+        marks = cited_marks(engine, answer)
+        view = answer_view(answer_id, answer, marks, private=private, server=server)
         return Presented(embed, view, answer_id)
 
     def save_for_buttons(self, answer_id: str, stored: StoredAnswer, config: GuildConfig) -> None:

@@ -26,6 +26,7 @@ from bot.discordbot.answers_store import AnswerStore
 from bot.discordbot.command_sync import CommandSync
 from bot.discordbot.connection import build_intents, send_normal_closure
 from bot.discordbot.cooldown import Cooldown
+from bot.discordbot.dm_servers import DMServers
 from bot.discordbot.engines import GuildEngines, load_live_engine, ranking_line
 from bot.discordbot.guilds import GuildConfig, GuildDirectory
 from bot.discordbot.housekeeping import Housekeeping
@@ -105,6 +106,7 @@ class QABot(commands.Bot, CommandSync, Answering):
         self._configs: dict[int | None, GuildConfig] = {}
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
         self.housekeeping = Housekeeping(self)
+        self.dm_servers = DMServers(self)
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
     # The engines and settings of each server

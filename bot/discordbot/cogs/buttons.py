@@ -152,7 +152,15 @@ class Buttons(commands.Cog):
     ) -> Clicked | None:
         """Find the answer a button belongs to, or recompute it; notify and None if not."""
         bot = self.bot
-        config = bot.config_for(interaction.guild_id)
+        if state.server is not None and interaction.guild_id is None:
+            # A DM's answer from a server's articles: the user must still be allowed them.
+            picked = await bot.dm_servers.config_for(interaction.user.id, state.server)
+            if isinstance(picked, str):
+                await fill_deferred(interaction, content=picked)
+                return None
+            config = picked
+        else:
+            config = bot.config_for(interaction.guild_id)
         engine, notice = await bot.engine_or_notice(config)
         if engine is None:
             await fill_deferred(interaction, content=notice)
@@ -255,6 +263,7 @@ class Buttons(commands.Cog):
             context=stored.context,
             asked=False,
             options=stored.options,
+            server=state.server,
         )
         sent = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
         if not private:
