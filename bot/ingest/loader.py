@@ -98,7 +98,7 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
             if name[0] == ".":
                 continue
             try:
-                if not _is_utf8(name):
+                if not name.isascii() and not _is_utf8(name):
                     # Kept out: every later stage (saved index, JSON, Discord) needs text.
                     folder_name = entry.is_dir(follow_symlinks=False)
                     if folder_name or name.lower().endswith(ARTICLE_SUFFIXES):
@@ -118,7 +118,9 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                         below = (entry.path, f"{key}{name}\0", f"{prefix}{name}/", depth + 1)
                         pending.append(below)
                     continue
-                if not name.lower().endswith(ARTICLE_SUFFIXES):
+                if not name.endswith(ARTICLE_SUFFIXES) and not name.lower().endswith(
+                    ARTICLE_SUFFIXES
+                ):
                     continue
                 rel = prefix + name
                 if entry.is_symlink():

@@ -94,16 +94,18 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
         problem = f"skipped {display_name(rel)}: the file {exc}"
         return ParsedFile(FileRecord(rel, size, mtime_ns, digest, True, problem))
     texts = [s.text for s in article.sentences]
-    local: dict[str, int] = {}
-    tokens: list[int] = []
+    every: list[str] = []
     lengths: list[int] = []
     acronyms: list[str] = []
     for sentence_text in texts:
         sentence_terms = terms(sentence_text)
-        tokens.extend(local.setdefault(t, len(local)) for t in sentence_terms)
+        every += sentence_terms
         lengths.append(len(sentence_terms))
         if "(" in sentence_text and defined_acronyms([sentence_text]):
             acronyms.append(sentence_text)
+    # The article's terms in order of first use; each token is its term's number there.
+    local = {term: i for i, term in enumerate(dict.fromkeys(every))}
+    tokens = list(map(local.__getitem__, every))
     record = FileRecord(
         rel,
         size,
