@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 from bot.errors import StoreError
 from bot.index.bm25 import BM25Params
@@ -39,6 +38,8 @@ ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
 
 def default_index_root() -> Path:
     """Return the folder that holds saved indexes when INDEX_DIR is not set."""
+    from platformdirs import user_cache_dir
+
     return Path(user_cache_dir("qabot")) / "index"
 
 

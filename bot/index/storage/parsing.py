@@ -11,13 +11,10 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +32,10 @@ from bot.ingest.loader import (
 )
 from bot.ingest.reading import read_article
 from bot.progress import Progress
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,9 @@ def read_files(
     where = str(root)
     with progress.phase("reading articles", len(sources)) as advance:
         if len(sources) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+            # Imported here: a restart with nothing to read never starts a process.
+            from concurrent.futures.process import BrokenProcessPool
+
             chunk = 64
             chunks = [list(sources[i : i + chunk]) for i in range(0, len(sources), chunk)]
             try:
@@ -175,6 +179,8 @@ def read_files(
 
 def worker_pool() -> ProcessPoolExecutor:
     """Start worker processes that die with this one (kill -9 included)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         os.cpu_count(),
         mp_context=_pool_context(),
@@ -210,6 +216,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _pool_context() -> BaseContext:
     """Fork when nothing else runs; else spawn, which is safe beside other threads."""
+    from multiprocessing import get_all_start_methods, get_context
+
     if threading.active_count() == 1 and "fork" in get_all_start_methods():
         return get_context("fork")
     return get_context("spawn")
