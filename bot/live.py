@@ -32,6 +32,7 @@ from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore
+from bot.index.storage.loading import collecting_later
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.wording import plural
@@ -105,11 +106,13 @@ class LiveEngine:
         self._reload_lock = threading.Lock()
         self._listeners: list[ReloadListener] = []
         start = time.perf_counter()
-        snapshot = self.store.load()
-        self._acronym_key = snapshot.acronym_key
-        self._corpus = snapshot.corpus
-        self._alias_stamp = self._alias_file_stamp()
-        self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
+        # What the start builds is kept while the program runs: out of the collector's way.
+        with collecting_later(keep=True):
+            snapshot = self.store.load()
+            self._acronym_key = snapshot.acronym_key
+            self._corpus = snapshot.corpus
+            self._alias_stamp = self._alias_file_stamp()
+            self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
         self.last_result = ReloadResult(
             ok=True,
             message=f"Loaded {self.describe()}.",
@@ -190,7 +193,8 @@ class LiveEngine:
                 engine = self._engine
             else:
                 aliases = self._engine.aliases if same_aliases else None
-                engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
+                with collecting_later():
+                    engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
         except ReadError as exc:
             return self._failed(start, exc.failures)
         except CorpusError as exc:

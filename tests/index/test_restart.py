@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.index.storage import IndexStore, generations, index_folder
+from bot.index.storage.checked import CHECKED
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -35,3 +42,71 @@ def test_a_restart_imports_nothing_the_first_answer_does_not_need(tmp_path: Path
         assert done.returncode == 0, done.stderr
         assert "ASEAN" in done.stdout
     assert done.stderr.splitlines()[-1] == "loaded:"
+
+
+def _article(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (LONG_AGO, LONG_AGO))  # older than any racy window
+    return path
+
+
+LONG_AGO = 1_600_000_000
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    _article(folder, "ferry.txt", "Ferry news\n\nThe harbour ferry sails at noon. It is late.\n")
+    _article(folder, "bridge.txt", "Bridge news\n\nThe Zentor bridge opens in May.\n")
+    _article(folder, "city/museum.md", "---\ntitle: Museum\n---\nThe museum shows Quorvex maps.\n")
+    return folder
+
+
+def _checks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record, per open of a saved generation, which files get their CRC checked."""
+    asked: list[list[str]] = []
+    original = generations.verify
+
+    def spy(folder: Path, files: dict[str, Any], pack: dict[str, Any] | None = None) -> list[str]:
+        asked.append(sorted(files) + (["<pack>"] if pack is not None else []))
+        return original(folder, files, pack)
+
+    monkeypatch.setattr(generations, "verify", spy)
+    return asked
+
+
+def test_a_restart_checks_no_file_that_was_written_or_checked_since(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = _checks(monkeypatch)
+    IndexStore(corpus, tmp_path / "index").load()  # builds and saves: no open
+    IndexStore(corpus, tmp_path / "index").load()
+    assert asked == [[]]
+    # Without the record (an index saved by an older version): every file, once.
+    (index_folder(corpus, tmp_path / "index") / CHECKED).unlink()
+    IndexStore(corpus, tmp_path / "index").load()
+    IndexStore(corpus, tmp_path / "index").load()
+    assert len(asked[1]) == len(generations.ARRAYS) + 2 and asked[2] == []
+
+
+def test_a_damaged_file_is_checked_even_with_its_old_times_put_back(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    asked = _checks(monkeypatch)
+    IndexStore(corpus, tmp_path / "index").load()
+    store_folder = index_folder(corpus, tmp_path / "index")
+    path = store_folder / (store_folder / "CURRENT").read_text().strip() / "contrib.npy"
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    caplog.set_level(logging.WARNING, logger="bot.index.storage")
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    assert asked == [["contrib.npy"]]
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("bot.index.storage")]
+    assert len(warnings) == 1 and "contrib.npy is corrupted" in warnings[0], warnings
+    assert "rebuilding the index" in warnings[0]
+    assert snapshot.changes.reread == 3
