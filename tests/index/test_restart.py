@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.index import aliases
+from bot.index.aliases import AliasGroup, DefinedAcronyms, build_aliases
 from bot.index.storage import IndexStore, generations, index_folder
 from bot.index.storage.checked import CHECKED
 
@@ -110,3 +112,36 @@ def test_a_damaged_file_is_checked_even_with_its_old_times_put_back(
     assert len(warnings) == 1 and "contrib.npy is corrupted" in warnings[0], warnings
     assert "rebuilding the index" in warnings[0]
     assert snapshot.changes.reread == 3
+
+
+def test_a_restart_takes_the_acronyms_from_the_saved_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _article(
+        corpus,
+        "un.txt",
+        "UN news\n\nThe United Nations Security Council (UNSC) met. The Korea Development "
+        "Institute (KDI) said so, as did the UNSC and the World Health Organization (WHO).\n",
+    )
+    built = IndexStore(corpus, tmp_path / "index").load()
+    learned = build_aliases(corpus, list(built.acronym_texts))  # a plain list: learned now
+    assert [g.names[1] for g in learned.groups if g.origin == "defined in the text"] == [
+        "UNSC",
+        "KDI",
+        "WHO",
+    ]
+
+    def never(texts: object) -> list[AliasGroup]:
+        raise AssertionError("learned again")
+
+    monkeypatch.setattr(aliases, "defined_acronyms", never)
+    restarted = IndexStore(corpus, tmp_path / "index").load()
+    saved = build_aliases(corpus, restarted.acronym_texts)
+    assert saved.groups == learned.groups
+    assert saved._by_phrase == learned._by_phrase and saved._longest == learned._longest
+    # Saved groups are used only for the very sentences they were learned from.
+    monkeypatch.undo()
+    other = DefinedAcronyms(
+        ["The Asian Development Bank (ADB) lent."], saved=built.acronym_texts.to_saved()
+    )
+    assert [g.names for g, _ in other.parsed()] == [("Asian Development Bank", "ADB")]

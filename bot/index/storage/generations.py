@@ -103,6 +103,7 @@ def save(
                 "pack": pack,
                 "keys": generation.keys,
                 "records": records_to_columns(generation.records),
+                "acronyms": generation.acronyms.to_saved(),
             }
             write_file(temporary, "meta.json", lambda w: w.write(meta_bytes(meta)))
             # Once written, a generation's files never change: say so to anyone with an editor.
@@ -400,6 +401,7 @@ def open_files(
             scanned_ns=int(meta["scanned_ns"]),
             folder=folder,
             holds=holds,
+            saved_acronyms=meta.get("acronyms"),
         )
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{folder} cannot be opened ({exc})") from None
