@@ -53,6 +53,7 @@ class SourceFile(NamedTuple):
     rel: str  # relative to the corpus folder, with forward slashes
     size: int
     mtime_ns: int
+    inode: int = 0  # a file replaced (renamed over) is another file, whatever its times
 
     @property
     def path(self) -> Path:
@@ -135,7 +136,8 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
-            found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
+            source = SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            found.append((key + name, source))
     found.sort(key=itemgetter(0))
     return [source for _, source in found], sorted(problems)
 

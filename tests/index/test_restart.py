@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from bot.answer.engine import Engine
 from bot.index import aliases
 from bot.index.aliases import AliasGroup, DefinedAcronyms, build_aliases
 from bot.index.storage import IndexStore, generations, index_folder
 from bot.index.storage.checked import CHECKED
+from bot.index.storage.format import meta_bytes, read_meta_file
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -145,3 +147,65 @@ def test_a_restart_takes_the_acronyms_from_the_saved_index(
         ["The Asian Development Bank (ADB) lent."], saved=built.acronym_texts.to_saved()
     )
     assert [g.names for g, _ in other.parsed()] == [("Asian Development Bank", "ADB")]
+
+
+@pytest.mark.parametrize(
+    "change", ["renamed over, same size and times", "written, same size", "added", "removed"]
+)
+def test_a_restart_notices_every_change_to_the_folder(
+    change: str, corpus: Path, tmp_path: Path
+) -> None:
+    IndexStore(corpus, tmp_path / "index").load()
+    bridge = corpus / "bridge.txt"
+    before = bridge.stat()
+    text = "Bridge news\n\nThe Quaxly bridge opens in May.\n"  # as long as the Zentor one
+    expected = {"added": [], "changed": [], "removed": []}
+    if change.startswith("renamed over"):
+        # What rsync -t and many editors do: another file, the old file's size and times.
+        staged = corpus / ".bridge.txt.tmp"
+        staged.write_text(text, encoding="utf-8")
+        os.utime(staged, ns=(before.st_atime_ns, before.st_mtime_ns))
+        os.replace(staged, bridge)
+        assert (bridge.stat().st_size, bridge.stat().st_mtime_ns) == (
+            before.st_size,
+            before.st_mtime_ns,
+        )
+        expected["changed"] = ["bridge.txt"]
+    elif change.startswith("written"):
+        bridge.write_text(text, encoding="utf-8")
+        os.utime(bridge, (LONG_AGO + 5, LONG_AGO + 5))  # out of the racy window
+        expected["changed"] = ["bridge.txt"]
+    elif change == "added":
+        _article(corpus, "city/quay.txt", "Quay news\n\nThe Quaxly quay opens in June.\n")
+        expected["added"] = ["city/quay.txt"]
+    else:
+        bridge.unlink()
+        expected["removed"] = ["bridge.txt"]
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    changes = snapshot.changes
+    assert {"added": changes.added, "changed": changes.changed, "removed": changes.removed} == (
+        expected
+    )
+    engine = Engine.from_snapshot(snapshot)
+    answer = engine.answer("Where is the Quaxly?")
+    assert answer.answered == (change != "removed")
+    # And the restart after that one reads nothing again.
+    assert IndexStore(corpus, tmp_path / "index").load().changes.reread == 0
+
+
+def test_a_saved_list_of_files_that_is_broken_means_one_line_and_a_full_read(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    IndexStore(corpus, tmp_path / "index").load()
+    store_folder = index_folder(corpus, tmp_path / "index")
+    meta_path = store_folder / (store_folder / "CURRENT").read_text().strip() / "meta.json"
+    meta = read_meta_file(meta_path)
+    del meta["records"]["inode"]  # well-formed JSON with a valid checksum, but not what we wrote
+    meta_path.write_bytes(meta_bytes(meta))
+    caplog.set_level(logging.WARNING, logger="bot.index.storage")
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("bot.index.storage")]
+    assert len(warnings) == 1 and "rebuilding the index" in warnings[0], warnings
+    assert "malformed article rows" in warnings[0]
+    assert snapshot.changes.reread == 3 and len(snapshot.corpus.articles) == 3
+    assert Engine.from_snapshot(snapshot).answer("Which bridge opens in May?").answered

@@ -63,20 +63,26 @@ class ParsedFile:
 
 def read_file(root: str, source: SourceFile) -> ParsedFile:
     """Read, split and tokenise one article file below root; problems are kept, never raised."""
+    parsed, inode = _read_file(root, source)
+    parsed.record = parsed.record._replace(inode=inode)
+    return parsed
+
+
+def _read_file(root: str, source: SourceFile) -> tuple[ParsedFile, int]:
     rel = source.rel
     try:
         check_size(source.size)
         data, stat = read_article(root, rel)
     except FileNotFoundError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
-        return ParsedFile(record, vanished=True)
+        return ParsedFile(record, vanished=True), source.inode
     except OSError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
-        return ParsedFile(record, failure=f"cannot read {rel} ({reason(exc)})")
+        return ParsedFile(record, failure=f"cannot read {rel} ({reason(exc)})"), source.inode
     except ValueError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, REFUSED, False, _skipped(rel, exc))
-        return ParsedFile(record)
-    return parse_file(rel, data, stat.st_size, stat.st_mtime_ns)
+        return ParsedFile(record), source.inode
+    return parse_file(rel, data, stat.st_size, stat.st_mtime_ns), stat.st_ino
 
 
 def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
