@@ -177,7 +177,6 @@ class IndexStore:
         usable_now = {r.rel for r in final if r.usable}
         changes.removed = sorted(set(old_articles) - usable_now)
 
-        generation: Generation
         if old is None or changes.any:
             with self.progress.phase("merging the index", 1, "steps") as advance:
                 generation = merge(old, final, kept, fresh, self.params)
