@@ -434,10 +434,10 @@ class Engine:
     @cached_property
     def _sentence_articles(self) -> np.ndarray:
         """Return per sentence the position of its article (articles are contiguous)."""
-        if isinstance(self.sentences, SentenceView):
-            positions = self.sentences.article_positions()
-            if positions is not None:
-                return positions
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView) and len(sentences) == len(sentences.table):
+            # A saved index's table keeps this column already.
+            return sentences.table.article_ids
         counts = [len(article.sentences) for article in self.articles]
         return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
 

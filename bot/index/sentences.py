@@ -175,14 +175,6 @@ class SentenceView(Sequence[Sentence]):
         linked = self.table.same_paragraph()
         return linked[span.start : max(span.start, span.stop - 1)]
 
-    def article_positions(self) -> npt.NDArray[np.int32] | None:
-        """Return per sentence its article's place, from the view's first (None if stepped)."""
-        span = self._span
-        if span.step != 1:
-            return None
-        ids = self.table.article_ids[span.start : span.stop]
-        return ids - ids[0] if span.start and ids.size else ids
-
     def body_count(self) -> int:
         """Count the sentences outside headlines, without making them."""
         span = self._span

@@ -64,8 +64,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
             lines.append(f'date: "{dt.date(2013, 1, 1) + dt.timedelta(days=9 * n)}"')
         sub = folder / ("desk-a" if n % 2 else "desk-b")
         sub.mkdir(exist_ok=True)
+        name = {38: "story-38.v2.md", 39: "../notes.md"}.get(n, f"story-{n:02d}.md")
         text = "---\n" + "\n".join(lines) + "\n---\n\n" + body + "\n"
-        (sub / f"story-{n:02d}.md").write_text(text, encoding="utf-8")
+        (sub / name).write_text(text, encoding="utf-8")
     return Engine.from_folder(folder)
 
 
@@ -74,7 +75,8 @@ def filters() -> list[ArticleFilter]:
     options = [ArticleFilter(source=s) for s in ["yonhap", "REUTERS", "co.kr", "korea", "nope"]]
     options += [ArticleFilter(source=s) for s in ["reuters.com", "yna.co.kr", "herald"]]
     options += [ArticleFilter(article=a) for a in ["story-07", "STORY-08.md", "desk-a/story-09.md"]]
-    options += [ArticleFilter(article="missing")]
+    names = ["missing", "story-38.v2", "story-38", "notes", "NOTES.md", "desk-a", "s", "md"]
+    options += [ArticleFilter(article=a) for a in names]
     options += [ArticleFilter(since=a, until=b) for a, b in itertools.product(days, days)]
     options += [
         ArticleFilter(source="yonhap", since=dt.date(2013, 4, 1)),
