@@ -184,6 +184,7 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
         # Import the measured tree's code only, not this tree's (this script's folder).
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+        sys.path.append(str(Path.cwd() / "bench"))
         print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,7 +215,9 @@ def main() -> int:
 
     row("first filter after restart (source)", base["first_filter_ms"], head["first_filter_ms"])
     row("second filter (source)", base["second_filter_ms"], head["second_filter_ms"])
-    row("catalogue build", base["catalogue_build_ms"], head["catalogue_build_ms"])
+    # This tree builds its catalogue with the engine (on a thread); the baseline's
+    # is built piece by piece on first use, inside the first filters above.
+    row("catalogue of synthetic metadata", base["catalogue_build_ms"], head["catalogue_build_ms"])
     for kind in head["filters"]:
         for at in ("p50", "p99"):
             row(f"{kind} filter {at}", base["filters"][kind][at], head["filters"][kind][at])
