@@ -1,29 +1,49 @@
 """Estimate how likely the best passages answer a question, from features a fitted model weighs.
 
 The features are cheap (a few set operations on the question's concepts and the
-top passages' terms) and the model is a logistic regression fitted by
-scripts/fit_answerability.py; its coefficients and the thresholds that turn a
-probability into "high" / "medium" / "low" / decline ship in answerability.json.
+top passages' terms); bot.answer.answerability_models weighs them with the model
+that scripts/fit_answerability.py fitted (it and the thresholds that turn a
+probability into "high" / "medium" / "low" / decline ship in answerability.json).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
+from bot.answer.answerability_models import (
+    MODEL_FILE,
+    Logistic,
+    Model,
+    Thresholds,
+    Trees,
+    default_models,
+    load_models,
+    model_for,
+)
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import _content, all_unknown, coverage, missing_key_content, unknown_share
 from bot.answer.query import Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import stem, words
 
-MODEL_FILE = Path(__file__).with_name("answerability.json")
+__all__ = [
+    "LEXICAL_FEATURES",
+    "MODEL_FILE",
+    "SEMANTIC_FEATURES",
+    "Evidence",
+    "Logistic",
+    "Model",
+    "Thresholds",
+    "Trees",
+    "default_models",
+    "features",
+    "load_models",
+    "model_for",
+]
 
 # The features, in the order the model's coefficients follow.
 LEXICAL_FEATURES = (
@@ -179,71 +199,3 @@ def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM2
 def _negated(text: str) -> bool:
     lowered = text.casefold().replace("’", "'")
     return "n't" in lowered or any(w in _NEGATION for w in re.findall(r"[a-z]+", lowered))
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Probabilities that separate the labels: below decline the engine says it does not know."""
-
-    decline: float
-    low: float  # below: "low" (shown, marked as unsure)
-    high: float  # at or above: "high"; between: "medium"
-
-
-@dataclass(frozen=True)
-class Model:
-    """A fitted logistic regression over standardised features."""
-
-    names: tuple[str, ...]
-    means: tuple[float, ...]
-    scales: tuple[float, ...]
-    weights: tuple[float, ...]
-    bias: float
-    thresholds: Thresholds
-
-    def probability(self, values: dict[str, float]) -> float:
-        """Return the calibrated probability that the passages answer the question."""
-        z = self.bias
-        for name, mean, scale, weight in zip(
-            self.names, self.means, self.scales, self.weights, strict=True
-        ):
-            z += weight * (values.get(name, 0.0) - mean) / scale
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
-
-    def label(self, probability: float) -> str | None:
-        """Return "high", "medium" or "low", or None when the engine should decline."""
-        t = self.thresholds
-        if probability < t.decline:
-            return None
-        if probability >= t.high:
-            return "high"
-        return "medium" if probability >= t.low else "low"
-
-
-def load_models(path: Path = MODEL_FILE) -> dict[str, Model]:
-    """Read the fitted models ("lexical", "semantic") from their data file."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    models = {}
-    for mode, entry in data["models"].items():
-        t = entry["thresholds"]
-        models[mode] = Model(
-            names=tuple(entry["features"]),
-            means=tuple(entry["means"]),
-            scales=tuple(entry["scales"]),
-            weights=tuple(entry["weights"]),
-            bias=float(entry["bias"]),
-            thresholds=Thresholds(float(t["decline"]), float(t["low"]), float(t["high"])),
-        )
-    return models
-
-
-@cache
-def default_models() -> dict[str, Model]:
-    """Return the models shipped with the package, read once."""
-    return load_models()
-
-
-def model_for(semantic: bool) -> Model:
-    """Return the model for a ranking mode; the lexical one when no semantic model is fitted."""
-    models = default_models()
-    return models["semantic"] if semantic and "semantic" in models else models["lexical"]
