@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer.answerability_models import (
     MODEL_FILE,
     Logistic,
@@ -71,6 +73,12 @@ LEXICAL_FEATURES = (
     "pairs",  # share of the question's adjacent concept pairs adjacent in the best passage
     "mostly_unknown",  # at least half the question's concepts occur nowhere in the corpus
     "barely_covered",  # the top passages cover under a quarter of the question
+    "unknown_names",  # share of the question's names no sentence of the corpus mentions
+    "passage_negated",  # the best passage says "not"/"never" and the question does not
+    "numbers_absent",  # share of the question's numbers the best passage lacks
+    "neighbour_cover",  # of what the best passage lacks, the IDF share its neighbours hold
+    "head_missing",  # "what/which X ...": the best passage lacks X
+    "passage_length",  # log of the best passage's number of terms
 )
 SEMANTIC_FEATURES = (*LEXICAL_FEATURES, "similarity")
 
@@ -91,6 +99,7 @@ class Evidence:
     scores: Sequence[float]  # their scores, best first
     top_raw: float  # the best sentence's word-match score before scaling
     similarity: float | None = None  # cosine of question and best passage, with a model
+    ids: Sequence[int] = ()  # the best passage's sentence ids, best sentence first
 
 
 def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, float]:
@@ -138,6 +147,12 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         values[f"{kind.value}_missing"] = values["type_missing"] if cue is kind else 0.0
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
+    values["unknown_names"] = _unknown_names(query.text, index)
+    values["passage_negated"] = float(_negated(best) and not _negated(query.text))
+    values["numbers_absent"] = _numbers_absent(query.text, best_terms)
+    values["neighbour_cover"] = _neighbour_cover(content, best_terms, evidence.ids, index)
+    values["head_missing"] = _head_missing(query.text, best_terms, index)
+    values["passage_length"] = math.log1p(len(best_tokens))
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
     return values
@@ -176,15 +191,73 @@ def _margin(scores: Sequence[float]) -> float:
 
 
 def _missing_names(question: str, passage_terms: set[str]) -> float:
-    names: list[str] = []
-    for match in _NAME.finditer(question):
-        word = match.group(0)
-        if word in _QUESTION_OPENERS:
-            continue
-        names.extend(stem(w.word) for w in words(word))
+    names = _names(question)
     if not names:
         return 0.0
     return sum(n not in passage_terms for n in names) / len(names)
+
+
+def _names(question: str) -> list[str]:
+    """Return the stems of the capitalised words of a question that are not its frame."""
+    names: list[str] = []
+    for match in _NAME.finditer(question):
+        word = match.group(0)
+        if word not in _QUESTION_OPENERS:
+            names.extend(stem(w.word) for w in words(word))
+    return names
+
+
+def _unknown_names(question: str, index: BM25Index) -> float:
+    names = _names(question)
+    return sum(n not in index for n in names) / len(names) if names else 0.0
+
+
+def _numbers_absent(question: str, passage_terms: set[str]) -> float:
+    numbers = [t for t in (stem(w.word) for w in words(question)) if t.isdigit()]
+    return sum(n not in passage_terms for n in numbers) / len(numbers) if numbers else 0.0
+
+
+def _neighbour_cover(
+    content: Sequence[object], passage_terms: set[str], ids: Sequence[int], index: BM25Index
+) -> float:
+    """Return the IDF share of what the best passage lacks that the sentences around it hold.
+
+    A question whose missing words sit in the next sentence is likely answered in
+    context; one whose missing word occurs nowhere near was likely changed.
+    """
+    missing = [c for c in content if not c.terms & passage_terms and _idf(c, index) > 0]  # type: ignore[attr-defined]
+    if not missing or not ids:
+        return 0.0
+    around = {i + d for i in (min(ids), max(ids)) for d in (-2, -1, 1, 2)} - set(ids)
+    near = np.array(sorted(i for i in around if 0 <= i < index.size), dtype=np.int64)
+    total = held = 0.0
+    for concept in missing:
+        weight = _idf(concept, index)
+        total += weight
+        for term in concept.terms:  # type: ignore[attr-defined]
+            posting = index.contains(term)  # sorted ids: a binary search per neighbour
+            if posting.size:
+                at = np.minimum(np.searchsorted(posting, near), posting.size - 1)
+                if (posting[at] == near).any():
+                    held += weight
+                    break
+    return held / total if total else 0.0
+
+
+_HEAD = re.compile(r"\b(?:what|which)\s+([a-z][a-z'-]+)", re.IGNORECASE)
+_NOT_HEADS = frozenset(
+    "is are was were do does did can could will would should has have had kind type sort "
+    "of the a an in on at to for by about happened happens else".split()
+)
+
+
+def _head_missing(question: str, passage_terms: set[str], index: BM25Index) -> float:
+    """Tell whether a "what X" question's X is absent from the best passage (known words only)."""
+    match = _HEAD.search(question)
+    if match is None or match.group(1).casefold() in _NOT_HEADS:
+        return 0.0
+    head = stem(match.group(1).casefold())
+    return float(head in index and head not in passage_terms)
 
 
 def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM25Index) -> float:

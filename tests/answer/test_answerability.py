@@ -197,3 +197,39 @@ def test_the_fallback_still_declines_what_the_article_does_not_mention(engine: E
     assert not fallback.answer("How do I bake sourdough bread?").answered
     answered = fallback.answer("when did Kim Jong-il die?")
     assert answered.answered and answered.confidence_label != "high"
+
+
+def _reading_values(engine: Engine, question: str) -> dict[str, float]:
+    _, reading = engine.assess(question)
+    assert reading is not None
+    return reading.values
+
+
+def test_features_look_past_the_question_words(tmp_path: Path) -> None:
+    (tmp_path / "harbour.txt").write_text(
+        "Harbour town opens a new ferry line\n\n"
+        "The harbour town of Portvale opened a ferry line to Elmsey in 2019.\n\n"
+        "The mayor said the line was not profitable in its first year.\n\n"
+        "Tickets cost twelve pounds and the crossing takes forty minutes.\n\n"
+        "The ferry carries cars and bicycles on the morning crossing.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.from_folder(tmp_path)
+    # A name no sentence mentions, and a year the best passage lacks.
+    swapped = _reading_values(engine, "When did Portvale open a ferry line to Brandon in 2018?")
+    assert swapped["unknown_names"] == pytest.approx(0.5)  # Portvale known, Brandon not
+    assert swapped["numbers_absent"] == 1.0
+    same = _reading_values(engine, "When did Portvale open a ferry line to Elmsey in 2019?")
+    assert same["unknown_names"] == 0.0 and same["numbers_absent"] == 0.0
+    # The passage negates what the question does not.
+    negated = _reading_values(engine, "Was the ferry line profitable in its first year?")
+    assert negated["passage_negated"] == 1.0 and negated["negation_mismatch"] == 0.0
+    # "what X ...": whether the best passage holds X.
+    head = _reading_values(engine, "What ticket does the ferry sell for cars and bicycles?")
+    assert head["head_missing"] == 1.0
+    assert _reading_values(engine, "What ferry carries cars?")["head_missing"] == 0.0
+    # What the best sentence lacks, its neighbours hold.
+    near = _reading_values(engine, "What did the mayor say about the Portvale line?")
+    assert near["neighbour_cover"] > 0.0
+    far = _reading_values(engine, "What did the mayor say about the Hamburg line?")
+    assert far["neighbour_cover"] == 0.0
