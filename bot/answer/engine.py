@@ -294,7 +294,12 @@ class Engine:
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
         evidence = Evidence(
-            texts, tokens, [g.score for g in groups[:3]], scored.top_raw, similarity
+            texts,
+            tokens,
+            [g.score for g in groups[:3]],
+            scored.top_raw,
+            similarity,
+            groups[0].ids if groups else (),
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
