@@ -11,6 +11,9 @@ of the ranking itself: a question the answerability model declines is scored on
 the passages it would have shown ("rank"), and separately as the miss it is
 ("answered"), since refitting answerability follows a ranking change. The first
 row is the default configuration. Tune on --split train, report --split report.
+Each cell is Hit@1/Hit@3/MRR (Hit@1 counting declines as misses, and the mean
+number of sentences in the top passage: merging more neighbours must not be
+mistaken for ranking better).
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ class Bench:
         """Score every set under a configuration."""
         out: dict[str, dict[str, float]] = {}
         for name, questions, engine_of in self.sets:
-            hit1 = hit3 = rr = answered1 = 0.0
+            hit1 = hit3 = rr = answered1 = length = 0.0
             count = 0
             for question in questions:
                 if not question.answerable:
@@ -105,6 +108,7 @@ class Bench:
                 answer, reading = assess(engine, question)
                 if answer.answered:
                     texts = [p.text for p in answer.passages]
+                    length += len(answer.passages[0].citations)
                 elif reading is not None:
                     texts = [engine._text(g) for g in reading.groups[:RANK_DEPTH]]
                 else:
@@ -124,6 +128,7 @@ class Bench:
                 "hit3": hit3 / n,
                 "mrr": rr / n,
                 "answered_hit1": answered1 / n,
+                "sentences": length / n,
             }
         return out
 
@@ -150,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         scores = bench.run(configure(base, setting))
         label = " ".join(f"{k}={v:g}" for k, v in setting.items()) or "default"
         cells = "  ".join(
-            f"{name[:8]} {s['hit1']:.3f}/{s['hit3']:.3f}/{s['mrr']:.3f} ({s['answered_hit1']:.3f})"
+            f"{name[:8]} {s['hit1']:.3f}/{s['hit3']:.3f}/{s['mrr']:.3f} "
+            f"({s['answered_hit1']:.3f}, {s['sentences']:.2f})"
             for name, s in scores.items()
         )
         print(f"{label:40s} {cells}", flush=True)
