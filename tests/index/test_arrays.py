@@ -259,3 +259,24 @@ def test_without_an_index_folder_rows_live_in_memory(corpus: Path):
     assert fill(snapshot) == 12
     assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
     assert store.load().arrays(KIND).missing() == []
+
+
+def test_a_batch_of_articles_is_committed_together_and_found_after_a_restart(
+    corpus: Path, tmp_path: Path
+):
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    arrays = snapshot.arrays(KIND)
+    store = arrays.store
+    slots = arrays.missing()[:4]
+    batch = [(s.key, rows_for([snapshot.table.text(i) for i in s.sentences])) for s in slots]
+    # A batch with rows of the wrong shape is refused whole: nothing of it is committed.
+    with pytest.raises(ValueError):
+        store.append_many([*batch[:2], (slots[2].key, np.zeros((slots[2].count, 5)))])
+    assert all(store.find(s.key, s.count) is None for s in slots)
+    stored = store.append_many(batch)
+    assert [r.shape[0] for r in stored] == [s.count for s in slots]
+    again = IndexStore(corpus, tmp_path / "index").load().arrays(KIND)
+    assert [s.position for s in again.missing()] == list(range(4, 12))
+    for slot, (_, rows) in zip(slots, batch, strict=True):
+        found = again.article_rows(again.articles[slot.position])
+        assert found is not None and np.array_equal(found, rows)

@@ -11,11 +11,13 @@ one small meta file switched by rename)::
         seg-<id>.rows       raw rows, only ever appended to (each writer its own)
         seg-<id>.log        one line per appended article: key, first row, rows, CRC-32
 
-An append writes the rows and the log line, then commits them by replacing
-MANIFEST: a ``kill -9`` at any point keeps every article committed before it
-(bytes past the committed lengths are ignored). Committed bytes are never
-rewritten, so a memory map of them stays valid; each article's rows are checked
-against their CRC-32 before they are used, and rows that fail are recomputed.
+An append (of one article or a batch) writes the rows and the log lines,
+flushes them to disk, then commits them by replacing MANIFEST (flushed before
+the rename, its folder after): a ``kill -9`` or a power cut at any point keeps
+every article committed before it (bytes past the committed lengths are
+ignored). Committed bytes are never rewritten, so a memory map of them stays
+valid; each article's rows are checked against their CRC-32 before they are
+used, and rows that fail are recomputed.
 A folder that cannot be written keeps the rows in memory (one log line).
 """
 
@@ -270,18 +272,30 @@ class ArrayStore:
         The first rows fix the kind's dtype and row shape; later rows must match.
         A folder that cannot be written keeps the rows in memory, with one log line.
         """
-        rows = np.asarray(rows)
-        if rows.ndim < 1:
-            raise ValueError("rows must have one row per sentence")
+        return self.append_many([(key, rows)])[0]
+
+    def append_many(self, items: Sequence[tuple[str, npt.NDArray[Any]]]) -> list[npt.NDArray[Any]]:
+        """Store several articles' rows (key, rows) with one commit; return them as stored.
+
+        Durable when this returns: the rows and log are flushed to disk before the
+        manifest that commits them replaces the old one, so neither a ``kill -9``
+        nor a power cut loses them once committed.
+        """
+        blocks: list[tuple[str, npt.NDArray[Any]]] = []
         with self._lock:
-            self._fix_type(rows)
-            assert self.dtype is not None
-            rows = np.ascontiguousarray(rows, dtype=self.dtype)
+            for key, rows in items:
+                rows = np.asarray(rows)
+                if rows.ndim < 1:
+                    raise ValueError("rows must have one row per sentence")
+                self._fix_type(rows)
+                assert self.dtype is not None
+                blocks.append((key, np.ascontiguousarray(rows, dtype=self.dtype)))
             if self.folder is None:
-                self._memory[key] = rows
-                return rows
+                for key, rows in blocks:
+                    self._memory[key] = rows
+                return [rows for _, rows in blocks]
             try:
-                self._append_to_disk(key, rows)
+                self._append_to_disk(blocks)
             except OSError as exc:
                 if not self._warned:
                     logger.warning(
@@ -291,10 +305,14 @@ class ArrayStore:
                         exc.strerror or exc,
                     )
                     self._warned = True
-                self._memory[key] = rows
-                return rows
-            found = self.find(key, rows.shape[0])
-            return found if found is not None else rows
+                for key, rows in blocks:
+                    self._memory[key] = rows
+                return [rows for _, rows in blocks]
+            stored = []
+            for key, rows in blocks:
+                found = self.find(key, rows.shape[0])
+                stored.append(found if found is not None else rows)
+            return stored
 
     def _fix_type(self, rows: npt.NDArray[Any]) -> None:
         shape = tuple(rows.shape[1:])
@@ -306,19 +324,27 @@ class ArrayStore:
                 f"not {rows.dtype} of shape {shape}"
             )
 
-    def _append_to_disk(self, key: str, rows: npt.NDArray[Any]) -> None:
+    def _append_to_disk(self, blocks: Sequence[tuple[str, npt.NDArray[Any]]]) -> None:
         assert self.folder is not None
         segment = self._own_segment()
         committed = segment.rows, segment.log
         try:
-            entry = self._write_rows(key, rows)
+            entries = [(key, self._write_rows(key, rows)) for key, rows in blocks]
+            self._sync_own()
             self._commit()
         except BaseException:
             # Take back what was not committed, so that the next append lands where
             # the manifest says; if even that fails, start another segment.
             self._reset_own(*committed)
             raise
-        self._entries.setdefault(key, []).append(entry)
+        for key, entry in entries:
+            self._entries.setdefault(key, []).append(entry)
+
+    def _sync_own(self) -> None:
+        """Flush the own segment's rows and log to disk (before a manifest commits them)."""
+        assert self._own_files is not None
+        for fd in self._own_files:
+            os.fdatasync(fd)
 
     def _write_rows(self, key: str, rows: npt.NDArray[Any]) -> _Entry:
         """Append rows and their log line to the own segment (not committed yet)."""
@@ -409,11 +435,15 @@ class ArrayStore:
         }
         staged = self.folder / f"MANIFEST.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            staged.write_bytes(meta_bytes(manifest, ARRAYS_MAGIC, ARRAYS_FORMAT))
+            with open(staged, "wb") as handle:
+                handle.write(meta_bytes(manifest, ARRAYS_MAGIC, ARRAYS_FORMAT))
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(staged, self.folder / "MANIFEST")
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
+        _sync_folder(self.folder)  # the rename itself survives a power cut
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -440,6 +470,8 @@ class ArrayStore:
                     entries.append((slot.key, entry))
                 own = self._own
                 assert own is not None
+                if self._own_files is not None:
+                    self._sync_own()
                 self._collect({slot.key for slot in slots}, own, entries)
             except BaseException:
                 name = self._own.name if self._own is not None else None
@@ -507,6 +539,20 @@ class ArrayStore:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self._close_own()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the system allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: memoryview | bytes) -> None:
