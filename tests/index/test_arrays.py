@@ -143,6 +143,25 @@ def test_corrupted_rows_are_recomputed(corpus: Path, tmp_path: Path, caplog):
     assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
 
 
+def test_one_pass_over_a_segment_finds_each_corrupted_article(corpus: Path, tmp_path: Path, caplog):
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    fill(snapshot)
+    slots = snapshot.arrays(KIND).articles
+    (segment,) = segment_files(tmp_path)
+    data = bytearray(segment.read_bytes())
+    row_bytes = 3 * 2  # three float16 columns
+    for position in (3, 7):  # one byte inside each of two articles' rows
+        data[slots[position].first * row_bytes + 1] ^= 0x40
+    segment.write_bytes(bytes(data))
+    caplog.set_level(logging.WARNING, logger="bot.index.storage")
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    assert [s.position for s in snapshot.arrays(KIND).missing()] == [3, 7]
+    warnings = [r.getMessage() for r in caplog.records if "corrupted" in r.getMessage()]
+    assert len(warnings) == 1 and "recomputing 2 articles'" in warnings[0]
+    assert fill(snapshot) == 2
+    assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
+
+
 CHILD = textwrap.dedent(
     """
     import sys, time

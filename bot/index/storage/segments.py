@@ -90,6 +90,11 @@ class _Entry:
     crc: int
     verified: bool = False
 
+    @property
+    def end(self) -> int:
+        """Return the row after the article's last."""
+        return self.first + self.count
+
 
 class ArrayStore:
     """The stored rows of one kind, in one index folder, or in memory when folder is None.
@@ -210,19 +215,50 @@ class ArrayStore:
         mapped = self._map(segment)
         if mapped is None:
             return None
-        rows = mapped[entry.first : entry.first + entry.count]
         if not entry.verified:
-            if zlib.crc32(np.ascontiguousarray(rows).data) != entry.crc:
-                logger.warning(
-                    "recomputing stored %s rows: segment %s is corrupted", self.kind, segment.name
-                )
-                self._entries[self._key_of(entry)].remove(entry)
+            self._verify(segment)
+            if not entry.verified:
                 return None
-            entry.verified = True
-        return rows
+        return mapped[entry.first : entry.first + entry.count]
 
-    def _key_of(self, entry: _Entry) -> str:
-        return next(k for k, entries in self._entries.items() if entry in entries)
+    def _verify(self, segment: _Segment) -> None:
+        """Check the CRC-32 of every unchecked article of a segment, in one pass; drop the bad.
+
+        Read with pread, not through the memory map, so the pass leaves no page of
+        the rows in this process's resident memory.
+        """
+        assert self.folder is not None
+        pending = sorted(
+            (entry.first, key, entry)
+            for key, entries in self._entries.items()
+            for entry in entries
+            if entry.segment == segment.name and not entry.verified
+        )
+        if not pending:
+            return
+        row_bytes = self._row_bytes()
+        try:
+            with open(self.folder / f"{segment.name}.rows", "rb", buffering=0) as handle:
+                fd = handle.fileno()
+                for run in _runs([entry for _, _, entry in pending], row_bytes):
+                    start, end = run[0].first * row_bytes, run[-1].end * row_bytes
+                    data = memoryview(os.pread(fd, end - start, start))
+                    for entry in run:
+                        lo, hi = entry.first * row_bytes - start, entry.end * row_bytes - start
+                        entry.verified = hi <= len(data) and zlib.crc32(data[lo:hi]) == entry.crc
+        except OSError as exc:
+            self._break(segment, f"cannot be read ({exc.strerror})")
+            return
+        bad = [(key, entry) for _, key, entry in pending if not entry.verified]
+        if bad:
+            logger.warning(
+                "recomputing %d articles' stored %s rows: segment %s is corrupted",
+                len(bad),
+                self.kind,
+                segment.name,
+            )
+            for key, entry in bad:
+                self._entries[key].remove(entry)
 
     def _map(self, segment: _Segment) -> npt.NDArray[Any] | None:
         assert self.folder is not None and self.dtype is not None and self.shape is not None
@@ -539,6 +575,18 @@ class ArrayStore:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self._close_own()
+
+
+def _runs(entries: list[_Entry], row_bytes: int, size: int = 8 << 20) -> Iterator[list[_Entry]]:
+    """Group entries (by first row) into runs of about size bytes, to be read at once."""
+    run: list[_Entry] = []
+    for entry in entries:
+        if run and (entry.end - run[0].first) * row_bytes > size:
+            yield run
+            run = []
+        run.append(entry)
+    if run:
+        yield run
 
 
 def _sync_folder(folder: Path) -> None:
