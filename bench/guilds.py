@@ -98,11 +98,12 @@ class GCClock:
 
 
 def child(
-    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = False
+    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = True
 ) -> dict[str, Any]:
     """Serve the folders from one GuildEngines, as the bot does; time loads and answers.
 
-    freeze: move everything loaded out of the collector's sight (gc.freeze) before asking.
+    freeze: the registry freezes what it loads (gc.freeze), as the bot does; False
+    measures without it.
     """
     import gc
 
@@ -123,6 +124,7 @@ def child(
     started = time.perf_counter()
     model = load_semantic(settings) if semantic else None
     engines = GuildEngines(settings)
+    engines.freeze_gc = freeze
 
     async def load_all() -> list[Any]:
         loaded = []
@@ -146,9 +148,6 @@ def child(
     asked = asked[:questions]
     for engine, question in asked[:20]:  # warm-up: first-touch page faults, caches
         filtered_answer(engine, question, k=3)
-    if freeze:
-        gc.collect()
-        gc.freeze()
     clock = GCClock()
     gc.callbacks.append(clock)
     timings = []
@@ -175,14 +174,14 @@ def child(
 
 
 def run_child(
-    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = False
+    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = True
 ) -> dict[str, Any]:
     """Run one measurement in a fresh process and return its JSON."""
     args = [sys.executable, __file__, "--child", phase, "--questions", str(questions)]
     if semantic:
         args.append("--semantic")
-    if freeze:
-        args.append("--gc-freeze")
+    if not freeze:
+        args.append("--no-gc-freeze")
     args += [str(f) for f in folders]
     out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -219,21 +218,22 @@ def main() -> None:
         "--warm-only", action="store_true", help="keep the saved indexes; measure restarts only"
     )
     parser.add_argument(
-        "--gc-freeze",
+        "--no-gc-freeze",
         action="store_true",
-        help="gc.freeze() after loading (the collector then skips what the engines hold)",
+        help="do not gc.freeze() what is loaded (the bot does; see engines.freeze_loaded)",
     )
     parser.add_argument(
         "--compare-gc",
         action="store_true",
-        help="measure each restart with and without --gc-freeze, alternating",
+        help="measure each restart also without the freeze, one after the other",
     )
     parser.add_argument("--source", type=Path, default=Path("/work/shared/bench"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("folders", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = child(args.child, args.folders, args.questions, args.semantic, args.gc_freeze)
+        freeze = not args.no_gc_freeze
+        result = child(args.child, args.folders, args.questions, args.semantic, freeze)
         print(json.dumps(result))
         return
     folders = build_corpora(extract(args.source), args.guilds, args.sentences)
@@ -245,10 +245,11 @@ def main() -> None:
         phases.insert(0, ("cold-all", folders))
     rows = []
     for phase, chosen in phases:
-        rows.append(run_child(phase, chosen, args.questions, args.semantic, args.gc_freeze))
+        freeze = not args.no_gc_freeze
+        rows.append(run_child(phase, chosen, args.questions, args.semantic, freeze))
         print(json.dumps(rows[-1]), file=sys.stderr)
         if args.compare_gc and phase.startswith("warm"):
-            rows.append(run_child(phase + "+frz", chosen, args.questions, args.semantic, True))
+            rows.append(run_child(phase + "-nofrz", chosen, args.questions, args.semantic, False))
             print(json.dumps(rows[-1]), file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "guilds.json").write_text(json.dumps(rows, indent=2))
