@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from operator import itemgetter
+from operator import eq, itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -369,7 +369,7 @@ def unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) 
     if len(sources) != len(records) or not sources:
         return False
     return (
-        list(map(_LISTED, sources)) == list(map(_RECORDED, records))
+        all(map(eq, map(_LISTED, sources), map(_RECORDED, records)))
         and all(map(itemgetter(3), records))  # read and hashed (not a failed read to retry)
         and max(map(itemgetter(3), sources)) < since
     )
