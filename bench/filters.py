@@ -29,22 +29,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """Return p50 and p99 in milliseconds."""
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered) * 1000, 4), "p99": round(p99 * 1000, 4)}
+import trees  # this script's folder: bench/trees.py of this tree, in every child too
 
 
 def synthetic(articles: list[Any]) -> list[Any]:
@@ -115,7 +105,7 @@ def child(size: str, repeat: int) -> dict[str, Any]:
     timings = {}
     for name, options in kinds.items():
         samples = [limit(options) for _ in range(repeat)]
-        timings[name] = percentiles(samples)
+        timings[name] = trees.percentiles(samples)
         keys = filters._keys(engine, options)
         chosen[name] = len(keys) if keys is not None else None
     questions = scale.make_questions(engine, 100, scale.SEED)
@@ -140,51 +130,13 @@ def child(size: str, repeat: int) -> dict[str, Any]:
         "catalogue_build_ms": round(catalogue_s * 1000, 2),
         "filters": timings,
         "chosen": chosen,
-        "answer": percentiles(plain),
-        "answer_filtered": percentiles(limited),
+        "answer": trees.percentiles(plain),
+        "answer_filtered": trees.percentiles(limited),
     }
 
 
-def lowest(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the results with each number the lowest over the rounds."""
-    first = results[0]
-    out: dict[str, Any] = {}
-    for key, value in first.items():
-        if isinstance(value, dict):
-            out[key] = lowest([r[key] for r in results])
-        elif isinstance(value, float):
-            out[key] = min(r[key] for r in results)
-        else:
-            out[key] = value
-    return out
-
-
-def tree_at(revision: str) -> Path:
-    """Export the repository at revision (once) beside the bench data."""
-    import scale
-
-    return scale.baseline_tree(revision)
-
-
-def run(tree: Path, corpus: Path, index_dir: Path, size: str, repeat: int) -> dict[str, Any]:
-    """Measure tree in a fresh process that imports only its code (and its bench/scale.py)."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=f"{tree}:{tree / 'bench'}",
-        BENCH_CORPUS=str(corpus),
-        BENCH_INDEX_DIR=str(index_dir),
-    )
-    command = [sys.executable, str(Path(__file__).resolve()), "_child", size, str(repeat)]
-    done = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, check=True)
-    result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    return result
-
-
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "_child":
-        # Import the measured tree's code only, not this tree's (this script's folder).
-        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-        sys.path.append(str(Path.cwd() / "bench"))
+    if trees.in_child():
         print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -194,24 +146,21 @@ def main() -> int:
     parser.add_argument("--index-dir", type=Path, help="default: bench/data/index-<size>")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    sys.path.insert(0, str(BENCH))
+    sys.path.insert(0, str(trees.BENCH))
     import scale
 
-    trees = {"baseline": tree_at(args.baseline), "this tree": ROOT}
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
-    index_dir = args.index_dir or scale.DATA / f"index-{args.size}"
-    for _ in range(args.rounds):
-        for name, tree in trees.items():
-            corpus = scale.DATA / f"corpus-{args.size}"
-            rounds[name].append(run(tree, corpus, index_dir, args.size, args.repeat))
-            print(f"{name}: {json.dumps(rounds[name][-1])}", file=sys.stderr)
-    base, head = (lowest(rounds[name]) for name in trees)
+    env = {
+        "BENCH_CORPUS": str(scale.DATA / f"corpus-{args.size}"),
+        "BENCH_INDEX_DIR": str(args.index_dir or scale.DATA / f"index-{args.size}"),
+    }
+    here = Path(__file__).resolve()
+    base, head = trees.compare(here, args.baseline, [args.size, str(args.repeat)], env, args.rounds)
     print(f"{head['sentences']:,} sentences, {head['articles']:,} articles")
     print(f"| measure | baseline {args.baseline} | this tree | ratio |")
     print("|---|---|---|---|")
 
-    def row(label: str, b: float, h: float, unit: str = "ms") -> None:
-        print(f"| {label} | {b:.3f} {unit} | {h:.3f} {unit} | {h / b if b else float('nan'):.3f} |")
+    def row(label: str, b: float, h: float) -> None:
+        print(trees.ratio_row(label, b, h))
 
     row("first filter after restart (source)", base["first_filter_ms"], head["first_filter_ms"])
     row("second filter (source)", base["second_filter_ms"], head["second_filter_ms"])
