@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 Hashes = npt.NDArray[np.uint64]
 # Opens the stored rows, given where each sentence's terms start; returns where each
 # article's sentences start (and the total) and the rows.
+# More articles than this without stored terms are written as one segment, not one by one.
+APPEND_AT_MOST = 64
 Opener = Callable[[npt.NDArray[np.int64]], tuple[npt.NDArray[np.int64], "SentenceArrays"]]
 
 
@@ -111,11 +113,45 @@ class SentenceTerms:
             self.ready.set()
 
     def _fill(self, starts: npt.NDArray[np.int64], rows: SentenceArrays) -> None:
-        """Compute and store the terms of the articles that have none yet."""
-        for slot in rows.missing():
-            first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
-            found = [self._compute(i) for i in range(first, stop)]
-            rows.append(slot, np.concatenate(found) if found else np.empty(0, np.uint64))
+        """Compute and store the terms of the articles that have none yet.
+
+        A few (a reload's changed articles) are appended one by one; many (a first
+        build, an index folder from before terms were stored) are written with the
+        stored ones as one new segment in sentence order, in one commit.
+        """
+        missing = rows.missing()
+        if len(missing) <= APPEND_AT_MOST or rows.store.folder is None:
+            for slot in missing:
+                rows.append(slot, self._article(starts, slot))
+            return
+        if rows.store.dtype is None:
+            # A store's first append fixes its row type, which a rewrite needs.
+            first = missing.pop(0)
+            rows.append(first, self._article(starts, first))
+        total = int(self.offsets[-1])
+        every = np.empty(total, dtype=np.uint64)
+        lacking = {slot.position for slot in missing}
+        for slot in rows.articles:
+            found = None if slot.position in lacking else rows.article_rows(slot)
+            if found is None:
+                found = self._article(starts, slot)
+            every[slot.first : slot.first + slot.count] = found
+        try:
+            rows.store.rewrite(rows.articles, every)
+        except (OSError, ValueError) as exc:
+            # A folder that cannot be written: keep them in memory (the store says so once).
+            logger.warning("could not store the sentences' terms in one segment: %s", exc)
+            for slot in missing:
+                rows.append(slot, every[slot.first : slot.first + slot.count])
+            return
+        del every
+        self._stored = starts, SentenceArrays(rows.store, rows.articles, total)
+
+    def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
+        """Tokenise one article's sentences; return their hashed terms, in order."""
+        first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
+        found = [self._compute(i) for i in range(first, stop)]
+        return np.concatenate(found) if found else np.empty(0, np.uint64)
 
     def _compute(self, i: int) -> Hashes:
         with self._lock:

@@ -129,3 +129,24 @@ def test_features_from_stored_terms_equal_those_from_tokenising(
     ]
     full = Evidence(evidence.texts, tokenised, evidence.scores, evidence.top_raw)
     assert reading.values == features(reading.query, full, engine.index)
+
+
+def test_many_articles_are_stored_as_one_segment_and_then_reused(tmp_path: Path) -> None:
+    folder, index = tmp_path / "articles", tmp_path / "index"
+    paragraphs = [p for p in CORPUS.read_text(encoding="utf-8").split("\n\n") if len(p) > 60]
+    folder.mkdir()
+    for n in range(90):  # more than are appended one by one
+        body = paragraphs[n % len(paragraphs)]
+        (folder / f"brief-{n:03d}.txt").write_text(f"Brief {n}\n\n{body}\n", encoding="utf-8")
+    engine = ready(Engine.from_folder(folder, index_dir=index))
+    assert engine.terms.computed == len(engine.sentences)
+    assert_terms_match_the_text(engine)
+    kind_folder = next(p.parent for p in index.rglob("MANIFEST") if "terms" in p.parent.name)
+    assert len(list(kind_folder.glob("seg-*.rows"))) == 1
+    again = ready(Engine.from_folder(folder, index_dir=index))
+    assert again.terms.computed == 0
+    assert_terms_match_the_text(again)
+    (folder / "brief-007.txt").write_text("Brief 7\n\nA new line. And another.\n", encoding="utf-8")
+    changed = ready(Engine.from_folder(folder, index_dir=index))
+    assert changed.terms.computed == 3  # the changed article's headline and two sentences
+    assert_terms_match_the_text(changed)
