@@ -17,6 +17,7 @@ hash with odds far below one in a billion for any question.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import threading
@@ -38,6 +39,19 @@ Hashes = npt.NDArray[np.uint64]
 # More articles than this without stored terms are written as one segment, not one by one.
 APPEND_AT_MOST = 64
 Opener = Callable[[npt.NDArray[np.int64]], tuple[npt.NDArray[np.int64], "SentenceArrays"]]
+
+
+# Set when the program ends: a filling thread stops between articles, so that it
+# never holds the array store's lock while the interpreter shuts down.
+_STOP = threading.Event()
+_FILLING: set[threading.Thread] = set()
+
+
+@atexit.register
+def _stop_filling() -> None:
+    _STOP.set()
+    for thread in list(_FILLING):
+        thread.join(timeout=5)
 
 
 @cache
@@ -96,8 +110,10 @@ class SentenceTerms:
         Until then, and for an article whose rows are not there yet, a sentence's
         terms are tokenised when asked: the same values, only slower.
         """
-        if background:
-            threading.Thread(target=self._open_and_fill, name="terms", daemon=True).start()
+        if background and not _STOP.is_set():
+            thread = threading.Thread(target=self._open_and_fill, name="terms", daemon=True)
+            _FILLING.add(thread)
+            thread.start()
         else:
             self._open_and_fill()
 
@@ -111,6 +127,7 @@ class SentenceTerms:
             logger.exception("could not store the sentences' terms; answers tokenise them")
         finally:
             self.ready.set()
+            _FILLING.discard(threading.current_thread())
 
     def _fill(self, starts: npt.NDArray[np.int64], rows: SentenceArrays) -> None:
         """Compute and store the terms of the articles that have none yet.
@@ -122,6 +139,8 @@ class SentenceTerms:
         missing = rows.missing()
         if len(missing) <= APPEND_AT_MOST or rows.store.folder is None:
             for slot in missing:
+                if _STOP.is_set():
+                    return
                 rows.append(slot, self._article(starts, slot))
             return
         if rows.store.dtype is None:
@@ -132,6 +151,8 @@ class SentenceTerms:
         every = np.empty(total, dtype=np.uint64)
         lacking = {slot.position for slot in missing}
         for slot in rows.articles:
+            if _STOP.is_set():
+                return
             found = None if slot.position in lacking else rows.article_rows(slot)
             if found is None:
                 found = self._article(starts, slot)
