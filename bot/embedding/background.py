@@ -46,6 +46,7 @@ class ArticleSpan:
 
     start: int
     count: int
+    key: str = ""  # the digest of its sentences when the index knows it (else computed)
 
 
 def article_digest(texts: Sequence[str]) -> str:
@@ -117,16 +118,25 @@ class EmbeddingJob:
         store, index = self.index.store, self.index
         missing: list[tuple[ArticleSpan, str]] = []
         store.refresh()  # rows other writers saved (another process, an earlier run)
-        for span in self.spans:
+        positions: list[np.ndarray] = []
+        refs: list[np.ndarray] = []
+        for n, span in enumerate(self.spans):
             if self._stop.is_set():
                 return
-            texts = self.texts(span.start, span.start + span.count)
-            digest = article_digest(texts)
-            saved = store.find(digest, span.count) if span.count else None
-            if saved is not None:
-                index.assign(span.start, np.arange(saved, saved + span.count))
-            elif span.count:
+            if not span.count:
+                continue
+            digest = span.key or article_digest(self.texts(span.start, span.start + span.count))
+            saved = store.find(digest, span.count)
+            if saved is None:
                 missing.append((span, digest))
+                continue
+            positions.append(np.arange(span.start, span.start + span.count))
+            refs.append(np.arange(saved, saved + span.count))
+            if n % 4096 == 4095:  # hand them over in batches: ranking by meaning starts sooner
+                index.assign_at(np.concatenate(positions), np.concatenate(refs))
+                positions, refs = [], []
+        if positions:
+            index.assign_at(np.concatenate(positions), np.concatenate(refs))
         store.index_all()  # rows saved before their graph was (a kill -9)
         total = sum(span.count for span, _ in missing)
         if not total:

@@ -56,7 +56,10 @@ class SemanticIndex:
 
     def assign(self, first: int, rows: Ids) -> None:
         """Record that sentences first.. have the store refs ``rows`` (one each)."""
-        positions = np.arange(first, first + rows.size, dtype=np.int64)
+        self.assign_at(np.arange(first, first + rows.size, dtype=np.int64), rows)
+
+    def assign_at(self, positions: Ids, rows: Ids) -> None:
+        """Record that the sentences at positions have the store refs ``rows`` (one each)."""
         numbers = rows >> SHIFT
         with self._lock:
             for number in np.unique(numbers).tolist():

@@ -57,6 +57,7 @@ class EmbeddingRows:
         self._names: list[str] = []
         self._numbers: dict[str, int] = {}
         self._graphs: list[AnnIndex] = []
+        self._maps: dict[int, npt.NDArray[Any]] = {}  # the last map of each saved segment
         self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
         self._memory_rows = 0
         self._memory_keys: dict[tuple[str, int], int] = {}
@@ -101,10 +102,10 @@ class EmbeddingRows:
             for key, vectors in items
         ]
         refs: list[int] = []
+        if self.store.folder is not None and blocks:
+            self.store.append_many(blocks)
+        grown: set[int] = set()
         with self._lock:
-            if self.store.folder is not None and blocks:
-                self.store.append_many(blocks)
-            grown: set[int] = set()
             for key, block in blocks:
                 ref = self.find(key, block.shape[0]) if self.store.folder is not None else None
                 if ref is None:
@@ -112,8 +113,8 @@ class EmbeddingRows:
                 else:
                     grown.add(ref >> SHIFT)
                 refs.append(ref)
-            for number in sorted(grown):
-                self._grow(number)
+        for number in sorted(grown):
+            self._grow(number)
         return refs
 
     def _keep_in_memory(self, key: str, block: npt.NDArray[np.float16]) -> int:
@@ -129,18 +130,27 @@ class EmbeddingRows:
         self._graphs[number].add(first, block)
         return (number << SHIFT) | first
 
-    def _segment(self, number: int) -> npt.NDArray[Any]:
-        """Return the rows of one segment (a memory map of a saved one)."""
+    def _segment(self, number: int, needed: int = 0) -> npt.NDArray[Any]:
+        """Return the rows of one segment (a memory map of a saved one), at least needed rows.
+
+        A map already made is reused while it holds the rows asked for, so a
+        question does not wait on the store's lock (held by an append's fsync).
+        """
         name = self._names[number]
         if name == MEMORY:
             return self._memory[: self._memory_rows]
-        mapped = self.store.segment_rows(name)
+        mapped = self._maps.get(number)
+        if mapped is None or mapped.shape[0] < max(needed, 1):
+            fresh = self.store.segment_rows(name)
+            if fresh is not None:
+                mapped = self._maps[number] = fresh
         return mapped if mapped is not None else np.zeros((0, self.dim), DTYPE)
 
     def _grow(self, number: int, chunk: int = 8192) -> None:
-        """Add the segment's rows its graphs lack (all committed ones)."""
-        graph = self._graphs[number]
-        rows = self._segment(number)
+        """Add the segment's rows its graphs lack (all committed ones); questions go on."""
+        with self._lock:
+            graph = self._graphs[number]
+            rows = self._segment(number, needed=1 << 62)
         while graph.rows < rows.shape[0]:
             start = graph.rows
             graph.add(start, rows[start : start + chunk])
@@ -148,8 +158,9 @@ class EmbeddingRows:
     def index_all(self) -> None:
         """Bring each segment's graphs up to its rows (saved before the graphs were); save."""
         with self._lock:
-            for number in range(len(self._names)):
-                self._grow(number)
+            numbers = range(len(self._names))
+        for number in numbers:
+            self._grow(number)
         self.flush()
 
     def flush(self) -> None:
@@ -167,7 +178,8 @@ class EmbeddingRows:
         with self._lock:
             for number in np.unique(numbers).tolist():
                 where = numbers == number
-                out[where] = self._segment(int(number))[refs[where] & LOW]
+                local = refs[where] & LOW
+                out[where] = self._segment(int(number), int(local.max()) + 1)[local]
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
