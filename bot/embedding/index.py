@@ -60,6 +60,16 @@ class SemanticIndex:
 
     def assign_at(self, positions: Ids, rows: Ids) -> None:
         """Record that the sentences at positions have the store refs ``rows`` (one each)."""
+        self._point(positions, rows)
+        with self._lock:
+            self.embedded_count += int(rows.size)
+            self._floor = None
+
+    def move(self, positions: Ids, rows: Ids) -> None:
+        """Record that the embedded sentences at positions now have the refs ``rows`` (merged)."""
+        self._point(positions, rows)
+
+    def _point(self, positions: Ids, rows: Ids) -> None:
         numbers = rows >> SHIFT
         with self._lock:
             for number in np.unique(numbers).tolist():
@@ -73,8 +83,6 @@ class SemanticIndex:
                     of_row = self._sentence_of_row[number] = grown
                 of_row[local] = positions[where]
             self.row_of[positions] = rows
-            self.embedded_count += int(rows.size)
-            self._floor = None
 
     def finish(self, failure: str | None = None) -> None:
         """Mark the job over (every sentence embedded, or failure says why not)."""
