@@ -56,7 +56,7 @@ class RankingConfig:
 # candidates whose meaning is compared (the question's nearest neighbours join them).
 LEXICAL_CANDIDATES = 300
 # ... and this many of the question's nearest neighbours by meaning (an ANN search).
-MEANING_CANDIDATES = 100
+MEANING_CANDIDATES = 50
 
 
 class Meaning(Protocol):

@@ -133,7 +133,7 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, _ = self.store.search(vector, k + k // 2)
+        refs, _ = self.store.search(vector, k + k // 4)
         ids = self._sentences_of(refs)
         ids = ids[ids >= 0][:k]
         return ids, self._similarity(vector, ids)
