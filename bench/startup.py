@@ -62,10 +62,10 @@ def ask_runs(tree: Path, label: str, rows: dict[str, list[tuple[float, float]]])
     }
     ask = [sys.executable, "-m", "bot", "ask", "--json", QUESTION]
     for name in ("first run (index, embeddings, model copy made)", "later runs (saved)"):
-        wall, rss, out = timed(ask, env, REPO)
+        wall, rss, out = timed(ask, env, tree)  # -m puts the working folder first on the path
         assert '"ranking": "semantic"' in out, out
         rows.setdefault(f"{label}: ask, model on, {name}", []).append((wall, rss))
-    lexical = timed([*ask[:4], "--lexical", *ask[4:]], env, REPO)[:2]
+    lexical = timed([*ask[:4], "--lexical", *ask[4:]], env, tree)[:2]
     rows.setdefault(f"{label}: ask --lexical", []).append(lexical)
     shutil.rmtree(state, ignore_errors=True)
 
