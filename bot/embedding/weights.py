@@ -26,10 +26,12 @@ file is copied as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,6 +336,14 @@ def _cache_file(model_file: Path, how: Rewrite) -> Path:
     )
 
 
+def _remove_abandoned(folder: Path) -> None:
+    """Delete partial copies that a process killed while writing left over an hour ago."""
+    for part in folder.glob("*.part"):
+        with contextlib.suppress(OSError):
+            if time.time() - part.stat().st_mtime > 3600:
+                part.unlink()
+
+
 def int8_model(model_file: Path, how: Rewrite = Rewrite()) -> Path | bytes | None:
     """Return the model to load with its int8 weights kept int8: a file, bytes, or None.
 
@@ -350,6 +360,7 @@ def int8_model(model_file: Path, how: Rewrite = Rewrite()) -> Path | bytes | Non
     chunks, changed = _rewrite(model_file, how)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(cached.parent)
         if not changed:
             cached.with_suffix(".none").touch()
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -111,6 +112,18 @@ def test_later_processes_load_the_cached_copy_without_rewriting(
     other = int8_model(minilm_model_file(), Rewrite(32, 4))
     assert isinstance(other, Path) and other != first
     assert not list(cache.glob("*.part"))
+
+
+def test_a_copy_left_half_written_by_a_killed_process_is_cleared(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.mkdir(parents=True)
+    old, recent = cache / "tmpold.part", cache / "tmprecent.part"
+    for part in (old, recent):
+        part.write_bytes(b"\x08" * 1000)
+    os.utime(old, (0, 0))
+    assert isinstance(int8_model(minilm_model_file(), Rewrite()), Path)
+    assert not old.exists() and recent.exists()  # another process may be writing that one
 
 
 def test_an_unwritable_cache_gives_the_rewritten_model_as_bytes(
