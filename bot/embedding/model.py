@@ -24,7 +24,6 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bot.embedding.protowire import WireError
 from bot.embedding.weights import Rewrite, int8_model
 from bot.errors import SemanticUnavailable
 
@@ -136,7 +135,7 @@ class OnnxEmbedder:
             raise SemanticUnavailable(
                 f"the model file {model_file} is unreadable ({exc})"
             ) from None
-        except WireError as exc:  # not a model at all: onnxruntime will say why below
+        except ValueError as exc:  # WireError: not a model at all; onnxruntime says why below
             model = None
             log.debug("%s is loaded as it is: %s", model_file, exc)
         if model is not None:

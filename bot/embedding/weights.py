@@ -88,7 +88,10 @@ class _Tensor:
 def _text(value: int | memoryview) -> str:
     if isinstance(value, int):
         raise WireError("a string field holds a number")
-    return bytes(value).decode()
+    try:
+        return bytes(value).decode()
+    except UnicodeDecodeError:
+        raise WireError("a string field is not UTF-8") from None
 
 
 def _signed(value: int) -> int:
@@ -97,6 +100,7 @@ def _signed(value: int) -> int:
 
 def _read_node(buf: memoryview) -> _Node:
     node = _Node("", [], [], {})
+    domain = ""
     for number, value, _ in fields(buf):
         if number in (1, 2):
             (node.inputs if number == 1 else node.outputs).append(_text(value))
@@ -111,8 +115,10 @@ def _read_node(buf: memoryview) -> _Node:
                     integer = _signed(item)
             if integer is not None:
                 node.ints[name] = integer
-        elif number == 7 and _text(value):
-            node.op_type = f"{_text(value)}:{node.op_type}"  # another domain's operator
+        elif number == 7:
+            domain = _text(value)
+    if domain:
+        node.op_type = f"{domain}:{node.op_type}"  # another domain's operator, not ONNX's
     return node
 
 
