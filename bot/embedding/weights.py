@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 from bot.embedding.protowire import (
     Chunk,
@@ -335,6 +334,8 @@ def _cache_file(model_file: Path, how: Rewrite) -> Path:
         onnxruntime.__version__,
     ):
         digest.update(f"{part}\n".encode())
+    from platformdirs import user_cache_dir  # a lexical answer never gets here
+
     return (
         Path(user_cache_dir("qabot"))
         / "models"
