@@ -40,7 +40,7 @@ QUESTION = "why is NK courting ASEAN?"
 MESSAGES = r"^/channels/\d+/messages$"
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
-LONG = 20.0  # generous waits: a reconnect backs off up to 2 s, a 5xx retry sleeps 1 s
+LONG = 60.0  # generous waits (caps, not targets): a reconnect backs off up to 2 s, a 5xx retry sleeps 1 s
 
 
 class _ShortRetryPauses:
@@ -292,6 +292,8 @@ async def test_an_answer_whose_confirmations_were_all_lost_is_not_followed_by_an
     # answer it already has instead of posting "sorry" under it.
     fake_discord.fail_next("POST", MESSAGES, 502, times=5, after_effect=True)
     sent = await ask_in_channel(fake_discord)
+    # The answer shows after the first attempt; the retries and the apology come after it.
+    await fake_discord.wait_for(lambda: fake_discord.nonce_hits >= 5, LONG, "the apology")
     assert_answer(await one_reply(fake_discord, sent))
     assert fake_discord.nonce_hits == 5  # four retries and the apology
 
