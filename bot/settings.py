@@ -318,6 +318,12 @@ class Settings:
         "between the bot's processes (shards).",
         redis_address,
     )
+    dm_server_articles: bool = setting(
+        False,
+        "In DMs, let a member pick a server's articles (/ask server:) where that server "
+        "allows it (dm_articles in guilds.toml or /qa settings) (true/false).",
+        flag,
+    )
     feeds: tuple[str, ...] = setting(
         (),
         "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "

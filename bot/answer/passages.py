@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.answer.cues import Cue
 from bot.answer.models import Passage
-from bot.answer.spans import find_spans
+from bot.answer.spans import spans_for
 from bot.index.bm25 import Floats
 from bot.index.tokenize import is_content, stem, terms, words
 from bot.ingest.models import Article, Sentence
@@ -77,17 +77,29 @@ def drop_repeated_headlines(groups: list[Group], sentences: Sequence[Sentence]) 
     The body sentence is kept, at the better of the two places: it is the complete one.
     """
     result = list(groups)
+    firsts = {id(g): sentences[g.ids[0]] for g in groups}
+    terms_of: dict[int, frozenset[str]] = {}
+
+    def group_terms(group: Group) -> frozenset[str]:
+        # Each group is tokenised once, however many headlines it is compared with.
+        found = terms_of.get(id(group))
+        if found is None:
+            found = terms_of[id(group)] = content_terms(
+                " ".join(sentences[i].text for i in group.ids)
+            )
+        return found
+
     for g in list(result):
-        first = sentences[g.ids[0]]
+        first = firsts[id(g)]
         if first.paragraph != 0 or g not in result:
             continue
-        headline = content_terms(" ".join(sentences[i].text for i in g.ids))
+        headline = group_terms(g)
         if not headline:
             continue
         for other in result:
-            if other is g or sentences[other.ids[0]].article_key != first.article_key:
+            if other is g or firsts[id(other)].article_key != first.article_key:
                 continue
-            body = content_terms(" ".join(sentences[i].text for i in other.ids))
+            body = group_terms(other)
             if len(headline & body) >= HEADLINE_OVERLAP * len(headline):
                 place = min(result.index(g), result.index(other))
                 result.remove(g)
@@ -103,8 +115,13 @@ def build_passage(
     article: Article,
     query_terms: frozenset[str],
     cue: Cue | None,
+    question: str = "",
 ) -> Passage:
-    """Make the cited passage of a group: its text, matched words and answering phrase."""
+    """Make the cited passage of a group: its text, matched words and answering phrase.
+
+    The answering phrase is what the question type (cue) asks for; without one, or
+    when the text holds none, the stretch in the slot of the question's wh-word.
+    """
     members = [sentences[i] for i in group.ids]
     first, last = members[0], members[-1]
     text = " ".join(s.text for s in members)
@@ -131,7 +148,7 @@ def build_passage(
         context_before=_neighbour(sentences, group.ids[0] - 1, article.key),
         context_after=_neighbour(sentences, group.ids[-1] + 1, article.key),
         citations=tuple(s.citation for s in members),
-        answer_spans=find_spans(cue, text, query_terms) if cue is not None else (),
+        answer_spans=spans_for(question, text, query_terms, cue),
         date=article.date,
         url=article.url,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,12 @@ from bot.answer.query import Query
 from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.ingest.models import Sentence
 
-Mask = npt.NDArray[np.bool_]
+
+class Mask(Protocol):
+    """Per sentence whether it may be cited, read at some sentence ids (a bool array is one)."""
+
+    def __getitem__(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.bool_]: ...
+
 
 # The cues that lift a sentence's rank (where and why cues only inform answerability).
 RANKING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.NAME})
@@ -55,6 +60,8 @@ class RankingConfig:
 # With semantic ranking on, word match's best this many sentences are the lexical
 # candidates whose meaning is compared (the question's nearest neighbours join them).
 LEXICAL_CANDIDATES = 300
+# ... and this many of the question's nearest neighbours by meaning (an ANN search).
+MEANING_CANDIDATES = 50
 
 
 class Meaning(Protocol):
@@ -266,7 +273,7 @@ class Ranker:
         A candidate without an embedding yet keeps its word match as its meaning score.
         """
         n = self.index.size
-        nearest, _ = meaning.nearest(max(wide, 100))
+        nearest, _ = meaning.nearest(max(wide, MEANING_CANDIDATES))
         if allowed is not None and nearest.size:
             nearest = nearest[allowed[nearest]]
         best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]

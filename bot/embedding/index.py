@@ -48,14 +48,28 @@ class SemanticIndex:
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
-        self._floor_ids: Ids | None = None
+        # The rows of the floor's spread of sentences (None: to be read again).
+        self._floor: npt.NDArray[np.float32] | None = None
         self.failed: str | None = None  # why embedding stopped, when it did
 
     # --- filled by the background job ------------------------------------------
 
     def assign(self, first: int, rows: Ids) -> None:
         """Record that sentences first.. have the store refs ``rows`` (one each)."""
-        positions = np.arange(first, first + rows.size, dtype=np.int64)
+        self.assign_at(np.arange(first, first + rows.size, dtype=np.int64), rows)
+
+    def assign_at(self, positions: Ids, rows: Ids) -> None:
+        """Record that the sentences at positions have the store refs ``rows`` (one each)."""
+        self._point(positions, rows)
+        with self._lock:
+            self.embedded_count += int(rows.size)
+            self._floor = None
+
+    def move(self, positions: Ids, rows: Ids) -> None:
+        """Record that the embedded sentences at positions now have the refs ``rows`` (merged)."""
+        self._point(positions, rows)
+
+    def _point(self, positions: Ids, rows: Ids) -> None:
         numbers = rows >> SHIFT
         with self._lock:
             for number in np.unique(numbers).tolist():
@@ -69,8 +83,6 @@ class SemanticIndex:
                     of_row = self._sentence_of_row[number] = grown
                 of_row[local] = positions[where]
             self.row_of[positions] = rows
-            self.embedded_count += int(rows.size)
-            self._floor_ids = None
 
     def finish(self, failure: str | None = None) -> None:
         """Mark the job over (every sentence embedded, or failure says why not)."""
@@ -121,7 +133,7 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, _ = self.store.search(vector, k + k // 2)
+        refs, _ = self.store.search(vector, k + k // 4)
         ids = self._sentences_of(refs)
         ids = ids[ids >= 0][:k]
         return ids, self._similarity(vector, ids)
@@ -143,15 +155,18 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return 0.0
         with self._lock:
-            ids = self._floor_ids
-        if ids is None:
+            spread, seen = self._floor, self.embedded_count
+        if spread is None:
             embedded = np.flatnonzero(self.row_of >= 0)
             if embedded.size > FLOOR_SAMPLE:
                 embedded = embedded[np.linspace(0, embedded.size - 1, FLOOR_SAMPLE).astype(int)]
-            ids = embedded.astype(np.int64)
+            # Kept in memory (1.5 MB): read from the map per question, these scattered
+            # rows cost a page each.
+            spread = self.store.vectors(self.row_of[embedded])
             with self._lock:
-                self._floor_ids = ids
-        return float(np.nanmin(self._similarity(vector, ids))) if ids.size else 0.0
+                if self.embedded_count == seen:  # no sentence embedded meanwhile
+                    self._floor = spread
+        return float((spread @ vector).min()) if spread.shape[0] else 0.0
 
     def _similarity(self, vector: npt.NDArray[np.float32], ids: Ids) -> Floats:
         rows = self.row_of[ids] if ids.size else np.zeros(0, dtype=np.int64)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp
 from bot.answer.models import Status
 from bot.embedding.loader import SemanticModel
 from bot.embedding.model import Embedder
@@ -44,6 +45,17 @@ def test_engine_fuses_meaning_with_word_match(engine: Engine) -> None:
     # torch model it was fitted with gives the same (0.187), so this is not the model's doing.
     laos = engine.answer("What is the capital of Laos?")
     assert laos.status is Status.NOT_FOUND or laos.confidence_label == "low"
+
+
+def test_a_follow_up_with_words_of_its_own_is_ranked_by_its_own_meaning(engine: Engine) -> None:
+    # Embedded together with the earlier question, "is it likely to work?" would mean the
+    # courting of ASEAN again (11.1 first); embedded alone, its own words find 8.1, while
+    # the earlier words still count in the word match.
+    previous = "why is the North courting ASEAN?"
+    shown = engine.answer(previous)
+    answer = engine.answer("is it likely to work?", previous=FollowUp.from_answer(shown))
+    assert answer.read_with == previous
+    assert answer.passages[0].citations[0] == "8.1"
 
 
 class EveryVector:

@@ -19,12 +19,12 @@ from bot.discordbot.answer_buttons import (
     cited_marks,
     marks_known,
 )
+from bot.discordbot.answer_recipe import Recipe, asker_of
+from bot.discordbot.answering import where
 from bot.discordbot.answers_store import StoredAnswer
-from bot.discordbot.client import where
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
 from bot.discordbot.routing import Via
-from bot.discordbot.safetext import ELLIPSIS, unescape
 from bot.discordbot.sending import NO_MENTIONS, apologise, defer, fill_deferred, notify
 
 if TYPE_CHECKING:
@@ -45,28 +45,6 @@ class Clicked:
     stored: StoredAnswer
     engine: Engine
     config: GuildConfig
-
-
-def question_on(message: discord.Message | None) -> str | None:
-    """Read the question back from an answer's embed title (None when it was shortened)."""
-    if message is None or not message.embeds:
-        return None
-    title = message.embeds[0].title
-    if not title or title.endswith(ELLIPSIS):
-        return None
-    return unescape(title)
-
-
-def asker_of(message: discord.Message | None) -> int | None:
-    """Return who asked the question an answer message answers, when Discord says."""
-    if message is None:
-        return None
-    metadata = message.interaction_metadata
-    if metadata is not None:
-        return metadata.user.id
-    reference = message.reference
-    resolved = reference.resolved if reference is not None else None
-    return resolved.author.id if isinstance(resolved, discord.Message) else None
 
 
 class Buttons(commands.Cog):
@@ -99,7 +77,15 @@ class Buttons(commands.Cog):
     ) -> Clicked | None:
         """Find the answer a button belongs to, or recompute it; notify and None if not."""
         bot = self.bot
-        config = bot.config_for(interaction.guild_id)
+        if state.server is not None and interaction.guild_id is None:
+            # A DM's answer from a server's articles: the user must still be allowed them.
+            picked = await bot.dm_servers.config_for(interaction.user.id, state.server)
+            if isinstance(picked, str):
+                await fill_deferred(interaction, content=picked)
+                return None
+            config = picked
+        else:
+            config = bot.config_for(interaction.guild_id)
         engine, notice = await bot.engine_or_notice(config)
         if engine is None:
             await fill_deferred(interaction, content=notice)
@@ -111,20 +97,55 @@ class Buttons(commands.Cog):
         if stored is not None and stored.guild_id != config.guild_id:
             stored = None  # never another server's answer
         if stored is None:
-            question = question_on(interaction.message)
-            if question is None:
-                await fill_deferred(interaction, content=notices.EXPIRED_NOTICE)
+            stored = await self.recompute(interaction, state, engine, config)
+            if stored is None:
                 return None
-            answer = await bot.ask_engine(engine, question, config.k, state.offset)
-            if cited_marks(engine, answer) != state.marks:
-                await fill_deferred(interaction, content=ARTICLE_CHANGED_NOTICE)
-                return None
-            message = interaction.message
-            private = bool(message is not None and message.flags.ephemeral)
-            asker = asker_of(message)
-            stored = StoredAnswer.of(answer, config.k, asker or 0, private, None, config.guild_id)
-            await bot.shared.add(state.answer_id, stored)
         return Clicked(stored, engine, config)
+
+    async def recompute(
+        self,
+        interaction: discord.Interaction[Any],
+        state: ButtonState,
+        engine: Engine,
+        config: GuildConfig,
+    ) -> StoredAnswer | None:
+        """Answer again what no store remembers, as it was asked; notify and None if not.
+
+        The state database says how it was asked (filter, passages per page, what it was
+        read with); the question texts come from there where the server keeps them, else
+        from the message. Only a cited article that changed makes the answer differ.
+        """
+        bot = self.bot
+        message = interaction.message
+        saved = bot.state.saved_answer(state.answer_id) if bot.state is not None else None
+        if saved is not None and saved.guild_id != config.guild_id:
+            saved = None
+        recipe = Recipe.of(saved, message, config)
+        if recipe is None:
+            await fill_deferred(interaction, content=notices.EXPIRED_NOTICE)
+            return None
+        answer = await bot.ask_engine(
+            engine,
+            recipe.question,
+            recipe.k,
+            state.offset,
+            previous=recipe.context,
+            options=recipe.options,
+        )
+        if cited_marks(engine, answer) != state.marks:
+            await fill_deferred(interaction, content=ARTICLE_CHANGED_NOTICE)
+            return None
+        stored = StoredAnswer.of(
+            answer,
+            recipe.k,
+            recipe.asker_id,
+            recipe.private,
+            recipe.context,
+            config.guild_id,
+            recipe.options,
+        )
+        await bot.shared.add(state.answer_id, stored)
+        return stored
 
     async def show_context(self, interaction: discord.Interaction[Any], state: ButtonState) -> None:
         """Show the sentences around each passage, to the clicker only."""
@@ -167,6 +188,7 @@ class Buttons(commands.Cog):
             context=stored.context,
             asked=False,
             options=stored.options,
+            server=state.server,
         )
         sent = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
         if not private:
