@@ -56,7 +56,12 @@ def _corpus(label: str) -> Path:
 
 
 def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
-    """Save the lexical index, then generated embeddings and their graphs, article by article."""
+    """Save the lexical index, then generated embeddings and their graphs, as the product does.
+
+    The rows go into the index folder's array store in batches (one commit each), then
+    the product's own EmbeddingRows.index_all builds and saves the HNSW graphs, as the
+    background job does after a restart that found rows without their graphs.
+    """
     from bot.answer.engine import Engine
     from bot.embedding.background import article_digest
     from bot.embedding.loader import SemanticModel
@@ -67,31 +72,37 @@ def child_prepare(corpus: Path, index_dir: Path) -> dict[str, Any]:
     engine = Engine.from_folder(corpus, index_dir=index_dir)
     lexical_s = time.perf_counter() - start
     snapshot_folder = scale_store_folder(corpus, index_dir)
-    store = EmbeddingRows(ArrayStore(snapshot_folder / "arrays", SemanticModel().kind), 384)
+    arrays = ArrayStore(snapshot_folder / "arrays", SemanticModel().kind)
     rng = np.random.default_rng(5)
     topics = rng.normal(size=(4000, 384)).astype(np.float32)
     topics /= np.linalg.norm(topics, axis=1, keepdims=True)
     start = time.perf_counter()
     position, pending, rows = 0, [], 0
+    first_key = ""
     for article in engine.articles:
         count = len(article.sentences)
         texts = engine._texts(position, position + count)
-        vectors = topics[rng.integers(0, 4000)] + 0.9 * rng.normal(size=(count, 384)).astype(
-            np.float32
-        ) / np.sqrt(384)
+        noise = rng.normal(size=(count, 384)).astype(np.float32) / np.sqrt(384)
+        vectors = topics[rng.integers(0, 4000)] + 0.9 * noise
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        pending.append((article_digest(texts), vectors))
+        pending.append((article_digest(texts), vectors.astype(np.float16)))
+        first_key = first_key or pending[-1][0]
         position += count
         rows += count
         if rows >= 20_000:
-            store.append(pending)
+            arrays.append_many(pending)
             pending, rows = [], 0
-    store.append(pending)
-    store.flush()
+    arrays.append_many(pending)
+    vectors_s = time.perf_counter() - start
+    start = time.perf_counter()
+    stored = EmbeddingRows(arrays, 384)
+    stored.find(first_key, len(engine.articles[0].sentences))  # opens the segment's graphs
+    stored.index_all()
     return {
         "sentences": position,
         "lexical_build_s": lexical_s,
-        "vectors_and_graph_s": time.perf_counter() - start,
+        "vectors_s": vectors_s,
+        "graphs_s": time.perf_counter() - start,
     }
 
 

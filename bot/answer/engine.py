@@ -333,7 +333,12 @@ class Engine:
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
         evidence = Evidence(
-            texts, tokens, [g.score for g in groups[:3]], scored.top_raw, similarity
+            texts,
+            tokens,
+            [g.score for g in groups[:3]],
+            scored.top_raw,
+            similarity,
+            groups[0].ids if groups else (),
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
@@ -371,7 +376,7 @@ class Engine:
         cue = question_cue(text) or question_cue(reading.query.text)
         query_terms = reading.query.terms
         shown = worth[offset : offset + k]
-        page = tuple(self._passage(g, query_terms, cue) for g in shown)
+        page = tuple(self._passage(g, query_terms, cue, text) for g in shown)
         ranking = self._ranking(reading, shown)
         index = self.semantic
         if ranking == "lexical" and index is not None and index.model.failure is None:
@@ -448,9 +453,11 @@ class Engine:
         """
         return self.terms.tokens(group.ids, question_terms(query))
 
-    def _passage(self, group: Group, query_terms: frozenset[str], cue: object) -> Passage:
+    def _passage(
+        self, group: Group, query_terms: frozenset[str], cue: object, question: str
+    ) -> Passage:
         article = self._articles[self.sentences[group.ids[0]].article_key]
-        return build_passage(group, self.sentences, article, query_terms, cue)  # type: ignore[arg-type]
+        return build_passage(group, self.sentences, article, query_terms, cue, question)  # type: ignore[arg-type]
 
     def _allowed(self, only: AbstractSet[str] | None) -> Mask | None:
         """Return per sentence whether its article is among only (None: every article).

@@ -48,7 +48,8 @@ class SemanticIndex:
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
-        self._floor_ids: Ids | None = None
+        # The rows of the floor's spread of sentences (None: to be read again).
+        self._floor: npt.NDArray[np.float32] | None = None
         self.failed: str | None = None  # why embedding stopped, when it did
 
     # --- filled by the background job ------------------------------------------
@@ -70,7 +71,7 @@ class SemanticIndex:
                 of_row[local] = positions[where]
             self.row_of[positions] = rows
             self.embedded_count += int(rows.size)
-            self._floor_ids = None
+            self._floor = None
 
     def finish(self, failure: str | None = None) -> None:
         """Mark the job over (every sentence embedded, or failure says why not)."""
@@ -143,15 +144,18 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return 0.0
         with self._lock:
-            ids = self._floor_ids
-        if ids is None:
+            spread, seen = self._floor, self.embedded_count
+        if spread is None:
             embedded = np.flatnonzero(self.row_of >= 0)
             if embedded.size > FLOOR_SAMPLE:
                 embedded = embedded[np.linspace(0, embedded.size - 1, FLOOR_SAMPLE).astype(int)]
-            ids = embedded.astype(np.int64)
+            # Kept in memory (1.5 MB): read from the map per question, these scattered
+            # rows cost a page each.
+            spread = self.store.vectors(self.row_of[embedded])
             with self._lock:
-                self._floor_ids = ids
-        return float(np.nanmin(self._similarity(vector, ids))) if ids.size else 0.0
+                if self.embedded_count == seen:  # no sentence embedded meanwhile
+                    self._floor = spread
+        return float((spread @ vector).min()) if spread.shape[0] else 0.0
 
     def _similarity(self, vector: npt.NDArray[np.float32], ids: Ids) -> Floats:
         rows = self.row_of[ids] if ids.size else np.zeros(0, dtype=np.int64)

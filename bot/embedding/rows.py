@@ -92,19 +92,28 @@ class EmbeddingRows:
             return (self._number(name) << SHIFT) | row
 
     def append(self, items: Iterable[tuple[str, npt.NDArray[Any]]]) -> list[int]:
-        """Save each article's rows (digest, vectors), durable on return; return first refs."""
+        """Save each article's rows (digest, vectors) in one commit, durable on return.
+
+        Returns the ref of each article's first row.
+        """
+        blocks = [
+            (key, np.ascontiguousarray(vectors, dtype=DTYPE).reshape(-1, self.dim))
+            for key, vectors in items
+        ]
         refs: list[int] = []
         with self._lock:
-            for key, vectors in items:
-                block = np.ascontiguousarray(vectors, dtype=DTYPE).reshape(-1, self.dim)
-                if self.store.folder is not None:
-                    self.store.append(key, block)
-                    ref = self.find(key, block.shape[0])
-                    if ref is not None:
-                        refs.append(ref)
-                        self._grow(ref >> SHIFT)
-                        continue
-                refs.append(self._keep_in_memory(key, block))
+            if self.store.folder is not None and blocks:
+                self.store.append_many(blocks)
+            grown: set[int] = set()
+            for key, block in blocks:
+                ref = self.find(key, block.shape[0]) if self.store.folder is not None else None
+                if ref is None:
+                    ref = self._keep_in_memory(key, block)
+                else:
+                    grown.add(ref >> SHIFT)
+                refs.append(ref)
+            for number in sorted(grown):
+                self._grow(number)
         return refs
 
     def _keep_in_memory(self, key: str, block: npt.NDArray[np.float16]) -> int:

@@ -143,6 +143,25 @@ def test_corrupted_rows_are_recomputed(corpus: Path, tmp_path: Path, caplog):
     assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
 
 
+def test_one_pass_over_a_segment_finds_each_corrupted_article(corpus: Path, tmp_path: Path, caplog):
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    fill(snapshot)
+    slots = snapshot.arrays(KIND).articles
+    (segment,) = segment_files(tmp_path)
+    data = bytearray(segment.read_bytes())
+    row_bytes = 3 * 2  # three float16 columns
+    for position in (3, 7):  # one byte inside each of two articles' rows
+        data[slots[position].first * row_bytes + 1] ^= 0x40
+    segment.write_bytes(bytes(data))
+    caplog.set_level(logging.WARNING, logger="bot.index.storage")
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    assert [s.position for s in snapshot.arrays(KIND).missing()] == [3, 7]
+    warnings = [r.getMessage() for r in caplog.records if "corrupted" in r.getMessage()]
+    assert len(warnings) == 1 and "recomputing 2 articles'" in warnings[0]
+    assert fill(snapshot) == 2
+    assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
+
+
 CHILD = textwrap.dedent(
     """
     import sys, time
@@ -259,3 +278,24 @@ def test_without_an_index_folder_rows_live_in_memory(corpus: Path):
     assert fill(snapshot) == 12
     assert np.array_equal(snapshot.arrays(KIND).rows()[0], expected(snapshot))
     assert store.load().arrays(KIND).missing() == []
+
+
+def test_a_batch_of_articles_is_committed_together_and_found_after_a_restart(
+    corpus: Path, tmp_path: Path
+):
+    snapshot = IndexStore(corpus, tmp_path / "index").load()
+    arrays = snapshot.arrays(KIND)
+    store = arrays.store
+    slots = arrays.missing()[:4]
+    batch = [(s.key, rows_for([snapshot.table.text(i) for i in s.sentences])) for s in slots]
+    # A batch with rows of the wrong shape is refused whole: nothing of it is committed.
+    with pytest.raises(ValueError):
+        store.append_many([*batch[:2], (slots[2].key, np.zeros((slots[2].count, 5)))])
+    assert all(store.find(s.key, s.count) is None for s in slots)
+    stored = store.append_many(batch)
+    assert [r.shape[0] for r in stored] == [s.count for s in slots]
+    again = IndexStore(corpus, tmp_path / "index").load().arrays(KIND)
+    assert [s.position for s in again.missing()] == list(range(4, 12))
+    for slot, (_, rows) in zip(slots, batch, strict=True):
+        found = again.article_rows(again.articles[slot.position])
+        assert found is not None and np.array_equal(found, rows)

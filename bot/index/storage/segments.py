@@ -11,11 +11,13 @@ one small meta file switched by rename)::
         seg-<id>.rows       raw rows, only ever appended to (each writer its own)
         seg-<id>.log        one line per appended article: key, first row, rows, CRC-32
 
-An append writes the rows and the log line, then commits them by replacing
-MANIFEST: a ``kill -9`` at any point keeps every article committed before it
-(bytes past the committed lengths are ignored). Committed bytes are never
-rewritten, so a memory map of them stays valid; each article's rows are checked
-against their CRC-32 before they are used, and rows that fail are recomputed.
+An append (of one article or a batch) writes the rows and the log lines,
+flushes them to disk, then commits them by replacing MANIFEST (flushed before
+the rename, its folder after): a ``kill -9`` or a power cut at any point keeps
+every article committed before it (bytes past the committed lengths are
+ignored). Committed bytes are never rewritten, so a memory map of them stays
+valid; each article's rows are checked against their CRC-32 before they are
+used, and rows that fail are recomputed.
 A folder that cannot be written keeps the rows in memory (one log line).
 """
 
@@ -87,6 +89,11 @@ class _Entry:
     count: int
     crc: int
     verified: bool = False
+
+    @property
+    def end(self) -> int:
+        """Return the row after the article's last."""
+        return self.first + self.count
 
 
 class ArrayStore:
@@ -208,19 +215,50 @@ class ArrayStore:
         mapped = self._map(segment)
         if mapped is None:
             return None
-        rows = mapped[entry.first : entry.first + entry.count]
         if not entry.verified:
-            if zlib.crc32(np.ascontiguousarray(rows).data) != entry.crc:
-                logger.warning(
-                    "recomputing stored %s rows: segment %s is corrupted", self.kind, segment.name
-                )
-                self._entries[self._key_of(entry)].remove(entry)
+            self._verify(segment)
+            if not entry.verified:
                 return None
-            entry.verified = True
-        return rows
+        return mapped[entry.first : entry.first + entry.count]
 
-    def _key_of(self, entry: _Entry) -> str:
-        return next(k for k, entries in self._entries.items() if entry in entries)
+    def _verify(self, segment: _Segment) -> None:
+        """Check the CRC-32 of every unchecked article of a segment, in one pass; drop the bad.
+
+        Read with pread, not through the memory map, so the pass leaves no page of
+        the rows in this process's resident memory.
+        """
+        assert self.folder is not None
+        pending = sorted(
+            (entry.first, key, entry)
+            for key, entries in self._entries.items()
+            for entry in entries
+            if entry.segment == segment.name and not entry.verified
+        )
+        if not pending:
+            return
+        row_bytes = self._row_bytes()
+        try:
+            with open(self.folder / f"{segment.name}.rows", "rb", buffering=0) as handle:
+                fd = handle.fileno()
+                for run in _runs([entry for _, _, entry in pending], row_bytes):
+                    start, end = run[0].first * row_bytes, run[-1].end * row_bytes
+                    data = memoryview(os.pread(fd, end - start, start))
+                    for entry in run:
+                        lo, hi = entry.first * row_bytes - start, entry.end * row_bytes - start
+                        entry.verified = hi <= len(data) and zlib.crc32(data[lo:hi]) == entry.crc
+        except OSError as exc:
+            self._break(segment, f"cannot be read ({exc.strerror})")
+            return
+        bad = [(key, entry) for _, key, entry in pending if not entry.verified]
+        if bad:
+            logger.warning(
+                "recomputing %d articles' stored %s rows: segment %s is corrupted",
+                len(bad),
+                self.kind,
+                segment.name,
+            )
+            for key, entry in bad:
+                self._entries[key].remove(entry)
 
     def _map(self, segment: _Segment) -> npt.NDArray[Any] | None:
         assert self.folder is not None and self.dtype is not None and self.shape is not None
@@ -270,18 +308,30 @@ class ArrayStore:
         The first rows fix the kind's dtype and row shape; later rows must match.
         A folder that cannot be written keeps the rows in memory, with one log line.
         """
-        rows = np.asarray(rows)
-        if rows.ndim < 1:
-            raise ValueError("rows must have one row per sentence")
+        return self.append_many([(key, rows)])[0]
+
+    def append_many(self, items: Sequence[tuple[str, npt.NDArray[Any]]]) -> list[npt.NDArray[Any]]:
+        """Store several articles' rows (key, rows) with one commit; return them as stored.
+
+        Durable when this returns: the rows and log are flushed to disk before the
+        manifest that commits them replaces the old one, so neither a ``kill -9``
+        nor a power cut loses them once committed.
+        """
+        blocks: list[tuple[str, npt.NDArray[Any]]] = []
         with self._lock:
-            self._fix_type(rows)
-            assert self.dtype is not None
-            rows = np.ascontiguousarray(rows, dtype=self.dtype)
+            for key, rows in items:
+                rows = np.asarray(rows)
+                if rows.ndim < 1:
+                    raise ValueError("rows must have one row per sentence")
+                self._fix_type(rows)
+                assert self.dtype is not None
+                blocks.append((key, np.ascontiguousarray(rows, dtype=self.dtype)))
             if self.folder is None:
-                self._memory[key] = rows
-                return rows
+                for key, rows in blocks:
+                    self._memory[key] = rows
+                return [rows for _, rows in blocks]
             try:
-                self._append_to_disk(key, rows)
+                self._append_to_disk(blocks)
             except OSError as exc:
                 if not self._warned:
                     logger.warning(
@@ -291,10 +341,14 @@ class ArrayStore:
                         exc.strerror or exc,
                     )
                     self._warned = True
-                self._memory[key] = rows
-                return rows
-            found = self.find(key, rows.shape[0])
-            return found if found is not None else rows
+                for key, rows in blocks:
+                    self._memory[key] = rows
+                return [rows for _, rows in blocks]
+            stored = []
+            for key, rows in blocks:
+                found = self.find(key, rows.shape[0])
+                stored.append(found if found is not None else rows)
+            return stored
 
     def _fix_type(self, rows: npt.NDArray[Any]) -> None:
         shape = tuple(rows.shape[1:])
@@ -306,19 +360,27 @@ class ArrayStore:
                 f"not {rows.dtype} of shape {shape}"
             )
 
-    def _append_to_disk(self, key: str, rows: npt.NDArray[Any]) -> None:
+    def _append_to_disk(self, blocks: Sequence[tuple[str, npt.NDArray[Any]]]) -> None:
         assert self.folder is not None
         segment = self._own_segment()
         committed = segment.rows, segment.log
         try:
-            entry = self._write_rows(key, rows)
+            entries = [(key, self._write_rows(key, rows)) for key, rows in blocks]
+            self._sync_own()
             self._commit()
         except BaseException:
             # Take back what was not committed, so that the next append lands where
             # the manifest says; if even that fails, start another segment.
             self._reset_own(*committed)
             raise
-        self._entries.setdefault(key, []).append(entry)
+        for key, entry in entries:
+            self._entries.setdefault(key, []).append(entry)
+
+    def _sync_own(self) -> None:
+        """Flush the own segment's rows and log to disk (before a manifest commits them)."""
+        assert self._own_files is not None
+        for fd in self._own_files:
+            os.fdatasync(fd)
 
     def _write_rows(self, key: str, rows: npt.NDArray[Any]) -> _Entry:
         """Append rows and their log line to the own segment (not committed yet)."""
@@ -409,11 +471,15 @@ class ArrayStore:
         }
         staged = self.folder / f"MANIFEST.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            staged.write_bytes(meta_bytes(manifest, ARRAYS_MAGIC, ARRAYS_FORMAT))
+            with open(staged, "wb") as handle:
+                handle.write(meta_bytes(manifest, ARRAYS_MAGIC, ARRAYS_FORMAT))
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(staged, self.folder / "MANIFEST")
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
+        _sync_folder(self.folder)  # the rename itself survives a power cut
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -440,6 +506,8 @@ class ArrayStore:
                     entries.append((slot.key, entry))
                 own = self._own
                 assert own is not None
+                if self._own_files is not None:
+                    self._sync_own()
                 self._collect({slot.key for slot in slots}, own, entries)
             except BaseException:
                 name = self._own.name if self._own is not None else None
@@ -507,6 +575,32 @@ class ArrayStore:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self._close_own()
+
+
+def _runs(entries: list[_Entry], row_bytes: int, size: int = 8 << 20) -> Iterator[list[_Entry]]:
+    """Group entries (by first row) into runs of about size bytes, to be read at once."""
+    run: list[_Entry] = []
+    for entry in entries:
+        if run and (entry.end - run[0].first) * row_bytes > size:
+            yield run
+            run = []
+        run.append(entry)
+    if run:
+        yield run
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the system allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: memoryview | bytes) -> None:
