@@ -186,9 +186,10 @@ class Catalogue:
         folded = wanted.strip().casefold()
         if not folded or "\n" in folded:
             return found
-        hits = self._keys_blob.equal(folded) + self._paths_blob.equal(folded)
-        if "/" not in folded:
-            hits += self._paths_blob.named(folded)
+        hits = self._keys_blob.equal(folded)
+        # Without a "/", a whole path equal to it is a file name equal to it: named() finds both.
+        paths = self._paths_blob
+        hits += paths.named(folded) if "/" not in folded else paths.equal(folded)
         found.flags[hits] = True
         return found
 

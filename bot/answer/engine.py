@@ -116,8 +116,7 @@ class Engine:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
         # Every sentence's terms, stored with the index: computed once, read by answers.
-        arrays = arrays if arrays is not None else ArrayStores(None)
-        self.terms = self._sentence_terms(arrays, slots)
+        self.terms = self._sentence_terms(arrays or ArrayStores(None), slots)
         # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:

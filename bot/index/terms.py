@@ -51,7 +51,7 @@ _FILLING: set[threading.Thread] = set()
 def _stop_filling() -> None:
     _STOP.set()
     for thread in list(_FILLING):
-        thread.join(timeout=5)
+        thread.join(timeout=30)  # a segment being written finishes: seconds at most
 
 
 @cache
