@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 from bot.embedding.protowire import (
     Chunk,
@@ -323,6 +322,7 @@ def _rewrite(model_file: Path, how: Rewrite) -> tuple[list[Chunk], int]:
 def _cache_file(model_file: Path, how: Rewrite) -> Path:
     """Name the rewritten copy of a model file: changes with the file, the rewrite, onnxruntime."""
     import onnxruntime  # type: ignore[import-untyped]
+    from platformdirs import user_cache_dir  # here: a lexical restart never imports it
 
     stat = model_file.stat()
     digest = hashlib.sha256()
