@@ -336,8 +336,6 @@ def _cache_file(model_file: Path, how: Rewrite) -> Path:
         onnxruntime.__version__,
     ):
         digest.update(f"{part}\n".encode())
-    from platformdirs import user_cache_dir  # a lexical answer never gets here
-
     return (
         Path(user_cache_dir("qabot"))
         / "models"
