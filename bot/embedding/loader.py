@@ -20,19 +20,15 @@ from typing import TYPE_CHECKING
 
 from bot.embedding.background import ArticleSpan, EmbeddingJob
 from bot.embedding.index import SemanticIndex
-from bot.embedding.model import (
-    E5_NAMES,
-    MINILM_NAMES,
-    TOKENIZER_FILE,
-    Embedder,
-    load_embedder,
-)
 from bot.embedding.rows import EmbeddingRows
 from bot.errors import SemanticUnavailable
 from bot.index.storage.arrays import ArrayStores
 from bot.progress import QUIET, Progress
 
 if TYPE_CHECKING:
+    # bot.embedding.model (with the graph rewrite) is imported on first use below, so
+    # that a lexical question never imports it.
+    from bot.embedding.model import Embedder
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +72,8 @@ class SemanticModel:
         with self._lock:
             if self._embedder is None and self.failure is None:
                 assert isinstance(self._model, str)
+                from bot.embedding.model import load_embedder
+
                 try:
                     self._embedder = load_embedder(self._model, threads=self._threads)
                 except SemanticUnavailable as exc:
@@ -86,6 +84,8 @@ class SemanticModel:
     @property
     def name(self) -> str:
         """Name the model (without loading it) for the folder its embeddings are saved in."""
+        from bot.embedding.model import E5_NAMES, MINILM_NAMES
+
         if not isinstance(self._model, str):
             return self._model.name
         key = self._model.strip().lower()
@@ -132,6 +132,8 @@ class SemanticModel:
 
 def _missing_package(model: str) -> str | None:
     """Say which package the named model needs and lacks, without importing anything."""
+    from bot.embedding.model import E5_NAMES, MINILM_NAMES, TOKENIZER_FILE
+
     key = model.strip().lower()
     needed: tuple[str, ...]
     if key in MINILM_NAMES:
