@@ -93,6 +93,7 @@ class Engine:
         passages: PassageConfig | None = None,
         follow_ups: FollowUpConfig | None = None,
         answerability: Model | None = None,
+        article_keys: Sequence[str] | None = None,
     ):
         self.corpus = corpus
         self.aliases = aliases
@@ -108,9 +109,12 @@ class Engine:
         # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
+            # A saved index knows each article's digest: a restart need not read every
+            # sentence again to find its saved embeddings.
+            keys = article_keys or [""] * len(corpus.articles)
             spans, start = [], 0
-            for article in corpus.articles:
-                spans.append(ArticleSpan(start, len(article.sentences)))
+            for article, key in zip(corpus.articles, keys, strict=True):
+                spans.append(ArticleSpan(start, len(article.sentences), key))
                 start += spans[-1].count
             self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability
@@ -165,7 +169,13 @@ class Engine:
                 alias_error = exc
         # A saved index keeps the corpus embeddings in its array store, reused article by article.
         engine = cls(
-            corpus, aliases, config, semantic, index=snapshot.index, arrays=snapshot.array_stores
+            corpus,
+            aliases,
+            config,
+            semantic,
+            index=snapshot.index,
+            arrays=snapshot.array_stores,
+            article_keys=[slot.key for slot in snapshot.article_slots()] if semantic else None,
         )
         engine.alias_error = alias_error
         return engine
