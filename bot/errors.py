@@ -11,6 +11,7 @@ an attribute (``problems``, ``failures``), not the text.
     ├── ReadError            an article file could not be read during a reload
     ├── StoreError           a saved index cannot be used
     ├── AliasFileError       the aliases file cannot be read
+    ├── ModelFileError       the answerability model file cannot be used
     ├── SemanticUnavailable  the embedding model cannot be used
     ├── FeedsError           a feed or a page could not become an article file
     │   ├── FetchError       a URL could not be fetched (``url``, ``reason``, ``status``)
@@ -75,6 +76,10 @@ class StoreError(QabotError):
 
 class AliasFileError(QabotError, ValueError):
     """The alias file cannot be read; the message names the file and line."""
+
+
+class ModelFileError(QabotError, ValueError):
+    """The answerability model file cannot be read or is not a fitted model."""
 
 
 class SemanticUnavailable(QabotError):

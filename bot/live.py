@@ -17,13 +17,13 @@ watcher, :mod:`bot.watching` (``start_watching`` in a thread, ``awatch`` or
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answer.engine import DEFAULT_K, Engine, RankingConfig
 from bot.answer.followup import FollowUp
@@ -32,10 +32,15 @@ from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore
+from bot.index.storage.loading import collecting_later
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
-from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher, run_in_thread
 from bot.wording import plural
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from bot.watching import FolderWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ logger = logging.getLogger(__name__)
 # asyncio program may call it on its loop (better: live.watcher().start()).
 READY_SECONDS = 2.0
 
-__all__ = ["DEBOUNCE_MS", "POLL_SECONDS", "LiveEngine", "ReloadResult", "Watcher"]
+__all__ = ["LiveEngine", "ReloadResult", "Watcher"]
 
 ReloadListener = Callable[["ReloadResult"], None]
 
@@ -101,11 +106,13 @@ class LiveEngine:
         self._reload_lock = threading.Lock()
         self._listeners: list[ReloadListener] = []
         start = time.perf_counter()
-        snapshot = self.store.load()
-        self._acronym_key = snapshot.acronym_key
-        self._corpus = snapshot.corpus
-        self._alias_stamp = self._alias_file_stamp()
-        self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
+        # What the start builds is kept while the program runs: out of the collector's way.
+        with collecting_later(keep=True):
+            snapshot = self.store.load()
+            self._acronym_key = snapshot.acronym_key
+            self._corpus = snapshot.corpus
+            self._alias_stamp = self._alias_file_stamp()
+            self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
         self.last_result = ReloadResult(
             ok=True,
             message=f"Loaded {self.describe()}.",
@@ -168,6 +175,8 @@ class LiveEngine:
 
     async def areload(self) -> ReloadResult:
         """Reload in a worker thread, for asyncio programs (the Discord bot)."""
+        import asyncio
+
         return await asyncio.to_thread(self.reload)
 
     def _reload(self) -> ReloadResult:
@@ -184,7 +193,8 @@ class LiveEngine:
                 engine = self._engine
             else:
                 aliases = self._engine.aliases if same_aliases else None
-                engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
+                with collecting_later():
+                    engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
         except ReadError as exc:
             return self._failed(start, exc.failures)
         except CorpusError as exc:
@@ -249,18 +259,24 @@ class LiveEngine:
     def watcher(
         self,
         *,
-        debounce_ms: int = DEBOUNCE_MS,
-        poll_seconds: float = POLL_SECONDS,
+        debounce_ms: int | None = None,
+        poll_seconds: float | None = None,
         force_polling: bool = False,
     ) -> FolderWatcher:
-        """Return a watcher that reloads on every change; start() it in an asyncio program."""
+        """Return a watcher that reloads on every change; start() it in an asyncio program.
+
+        debounce_ms and poll_seconds default to bot.watching's DEBOUNCE_MS and POLL_SECONDS.
+        """
+        # Imported here: a one-shot question never watches (and never loads asyncio).
+        from bot.watching import DEBOUNCE_MS, POLL_SECONDS, FolderWatcher
+
         return FolderWatcher(
             self.root,
             self.relevant,
             self.areload,
             self.folder_stamp,
-            debounce_ms=debounce_ms,
-            poll_seconds=poll_seconds,
+            debounce_ms=DEBOUNCE_MS if debounce_ms is None else debounce_ms,
+            poll_seconds=POLL_SECONDS if poll_seconds is None else poll_seconds,
             force_polling=force_polling,
         )
 
@@ -268,8 +284,8 @@ class LiveEngine:
         self,
         stop: threading.Event,
         *,
-        debounce_ms: int = DEBOUNCE_MS,
-        poll_seconds: float = POLL_SECONDS,
+        debounce_ms: int | None = None,
+        poll_seconds: float | None = None,
         force_polling: bool = False,
         ready: threading.Event | None = None,
     ) -> None:
@@ -277,6 +293,8 @@ class LiveEngine:
 
         ready, if given, is set once the folder is being followed.
         """
+        from bot.watching import run_in_thread
+
         watcher = self.watcher(
             debounce_ms=debounce_ms, poll_seconds=poll_seconds, force_polling=force_polling
         )
@@ -303,8 +321,8 @@ class LiveEngine:
         self,
         stop: asyncio.Event | None = None,
         *,
-        debounce_ms: int = DEBOUNCE_MS,
-        poll_seconds: float = POLL_SECONDS,
+        debounce_ms: int | None = None,
+        poll_seconds: float | None = None,
         force_polling: bool = False,
     ) -> None:
         """Reload whenever article files change, until stop is set (for asyncio programs)."""

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from bot.errors import TOKEN_INSIDE
 from bot.errors import SettingsError as SettingsError
 
@@ -320,6 +318,12 @@ class Settings:
         "between the bot's processes (shards).",
         redis_address,
     )
+    dm_server_articles: bool = setting(
+        False,
+        "In DMs, let a member pick a server's articles (/ask server:) where that server "
+        "allows it (dm_articles in guilds.toml or /qa settings) (true/false).",
+        flag,
+    )
     feeds: tuple[str, ...] = setting(
         (),
         "Optional comma-separated RSS/Atom feed addresses whose new articles are saved into "
@@ -419,6 +423,8 @@ def read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
             f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
             "the bad bytes were replaced: save the file as UTF-8."
         )
+    from dotenv import dotenv_values  # only when there is a .env file: no cost otherwise
+
     values = dotenv_values(stream=io.StringIO(content))
     return {k: v for k, v in values.items() if v is not None}, warnings
 

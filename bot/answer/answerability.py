@@ -1,29 +1,51 @@
 """Estimate how likely the best passages answer a question, from features a fitted model weighs.
 
 The features are cheap (a few set operations on the question's concepts and the
-top passages' terms) and the model is a logistic regression fitted by
-scripts/fit_answerability.py; its coefficients and the thresholds that turn a
-probability into "high" / "medium" / "low" / decline ship in answerability.json.
+top passages' terms); bot.answer.answerability_models weighs them with the model
+that scripts/fit_answerability.py fitted (it and the thresholds that turn a
+probability into "high" / "medium" / "low" / decline ship in answerability.json).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
+import numpy as np
+
+from bot.answer.answerability_models import (
+    MODEL_FILE,
+    Logistic,
+    Model,
+    Thresholds,
+    Trees,
+    default_models,
+    load_models,
+    model_for,
+)
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import _content, all_unknown, coverage, missing_key_content, unknown_share
 from bot.answer.query import Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import stem, words
 
-MODEL_FILE = Path(__file__).with_name("answerability.json")
+__all__ = [
+    "LEXICAL_FEATURES",
+    "MODEL_FILE",
+    "SEMANTIC_FEATURES",
+    "Evidence",
+    "Logistic",
+    "Model",
+    "Thresholds",
+    "Trees",
+    "default_models",
+    "features",
+    "load_models",
+    "model_for",
+]
 
 # The features, in the order the model's coefficients follow.
 LEXICAL_FEATURES = (
@@ -51,6 +73,12 @@ LEXICAL_FEATURES = (
     "pairs",  # share of the question's adjacent concept pairs adjacent in the best passage
     "mostly_unknown",  # at least half the question's concepts occur nowhere in the corpus
     "barely_covered",  # the top passages cover under a quarter of the question
+    "unknown_names",  # share of the question's names no sentence of the corpus mentions
+    "passage_negated",  # the best passage says "not"/"never" and the question does not
+    "numbers_absent",  # share of the question's numbers the best passage lacks
+    "neighbour_cover",  # of what the best passage lacks, the IDF share its neighbours hold
+    "head_missing",  # "what/which X ...": the best passage lacks X
+    "passage_length",  # log of the best passage's number of terms
 )
 SEMANTIC_FEATURES = (*LEXICAL_FEATURES, "similarity")
 
@@ -71,6 +99,7 @@ class Evidence:
     scores: Sequence[float]  # their scores, best first
     top_raw: float  # the best sentence's word-match score before scaling
     similarity: float | None = None  # cosine of question and best passage, with a model
+    ids: Sequence[int] = ()  # the best passage's sentence ids, best sentence first
 
 
 def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, float]:
@@ -118,6 +147,12 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         values[f"{kind.value}_missing"] = values["type_missing"] if cue is kind else 0.0
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
+    values["unknown_names"] = _unknown_names(query.text, index)
+    values["passage_negated"] = float(_negated(best) and not _negated(query.text))
+    values["numbers_absent"] = _numbers_absent(query.text, best_terms)
+    values["neighbour_cover"] = _neighbour_cover(content, best_terms, evidence.ids, index)
+    values["head_missing"] = _head_missing(query.text, best_terms, index)
+    values["passage_length"] = math.log1p(len(best_tokens))
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
     return values
@@ -156,15 +191,73 @@ def _margin(scores: Sequence[float]) -> float:
 
 
 def _missing_names(question: str, passage_terms: set[str]) -> float:
-    names: list[str] = []
-    for match in _NAME.finditer(question):
-        word = match.group(0)
-        if word in _QUESTION_OPENERS:
-            continue
-        names.extend(stem(w.word) for w in words(word))
+    names = _names(question)
     if not names:
         return 0.0
     return sum(n not in passage_terms for n in names) / len(names)
+
+
+def _names(question: str) -> list[str]:
+    """Return the stems of the capitalised words of a question that are not its frame."""
+    names: list[str] = []
+    for match in _NAME.finditer(question):
+        word = match.group(0)
+        if word not in _QUESTION_OPENERS:
+            names.extend(stem(w.word) for w in words(word))
+    return names
+
+
+def _unknown_names(question: str, index: BM25Index) -> float:
+    names = _names(question)
+    return sum(n not in index for n in names) / len(names) if names else 0.0
+
+
+def _numbers_absent(question: str, passage_terms: set[str]) -> float:
+    numbers = [t for t in (stem(w.word) for w in words(question)) if t.isdigit()]
+    return sum(n not in passage_terms for n in numbers) / len(numbers) if numbers else 0.0
+
+
+def _neighbour_cover(
+    content: Sequence[object], passage_terms: set[str], ids: Sequence[int], index: BM25Index
+) -> float:
+    """Return the IDF share of what the best passage lacks that the sentences around it hold.
+
+    A question whose missing words sit in the next sentence is likely answered in
+    context; one whose missing word occurs nowhere near was likely changed.
+    """
+    missing = [c for c in content if not c.terms & passage_terms and _idf(c, index) > 0]  # type: ignore[attr-defined]
+    if not missing or not ids:
+        return 0.0
+    around = {i + d for i in (min(ids), max(ids)) for d in (-2, -1, 1, 2)} - set(ids)
+    near = np.array(sorted(i for i in around if 0 <= i < index.size), dtype=np.int64)
+    total = held = 0.0
+    for concept in missing:
+        weight = _idf(concept, index)
+        total += weight
+        for term in concept.terms:  # type: ignore[attr-defined]
+            posting = index.contains(term)  # sorted ids: a binary search per neighbour
+            if posting.size:
+                at = np.minimum(np.searchsorted(posting, near), posting.size - 1)
+                if (posting[at] == near).any():
+                    held += weight
+                    break
+    return held / total if total else 0.0
+
+
+_HEAD = re.compile(r"\b(?:what|which)\s+([a-z][a-z'-]+)", re.IGNORECASE)
+_NOT_HEADS = frozenset(
+    "is are was were do does did can could will would should has have had kind type sort "
+    "of the a an in on at to for by about happened happens else".split()
+)
+
+
+def _head_missing(question: str, passage_terms: set[str], index: BM25Index) -> float:
+    """Tell whether a "what X" question's X is absent from the best passage (known words only)."""
+    match = _HEAD.search(question)
+    if match is None or match.group(1).casefold() in _NOT_HEADS:
+        return 0.0
+    head = stem(match.group(1).casefold())
+    return float(head in index and head not in passage_terms)
 
 
 def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM25Index) -> float:
@@ -179,71 +272,3 @@ def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM2
 def _negated(text: str) -> bool:
     lowered = text.casefold().replace("’", "'")
     return "n't" in lowered or any(w in _NEGATION for w in re.findall(r"[a-z]+", lowered))
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Probabilities that separate the labels: below decline the engine says it does not know."""
-
-    decline: float
-    low: float  # below: "low" (shown, marked as unsure)
-    high: float  # at or above: "high"; between: "medium"
-
-
-@dataclass(frozen=True)
-class Model:
-    """A fitted logistic regression over standardised features."""
-
-    names: tuple[str, ...]
-    means: tuple[float, ...]
-    scales: tuple[float, ...]
-    weights: tuple[float, ...]
-    bias: float
-    thresholds: Thresholds
-
-    def probability(self, values: dict[str, float]) -> float:
-        """Return the calibrated probability that the passages answer the question."""
-        z = self.bias
-        for name, mean, scale, weight in zip(
-            self.names, self.means, self.scales, self.weights, strict=True
-        ):
-            z += weight * (values.get(name, 0.0) - mean) / scale
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
-
-    def label(self, probability: float) -> str | None:
-        """Return "high", "medium" or "low", or None when the engine should decline."""
-        t = self.thresholds
-        if probability < t.decline:
-            return None
-        if probability >= t.high:
-            return "high"
-        return "medium" if probability >= t.low else "low"
-
-
-def load_models(path: Path = MODEL_FILE) -> dict[str, Model]:
-    """Read the fitted models ("lexical", "semantic") from their data file."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    models = {}
-    for mode, entry in data["models"].items():
-        t = entry["thresholds"]
-        models[mode] = Model(
-            names=tuple(entry["features"]),
-            means=tuple(entry["means"]),
-            scales=tuple(entry["scales"]),
-            weights=tuple(entry["weights"]),
-            bias=float(entry["bias"]),
-            thresholds=Thresholds(float(t["decline"]), float(t["low"]), float(t["high"])),
-        )
-    return models
-
-
-@cache
-def default_models() -> dict[str, Model]:
-    """Return the models shipped with the package, read once."""
-    return load_models()
-
-
-def model_for(semantic: bool) -> Model:
-    """Return the model for a ranking mode; the lexical one when no semantic model is fitted."""
-    models = default_models()
-    return models["semantic"] if semantic and "semantic" in models else models["lexical"]

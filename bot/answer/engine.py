@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.answer.answerability import Evidence, Model, features, model_for
+from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
 from bot.answer.cues import question_cue
 from bot.answer.decline import coverage, covered_concepts
 from bot.answer.followup import FollowUp, as_follow_up, content_concepts, is_follow_up, new_unknowns
@@ -103,6 +105,8 @@ class Engine:
         # A list, or for a saved index a table that makes each Sentence on access.
         self.sentences: Sequence[Sentence] = corpus.sentences
         self._articles = {a.key: a for a in corpus.articles}
+        # Filters (--source, --since...) read it; built beside the rest of the start-up.
+        self.catalogue = Catalogue(corpus.articles, background=True)
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
@@ -212,7 +216,7 @@ class Engine:
         offset: int = 0,
         previous: FollowUp | str | None = None,
         *,
-        only: frozenset[str] | None = None,
+        only: AbstractSet[str] | None = None,
     ) -> Answer:
         """Answer a question with up to k cited passages, starting at offset.
 
@@ -231,7 +235,7 @@ class Engine:
         offset: int = 0,
         previous: FollowUp | str | None = None,
         *,
-        only: frozenset[str] | None = None,
+        only: AbstractSet[str] | None = None,
     ) -> tuple[Answer, Reading | None]:
         """Answer like :meth:`answer`, and return the reading it chose (None: not searched).
 
@@ -300,7 +304,12 @@ class Engine:
                 max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
             )
         evidence = Evidence(
-            texts, tokens, [g.score for g in groups[:3]], scored.top_raw, similarity
+            texts,
+            tokens,
+            [g.score for g in groups[:3]],
+            scored.top_raw,
+            similarity,
+            groups[0].ids if groups else (),
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
@@ -338,7 +347,7 @@ class Engine:
         cue = question_cue(text) or question_cue(reading.query.text)
         query_terms = reading.query.terms
         shown = worth[offset : offset + k]
-        page = tuple(self._passage(g, query_terms, cue) for g in shown)
+        page = tuple(self._passage(g, query_terms, cue, text) for g in shown)
         ranking = self._ranking(reading, shown)
         index = self.semantic
         if ranking == "lexical" and index is not None and index.model.failure is None:
@@ -420,34 +429,34 @@ class Engine:
             out.extend(found)
         return out
 
-    def _passage(self, group: Group, query_terms: frozenset[str], cue: object) -> Passage:
+    def _passage(
+        self, group: Group, query_terms: frozenset[str], cue: object, question: str
+    ) -> Passage:
         article = self._articles[self.sentences[group.ids[0]].article_key]
-        return build_passage(group, self.sentences, article, query_terms, cue)  # type: ignore[arg-type]
+        return build_passage(group, self.sentences, article, query_terms, cue, question)  # type: ignore[arg-type]
 
-    def _allowed(self, only: frozenset[str] | None) -> Mask | None:
-        """Return per sentence whether its article is among only (None: every article)."""
+    def _allowed(self, only: AbstractSet[str] | None) -> Mask | None:
+        """Return per sentence whether its article is among only (None: every article).
+
+        An ArticleSet of this engine's catalogue (what filters give) is read as it
+        is; other keys are looked up once. Either way nothing is done per sentence.
+        """
         if only is None:
             return None
-        _starts, keys = self._article_spans
-        mask = np.zeros(self.index.size, dtype=np.bool_)
-        for key in only:
-            span = keys.get(key)
-            if span is not None:
-                mask[span[0] : span[1]] = True
-        return mask
+        chosen = only if isinstance(only, ArticleSet) else None
+        if chosen is None or chosen.catalogue is not self.catalogue:
+            chosen = self.catalogue.wait().of_keys(only)
+        return SentenceMask(chosen.flags, self._sentence_articles)
 
     @cached_property
-    def _article_spans(self) -> tuple[list[int], dict[str, tuple[int, int]]]:
-        """Map each article key to its range of sentence ids (articles are contiguous)."""
-        spans: dict[str, tuple[int, int]] = {}
-        starts: list[int] = []
-        position = 0
-        for article in self.articles:
-            count = len(article.sentences)
-            starts.append(position)
-            spans[article.key] = (position, position + count)
-            position += count
-        return starts, spans
+    def _sentence_articles(self) -> np.ndarray:
+        """Return per sentence the position of its article (articles are contiguous)."""
+        sentences = self.sentences
+        if isinstance(sentences, SentenceView) and len(sentences) == len(sentences.table):
+            # A saved index's table keeps this column already.
+            return sentences.table.article_ids
+        counts = [len(article.sentences) for article in self.articles]
+        return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
 
     def _positions(self, citations: Sequence[str]) -> list[int]:
         """Return the positions of the sentences with these citations."""

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import weakref
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -42,7 +43,7 @@ class Answers(Protocol):
         offset: int = ...,
         previous: FollowUp | str | None = ...,
         *,
-        only: frozenset[str] | None = ...,
+        only: AbstractSet[str] | None = ...,
     ) -> Answer: ...
 
 
@@ -60,14 +61,19 @@ class ArticleFilter:
 
     def matches(self, article: Article) -> bool:
         """Tell whether an article passes every option that is set."""
-        return article.key in (self.keys([article]) or {article.key})
+        found = self.keys([article])
+        return found is None or article.key in found
 
-    def keys(self, articles: Sequence[Article]) -> frozenset[str] | None:
+    def keys(self, articles: Sequence[Article]) -> AbstractSet[str] | None:
         """Return the keys of the articles that pass, or None when no option is set."""
         return self.select(Catalogue.of(articles)) if self else None
 
-    def select(self, catalogue: Catalogue) -> frozenset[str] | None:
-        """Return the keys of the catalogued articles that pass (None: no option is set)."""
+    def select(self, catalogue: Catalogue) -> AbstractSet[str] | None:
+        """Return the keys of the catalogued articles that pass (None: no option is set).
+
+        The keys come as an :class:`ArticleSet` (one flag per article), which an
+        engine over the same catalogue applies without listing them.
+        """
         if not self:
             return None
         parts = []
@@ -171,19 +177,19 @@ def _newest_first(
     searched: str,
     k: int,
     offset: int,
-    allowed: frozenset[str] | None,
+    allowed: AbstractSet[str] | None,
     extra: dict[str, Any],
 ) -> Answer:
     depth = max(offset + k, 10)
     answer = _ask(engine, searched, depth, 0, allowed, extra)
     if not answer.answered:
         return replace(answer, question=question)
-    days = _days(engine)
+    day = _day(engine)
     best = answer.passages[0].score
     strong = [p for p in answer.passages if p.score >= PREFERENCE_RATIO * best]
     rest = answer.passages[len(strong) :]
     # Newest first among the passages that answer about as well; undated ones last.
-    strong.sort(key=lambda p: days.get(p.article_key) or dt.date.min, reverse=True)
+    strong.sort(key=lambda p: day(p.article_key) or dt.date.min, reverse=True)
     ranked = [*strong, *rest]
     page = tuple(ranked[offset : offset + k])
     return replace(
@@ -202,7 +208,7 @@ def _in_range(
     cue: TimeCue,
     k: int,
     offset: int,
-    allowed: frozenset[str] | None,
+    allowed: AbstractSet[str] | None,
     extra: dict[str, Any],
 ) -> Answer:
     # The question as asked: a year may be in the text as a word ("in 2013 alone").
@@ -235,7 +241,10 @@ _CATALOGUES: weakref.WeakKeyDictionary[Any, Catalogue] = weakref.WeakKeyDictiona
 
 
 def _catalogue(engine: Answers) -> Catalogue:
-    """Return the engine's catalogue, built on first use (each engine has its articles)."""
+    """Return the engine's catalogue: its own (built with it), else one built on first use."""
+    own = getattr(engine, "catalogue", None)
+    if isinstance(own, Catalogue):
+        return own
     try:
         found = _CATALOGUES.get(engine)
     except TypeError:  # an engine that cannot be weakly referenced
@@ -245,13 +254,14 @@ def _catalogue(engine: Answers) -> Catalogue:
     return found
 
 
-def _keys(engine: Answers, options: ArticleFilter) -> frozenset[str] | None:
+def _keys(engine: Answers, options: ArticleFilter) -> AbstractSet[str] | None:
     """Return the keys of the engine's articles that pass options (None: no option set)."""
     return options.select(_catalogue(engine)) if options else None
 
 
-def _days(engine: Answers) -> dict[str, dt.date | None]:
-    return _catalogue(engine).days
+def _day(engine: Answers) -> Any:
+    """Return the function that dates an article key of the engine (None: undated)."""
+    return _catalogue(engine).day
 
 
 def _ask(
@@ -259,7 +269,7 @@ def _ask(
     question: str,
     k: int,
     offset: int,
-    allowed: frozenset[str] | None,
+    allowed: AbstractSet[str] | None,
     extra: dict[str, Any],
 ) -> Answer:
     if allowed is None:

@@ -99,14 +99,25 @@ def content_concepts(query: Query) -> list[Concept]:
 def new_unknowns(query: Query, index: BM25Index) -> bool:
     """Tell whether a question brings something the corpus never mentions.
 
-    A capitalised name no sentence holds ("what about Japan?"): the previous
-    question cannot make the corpus answer that.
+    A name no sentence holds ("what about Japan?"), or a question that names its own
+    subject without pointing back and asks for what no sentence holds ("and what is
+    China's population?"): the previous question cannot make the corpus answer that.
+    A plain word the corpus lacks in a question that points back ("who punished the
+    North for it?") is only the user's wording.
     """
     content = _content(query)
     unknown = [c for c in content if not any(_mentioned(t, index) for t in c.terms)]
     if not unknown:
         return False
-    return any(c.label[:1].isupper() and query.text.find(c.label) > 0 for c in unknown)
+    if any(_named(c, query) for c in unknown):
+        return True
+    points_back = any(w.casefold() in _ANAPHORA for w in _WORD.findall(query.text))
+    return not points_back and any(_named(c, query) for c in content if c not in unknown)
+
+
+def _named(concept: Concept, query: Query) -> bool:
+    """Tell whether the question writes a concept capitalised, not as its first word."""
+    return concept.label[:1].isupper() and query.text.find(concept.label) > 0
 
 
 def _mentioned(term: str, index: BM25Index) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.answer.cues import Cue
 from bot.answer.models import Passage
-from bot.answer.spans import find_spans
+from bot.answer.spans import spans_for
 from bot.index.bm25 import Floats
 from bot.index.tokenize import is_content, stem, terms, words
 from bot.ingest.models import Article, Sentence
@@ -103,8 +103,13 @@ def build_passage(
     article: Article,
     query_terms: frozenset[str],
     cue: Cue | None,
+    question: str = "",
 ) -> Passage:
-    """Make the cited passage of a group: its text, matched words and answering phrase."""
+    """Make the cited passage of a group: its text, matched words and answering phrase.
+
+    The answering phrase is what the question type (cue) asks for; without one, or
+    when the text holds none, the stretch in the slot of the question's wh-word.
+    """
     members = [sentences[i] for i in group.ids]
     first, last = members[0], members[-1]
     text = " ".join(s.text for s in members)
@@ -131,7 +136,7 @@ def build_passage(
         context_before=_neighbour(sentences, group.ids[0] - 1, article.key),
         context_after=_neighbour(sentences, group.ids[-1] + 1, article.key),
         citations=tuple(s.citation for s in members),
-        answer_spans=find_spans(cue, text, query_terms) if cue is not None else (),
+        answer_spans=spans_for(question, text, query_terms, cue),
         date=article.date,
         url=article.url,
     )

@@ -126,10 +126,14 @@ class Query:
     concepts: list[Concept] = field(default_factory=list)
     # Canonical names of the aliases the question used ("NK" -> "North Korea").
     expansions: list[str] = field(default_factory=list)
+    # What to embed instead of the text (a follow-up with words of its own: those).
+    meaning: str | None = None
 
     @property
     def meaning_text(self) -> str:
         """Return the text to embed: the question plus the full names of its aliases."""
+        if self.meaning is not None:
+            return self.meaning
         if not self.expansions:
             return self.text
         return f"{self.text} ({'; '.join(self.expansions)})"
@@ -202,4 +206,15 @@ def with_context(query: Query, earlier: Query, weight: float) -> Query:
         if not concept.terms & own_terms:
             concepts.append(Concept(concept.label, concept.names, concept.weight * weight))
     expansions = list(dict.fromkeys(earlier.expansions + query.expansions))
-    return Query(text=f"{earlier.text} {query.text}", concepts=concepts, expansions=expansions)
+    # Meaning compares the whole question with each sentence: with both questions in
+    # one text the earlier one, usually longer, decides, and the sentences the previous
+    # answer showed win again. A follow-up with words of its own ("what about Russia?")
+    # is embedded alone, a bare one ("why?") with the earlier question; the earlier
+    # words count in the word match either way.
+    meaning = query.meaning_text if query.concepts else None
+    return Query(
+        text=f"{earlier.text} {query.text}",
+        concepts=concepts,
+        expansions=expansions,
+        meaning=meaning,
+    )

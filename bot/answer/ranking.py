@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,12 @@ from bot.answer.query import Query
 from bot.index.bm25 import BM25Index, BM25Params, Floats, Ids, top_k
 from bot.ingest.models import Sentence
 
-Mask = npt.NDArray[np.bool_]
+
+class Mask(Protocol):
+    """Per sentence whether it may be cited, read at some sentence ids (a bool array is one)."""
+
+    def __getitem__(self, ids: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.bool_]: ...
+
 
 # The cues that lift a sentence's rank (where and why cues only inform answerability).
 RANKING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.NAME})

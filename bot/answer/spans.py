@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
+from bot.answer.slots import slot_spans
 from bot.index.tokenize import stem
 
 Span = tuple[int, int]
@@ -65,12 +66,21 @@ _NOT_NAMES = frozenset(
 _NOT_NAMES |= {m.capitalize() for m in _MONTHS} | {d.capitalize() for d in _DAY.split("|")}
 
 
-def spans_for(question: str, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:
-    """Return the character spans of text that answer the question's type, best first."""
-    cue = question_cue(question)
-    if cue is None:
-        return ()
-    return find_spans(cue, text, question_terms)
+def spans_for(
+    question: str, text: str, question_terms: frozenset[str], cue: Cue | None = None
+) -> tuple[Span, ...]:
+    """Return the character spans of text that answer the question, best first.
+
+    A typed question (cue, else read from the question) gets what its type asks for;
+    any other gets the stretch standing in the question word's slot (bot.answer.slots),
+    and so does a "who", "where" or "why" question whose type the text does not hold
+    ("repaired by local volunteers"); a date or a number is never answered by a slot.
+    """
+    cue = cue or question_cue(question)
+    found = find_spans(cue, text, question_terms) if cue is not None else ()
+    if found or not question or cue in (Cue.DATE, Cue.NUMBER):
+        return found
+    return slot_spans(question, text, question_terms)
 
 
 def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:

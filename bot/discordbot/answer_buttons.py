@@ -1,10 +1,11 @@
 """The buttons under an answer, as persistent components whose custom id carries their state.
 
-A custom id reads ``qa:<kind>:<answer id>:<offset>:<marks>``: what the button does, the
-answer's id (its votes and its entry in the answer store), the first passage shown, and a
-five-letter mark of each cited article (a hash of its key and content). After a restart, or
-on another process, a click finds the answer in the store or recomputes it from the question
-shown on the message; the marks tell whether the articles it quoted have changed since.
+A custom id reads ``qa:<kind>:<answer id>:<offset>:<marks>[:s<server>]``: what the button
+does, the answer's id (its votes and its entry in the answer store), the first passage shown,
+a five-letter mark of each cited article (a hash of its key and content), and, on a DM's
+answer from a server's articles, that server (at most 99 characters with 10 articles). After
+a restart, or on another process, a click finds the answer in the store or recomputes it (see
+the Buttons cog); the marks tell whether the articles it quoted have changed since.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ DOWN = "down"
 MARK_LENGTH = 5
 _TEMPLATE = re.compile(
     r"qa:(?P<kind>ctx|more|share|up|down):(?P<answer_id>[A-Za-z0-9_-]{1,16})"
-    r":(?P<offset>\d{1,4}):(?P<marks>(?:[a-z2-7]{5}){0,12})"
+    r":(?P<offset>\d{1,4}):(?P<marks>(?:[a-z2-7]{5}){0,12})(?::s(?P<server>\d{1,20}))?"
 )
 _MARKS: weakref.WeakKeyDictionary[Engine, dict[str, Article]] = weakref.WeakKeyDictionary()
 
@@ -76,12 +77,14 @@ class ButtonState:
     answer_id: str
     offset: int
     marks: tuple[str, ...]
+    server: int | None = None  # a DM's answer from this server's articles
 
     @property
     def custom_id(self) -> str:
         """Return the custom id, at most 100 characters."""
         marks = "".join(self.marks)
-        value = f"qa:{self.kind}:{self.answer_id}:{self.offset}:{marks}"
+        server = f":s{self.server}" if self.server is not None else ""
+        value = f"qa:{self.kind}:{self.answer_id}:{self.offset}:{marks}{server}"
         if len(value) > CUSTOM_ID_LIMIT:
             raise ValueError(f"custom_id over {CUSTOM_ID_LIMIT} characters: {value[:40]!r}…")
         return value
@@ -98,6 +101,7 @@ def parse_custom_id(value: str) -> ButtonState | None:
         match.group("answer_id"),
         int(match.group("offset")),
         tuple(marks[i : i + MARK_LENGTH] for i in range(0, len(marks), MARK_LENGTH)),
+        int(match.group("server")) if match.group("server") else None,
     )
 
 
@@ -149,18 +153,20 @@ def answer_view(
     *,
     private: bool = False,
     votes: bool = True,
+    server: int | None = None,
 ) -> discord.ui.View | None:
     """Return the buttons for an answer with passages, else None.
 
     Show context, More (disabled on the last page), Share in channel on a private answer,
-    and 👍 / 👎.
+    and 👍 / 👎; server names the articles a DM's answer came from.
     """
     if not answer.answered or not answer.passages:
         return None
-    marks = tuple(marks)[:12]
+    # Ten marks (k is at most 10) and a server id still fit in 100 characters.
+    marks = tuple(marks)[: 10 if server is not None else 12]
 
     def state(kind: str) -> ButtonState:
-        return ButtonState(kind, answer_id, answer.offset, marks)
+        return ButtonState(kind, answer_id, answer.offset, marks, server)
 
     view = discord.ui.View(timeout=None)
     buttons: list[AnswerButton] = [

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from bot.answer.filters import ArticleFilter
 from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Passage, Status
+from bot.discordbot.state import SavedAnswer
 
 DEFAULT_CAPACITY = 2000
 
@@ -67,11 +69,43 @@ class StoredAnswer:
             follow[0],
             follow[1],
             data.get("guild_id"),
-            _filter(data.get("options")),
+            filter_from_json(data.get("options")),
+        )
+
+    def saved(self, answer_id: str, *, keep_text: bool) -> SavedAnswer | None:
+        """Return what its buttons need after a restart (None for a DM's answer).
+
+        The question texts go in only when keep_text (the server stores questions).
+        """
+        if self.guild_id is None:
+            return None
+        context = self.context
+        return SavedAnswer(
+            answer_id=answer_id,
+            guild_id=self.guild_id,
+            saved_at=time.time(),
+            k=self.k,
+            offset=self.answer.offset,
+            asker_id=self.asker_id,
+            private=self.private,
+            options=filter_json(self.options),
+            followed=context is not None,
+            citations=context.citations if context is not None else (),
+            question=self.answer.question if keep_text else None,
+            previous=context.question if keep_text and context is not None else None,
+            previous_context=context.context if keep_text and context is not None else None,
         )
 
 
-def _filter(data: dict[str, Any] | None) -> ArticleFilter | None:
+def filter_json(options: ArticleFilter | None) -> dict[str, Any] | None:
+    """Return an /ask filter as JSON (dates as ISO days), or None."""
+    if options is None:
+        return None
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in asdict(options).items()}
+
+
+def filter_from_json(data: dict[str, Any] | None) -> ArticleFilter | None:
+    """Read an /ask filter back from its JSON form."""
     if not data:
         return None
     days = {

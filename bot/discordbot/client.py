@@ -1,51 +1,41 @@
-"""The bot: start-up in setup_hook, the engines and settings of each server, and answering.
+"""The bot: composition and start-up, the engines and settings of each server, click routing.
 
 The features live in cogs (:mod:`bot.discordbot.cogs`): asking, the buttons under answers,
-admin commands and feedback. This module holds what they share: the engine serving each
-server, its settings, the cooldown, the answer store behind buttons and follow-ups, and
-the step that turns an answer into an embed with its buttons.
+admin commands and feedback. What they share is mixed in: answering (the gate, the engine
+call, presenting an answer with its buttons; :mod:`bot.discordbot.answering`) and command
+sync. Background work (feeds, pruning) is :mod:`bot.discordbot.housekeeping`; the gateway's
+intents and clean close are :mod:`bot.discordbot.connection`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import struct
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.gateway import DiscordWebSocket
 
 from bot.answer.engine import Engine
-from bot.answer.filters import ArticleFilter, filtered_answer
-from bot.answer.followup import FollowUp
-from bot.answer.models import Answer
-from bot.discordbot import embeds, notices
-from bot.discordbot.answer_buttons import (
-    AnswerButton,
-    ButtonState,
-    answer_view,
-    cited_marks,
-    new_answer_id,
-)
-from bot.discordbot.answers_store import AnswerStore, StoredAnswer
+from bot.discordbot import notices
+from bot.discordbot.answer_buttons import AnswerButton, ButtonState
+from bot.discordbot.answering import ENGINE_THREADS, Answering
+from bot.discordbot.answers_store import AnswerStore
 from bot.discordbot.command_sync import CommandSync
+from bot.discordbot.connection import build_intents, send_normal_closure
 from bot.discordbot.cooldown import Cooldown
+from bot.discordbot.dm_servers import DMServers
 from bot.discordbot.engines import GuildEngines, load_live_engine, ranking_line
 from bot.discordbot.guilds import GuildConfig, GuildDirectory
+from bot.discordbot.housekeeping import Housekeeping
 from bot.discordbot.invite import invite_url
 from bot.discordbot.logs import one_line
 from bot.discordbot.routing import Via
 from bot.discordbot.sending import NO_MENTIONS, apologise, notify
 from bot.discordbot.shared import SharedState
-from bot.discordbot.state import QuestionRecord, StateDB, default_state_db
+from bot.discordbot.state import StateDB, default_state_db
 from bot.discordbot.sync_state import SyncState
 from bot.errors import CorpusError
 from bot.live import LiveEngine
@@ -53,60 +43,6 @@ from bot.settings import Settings
 from bot.wording import plural
 
 log = logging.getLogger(__name__)
-
-# Threads answering questions. Retrieval holds the GIL, so more threads add no throughput and
-# only take it from the event loop: in a burst of 300 (bench/discord_load.py --over 0) the
-# default pool made /ask acknowledgements 2-5x and the slowest answers ~40% slower. Two keep
-# one slow question from holding up every other.
-ENGINE_THREADS = 2
-# How often rows past a server's retention are deleted.
-PRUNE_SECONDS = 3600.0
-
-
-def build_intents(settings: Settings) -> discord.Intents:
-    """Ask only for what the bot reads: guilds, messages, and message text when enabled."""
-    intents = discord.Intents.none()
-    intents.guilds = True
-    intents.guild_messages = True
-    intents.dm_messages = True
-    # Privileged: the portal must allow it, or Discord closes the gateway with 4014.
-    intents.message_content = settings.message_content_intent
-    return intents
-
-
-def where(interaction: discord.Interaction[Any]) -> tuple[int | None, int | None, int | None]:
-    """Return the guild, channel and (in a thread) parent channel of an interaction."""
-    channel = interaction.channel
-    parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
-    return interaction.guild_id, interaction.channel_id, parent_id
-
-
-@dataclass(frozen=True)
-class Presented:
-    """An answer rendered for Discord, and its id (kept in the store when it has buttons)."""
-
-    embed: discord.Embed
-    view: discord.ui.View | None
-    answer_id: str | None
-
-
-async def _send_normal_closure(ws: DiscordWebSocket | None) -> None:
-    """Send the close frame 1000 before discord.py closes the socket its own way.
-
-    The single-connection client's reader is always waiting on the socket, and aiohttp hands
-    a close to that reader, which closes with code 4000: Discord then keeps the session for a
-    resume and shows the bot online for minutes after it stopped. (Sharded clients cancel
-    their readers first and already close with 1000.)
-    """
-    socket = getattr(ws, "socket", None)
-    send_frame = getattr(socket, "send_frame", None)  # aiohttp >= 3.11
-    if ws is None or socket is None or send_frame is None or socket.closed:
-        return
-    ws._close_code = 1000  # tell the reader this closure is ours, not a reason to reconnect
-    try:
-        await send_frame(struct.pack("!H", 1000), aiohttp.WSMsgType.CLOSE)
-    except Exception as exc:  # the socket may already be gone; closing goes on regardless
-        log.debug("Could not send the close frame: %s", exc)
 
 
 def feature_cogs(bot: QABot) -> list[commands.Cog]:
@@ -126,7 +62,7 @@ def dynamic_items() -> tuple[type[discord.ui.DynamicItem[Any]], ...]:
     return (AnswerButton, GapsButton)
 
 
-class QABot(commands.Bot, CommandSync):
+class QABot(commands.Bot, CommandSync, Answering):
     """Answers questions over slash commands, mentions, replies and DMs, per server.
 
     Each server answers from its own corpus folder (guilds.toml) or the default one; each
@@ -169,9 +105,8 @@ class QABot(commands.Bot, CommandSync):
         self.sync_state = sync_state if sync_state is not None else SyncState()
         self._configs: dict[int | None, GuildConfig] = {}
         self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="qabot-engine")
-        self._prune_task: asyncio.Task[None] | None = None
-        self._feeds_task: asyncio.Task[None] | None = None
-        self._feeds_stop = asyncio.Event()
+        self.housekeeping = Housekeeping(self)
+        self.dm_servers = DMServers(self)
         self.global_synced: bool | None = None  # None: not attempted; for logs and tests
 
     # The engines and settings of each server
@@ -244,9 +179,7 @@ class QABot(commands.Bot, CommandSync):
             self.engines.set_default(await asyncio.to_thread(load_live_engine, self.settings))
         if self.live is not None:
             self.engines.serve(self.live)
-        loop = asyncio.get_running_loop()
-        self._prune_task = loop.create_task(self._prune_forever())
-        self._start_feeds()
+        self.housekeeping.start()
         self._log_start()
         await self.sync_on_start()
 
@@ -284,16 +217,9 @@ class QABot(commands.Bot, CommandSync):
     async def close(self) -> None:
         """Close the gateway with code 1000, so Discord ends the session at once."""
         if not self.is_closed():
-            await _send_normal_closure(self.ws)
+            await send_normal_closure(self.ws)
         await super().close()
-        if self._prune_task is not None:
-            self._prune_task.cancel()
-        if self._feeds_task is not None:
-            self._feeds_stop.set()
-            try:
-                await asyncio.wait_for(self._feeds_task, 5.0)
-            except (TimeoutError, Exception):
-                self._feeds_task.cancel()
+        await self.housekeeping.close()
         await self.engines.close()
         await self.shared.close()
         self._engine_threads.shutdown(wait=False, cancel_futures=True)
@@ -304,187 +230,6 @@ class QABot(commands.Bot, CommandSync):
     async def on_ready(self) -> None:
         """Say the bot is connected and where."""
         log.info("Connected to Discord; in %d server(s).", len(self.guilds))
-
-    def _start_feeds(self) -> None:
-        """Poll the default corpus's feeds (FEEDS, feeds.toml) while the bot runs."""
-        from bot.feeds.service import poll_forever, specs_for
-
-        folder = self.settings.corpus_dir
-        if not specs_for(folder, self.settings):
-            return
-        self._feeds_stop.clear()
-
-        async def reload_after(report: Any) -> None:
-            if report.changed and self.live is not None:
-                await self.live.areload()
-
-        self._feeds_task = asyncio.get_running_loop().create_task(
-            poll_forever(folder, self.settings, on_round=reload_after, stop=self._feeds_stop),
-            name="feeds",
-        )
-        log.info("Polling the feeds of %s while the bot runs.", one_line(str(folder)))
-
-    async def _prune_forever(self) -> None:
-        """Delete kept questions and votes older than each server's retention, hourly."""
-        while True:
-            try:
-                self.prune()
-            except Exception:
-                log.exception("Deleting old questions failed; trying again in an hour.")
-            await asyncio.sleep(PRUNE_SECONDS)
-
-    def prune(self, now: float | None = None) -> int:
-        """Delete rows past each server's retention now; return how many went."""
-        if self.state is None:
-            return 0
-        now = time.time() if now is None else now
-        deleted = 0
-        for guild_id in self.state.guild_ids():
-            days = self.config_for(guild_id or None).retention_days
-            deleted += self.state.forget_before(guild_id, now - days * 86400)
-        return deleted
-
-    # Answering
-
-    async def ask_engine(
-        self,
-        engine: Engine,
-        question: str,
-        k: int,
-        offset: int = 0,
-        previous: FollowUp | None = None,
-        options: ArticleFilter | None = None,
-    ) -> Answer:
-        """Answer a question off the event loop, as the CLI does; retrieval is CPU-bound.
-
-        previous is the conversation a follow-up question is read with; options limit the
-        articles it may cite (/ask article, source, after, before).
-        """
-        call = functools.partial(
-            filtered_answer,
-            engine,
-            question,
-            k=k,
-            offset=offset,
-            options=options,
-            previous=previous,
-        )
-        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, call)
-
-    def gate(
-        self, guild_id: int | None, channel_id: int | None, parent_id: int | None, user_id: int
-    ) -> str | None:
-        """Return a notice if this user may not ask here (channel, DMs) or now (cooldown)."""
-        config = self.config_for(guild_id)
-        if guild_id is None:
-            if not config.allow_dms:
-                return notices.DMS_OFF_NOTICE
-        elif channel_id is not None and not config.policy.channel_allowed(channel_id, parent_id):
-            return notices.channels_notice(config.allowed_channels)
-        return None
-
-    async def check_cooldown(self, config: GuildConfig, user_id: int) -> float | None:
-        """Count a question against the user's cooldown; return the wait if over it."""
-        verdict = await self.shared.check_cooldown(
-            user_id,
-            questions=config.cooldown_questions,
-            seconds=config.cooldown_seconds,
-        )
-        return None if verdict.allowed else verdict.retry_after
-
-    async def refuse_interaction(
-        self, interaction: discord.Interaction[Any], *, counts: bool = True
-    ) -> bool:
-        """Answer with a notice and return True if this interaction may not go on."""
-        guild_id, channel_id, parent_id = where(interaction)
-        notice = self.gate(guild_id, channel_id, parent_id, interaction.user.id)
-        if notice is None and counts:
-            wait = await self.check_cooldown(self.config_for(guild_id), interaction.user.id)
-            if wait is not None:
-                notice = notices.cooldown_notice(wait)
-        if notice is None:
-            return False
-        await notify(interaction, notice)
-        return True
-
-    async def present(
-        self,
-        answer: Answer,
-        engine: Engine,
-        config: GuildConfig,
-        *,
-        asker_id: int,
-        private: bool,
-        context: FollowUp | None = None,
-        asked: bool = True,
-        options: ArticleFilter | None = None,
-    ) -> Presented:
-        """Render an answer, keep it for its buttons and follow-ups, and note it for /qa gaps."""
-        embed = embeds.answer_embed(answer)
-        answer_id = new_answer_id()
-        self.record_question(answer, engine, config, answer_id, asked)
-        if not (answer.answered and answer.passages):
-            return Presented(embed, None, None)
-        stored = StoredAnswer.of(
-            answer, config.k, asker_id, private, context, config.guild_id, options
-        )
-        await self.shared.add(answer_id, stored)
-        view = answer_view(answer_id, answer, cited_marks(engine, answer), private=private)
-        return Presented(embed, view, answer_id)
-
-    def record_question(
-        self, answer: Answer, engine: Engine, config: GuildConfig, answer_id: str, asked: bool
-    ) -> None:
-        """Keep what /qa gaps needs of a question; its text only where the server opted in."""
-        if self.state is None or config.guild_id is None:
-            return
-        titles = {a.key: a.title or a.key for a in engine.articles}
-        cited: list[str] = []
-        for passage in answer.passages:
-            title = titles.get(passage.article_key, passage.article_key)
-            if title not in cited:
-                cited.append(title)
-        try:
-            self.state.record_question(
-                QuestionRecord(
-                    answer_id=answer_id,
-                    guild_id=config.guild_id,
-                    asked_at=time.time(),
-                    status=answer.status.value,
-                    confidence=answer.confidence_label,
-                    ranking=answer.ranking,
-                    citations=tuple(f"{p.article_key}:{p.citation}" for p in answer.passages),
-                    articles=tuple(cited),
-                    question=answer.question if config.store_questions else None,
-                    asked=asked,
-                )
-            )
-        except Exception:
-            log.exception("Could not keep question %s for /qa gaps.", answer_id)
-
-    async def conversation(
-        self, channel_id: int | None, reference_id: int | None = None
-    ) -> FollowUp | None:
-        """Return what a question continues: the answer it replies to, or the thread's.
-
-        A reply to one of the bot's answers continues that answer; a question in a thread
-        or a DM continues the latest answer there, or the answer a thread was started on.
-        """
-        stored = await self.shared.for_message(reference_id) if reference_id is not None else None
-        if stored is None and channel_id is not None:
-            # Any channel id: a thread the client has not cached yet still has its id.
-            stored = await self.shared.for_conversation(channel_id)
-        return stored.follow_up if stored is not None else None
-
-    async def remember_shown(self, answer_id: str | None, message: discord.Message) -> None:
-        """Link a sent answer to its message, so replies and threads under it continue it."""
-        if answer_id is None:
-            return
-        channel = message.channel
-        conversation = (
-            channel.id if isinstance(channel, discord.Thread | discord.DMChannel) else None
-        )
-        await self.shared.link(answer_id, message_id=message.id, conversation_id=conversation)
 
     # Buttons and errors
 

@@ -30,6 +30,8 @@ RELOADED_COLOUR = discord.Colour.green()
 RELOAD_FAILED_COLOUR = discord.Colour.red()
 # How many file names or failure lines a reload report lists before "and N more".
 _RELOAD_LIST = 10
+# How a follow-up's answer opens: the buttons read the question back from it after a restart.
+READ_WITH = "(read with your previous question: "
 
 
 def _label(passage: Passage) -> str:
@@ -116,7 +118,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         return fit_embed(embed)
     read_with = ""
     if answer.read_with:
-        read_with = f"(read with your previous question: {safe_text(answer.read_with, 200)})\n\n"
+        read_with = f"{READ_WITH}{safe_text(answer.read_with, 200)})\n\n"
     embed.description = read_with + passages_text(
         answer.passages, DESCRIPTION_LIMIT - size(read_with)
     )

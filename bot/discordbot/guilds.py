@@ -14,11 +14,13 @@
     private = false                     # /ask answers only the asker by default
     store_questions = false             # keep question text for /qa gaps
     retention_days = 30
+    dm_articles = false                 # members may pick these articles in DMs
     pinned = ["corpus", "k"]            # these beat what admins set with /qa settings
 
 Admins' changes (``/qa channels``, ``/qa settings``) are kept in the state database and beat
 the file, except for the settings the operator pinned. DMs use the default corpus and the
-``.env`` settings.
+``.env`` settings, or (with ``DM_SERVER_ARTICLES``) the articles of a server the user is a
+member of that set ``dm_articles``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ EDITABLE: Mapping[str, type] = {
     "private": bool,
     "store_questions": bool,
     "retention_days": int,
+    "dm_articles": bool,
 }
 _FILE_ONLY = frozenset({"corpus", "pinned"})
 DEFAULT_RETENTION_DAYS = 30
@@ -61,6 +64,7 @@ class GuildConfig:
     private: bool = False
     store_questions: bool = False
     retention_days: int = DEFAULT_RETENTION_DAYS
+    dm_articles: bool = False  # members may pick these articles in DMs (DM_SERVER_ARTICLES)
     pinned: frozenset[str] = frozenset()
     allow_dms: bool = True
     message_content_intent: bool = False

@@ -22,6 +22,17 @@ CORPUS_BROKEN_NOTICE = (
     "This server's articles cannot be loaded right now; the bot's operator has been told."
 )
 RELOAD_UNAVAILABLE = "This bot serves a fixed set of articles: there is nothing to reload."
+SERVER_OPTION_IN_DMS_ONLY = (
+    "The server option is for direct messages with me; here I answer from this server's "
+    "articles. Ask again without it."
+)
+DM_SERVERS_OFF_NOTICE = (
+    "Picking a server's articles in direct messages is turned off by the bot's operator."
+)
+DM_SERVER_REFUSED_NOTICE = (
+    "You can pick only a server you are a member of and that lets its articles be used in "
+    "direct messages."
+)
 
 
 def cooldown_notice(retry_after: float, now: datetime | None = None) -> str:

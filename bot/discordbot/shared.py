@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from bot.discordbot.answers_store import AnswerStore, StoredAnswer
+from bot.discordbot.answers_store import AnswerStore, StoredAnswer, filter_json
 from bot.discordbot.cooldown import Cooldown, Verdict
 from bot.discordbot.logs import one_line
 
@@ -210,8 +210,5 @@ class SharedState:
 def _to_json(stored: StoredAnswer) -> dict[str, Any]:
     data = asdict(stored)
     data["answer"]["status"] = stored.answer.status.value
-    if stored.options is not None:
-        data["options"] = {
-            k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data["options"].items()
-        }
+    data["options"] = filter_json(stored.options)
     return data

@@ -1,9 +1,9 @@
-"""The bot's own database (SQLite, WAL): servers' settings, the questions asked, and votes.
+"""The bot's own database (SQLite, WAL): servers' settings, questions, votes, button state.
 
 One file (``STATE_DB``, by default ``qabot.sqlite3`` in the per-user state folder), its schema
 versioned in ``PRAGMA user_version`` and migrated forward on open. Question text is kept only
 for servers that opted in (``store_questions``); rows older than a server's retention are
-deleted.
+deleted. Nothing is kept for DMs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE guild_settings (
@@ -54,7 +54,26 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX votes_by_guild ON votes (guild_id, voted_at);
     """,
+    2: """
+    CREATE TABLE answers (            -- what an answer's buttons recompute it from
+        answer_id TEXT PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        saved_at REAL NOT NULL,
+        k INTEGER NOT NULL,
+        page_offset INTEGER NOT NULL,
+        asker_id INTEGER NOT NULL,
+        private INTEGER NOT NULL,
+        options TEXT,                 -- JSON of the /ask filter, or NULL
+        followed INTEGER NOT NULL,    -- 1: asked in a conversation (a follow-up)
+        citations TEXT NOT NULL,      -- JSON list: the previous answer's citations
+        question TEXT,                -- the texts only when the server opted in
+        previous TEXT,
+        previous_context TEXT
+    );
+    CREATE INDEX answers_by_guild ON answers (guild_id, saved_at);
+    """,
 }
+_TEXTS = ("question", "previous", "previous_context")
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,29 @@ class VoteTally:
     up: int
     down: int
     record: QuestionRecord | None
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What an answer's buttons need to recompute it in a new process.
+
+    The question texts (the question, the one it was read with, and the one before that)
+    are kept only where the server opted in; otherwise the buttons read them off the message.
+    """
+
+    answer_id: str
+    guild_id: int
+    saved_at: float
+    k: int
+    offset: int
+    asker_id: int
+    private: bool
+    options: Mapping[str, Any] | None  # the /ask filter as JSON
+    followed: bool
+    citations: tuple[str, ...] = ()
+    question: str | None = None
+    previous: str | None = None
+    previous_context: str | None = None
 
 
 class StateDB:
@@ -202,8 +244,52 @@ class StateDB:
         )
         return [VoteTally(a, int(up), int(down), self.question(a)) for a, up, down in rows]
 
+    # What answers' buttons recompute from
+
+    def save_answer(self, saved: SavedAnswer) -> None:
+        """Keep what an answer's buttons need after a restart."""
+        self._run(
+            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                saved.answer_id,
+                saved.guild_id,
+                saved.saved_at,
+                saved.k,
+                saved.offset,
+                saved.asker_id,
+                int(saved.private),
+                json.dumps(dict(saved.options)) if saved.options is not None else None,
+                int(saved.followed),
+                json.dumps(list(saved.citations)),
+                saved.question,
+                saved.previous,
+                saved.previous_context,
+            ),
+        )
+
+    def saved_answer(self, answer_id: str) -> SavedAnswer | None:
+        """Return what was kept for an answer's buttons, if it is still kept."""
+        rows = self._run("SELECT * FROM answers WHERE answer_id = ?", (answer_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        options = json.loads(row[7]) if row[7] is not None else None
+        return SavedAnswer(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            bool(row[6]),
+            options,
+            bool(row[8]),
+            tuple(json.loads(row[9])),
+            *row[10:13],
+        )
+
     def forget_before(self, guild_id: int, before: float) -> int:
-        """Delete a server's questions and votes older than a time; return how many rows."""
+        """Delete a server's questions, votes and button state older than a time; count rows."""
         with self._lock:
             deleted = self._db.execute(
                 "DELETE FROM questions WHERE guild_id = ? AND asked_at < ?", (guild_id, before)
@@ -211,15 +297,24 @@ class StateDB:
             deleted += self._db.execute(
                 "DELETE FROM votes WHERE guild_id = ? AND voted_at < ?", (guild_id, before)
             ).rowcount
+            deleted += self._db.execute(
+                "DELETE FROM answers WHERE guild_id = ? AND saved_at < ?", (guild_id, before)
+            ).rowcount
         return int(deleted)
 
     def forget_text(self, guild_id: int) -> None:
         """Drop the stored question text of a server that opted out."""
-        self._run("UPDATE questions SET question = NULL WHERE guild_id = ?", (guild_id,))
+        texts = ", ".join(f"{name} = NULL" for name in _TEXTS)
+        with self._lock:
+            self._db.execute("UPDATE questions SET question = NULL WHERE guild_id = ?", (guild_id,))
+            self._db.execute(f"UPDATE answers SET {texts} WHERE guild_id = ?", (guild_id,))
 
     def guild_ids(self) -> Iterable[int]:
-        """Return every server with kept questions or votes."""
-        rows = self._run("SELECT guild_id FROM questions UNION SELECT guild_id FROM votes")
+        """Return every server with kept questions, votes or button state."""
+        rows = self._run(
+            "SELECT guild_id FROM questions UNION SELECT guild_id FROM votes "
+            "UNION SELECT guild_id FROM answers"
+        )
         return [row[0] for row in rows]
 
 

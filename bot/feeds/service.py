@@ -35,9 +35,13 @@ def reader_options(settings: Settings) -> ReaderOptions:
     )
 
 
-def specs_for(corpus_dir: Path, settings: Settings) -> list[FeedSpec]:
-    """List the feeds to poll: FEEDS plus corpus_dir/feeds.toml."""
-    return feed_specs(corpus_dir, settings.feeds, settings.feed_interval_minutes)
+def specs_for(corpus_dir: Path, settings: Settings, *, own_only: bool = False) -> list[FeedSpec]:
+    """List the feeds to poll: FEEDS plus corpus_dir/feeds.toml (own_only: the file's only).
+
+    FEEDS belongs to the default corpus; a server's own folder polls its feeds.toml only.
+    """
+    urls = () if own_only else settings.feeds
+    return feed_specs(corpus_dir, urls, settings.feed_interval_minutes)
 
 
 def add_urls(urls: list[str], corpus_dir: Path, settings: Settings) -> RoundReport:
@@ -119,6 +123,7 @@ async def poll_forever(
     on_round: RoundListener | None = None,
     stop: asyncio.Event | None = None,
     specs: list[FeedSpec] | None = None,
+    own_only: bool = False,
 ) -> None:
     """Poll each feed when it is due until stop is set (for the bot's setup_hook).
 
@@ -126,7 +131,8 @@ async def poll_forever(
     that polled anything (the bot reloads its engine there when report.changed).
     A failure of one round is logged and the loop goes on. Setting stop (or
     cancelling the task) ends a running round after the page being fetched; the
-    entries not reached are read in a later round.
+    entries not reached are read in a later round. own_only: poll the folder's
+    feeds.toml only, not FEEDS (a server's own folder).
     """
     stop = stop or asyncio.Event()
     options = reader_options(settings)
@@ -138,7 +144,11 @@ async def poll_forever(
         while not stop.is_set():
             current: list[FeedSpec] = []
             try:
-                current = specs if specs is not None else specs_for(corpus_dir, settings)
+                current = (
+                    specs
+                    if specs is not None
+                    else specs_for(corpus_dir, settings, own_only=own_only)
+                )
                 running = asyncio.ensure_future(asyncio.to_thread(reader.poll, current))
                 report = await asyncio.shield(running)
                 polled = [f for f in report.feeds if f.status != "not due"]

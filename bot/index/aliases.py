@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,12 +51,15 @@ class Aliases:
     _by_phrase: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     _longest: int = 0
 
-    def add(self, group: AliasGroup) -> None:
-        """Add a group of names; a name already in MAX_GROUPS_PER_PHRASE groups is not added."""
+    def add(self, group: AliasGroup, phrases: Sequence[tuple[str, ...]] | None = None) -> None:
+        """Add a group of names; a name already in MAX_GROUPS_PER_PHRASE groups is not added.
+
+        phrases, when known, are those of the group's first MAX_NAMES_PER_GROUP names.
+        """
         index = len(self.groups)
         self.groups.append(group)
-        for name in group.names[:MAX_NAMES_PER_GROUP]:
-            key = phrase(name)
+        names = group.names[:MAX_NAMES_PER_GROUP]
+        for key in phrases if phrases is not None else map(phrase, names):
             indexes = self._by_phrase.setdefault(key, []) if key else []
             if key and index not in indexes and len(indexes) < MAX_GROUPS_PER_PHRASE:
                 indexes.append(index)
@@ -208,12 +212,64 @@ def defined_acronyms(sentences: Iterable[str]) -> list[AliasGroup]:
     return [AliasGroup((long, short), "defined in the text") for short, long in seen.items()]
 
 
+class DefinedAcronyms(list[str]):
+    """The sentences that define acronyms, with the groups they define and their phrases.
+
+    A saved index keeps the groups and phrases (see to_saved), so that a
+    restart does not learn them again from every defining sentence.
+    """
+
+    def __init__(self, texts: Iterable[str], saved: object = None) -> None:
+        super().__init__(texts)
+        self._parsed: list[tuple[AliasGroup, list[tuple[str, ...]]]] | None = None
+        if isinstance(saved, dict) and saved.get("digest") == self._digest():
+            self._parsed = _from_saved(saved.get("groups"))
+
+    def _digest(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for text in self:
+            digest.update(text.encode())
+            digest.update(b"\x1e")
+        return digest.hexdigest()
+
+    def parsed(self) -> list[tuple[AliasGroup, list[tuple[str, ...]]]]:
+        """Return each group defined, with the phrases of its names, learning them once."""
+        if self._parsed is None:
+            groups = defined_acronyms(self)
+            self._parsed = [(g, [phrase(n) for n in g.names[:MAX_NAMES_PER_GROUP]]) for g in groups]
+        return self._parsed
+
+    def to_saved(self) -> dict[str, object]:
+        """Return the groups and phrases, JSON-ready, for DefinedAcronyms(same texts, saved)."""
+        groups = [[list(group.names), *map(list, phrases)] for group, phrases in self.parsed()]
+        return {"digest": self._digest(), "groups": groups}
+
+
+def _from_saved(saved: object) -> list[tuple[AliasGroup, list[tuple[str, ...]]]] | None:
+    """Read the groups to_saved wrote; None (learn them again) when it is not that."""
+    if not isinstance(saved, list):
+        return None
+    parsed = []
+    for item in saved:
+        if not (isinstance(item, list) and item and all(isinstance(p, list) for p in item)):
+            return None
+        names, *phrases = item
+        group = AliasGroup(tuple(map(str, names)), "defined in the text")
+        parsed.append((group, [tuple(map(str, p)) for p in phrases]))
+    return parsed
+
+
 def build_aliases(corpus_dir: Path | None, sentences: Iterable[str]) -> Aliases:
-    """Combine the corpus folder's alias file (if any) with acronyms defined in the text."""
+    """Combine the corpus folder's alias file (if any) with acronyms defined in the text.
+
+    sentences may be DefinedAcronyms, whose groups are then not learned again.
+    """
     aliases = Aliases()
     if corpus_dir is not None and os.path.lexists(corpus_dir / ALIAS_FILE):
         for group in load_alias_file(corpus_dir / ALIAS_FILE):
             aliases.add(group)
-    for group in defined_acronyms(sentences):
-        aliases.add(group)
+    if not isinstance(sentences, DefinedAcronyms):
+        sentences = DefinedAcronyms(sentences)
+    for group, phrases in sentences.parsed():
+        aliases.add(group, phrases)
     return aliases

@@ -12,6 +12,7 @@ import Stemmer
 # Words, with inner apostrophes kept ("gov't"); dotted acronyms ("U.N.") as one word.
 _WORD = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]+(?:['’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$")
+_ASCII_LOWER = re.compile(r"[a-z]")
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been
@@ -50,16 +51,21 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+def _normal(raw: str) -> str:
+    """Return the normalised form of one word as matched by _WORD."""
+    word = unicodedata.normalize("NFKC", raw).casefold().replace("’", "'")
+    if "." in word:
+        word = word.replace(".", "")
+    return _POSSESSIVE.sub("", word)
+
+
 def words(text: str) -> list[Token]:
     """Split text into normalised words, keeping their character offsets."""
     tokens: list[Token] = []
     for match in _WORD.finditer(text):
         raw = match.group()
         upper = len(raw) > 1 and raw.replace(".", "").isupper()
-        word = unicodedata.normalize("NFKC", raw).casefold().replace("’", "'")
-        if "." in word:
-            word = word.replace(".", "")
-        word = _POSSESSIVE.sub("", word)
+        word = _normal(raw)
         start, end = match.start(), match.end()
         fragment = (start > 0 and text[start - 1] == "-") or text[end : end + 1] == "-"
         tokens.append(Token(word, start, end, upper, fragment))
@@ -82,12 +88,64 @@ def is_content(token: Token, *, shouting: bool = False) -> bool:
 
 def is_shouting(text: str) -> bool:
     """Tell whether text is written all in capitals."""
+    if _ASCII_LOWER.search(text):
+        return False  # the usual case, decided without looking at every character
     letters = [c for c in text if c.isalpha()]
     return len(letters) > 3 and all(c.isupper() for c in letters)
 
 
 def terms(text: str) -> list[str]:
-    """Return the search terms of text, in order, repeats kept."""
+    """Return the search terms of text, in order, repeats kept.
+
+    The terms of the words of words() that is_content() keeps, stemmed; each
+    surface form is judged once (see _Terms), as indexing a million sentences
+    spends most of its time here. Only a short word next to a hyphen needs
+    its place looked at ("un" of "Jong-un" is no term).
+    """
     text = unicodedata.normalize("NFKC", text)
-    shouting = is_shouting(text)
-    return [stem(t.word) for t in words(text) if is_content(t, shouting=shouting)]
+    if is_shouting(text):
+        return [stem(t.word) for t in words(text) if is_content(t, shouting=True)]
+    judged = _TERMS
+    if "-" not in text:
+        return [t for t in map(judged.__getitem__, _WORD.findall(text)) if t is not None]
+    found: list[str] = []
+    for match in _WORD.finditer(text):
+        raw = match.group()
+        term = judged[raw]
+        if term is None:
+            continue
+        if raw in judged.short:
+            start, end = match.span()
+            if (start > 0 and text[start - 1] == "-") or text[end : end + 1] == "-":
+                continue
+        found.append(term)
+    return found
+
+
+class _Terms(dict[str, "str | None"]):
+    """Surface form -> its stemmed term, or None when is_content() drops it; bounded.
+
+    short holds the forms whose word is is_content()'s short fragment size.
+    """
+
+    LIMIT = 300_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.short: set[str] = set()
+
+    def __missing__(self, raw: str) -> str | None:
+        upper = len(raw) > 1 and raw.replace(".", "").isupper()
+        word = _normal(raw)
+        token = Token(word, 0, 0, upper)
+        term = stem(word) if is_content(token) else None
+        if len(self) >= self.LIMIT:
+            self.clear()
+            self.short.clear()
+        self[raw] = term
+        if len(word) <= 2 and not word.isdigit():
+            self.short.add(raw)
+        return term
+
+
+_TERMS = _Terms()

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import yaml
+from typing import TYPE_CHECKING
 
 from bot.ingest.cleaning import plain_text
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_DEPTH = 4
@@ -76,6 +78,8 @@ def parse_front_matter(block: str) -> dict[str, Value]:
     Nested mappings are read (up to MAX_DEPTH) but not kept. Raises
     FrontMatterError, in one line, for broken YAML or anything unbounded.
     """
+    import yaml  # front matter is read while indexing only: a restart never loads YAML
+
     _check_brackets(block)
     fields: dict[str, Value] = {}
     depth = 0

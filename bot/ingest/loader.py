@@ -53,6 +53,7 @@ class SourceFile(NamedTuple):
     rel: str  # relative to the corpus folder, with forward slashes
     size: int
     mtime_ns: int
+    inode: int = 0  # a file replaced (renamed over) is another file, whatever its times
 
     @property
     def path(self) -> Path:
@@ -98,7 +99,7 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
             if name[0] == ".":
                 continue
             try:
-                if not _is_utf8(name):
+                if not name.isascii() and not _is_utf8(name):
                     # Kept out: every later stage (saved index, JSON, Discord) needs text.
                     folder_name = entry.is_dir(follow_symlinks=False)
                     if folder_name or name.lower().endswith(ARTICLE_SUFFIXES):
@@ -118,7 +119,9 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                         below = (entry.path, f"{key}{name}\0", f"{prefix}{name}/", depth + 1)
                         pending.append(below)
                     continue
-                if not name.lower().endswith(ARTICLE_SUFFIXES):
+                if not name.endswith(ARTICLE_SUFFIXES) and not name.lower().endswith(
+                    ARTICLE_SUFFIXES
+                ):
                     continue
                 rel = prefix + name
                 if entry.is_symlink():
@@ -133,7 +136,8 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
-            found.append((key + name, SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns)))
+            source = SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            found.append((key + name, source))
     found.sort(key=itemgetter(0))
     return [source for _, source in found], sorted(problems)
 

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.answer.answerability import (
     LEXICAL_FEATURES,
     MODEL_FILE,
     SEMANTIC_FEATURES,
-    Model,
+    Logistic,
     Thresholds,
+    Trees,
     load_models,
 )
+from bot.answer.answerability_models import FALLBACK, model_from_entry, models_or_fallback
 from bot.answer.engine import Engine
 from bot.answer.models import Status
 from bot.cli.text import answer_json, format_answer
+from bot.errors import ModelFileError
 
 REPO = Path(__file__).parents[2]
 
@@ -29,13 +35,12 @@ def test_the_shipped_models_name_every_feature_and_order_their_thresholds() -> N
     expected = {"lexical": LEXICAL_FEATURES, "semantic": SEMANTIC_FEATURES}
     for mode, model in models.items():
         assert model.names == expected[mode]
-        assert len(model.weights) == len(model.means) == len(model.scales) == len(model.names)
         t = model.thresholds
         assert 0.0 < t.decline <= t.low <= t.high <= 1.0
 
 
 def test_labels_follow_the_thresholds() -> None:
-    model = Model(("coverage",), (0.0,), (1.0,), (4.0,), -2.0, Thresholds(0.2, 0.5, 0.9))
+    model = Logistic(("coverage",), (0.0,), (1.0,), (4.0,), -2.0, Thresholds(0.2, 0.5, 0.9))
     assert model.label(0.1) is None
     assert model.label(0.3) == "low"
     assert model.label(0.6) == "medium"
@@ -58,14 +63,8 @@ def test_answers_carry_a_confidence_and_declines_do_too(engine: Engine) -> None:
 
 
 def test_a_low_answer_says_so_in_words_never_as_a_number(engine: Engine) -> None:
-    low = Model(
-        engine.answerability.names,
-        engine.answerability.means,
-        engine.answerability.scales,
-        tuple(0.0 for _ in engine.answerability.names),
-        0.0,  # every probability 0.5
-        Thresholds(0.1, 0.9, 0.95),
-    )
+    # No weight: every probability is 0.5, between the low and the decline thresholds.
+    low = Logistic(("coverage",), (0.0,), (1.0,), (0.0,), 0.0, Thresholds(0.1, 0.9, 0.95))
     unsure = Engine(engine.corpus, engine.aliases, index=engine.index, answerability=low)
     answer = unsure.answer("when did Kim Jong-il die?")
     assert answer.confidence_label == "low" and answer.answered
@@ -78,11 +77,7 @@ def test_a_low_answer_says_so_in_words_never_as_a_number(engine: Engine) -> None
 
 
 def test_the_fitting_script_chooses_ordered_thresholds() -> None:
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import fit_answerability as fit
-    finally:
-        sys.path.pop(0)
+    fit = _fitting_script()
     rows: list[dict[str, object]] = []
     for i in range(200):
         good = i % 3 != 0
@@ -97,7 +92,144 @@ def test_the_fitting_script_chooses_ordered_thresholds() -> None:
             }
         )
     model = fit.fit(rows, ("coverage",))
-    assert model.weights[0] > 0
+    assert isinstance(model, Logistic) and model.weights[0] > 0
     t = model.thresholds
     assert 0.0 <= t.decline <= t.low <= t.high <= 1.0
     assert "| declined |" in fit.table(rows, model)
+
+
+def _fitting_script():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import fit_answerability
+    finally:
+        sys.path.pop(0)
+    return fit_answerability
+
+
+def test_the_tree_evaluator_equals_scikit_learn_on_the_fitted_model() -> None:
+    fit = _fitting_script()
+    rng = np.random.default_rng(7)
+    names = ("coverage", "margin", "pairs", "negation_mismatch")
+    x = rng.random((600, len(names)))
+    x[:, 3] = x[:, 3] > 0.8
+    logit = 4 * x[:, 0] + 2 * x[:, 1] * x[:, 2] - 3 * x[:, 3] - 2.5
+    y = (rng.random(600) < 1 / (1 + np.exp(-logit))).astype(int)
+    classifier = fit.tree_classifier()
+    classifier.fit(x, y, sample_weight=np.where(y == 1, 1.0, 2.0))
+    model = fit.export_trees(classifier, names)
+    # Through the data file too: what the engine reads is what scikit-learn fitted.
+    model = model_from_entry(json.loads(json.dumps(fit._entry(model))))
+    assert isinstance(model, Trees) and len(model.trees) == fit.TREE_COUNT
+    assert max(len(t.feature) for t in model.trees) <= 2 ** (fit.TREE_DEPTH + 1) - 1
+    test = rng.random((300, len(names)))
+    test[:, 3] = test[:, 3] > 0.8
+    expected = classifier.predict_proba(test)[:, 1]
+    got = [model.probability(dict(zip(names, row, strict=True))) for row in test]
+    assert got == pytest.approx(expected.tolist(), abs=1e-6)
+
+
+def test_the_fitting_script_fits_trees_with_ordered_thresholds() -> None:
+    fit = _fitting_script()
+    rows = [
+        {
+            "values": {"coverage": (i % 50) / 50, "margin": (i % 7) / 7},
+            "label": int(i % 50 >= 20),
+            "hit1": int(i % 50 >= 25),
+            "answerable": i % 50 >= 10,
+            "weight": 1.0,
+        }
+        for i in range(400)
+    ]
+    model = fit.fit(rows, ("coverage", "margin"), "trees")
+    assert isinstance(model, Trees)
+    assert model.probability({"coverage": 0.9, "margin": 0.5}) > model.probability(
+        {"coverage": 0.1, "margin": 0.5}
+    )
+    t = model.thresholds
+    assert 0.0 <= t.decline <= t.low <= t.high <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "Cannot read"),
+        ('{"models": {}}', 'no "lexical" model'),
+        ('{"models": {"lexical": {"features": ["coverage"]}}}', "lacks 'thresholds'"),
+        (
+            '{"models": {"lexical": {"kind": "trees", "features": ["coverage"], "baseline": 0,'
+            ' "thresholds": {"decline": 0.2, "low": 0.5, "high": 0.9}, "trees": [{"feature":'
+            ' [0, -1], "threshold": [0.5, 0], "left": [5, 0], "right": [1, 0],'
+            ' "value": [0, 1]}]}}}',
+            "points outside the tree",
+        ),
+        (
+            '{"models": {"lexical": {"kind": "logistic", "features": ["coverage"], "means": [0],'
+            ' "scales": [1], "weights": [1, 2], "bias": 0,'
+            ' "thresholds": {"decline": 0.2, "low": 0.5, "high": 0.9}}}}',
+            "2 weights for 1 entries",
+        ),
+        (
+            '{"models": {"lexical": {"kind": "logistic", "features": ["coverage"], "means": [0],'
+            ' "scales": [1], "weights": [1], "bias": 0,'
+            ' "thresholds": {"decline": 0.6, "low": 0.5, "high": 0.9}}}}',
+            "not ordered",
+        ),
+    ],
+)
+def test_a_broken_model_file_warns_in_one_line_and_falls_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str, problem: str
+) -> None:
+    broken = tmp_path / "answerability.json"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelFileError, match=re.escape(problem)):
+        load_models(broken)
+    with caplog.at_level(logging.WARNING):
+        models = models_or_fallback(broken)
+    assert models == {"lexical": FALLBACK}
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert problem in message and "\n" not in message and str(broken) in message
+
+
+def test_the_fallback_still_declines_what_the_article_does_not_mention(engine: Engine) -> None:
+    fallback = Engine(engine.corpus, engine.aliases, index=engine.index, answerability=FALLBACK)
+    assert not fallback.answer("How do I bake sourdough bread?").answered
+    answered = fallback.answer("when did Kim Jong-il die?")
+    assert answered.answered and answered.confidence_label != "high"
+
+
+def _reading_values(engine: Engine, question: str) -> dict[str, float]:
+    _, reading = engine.assess(question)
+    assert reading is not None
+    return reading.values
+
+
+def test_features_look_past_the_question_words(tmp_path: Path) -> None:
+    (tmp_path / "harbour.txt").write_text(
+        "Harbour town opens a new ferry line\n\n"
+        "The harbour town of Portvale opened a ferry line to Elmsey in 2019.\n\n"
+        "The mayor said the line was not profitable in its first year.\n\n"
+        "Tickets cost twelve pounds and the crossing takes forty minutes.\n\n"
+        "The ferry carries cars and bicycles on the morning crossing.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.from_folder(tmp_path)
+    # A name no sentence mentions, and a year the best passage lacks.
+    swapped = _reading_values(engine, "When did Portvale open a ferry line to Brandon in 2018?")
+    assert swapped["unknown_names"] == pytest.approx(0.5)  # Portvale known, Brandon not
+    assert swapped["numbers_absent"] == 1.0
+    same = _reading_values(engine, "When did Portvale open a ferry line to Elmsey in 2019?")
+    assert same["unknown_names"] == 0.0 and same["numbers_absent"] == 0.0
+    # The passage negates what the question does not.
+    negated = _reading_values(engine, "Was the ferry line profitable in its first year?")
+    assert negated["passage_negated"] == 1.0 and negated["negation_mismatch"] == 0.0
+    # "what X ...": whether the best passage holds X.
+    head = _reading_values(engine, "What ticket does the ferry sell for cars and bicycles?")
+    assert head["head_missing"] == 1.0
+    assert _reading_values(engine, "What ferry carries cars?")["head_missing"] == 0.0
+    # What the best sentence lacks, its neighbours hold.
+    near = _reading_values(engine, "What did the mayor say about the Portvale line?")
+    assert near["neighbour_cover"] > 0.0
+    far = _reading_values(engine, "What did the mayor say about the Hamburg line?")
+    assert far["neighbour_cover"] == 0.0

@@ -139,3 +139,33 @@ def test_a_switch_to_an_unanswerable_question_is_declined_as_alone(engine: Engin
     after = engine.answer("what is the capital of Laos?", previous="will Kim visit China?")
     assert alone.status is after.status is Status.NOT_FOUND
     assert after.read_with is None and after.confidence == alone.confidence
+
+
+def test_a_named_subject_asking_what_the_corpus_lacks_is_read_alone(engine: Engine) -> None:
+    # "and" makes it look like a follow-up, but it names its own subject (China) and
+    # asks for something no sentence mentions: read alone, it is declined as alone.
+    question = "and what is China's population?"
+    alone = engine.answer(question)
+    after = engine.answer(question, previous="will Kim visit China?")
+    assert alone.status is after.status is Status.NOT_FOUND
+    assert after.read_with is None and after.confidence == alone.confidence
+    # A word the corpus lacks in a question that points back is only the user's wording.
+    punished = engine.answer(
+        "who punished the North for it?", previous="when was the third nuclear test?"
+    )
+    assert punished.read_with == "when was the third nuclear test?"
+    assert punished.passages[0].citations[0] == "5.1"
+
+
+def test_a_follow_up_with_words_of_its_own_is_embedded_alone() -> None:
+    from bot.answer.query import build_query, with_context
+    from bot.index.aliases import build_aliases
+
+    aliases = build_aliases(None, [])
+    earlier = build_query("who is Pyongyang trying to mend fences with?", aliases)
+    russia = with_context(build_query("what about Russia?", aliases), earlier, 0.5)
+    assert russia.meaning_text == "what about Russia?"
+    assert russia.text == "who is Pyongyang trying to mend fences with? what about Russia?"
+    assert {"pyongyang", "russia"} <= russia.terms
+    why = with_context(build_query("why?", aliases), earlier, 0.5)
+    assert why.meaning_text == why.text == "who is Pyongyang trying to mend fences with? why?"

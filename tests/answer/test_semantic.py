@@ -46,6 +46,16 @@ def test_engine_fuses_meaning_with_word_match(engine: Engine) -> None:
     assert laos.status is Status.NOT_FOUND or laos.confidence_label == "low"
 
 
+def test_a_follow_up_naming_its_own_subject_is_ranked_by_its_own_meaning(engine: Engine) -> None:
+    # Embedded together with the earlier question, "what about Russia?" would mean the
+    # fence-mending sentence the previous answer showed (2.1); embedded alone it finds Russia.
+    answer = engine.answer(
+        "what about Russia?", previous="who is Pyongyang trying to mend fences with?"
+    )
+    assert answer.read_with == "who is Pyongyang trying to mend fences with?"
+    assert answer.passages[0].citations[0] == "11.1"
+
+
 class EveryVector:
     """The question's meaning from a pass over every sentence's vector (exact, the old way)."""
 

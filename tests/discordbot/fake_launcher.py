@@ -20,14 +20,12 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from typing import Any
 
 from bot.answer.engine import Engine
-from bot.discordbot.app import run
+from bot.discordbot.__main__ import main as run_bot
 from bot.discordbot.client import QABot
-from bot.settings import SettingsError, load_settings
 from tests.fakediscord import FakeDiscord
 
 FAKE_TOKEN = "fake-token-abc.def.ghi"
@@ -128,18 +126,13 @@ def main() -> int:
         return fake
 
     fake = asyncio.run_coroutine_threadsafe(boot(), loop).result(timeout=10)
-    try:
-        settings = load_settings(env_file=None, require_token=True)
-    except SettingsError as exc:
-        print(f"qabot: {exc}", file=sys.stderr)
-        return 2
     if args.scenario:
         watch = _Watch()
         for name in ("bot", "discord"):  # not the root logger: run() sets up its own there
             logging.getLogger(name).addHandler(watch)
         _break(args.scenario)
         asyncio.run_coroutine_threadsafe(_drive(fake, args.scenario, watch), loop)
-    code = run(settings)
+    code = run_bot(env_file=None)
     closes = asyncio.run_coroutine_threadsafe(_closes(fake), loop).result(timeout=10)
     print(f"gateway-closes={closes}", flush=True)
     asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=10)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -306,7 +306,7 @@ async def test_votes_one_per_user_changeable_and_gaps(servers: Servers) -> None:
         await run(fake, "qa settings", {"retention_days": 1}, servers.alice, servers.a_channel)
         import time
 
-        assert bot.prune(now=time.time() + 2 * 86400) > 0
+        assert bot.housekeeping.prune(now=time.time() + 2 * 86400) > 0
         assert state.questions_since(servers.a, 0) == []
         # Question text in the other server was never kept.
         assert state.questions_since(servers.b, 0) == []
@@ -423,37 +423,9 @@ async def test_a_bad_guilds_file_stops_the_start_with_one_line(
 RICE_QUESTION = "How much rice will South Korea send to the Philippines?"
 
 
-async def test_the_owner_adds_a_web_article_to_one_server(servers: Servers) -> None:
-    from tests.feeds.conftest import RICE, serve_story
-    from tests.feeds.server import Route, Site
-
-    fake = servers.fake
-    site = Site()
-    site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
-    try:
-        url = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
-        assert fake.owner.guild_ids is not None
-        fake.owner.guild_ids.add(servers.a)
-        async with servers.running():
-            refused = await run(fake, "qa add", {"url": url}, servers.alice, servers.a_channel)
-            assert refused["content"] == "Only the bot's owner can add articles from the web."
-            added = await run(fake, "qa add", {"url": url}, fake.owner, servers.a_channel)
-            assert embed_of(added)["title"] == "Added"
-            answer = await run(
-                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.a_channel
-            )
-            assert "50,000 tons of rice" in text_of(answer)
-            elsewhere = await run(
-                fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel
-            )
-            assert "50,000 tons" not in text_of(elsewhere)
-    finally:
-        site.close()
-
-
-async def test_feeds_are_polled_while_the_bot_runs(
-    fake_discord: FakeDiscord, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def rice_site() -> Iterator[tuple[str, str]]:
+    """Serve a news story on rice aid and a feed listing it on loopback; yield both URLs."""
     from tests.feeds.conftest import RICE, serve_feed, serve_story
     from tests.feeds.server import Route, Site
 
@@ -461,9 +433,37 @@ async def test_feeds_are_polled_while_the_bot_runs(
     site.routes["/robots.txt"] = Route(b"User-agent: *\n", content_type="text/plain")
     try:
         story = serve_story(site, "/news/rice.html", "Rice aid for the Philippines", RICE)
-        feed = serve_feed(
-            site, "/rss.xml", [{"title": "Rice aid", "link": story, "guid": "rice-1"}]
-        )
+        entry = {"title": "Rice aid", "link": story, "guid": "rice-1"}
+        yield story, serve_feed(site, "/rss.xml", [entry])
+    finally:
+        site.close()
+
+
+async def rice_answered_only(servers: Servers, here: int, not_there: int) -> None:
+    """Check the rice story answers in one server's channel and not in the other's."""
+    answer = await run(servers.fake, "ask", {"question": RICE_QUESTION}, servers.bob, here)
+    assert "50,000 tons of rice" in text_of(answer)
+    elsewhere = await run(servers.fake, "ask", {"question": RICE_QUESTION}, servers.bob, not_there)
+    assert "50,000 tons" not in text_of(elsewhere)
+
+
+async def test_the_owner_adds_a_web_article_to_one_server(servers: Servers) -> None:
+    fake = servers.fake
+    with rice_site() as (url, _):
+        assert fake.owner.guild_ids is not None
+        fake.owner.guild_ids.add(servers.a)
+        async with servers.running():
+            refused = await run(fake, "qa add", {"url": url}, servers.alice, servers.a_channel)
+            assert refused["content"] == "Only the bot's owner can add articles from the web."
+            added = await run(fake, "qa add", {"url": url}, fake.owner, servers.a_channel)
+            assert embed_of(added)["title"] == "Added"
+            await rice_answered_only(servers, servers.a_channel, servers.b_channel)
+
+
+async def test_feeds_are_polled_while_the_bot_runs(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    with rice_site() as (_, feed):
         corpus = tmp_path / "corpus"
         shutil.copytree(CORPUS, corpus)
         settings = settings_for(
@@ -487,9 +487,34 @@ async def test_feeds_are_polled_while_the_bot_runs(
                 fake_discord, "ask", {"question": RICE_QUESTION}, world.alice, world.channel_id
             )
             assert "50,000 tons of rice" in text_of(answer)
-        assert running._feeds_task is not None and running._feeds_task.done()
-    finally:
-        site.close()
+        assert [t.done() for t in running.housekeeping.feeds.values()] == [True]
+
+
+async def test_each_server_s_own_folder_polls_its_own_feeds(servers: Servers) -> None:
+    fake = servers.fake
+    with rice_site() as (_, feed):
+        folder_b = (servers.tmp / "b").resolve()
+        (folder_b / "feeds.toml").write_text(f'[[feed]]\nurl = "{feed}"\n', encoding="utf-8")
+        bot = make_bot(servers.settings(), sync_state=SyncState(servers.tmp / "sync"))
+        # B's articles are loaded before the first round: the round must reload them.
+        assert len((await bot.engines.get(folder_b) or fail()).articles) == 2
+        async with running_client(bot, fake, timeout=WAIT) as running:
+            await running.sync_guild(servers.b)
+
+            def has_rice() -> bool:
+                engine = running.engines.current(folder_b)
+                return engine is not None and len(engine.articles) == 3
+
+            await fake.wait_for(has_rice, WAIT, "the feed's article to be indexed in B")
+            await rice_answered_only(servers, servers.b_channel, servers.a_channel)
+            assert list(running.housekeeping.feeds) == [folder_b]  # A and CORPUS_DIR: no feeds
+        # Each folder keeps its own feed state; the others got none.
+        assert (folder_b / ".qabot").is_dir() and not (servers.tmp / "a" / ".qabot").exists()
+        assert not (CORPUS / ".qabot").exists()
+
+
+def fail() -> Any:
+    raise AssertionError("no engine")
 
 
 async def test_each_server_reloads_its_own_folder(servers: Servers) -> None:
@@ -506,3 +531,14 @@ async def test_each_server_reloads_its_own_folder(servers: Servers) -> None:
         assert bot.engines.current(bot.config_for(servers.a).corpus) is engine_a  # untouched
         answer = await run(fake, "ask", {"question": RICE_QUESTION}, servers.bob, servers.b_channel)
         assert "50,000 tons of rice" in text_of(answer)
+
+
+def test_a_server_s_folder_polls_its_feeds_toml_not_feeds(tmp_path: Path) -> None:
+    from bot.feeds.service import specs_for
+
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nurl = "http://127.0.0.1:9/own.xml"\n')
+    settings = settings_for(None, feeds="http://127.0.0.1:9/default.xml")
+    own = [s.url for s in specs_for(tmp_path, settings, own_only=True)]
+    assert own == ["http://127.0.0.1:9/own.xml"]
+    both = [s.url for s in specs_for(tmp_path, settings)]
+    assert sorted(both) == ["http://127.0.0.1:9/default.xml", "http://127.0.0.1:9/own.xml"]

@@ -1,16 +1,18 @@
 """Bot processes sharing cooldowns and answers through a real redis-server on loopback.
 
-Each bot below is what one process holds: its own answer store and cooldown table, its own
-Redis connection; they share only Redis and the fake Discord. Two shards in two bots count
-one user's questions together, a button is answered by a bot that never saw the answer,
-and a Redis that goes away mid-run costs one log line, not an answer.
+The main test runs real ``qabot run`` children, each serving one gateway shard of the test's
+fake Discord with its own state database, as processes on two machines would: a member's
+cooldown is counted across both; a button on an answer one process made is answered by
+another that never saw it (the shard's process replaced, as in a rolling deploy); and when
+redis-server stops mid-run both go on answering with per-process state, each saying so once
+in its log. The controls without Redis run bots in this process (one process's worth of
+state each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import shutil
 import signal
 import socket
@@ -25,9 +27,10 @@ import pytest
 from bot.discordbot import notices
 from bot.discordbot.client import QABot, make_bot
 from bot.discordbot.sync_state import SyncState
-from tests.discordbot.conftest import REPO, settings_for
+from tests.discordbot.conftest import settings_for
 from tests.discordbot.helpers import button_ids, embed_of, final_message, first_citation
-from tests.fakediscord import FakeDiscord, FakeUser
+from tests.discordbot.test_process import START_TIMEOUT, STOP_TIMEOUT, Child, child_env
+from tests.fakediscord import FakeDiscord, FakeInteraction, FakeUser
 from tests.fakediscord.harness import running_client
 
 REDIS = shutil.which("redis-server")
@@ -141,27 +144,6 @@ async def ask(fake: FakeDiscord, user: FakeUser, channel_id: int, question: str)
     return final_message(await fake.wait_for_interaction_done(inter, timeout=WAIT))
 
 
-async def test_a_cooldown_is_counted_across_two_processes(
-    shards: Shards, redis_server: RedisServer
-) -> None:
-    fake = shards.fake
-    limits = {"redis_url": redis_server.url, "cooldown_questions": 2, "cooldown_seconds": 600}
-    async with (
-        shards.bot_for(shards.a, **limits) as first,
-        shards.bot_for(shards.b, **limits) as second,
-    ):
-        assert first.shared.shared and second.shared.shared
-        for _ in range(2):
-            answer = await ask(fake, shards.alice, shards.a_channel, QUESTION)
-            assert first_citation(embed_of(answer)) == "1.1"
-        # The other process, another server: still over the limit.
-        refused = await ask(fake, shards.alice, shards.b_channel, QUESTION)
-        assert "you can ask again <t:" in refused["content"]
-        assert first_citation(embed_of(await ask(fake, shards.bob, shards.b_channel, QUESTION)))
-        # Each process's own table saw only its own questions.
-        assert len(first.cooldown._asked) == 0 and len(second.cooldown._asked) == 0
-
-
 async def test_without_redis_each_process_counts_alone(shards: Shards) -> None:
     fake = shards.fake
     limits = {"cooldown_questions": 2, "cooldown_seconds": 600}
@@ -172,23 +154,9 @@ async def test_without_redis_each_process_counts_alone(shards: Shards) -> None:
         assert first_citation(embed_of(answer)) == "1.1"
 
 
-async def test_a_button_is_answered_by_another_process(
-    shards: Shards, redis_server: RedisServer
-) -> None:
+async def test_without_redis_a_new_process_cannot_know_an_answer(shards: Shards) -> None:
+    """The control for the shared store: the button says plainly that the answer expired."""
     fake = shards.fake
-    env = {"redis_url": redis_server.url, "cooldown_questions": 0}
-    async with shards.bot_for(shards.a, **env):
-        answer = await ask(fake, shards.alice, shards.a_channel, LONG_QUESTION)
-        assert embed_of(answer)["title"].endswith("…")  # the question cannot be read back
-        first = first_citation(embed_of(answer))
-    async with shards.bot_for(shards.a, **env) as other:
-        assert len(other.store) == 0
-        context_id = button_ids(answer)[0]
-        inter = await fake.user_clicks_button(int(answer["id"]), context_id, shards.alice)
-        context = final_message(await fake.wait_for_interaction_done(inter, timeout=WAIT))
-        assert first_citation(embed_of(context)) == first
-
-    # The same without Redis: the new process cannot know the answer, and says so.
     async with shards.bot_for(shards.a, cooldown_questions=0):
         answer = await ask(fake, shards.alice, shards.a_channel, LONG_QUESTION)
     async with shards.bot_for(shards.a, cooldown_questions=0):
@@ -199,68 +167,118 @@ async def test_a_button_is_answered_by_another_process(
         assert notice["content"] == notices.EXPIRED_NOTICE
 
 
-async def test_redis_stopped_mid_run_keeps_answering_and_logs_once(
-    shards: Shards, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    fake = shards.fake
-    env = {"redis_url": redis_server.url, "cooldown_questions": 3, "cooldown_seconds": 600}
-    with caplog.at_level(logging.INFO):
-        async with shards.bot_for(shards.a, **env) as bot:
-            assert first_citation(
-                embed_of(await ask(fake, shards.alice, shards.a_channel, QUESTION))
-            )
-            redis_server.stop()
-            answers = [await ask(fake, shards.bob, shards.a_channel, QUESTION) for _ in range(4)]
-            # Answered, and the per-process cooldown took over (3 per window for bob).
-            assert all(first_citation(embed_of(a)) == "1.1" for a in answers[:3])
-            assert "you can ask again" in answers[3]["content"]
-            # Buttons go on from the process's own store (alice: not over her limit here).
-            inter = await fake.user_clicks_button(
-                int(answers[0]["id"]), button_ids(answers[0])[0], shards.alice
-            )
-            context = final_message(await fake.wait_for_interaction_done(inter, timeout=WAIT))
-            assert first_citation(embed_of(context)) == "1.1"
-            assert not bot.shared.shared
-    lost = [r for r in caplog.records if "is unreachable" in r.getMessage()]
-    assert len(lost) == 1, [r.getMessage() for r in lost]
-    assert "per-process" in lost[0].getMessage()
+REFUSED = "you can ask again <t:"
 
 
-async def test_a_cooldown_is_counted_across_two_os_processes(
-    shards: Shards, redis_server: RedisServer, tmp_path: Path
-) -> None:
-    """The same, with the second bot a real `qabot run` in its own OS process."""
-    from tests.discordbot.test_process import START_TIMEOUT, STOP_TIMEOUT, Child, child_env
+class Processes:
+    """Start bot processes for the shards of two guilds, and stop them all at the end."""
 
-    fake = shards.fake
-    limits = {"redis_url": redis_server.url, "cooldown_questions": 2, "cooldown_seconds": 600}
-    env = child_env(
-        tmp_path / "child",
-        DISCORD_TOKEN=fake.token,
-        DISCORD_GUILD_ID=str(shards.a),
-        SHARD_COUNT="2",
-        SHARD_IDS=str(shard_of(shards.b)),
-        REDIS_URL=redis_server.url,
-        COOLDOWN_QUESTIONS="2",
-        COOLDOWN_SECONDS="600",
-        FAKE_API_URL=fake.base_url,
-        FAKE_GATEWAY_URL=fake.gateway_url,
-    )
-    child = Child(["-m", "tests.discordbot.remote_launcher"], env, REPO)
-    try:
+    def __init__(self, shards: Shards, redis_url: str) -> None:
+        self.fake = shards.fake
+        self.tmp = shards.tmp
+        self.redis_url = redis_url
+        self.children: list[Child] = []
+
+    async def start(self, name: str, guild_id: int) -> Child:
+        """Run `qabot run` for the shard serving guild_id, with its own state folder."""
+        env = child_env(
+            self.tmp / name,
+            DISCORD_TOKEN=self.fake.token,
+            SHARD_COUNT="2",
+            SHARD_IDS=str(shard_of(guild_id)),
+            REDIS_URL=self.redis_url,
+            COOLDOWN_QUESTIONS="2",
+            COOLDOWN_SECONDS="600",
+            FAKE_API_URL=self.fake.base_url,
+            FAKE_GATEWAY_URL=self.fake.gateway_url,
+        )
+        # No .env: the working folder is the child's own.
+        (self.tmp / name).mkdir(parents=True, exist_ok=True)
+        child = Child(["-m", "tests.discordbot.remote_launcher"], env, self.tmp / name)
+        self.children.append(child)
         # In a thread: the fake serving the child runs on this event loop.
         await asyncio.to_thread(child.wait_for_line, "Connected to Discord", START_TIMEOUT)
-        async with shards.bot_for(shards.a, **limits):  # this process: guild A's shard
-            for _ in range(2):
-                answer = await ask(fake, shards.alice, shards.a_channel, QUESTION)
-                assert first_citation(embed_of(answer)) == "1.1"
-            # Guild B is served by the other OS process: alice is over the limit there too.
-            refused = await ask(fake, shards.alice, shards.b_channel, QUESTION)
-            assert "you can ask again <t:" in refused["content"]
-            answer = await ask(fake, shards.bob, shards.b_channel, QUESTION)
-            assert first_citation(embed_of(answer)) == "1.1"
-    finally:
+        return child
+
+    async def stop(self, child: Child) -> str:
+        """Stop a child with SIGTERM; check it exits 0; return its whole log."""
         child.proc.send_signal(signal.SIGTERM)
         code, _, stderr = await asyncio.to_thread(child.finish, STOP_TIMEOUT)
-    assert code == 0, stderr
-    assert "Sharing cooldowns and answers through Redis" in stderr
+        self.children.remove(child)
+        assert code == 0, stderr
+        return stderr
+
+    def kill_all(self) -> None:
+        for child in self.children:
+            child.kill()
+
+
+async def answered_by(child: Child, inter: FakeInteraction, fake: FakeDiscord) -> dict[str, Any]:
+    """Wait for the user to see the interaction's result and for `child` to log it."""
+    message = final_message(await fake.wait_for_interaction_done(inter, timeout=WAIT))
+    await asyncio.to_thread(child.wait_for_line, f" id={inter.id} ", WAIT)
+    return message
+
+
+async def ask_child(
+    fake: FakeDiscord, child: Child, user: FakeUser, channel_id: int, question: str = QUESTION
+) -> dict[str, Any]:
+    inter = await fake.user_runs_slash_command("ask", {"question": question}, user, channel_id)
+    return await answered_by(child, inter, fake)
+
+
+async def click_context(
+    fake: FakeDiscord, message: dict[str, Any], user: FakeUser
+) -> dict[str, Any]:
+    """Click Show context on an answer (the process serving its server's shard handles it)."""
+    inter = await fake.user_clicks_button(int(message["id"]), button_ids(message)[0], user)
+    shown = final_message(await fake.wait_for_interaction_done(inter, timeout=WAIT))
+    return shown
+
+
+async def test_two_bot_processes_share_one_redis(shards: Shards, redis_server: RedisServer) -> None:
+    fake = shards.fake
+    run = Processes(shards, redis_server.url)
+    alice, bob = shards.alice, shards.bob
+    carol = fake.add_user("carol", guild_ids=[shards.a, shards.b])
+    try:
+        first, second = await asyncio.gather(
+            run.start("first", shards.a), run.start("second", shards.b)
+        )
+        # A member's cooldown (2 per 10 minutes) is counted across both processes.
+        answer = await ask_child(fake, first, alice, shards.a_channel, LONG_QUESTION)
+        assert embed_of(answer)["title"].endswith("…")  # the question cannot be read back
+        cited = first_citation(embed_of(answer))
+        assert (
+            first_citation(embed_of(await ask_child(fake, second, alice, shards.b_channel)))
+            == "1.1"
+        )
+        assert REFUSED in (await ask_child(fake, second, alice, shards.b_channel))["content"]
+        assert REFUSED in (await ask_child(fake, first, alice, shards.a_channel))["content"]
+
+        # The first process goes (a rolling deploy); its replacement keeps its own, empty
+        # state database: only Redis knows the answer behind the button.
+        await run.stop(first)
+        replacement = await run.start("replacement", shards.a)
+        context = await click_context(fake, answer, bob)
+        assert first_citation(embed_of(context)) == cited
+
+        # Redis stops: both go on answering, each with its own cooldown table now.
+        redis_server.stop()
+        in_a = [await ask_child(fake, replacement, carol, shards.a_channel) for _ in range(3)]
+        assert [first_citation(embed_of(m)) for m in in_a[:2]] == ["1.1", "1.1"]
+        assert REFUSED in in_a[2]["content"]
+        in_b = [await ask_child(fake, second, carol, shards.b_channel) for _ in range(2)]
+        assert [first_citation(embed_of(m)) for m in in_b] == ["1.1", "1.1"]  # counted alone
+        # A button goes on from the process's own store.
+        context = await click_context(fake, in_b[0], bob)
+        assert first_citation(embed_of(context)) == "1.1"
+
+        logs = [await run.stop(replacement), await run.stop(second)]
+    finally:
+        run.kill_all()
+    for log in logs:
+        assert "Sharing cooldowns and answers through Redis" in log
+        lost = [line for line in log.splitlines() if "is unreachable" in line]
+        assert len(lost) == 1 and "per-process" in lost[0], lost
+        assert fake.token not in log

@@ -298,10 +298,10 @@ def test_a_crash_while_saving_keeps_the_previous_index(corpus: Path, tmp_path: P
 
 
 def test_the_index_folder_is_per_corpus_and_defaults_to_the_cache(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(generations, "user_cache_dir", lambda name: str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     a = index_folder(tmp_path / "news")
     b = index_folder(tmp_path / "other" / "news")
-    assert a.parent == tmp_path / "cache" / "index"
+    assert a.parent == tmp_path / "cache" / "qabot" / "index"
     assert a != b and a.name.startswith("news-")
     assert index_folder(tmp_path / "news", tmp_path / "mine").parent == tmp_path / "mine"
     assert len(code_version()) == 20

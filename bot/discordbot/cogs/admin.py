@@ -64,6 +64,7 @@ def settings_embed(config: GuildConfig) -> discord.Embed:
         ("private by default", "yes" if config.private else "no", "private"),
         ("store question text", "yes" if config.store_questions else "no", "store_questions"),
         ("retention", f"{config.retention_days} days", "retention_days"),
+        ("articles usable in DMs", "yes" if config.dm_articles else "no", "dm_articles"),
     ]
     lines = [
         f"• {label}: {value}{' (pinned in guilds.toml)' if name in config.pinned else ''}"
@@ -233,6 +234,7 @@ class Admin(commands.Cog):
         private="Answer /ask privately unless the asker says otherwise",
         store_questions="Keep question text for /qa gaps (otherwise only counts and citations)",
         retention_days="Days questions and votes are kept",
+        dm_articles="Let members pick this server's articles in DMs (if the operator allows)",
     )
     async def settings(
         self,
@@ -243,6 +245,7 @@ class Admin(commands.Cog):
         private: bool | None = None,
         store_questions: bool | None = None,
         retention_days: app_commands.Range[int, 1, 3650] | None = None,
+        dm_articles: bool | None = None,
     ) -> None:
         """Change the given settings, or show them all when none is given."""
         try:
@@ -255,6 +258,7 @@ class Admin(commands.Cog):
                 "private": private,
                 "store_questions": store_questions,
                 "retention_days": retention_days,
+                "dm_articles": dm_articles,
             }
             values = {name: value for name, value in given.items() if value is not None}
             config: GuildConfig | None = self.bot.config_for(interaction.guild_id)

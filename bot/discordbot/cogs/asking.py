@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.answer.engine import Engine
 from bot.answer.filters import ArticleFilter, parse_day
 from bot.discordbot import embeds, notices
-from bot.discordbot.client import where
+from bot.discordbot.answering import where
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
 from bot.discordbot.routing import Action, Decision, Via, bot_role_id, decide, facts_from_message
@@ -111,6 +111,7 @@ class Asking(commands.Cog):
         after="Only articles dated on or after this day: 2013-11-28, 2013-11, 2013, 7d",
         before="Only articles dated on or before this day",
         private="Show the answer only to you (default: the server's setting)",
+        server="In direct messages: answer from this server's articles (where it allows it)",
     )
     async def ask(
         self,
@@ -121,6 +122,7 @@ class Asking(commands.Cog):
         after: str | None = None,
         before: str | None = None,
         private: bool | None = None,
+        server: str | None = None,
     ) -> None:
         """Answer /ask: defer at once, answer off the loop, send the embed and buttons."""
         started = time.monotonic()
@@ -133,10 +135,18 @@ class Asking(commands.Cog):
                 await notify(interaction, str(exc))
                 log_question(Via.SLASH, guild_id, channel_id, started, "bad-filter", interaction.id)
                 return
+            if server and guild_id is not None:
+                await notify(interaction, notices.SERVER_OPTION_IN_DMS_ONLY)
+                log_question(Via.SLASH, guild_id, channel_id, started, "bad-server", interaction.id)
+                return
             if await bot.refuse_interaction(interaction):
                 log_question(Via.SLASH, guild_id, channel_id, started, "refused", interaction.id)
                 return
-            config = bot.config_for(guild_id)
+            config = await self._config(interaction, server)
+            if isinstance(config, str):
+                await notify(interaction, config)
+                log_question(Via.SLASH, guild_id, channel_id, started, "refused", interaction.id)
+                return
             private = config.private if private is None else private
             await defer(interaction, ephemeral=private)
             engine, notice = await bot.engine_or_notice(config)
@@ -157,6 +167,7 @@ class Asking(commands.Cog):
                 private=private,
                 context=context,
                 options=options,
+                server=int(server) if server else None,
             )
             message = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
             if not private:
@@ -185,10 +196,34 @@ class Asking(commands.Cog):
             return []
         return source_choices(engine.articles, current)
 
+    @ask.autocomplete("server")  # type: ignore[untyped-decorator]
+    async def complete_server(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer, in DMs, the servers whose articles this user may pick."""
+        if interaction.guild_id is not None:
+            return []
+        guilds = await self.bot.dm_servers.choices(interaction.user.id, current)
+        return [
+            app_commands.Choice(name=plain(g.name, 100) or str(g.id), value=str(g.id))
+            for g in guilds
+        ]
+
+    async def _config(
+        self, interaction: discord.Interaction[Any], server: str | None
+    ) -> GuildConfig | str:
+        """Return the settings to answer with: this server's, a DM's, or a picked server's
+        in a DM (a notice when that pick is refused)."""
+        if server and interaction.guild_id is None:
+            return await self.bot.dm_servers.config_for(interaction.user.id, server)
+        return self.bot.config_for(interaction.guild_id)
+
     async def _engine_now(self, interaction: discord.Interaction[Any]) -> Engine | None:
         """Return the server's engine, waiting briefly if it is loading (autocomplete must
         answer within Discord's 3 seconds)."""
-        config = self.bot.config_for(interaction.guild_id)
+        config = await self._config(interaction, getattr(interaction.namespace, "server", None))
+        if isinstance(config, str):
+            return None
         engine = self.bot.engines.current(config.corpus)
         if engine is not None or config.corpus is None:
             return engine

@@ -10,6 +10,8 @@ import discord
 from discord.ext import commands
 
 from bot.answer.engine import Engine
+from bot.answer.filters import ArticleFilter
+from bot.answer.followup import FollowUp
 from bot.discordbot import embeds, notices
 from bot.discordbot.answer_buttons import (
     CONTEXT,
@@ -19,13 +21,15 @@ from bot.discordbot.answer_buttons import (
     cited_marks,
     marks_known,
 )
-from bot.discordbot.answers_store import StoredAnswer
-from bot.discordbot.client import where
+from bot.discordbot.answering import where
+from bot.discordbot.answers_store import StoredAnswer, filter_from_json
+from bot.discordbot.embeds import READ_WITH
 from bot.discordbot.guilds import GuildConfig
 from bot.discordbot.logs import log_question
 from bot.discordbot.routing import Via
 from bot.discordbot.safetext import ELLIPSIS, unescape
 from bot.discordbot.sending import NO_MENTIONS, apologise, defer, fill_deferred, notify
+from bot.discordbot.state import SavedAnswer
 
 if TYPE_CHECKING:
     from bot.discordbot.client import QABot
@@ -55,6 +59,55 @@ def question_on(message: discord.Message | None) -> str | None:
     if not title or title.endswith(ELLIPSIS):
         return None
     return unescape(title)
+
+
+def read_with_on(message: discord.Message | None) -> str | None:
+    """Read back the question a follow-up's answer says it was read with (None if cut)."""
+    if message is None or not message.embeds:
+        return None
+    head = (message.embeds[0].description or "").split("\n\n", 1)[0]
+    if not (head.startswith(READ_WITH) and head.endswith(")")):
+        return None
+    shown = head[len(READ_WITH) : -1]
+    return None if shown.endswith(ELLIPSIS) else unescape(shown)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to ask an answer again: its question, filter, page size and conversation."""
+
+    question: str
+    k: int
+    options: ArticleFilter | None
+    context: FollowUp | None
+    asker_id: int
+    private: bool
+
+    @classmethod
+    def of(
+        cls, saved: SavedAnswer | None, message: discord.Message | None, config: GuildConfig
+    ) -> Recipe | None:
+        """Put together what was kept and what the message shows; None if too little."""
+        question = (saved.question if saved else None) or question_on(message)
+        if question is None:
+            return None
+        private = bool(message is not None and message.flags.ephemeral)
+        asker = asker_of(message) or 0
+        if saved is None:  # an answer from before the state database kept it
+            return cls(question, config.k, None, None, asker, private)
+        context = None
+        if saved.followed:
+            previous = saved.previous or read_with_on(message)
+            if previous is None and _description(message).startswith(READ_WITH):
+                return None  # read with a question too long to show, and not kept
+            if previous is not None:
+                context = FollowUp(previous, saved.citations, saved.previous_context or "")
+        options = filter_from_json(dict(saved.options)) if saved.options else None
+        return cls(question, saved.k, options, context, saved.asker_id, saved.private)
+
+
+def _description(message: discord.Message | None) -> str:
+    return (message.embeds[0].description or "") if message is not None and message.embeds else ""
 
 
 def asker_of(message: discord.Message | None) -> int | None:
@@ -99,7 +152,15 @@ class Buttons(commands.Cog):
     ) -> Clicked | None:
         """Find the answer a button belongs to, or recompute it; notify and None if not."""
         bot = self.bot
-        config = bot.config_for(interaction.guild_id)
+        if state.server is not None and interaction.guild_id is None:
+            # A DM's answer from a server's articles: the user must still be allowed them.
+            picked = await bot.dm_servers.config_for(interaction.user.id, state.server)
+            if isinstance(picked, str):
+                await fill_deferred(interaction, content=picked)
+                return None
+            config = picked
+        else:
+            config = bot.config_for(interaction.guild_id)
         engine, notice = await bot.engine_or_notice(config)
         if engine is None:
             await fill_deferred(interaction, content=notice)
@@ -111,20 +172,55 @@ class Buttons(commands.Cog):
         if stored is not None and stored.guild_id != config.guild_id:
             stored = None  # never another server's answer
         if stored is None:
-            question = question_on(interaction.message)
-            if question is None:
-                await fill_deferred(interaction, content=notices.EXPIRED_NOTICE)
+            stored = await self.recompute(interaction, state, engine, config)
+            if stored is None:
                 return None
-            answer = await bot.ask_engine(engine, question, config.k, state.offset)
-            if cited_marks(engine, answer) != state.marks:
-                await fill_deferred(interaction, content=ARTICLE_CHANGED_NOTICE)
-                return None
-            message = interaction.message
-            private = bool(message is not None and message.flags.ephemeral)
-            asker = asker_of(message)
-            stored = StoredAnswer.of(answer, config.k, asker or 0, private, None, config.guild_id)
-            await bot.shared.add(state.answer_id, stored)
         return Clicked(stored, engine, config)
+
+    async def recompute(
+        self,
+        interaction: discord.Interaction[Any],
+        state: ButtonState,
+        engine: Engine,
+        config: GuildConfig,
+    ) -> StoredAnswer | None:
+        """Answer again what no store remembers, as it was asked; notify and None if not.
+
+        The state database says how it was asked (filter, passages per page, what it was
+        read with); the question texts come from there where the server keeps them, else
+        from the message. Only a cited article that changed makes the answer differ.
+        """
+        bot = self.bot
+        message = interaction.message
+        saved = bot.state.saved_answer(state.answer_id) if bot.state is not None else None
+        if saved is not None and saved.guild_id != config.guild_id:
+            saved = None
+        recipe = Recipe.of(saved, message, config)
+        if recipe is None:
+            await fill_deferred(interaction, content=notices.EXPIRED_NOTICE)
+            return None
+        answer = await bot.ask_engine(
+            engine,
+            recipe.question,
+            recipe.k,
+            state.offset,
+            previous=recipe.context,
+            options=recipe.options,
+        )
+        if cited_marks(engine, answer) != state.marks:
+            await fill_deferred(interaction, content=ARTICLE_CHANGED_NOTICE)
+            return None
+        stored = StoredAnswer.of(
+            answer,
+            recipe.k,
+            recipe.asker_id,
+            recipe.private,
+            recipe.context,
+            config.guild_id,
+            recipe.options,
+        )
+        await bot.shared.add(state.answer_id, stored)
+        return stored
 
     async def show_context(self, interaction: discord.Interaction[Any], state: ButtonState) -> None:
         """Show the sentences around each passage, to the clicker only."""
@@ -167,6 +263,7 @@ class Buttons(commands.Cog):
             context=stored.context,
             asked=False,
             options=stored.options,
+            server=state.server,
         )
         sent = await fill_deferred(interaction, embed=shown.embed, view=shown.view)
         if not private:

@@ -9,6 +9,8 @@ Layout of the index folder of one corpus (see :func:`index_folder`)::
 
     CURRENT              name of the live generation, replaced atomically
     lock                 advisory lock taken while switching generations
+    CHECKED              stamps (stat) of the current generation's files when last
+                         checked or written: a start re-checks only what changed
     text-<id>.bin        a text pack: sentences' UTF-8 text, appended to by
                          each generation (kept articles keep their bytes), rewritten
                          with only the live text once more than half of it is dead
@@ -32,8 +34,9 @@ Every file of a generation is written into a temporary folder, then the
 folder is renamed and CURRENT replaced, so a reader sees the old generation or
 the new one, never half of one. A generation is checked when opened: magic,
 format, code version, corpus path, sizes and CRC-32 checksums (on another thread
-while the folder is listed). A file that fails is reported in one log line and
-the index is rebuilt from the articles.
+while the folder is listed) of every file changed since it was last checked
+(:mod:`.checked`). A file that fails is reported in one log line and the index
+is rebuilt from the articles.
 
 A file whose size and modification time match the saved row is not read again;
 one whose stat changed is read and hashed, and only if its content changed is
@@ -48,6 +51,7 @@ Modules, one job each: :mod:`.records` (the row of one article file),
 merge), :mod:`.format` (meta and array files, CRC checks), :mod:`.generations`
 (saving, opening, holding and switching generations), :mod:`.segments` (append-only
 per-article rows), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
+:mod:`.checked` (which files need checking again),
 :mod:`.snapshot` (what a load hands the engine) and :mod:`.loading`
 (:class:`IndexStore`, which ties them together).
 """

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.index.aliases import DefinedAcronyms
 from bot.index.bm25 import (
     BM25Index,
     BM25Params,
@@ -54,6 +55,8 @@ class Generation:
     # Open files with a shared lock (meta.json, the pack) that keep other processes
     # from deleting the saved generation while this one is alive (see generations.hold).
     holds: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    # The acronyms learned from the text, as saved (see DefinedAcronyms.to_saved).
+    saved_acronyms: Any = field(default=None, repr=False, compare=False)
 
     @cached_property
     def articles(self) -> list[FileRecord]:
@@ -64,6 +67,12 @@ class Generation:
     def term_ids(self) -> dict[str, int]:
         """Map each term to its id."""
         return {term: i for i, term in enumerate(self.vocabulary)}
+
+    @cached_property
+    def acronyms(self) -> DefinedAcronyms:
+        """Return the sentences that define acronyms, in corpus order, and what they define."""
+        texts = [text for r in self.articles for text in r.acronyms]
+        return DefinedAcronyms(texts, self.saved_acronyms)
 
     def article_starts(self) -> npt.NDArray[np.int64]:
         """Return where each article's sentences start, plus the total at the end."""
@@ -113,8 +122,8 @@ def same_articles(a: Generation, b: Generation) -> bool:
         return True
     if a.keys != b.keys or a.prefix != b.prefix or a.params != b.params:
         return False
-    return [r._replace(size=0, mtime_ns=0) for r in a.articles] == [
-        r._replace(size=0, mtime_ns=0) for r in b.articles
+    return [r._replace(size=0, mtime_ns=0, inode=0) for r in a.articles] == [
+        r._replace(size=0, mtime_ns=0, inode=0) for r in b.articles
     ]
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 from bot.errors import StoreError
 from bot.index.bm25 import BM25Params
+from bot.index.storage.checked import record_checked, unchanged_since_checked
 from bot.index.storage.format import (
     INDEX_FORMAT,
     MAGIC,
@@ -39,6 +39,8 @@ ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
 
 def default_index_root() -> Path:
     """Return the folder that holds saved indexes when INDEX_DIR is not set."""
+    from platformdirs import user_cache_dir
+
     return Path(user_cache_dir("qabot")) / "index"
 
 
@@ -101,6 +103,7 @@ def save(
                 "pack": pack,
                 "keys": generation.keys,
                 "records": records_to_columns(generation.records),
+                "acronyms": generation.acronyms.to_saved(),
             }
             write_file(temporary, "meta.json", lambda w: w.write(meta_bytes(meta)))
             # Once written, a generation's files never change: say so to anyone with an editor.
@@ -111,6 +114,8 @@ def save(
             staged.write_text(name + "\n")
             os.replace(staged, store_folder / "CURRENT")
             switched = True
+            # Just written, with the CRCs of what was written: no start need check them again.
+            record_checked(store_folder, name, _file_paths(final, files, store_folder, pack))
             clean(store_folder, keep={name, pack["file"]})
     except BaseException:
         if not switched:
@@ -319,9 +324,16 @@ def open_generation(
             raise StoreError(f"{folder}/meta.json lists the wrong files")
         # Held from now on, so that no other process deletes what this one serves.
         holds = (hold(folder / "meta.json"), hold(store_folder / str(pack["file"])))
-        # Check every file on the other core while this one parses the rest.
+        # Check every file changed since it was last checked (see .checked), on the
+        # other core while this one parses the rest.
+        paths = _file_paths(folder, files, store_folder, pack)
+        same = unchanged_since_checked(store_folder, name, paths)
+        to_check = {f: expected for f, expected in files.items() if f not in same}
+        pack_to_check = pack if _PACK not in same else None
         wrong: list[str] = []
-        thread = threading.Thread(target=lambda: wrong.extend(verify(folder, files, pack)))
+        thread = threading.Thread(
+            target=lambda: wrong.extend(verify(folder, to_check, pack_to_check))
+        )
         thread.start()
         try:
             generation = open_files(folder, meta, holds=holds)
@@ -331,7 +343,19 @@ def open_generation(
             thread.join()
         if wrong:
             raise StoreError(f"{folder}: {'; '.join(wrong)}")
+        if to_check or pack_to_check is not None:
+            record_checked(store_folder, name, paths)
         return generation
+
+
+_PACK = "<pack>"  # the text pack's key among a generation's checked files
+
+
+def _file_paths(
+    folder: Path, files: dict[str, Any], store_folder: Path, pack: dict[str, Any]
+) -> dict[str, Path]:
+    """Name every file a generation is made of: its own, and its text pack."""
+    return {**{f: folder / f for f in files}, _PACK: store_folder / str(pack["file"])}
 
 
 def open_files(
@@ -377,6 +401,7 @@ def open_files(
             scanned_ns=int(meta["scanned_ns"]),
             folder=folder,
             holds=holds,
+            saved_acronyms=meta.get("acronyms"),
         )
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{folder} cannot be opened ({exc})") from None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from operator import itemgetter
 from pathlib import Path
@@ -71,7 +73,7 @@ class IndexStore:
         corpus problems, as are files that are not usable articles.
         Raises CorpusError when the folder is missing or holds no usable article.
         """
-        with self._lock:
+        with self._lock, collecting_later():
             self.wait_saved()
             snapshot = self._load(strict)
         release_memory()
@@ -105,12 +107,11 @@ class IndexStore:
         since = old.scanned_ns - RACY_NS if old is not None else 0
         if old is not None and unchanged(sources, old.records, since):
             # The usual start: every file as saved. Nothing to compare one by one.
-            previous: dict[str, FileRecord] = {}
-            records: list[FileRecord | None] = list(old.records)
-            sources = []
-        else:
-            previous = {r.rel: r for r in old.records} if old is not None else {}
-            records = []
+            generation = old if old.params == self.params else reweight(old, self.params)
+            problems = link_problems + skipped_lines(old.records)
+            return self._serve(generation, old, problems, Changes(), scanned_ns, strict)
+        previous = {r.rel: r for r in old.records} if old is not None else {}
+        records: list[FileRecord | None] = []
         to_read: list[SourceFile] = []
         for source in sources:
             record = previous.get(source.rel)
@@ -119,6 +120,7 @@ class IndexStore:
                 and record.digest
                 and record.size == source.size
                 and record.mtime_ns == source.mtime_ns
+                and record.inode == source.inode
                 and source.mtime_ns < since
             ):
                 records.append(record)
@@ -141,7 +143,9 @@ class IndexStore:
                 if before is not None and before.digest and before.digest == result.record.digest:
                     # Same content, new size or time: keep what was indexed.
                     result.record = before._replace(
-                        size=result.record.size, mtime_ns=result.record.mtime_ns
+                        size=result.record.size,
+                        mtime_ns=result.record.mtime_ns,
+                        inode=result.record.inode,
                     )
                 else:
                     parsed[rel] = result
@@ -149,9 +153,7 @@ class IndexStore:
         if failures:
             raise ReadError(failures)
         final = [r for r in records if r is not None and r.rel not in gone]
-        # As load_corpus says them: links, then files that could not be read, then the rest.
-        problems = link_problems + [r.problem for r in final if r.problem and not r.readable]
-        problems += [r.problem for r in final if r.problem and r.readable]
+        problems = link_problems + skipped_lines(final)
         if not any(r.usable for r in final):
             found = "no .txt or .md files"
             if sources:
@@ -175,7 +177,6 @@ class IndexStore:
         usable_now = {r.rel for r in final if r.usable}
         changes.removed = sorted(set(old_articles) - usable_now)
 
-        generation: Generation
         if old is None or changes.any:
             with self.progress.phase("merging the index", 1, "steps") as advance:
                 generation = merge(old, final, kept, fresh, self.params)
@@ -186,6 +187,18 @@ class IndexStore:
                 generation = reweight(generation, self.params)
             if final != old.records:
                 generation = relabel(generation, final)
+        return self._serve(generation, old, problems, changes, scanned_ns, strict)
+
+    def _serve(
+        self,
+        generation: Generation,
+        old: Generation | None,
+        problems: list[str],
+        changes: Changes,
+        scanned_ns: int,
+        strict: bool,
+    ) -> Snapshot:
+        """Save the generation if it is new, and return the snapshot that serves it."""
         save_later = False
         if generation is not old or changes.reread:
             generation = replaced(generation, scanned_ns=scanned_ns)
@@ -296,6 +309,36 @@ class IndexStore:
         )
 
 
+_pauses = 0
+_pauses_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def collecting_later(*, keep: bool = False) -> Iterator[None]:
+    """Hold off Python's cycle collector while a load makes its many objects.
+
+    A load makes hundreds of thousands of objects (file rows, articles, alias
+    phrases) and keeps them all; the collector, run every few hundred
+    allocations, would walk them again and again (a third of a restart's time
+    at a million sentences). With keep, what exists at the end is moved out of
+    the collector's sight for good (gc.freeze): for what a program builds once
+    at start and keeps. Nests and may be used from several threads at once.
+    """
+    global _pauses
+    with _pauses_lock:
+        _pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if keep:
+                gc.freeze()
+            if _pauses == 0:
+                gc.enable()
+
+
 def release_memory() -> None:
     """Give the memory freed by a build back to the system (glibc keeps it otherwise)."""
     try:
@@ -305,9 +348,20 @@ def release_memory() -> None:
     trim(0)
 
 
+def skipped_lines(records: list[FileRecord]) -> list[str]:
+    """Say which files were skipped, as load_corpus does: unreadable ones first, then the rest."""
+    unreadable = [r.problem for r in records if r.problem and not r.readable]
+    return unreadable + [r.problem for r in records if r.problem and r.readable]
+
+
 def _unreadable(record: FileRecord | None) -> bool:
     """Tell whether a file could not be read last time either (skipped again, not a failure)."""
     return record is not None and not record.digest and record.problem is not None
+
+
+# What a listing says of a file, and what the index recorded of it: (rel, size, mtime, inode).
+_LISTED = itemgetter(*(SourceFile._fields.index(f) for f in ("rel", "size", "mtime_ns", "inode")))
+_RECORDED = itemgetter(*(FileRecord._fields.index(f) for f in ("rel", "size", "mtime_ns", "inode")))
 
 
 def unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) -> bool:
@@ -315,7 +369,7 @@ def unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) 
     if len(sources) != len(records) or not sources:
         return False
     return (
-        list(map(itemgetter(1, 2, 3), sources)) == list(map(itemgetter(0, 1, 2), records))
+        list(map(_LISTED, sources)) == list(map(_RECORDED, records))
         and all(map(itemgetter(3), records))  # read and hashed (not a failed read to retry)
         and max(map(itemgetter(3), sources)) < since
     )

@@ -11,13 +11,10 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +32,10 @@ from bot.ingest.loader import (
 )
 from bot.ingest.reading import read_article
 from bot.progress import Progress
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 logger = logging.getLogger(__name__)
 
@@ -62,20 +63,26 @@ class ParsedFile:
 
 def read_file(root: str, source: SourceFile) -> ParsedFile:
     """Read, split and tokenise one article file below root; problems are kept, never raised."""
+    parsed, inode = _read_file(root, source)
+    parsed.record = parsed.record._replace(inode=inode)
+    return parsed
+
+
+def _read_file(root: str, source: SourceFile) -> tuple[ParsedFile, int]:
     rel = source.rel
     try:
         check_size(source.size)
         data, stat = read_article(root, rel)
     except FileNotFoundError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
-        return ParsedFile(record, vanished=True)
+        return ParsedFile(record, vanished=True), source.inode
     except OSError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, "", False, _skipped(rel, exc))
-        return ParsedFile(record, failure=f"cannot read {rel} ({reason(exc)})")
+        return ParsedFile(record, failure=f"cannot read {rel} ({reason(exc)})"), source.inode
     except ValueError as exc:
         record = FileRecord(rel, source.size, source.mtime_ns, REFUSED, False, _skipped(rel, exc))
-        return ParsedFile(record)
-    return parse_file(rel, data, stat.st_size, stat.st_mtime_ns)
+        return ParsedFile(record), source.inode
+    return parse_file(rel, data, stat.st_size, stat.st_mtime_ns), stat.st_ino
 
 
 def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
@@ -94,16 +101,18 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
         problem = f"skipped {display_name(rel)}: the file {exc}"
         return ParsedFile(FileRecord(rel, size, mtime_ns, digest, True, problem))
     texts = [s.text for s in article.sentences]
-    local: dict[str, int] = {}
-    tokens: list[int] = []
+    every: list[str] = []
     lengths: list[int] = []
     acronyms: list[str] = []
     for sentence_text in texts:
         sentence_terms = terms(sentence_text)
-        tokens.extend(local.setdefault(t, len(local)) for t in sentence_terms)
+        every += sentence_terms
         lengths.append(len(sentence_terms))
         if "(" in sentence_text and defined_acronyms([sentence_text]):
             acronyms.append(sentence_text)
+    # The article's terms in order of first use; each token is its term's number there.
+    local = {term: i for i, term in enumerate(dict.fromkeys(every))}
+    tokens = list(map(local.__getitem__, every))
     record = FileRecord(
         rel,
         size,
@@ -156,6 +165,9 @@ def read_files(
     where = str(root)
     with progress.phase("reading articles", len(sources)) as advance:
         if len(sources) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+            # Imported here: a restart with nothing to read never starts a process.
+            from concurrent.futures.process import BrokenProcessPool
+
             chunk = 64
             chunks = [list(sources[i : i + chunk]) for i in range(0, len(sources), chunk)]
             try:
@@ -173,6 +185,8 @@ def read_files(
 
 def worker_pool() -> ProcessPoolExecutor:
     """Start worker processes that die with this one (kill -9 included)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         os.cpu_count(),
         mp_context=_pool_context(),
@@ -208,6 +222,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _pool_context() -> BaseContext:
     """Fork when nothing else runs; else spawn, which is safe beside other threads."""
+    from multiprocessing import get_all_start_methods, get_context
+
     if threading.active_count() == 1 and "fork" in get_all_start_methods():
         return get_context("fork")
     return get_context("spawn")

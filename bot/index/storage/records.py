@@ -27,6 +27,7 @@ class FileRecord(NamedTuple):
     # Digest of the article's sentences as split: the key of its per-sentence rows
     # (embeddings), which stay valid while the sentences do, whatever else changes.
     rows_key: str = ""
+    inode: int = 0  # with size and mtime_ns, what says the file is the one read
 
     @property
     def usable(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.index.aliases import DefinedAcronyms
 from bot.index.bm25 import BM25Index
 from bot.index.sentences import SentenceTable, StoredCorpus
 from bot.index.storage.arrays import ArrayStores, ArticleSlot, SentenceArrays
@@ -65,9 +66,9 @@ class Snapshot:
         return tuple(r.digest for r in self.generation.articles if r.acronyms)
 
     @property
-    def acronym_texts(self) -> list[str]:
-        """Return the sentences that define acronyms, in corpus order."""
-        return [text for r in self.generation.articles for text in r.acronyms]
+    def acronym_texts(self) -> DefinedAcronyms:
+        """Return the sentences that define acronyms, in corpus order (and what they define)."""
+        return self.generation.acronyms
 
     def article_slots(self) -> list[ArticleSlot]:
         """Describe where each article's per-sentence rows go, in corpus order."""

@@ -1,0 +1,131 @@
+"""Answer spans for questions of no fixed type: the stretch in the question word's slot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer.engine import Engine
+from bot.answer.slots import FEATURES, WEIGHTS, candidate_rows, shape_of, slot_spans
+from bot.answer.spans import spans_for
+from bot.index.tokenize import terms
+
+
+def _span(question: str, text: str) -> list[str]:
+    return [text[s:e] for s, e in spans_for(question, text, frozenset(terms(question)))]
+
+
+def test_the_shape_says_where_the_question_word_stands() -> None:
+    subject = shape_of("What caused the delay?")
+    assert subject.subject and not subject.object
+    definition = shape_of("What is the name of the latest epoch?")
+    assert definition.object and not definition.subject
+    headed = shape_of("What theorem did Manuel Blum prove?")
+    assert headed.head == frozenset({"theorem"}) and not headed.subject
+    middle = shape_of("The church prohibits the celebration of what type of unions?")
+    assert middle.left == frozenset({"church", "prohibit", "celebr"})
+    assert middle.head == frozenset({"union"})
+    assert shape_of("Tell me about the bridge.") == shape_of("")
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # what + noun, answer named after "called"
+        (
+            "What is the name of the latest epoch?",
+            "The latest epoch is called the Holocene.",
+            "Holocene",
+        ),
+        # the wh-word mid-question: the slot after "celebration of", a hyphenated word kept whole
+        (
+            "The church prohibits the celebration of what type of unions?",
+            "In addition, the church prohibits the celebration of same-sex unions.",
+            "same-sex",
+        ),
+        # to what + noun
+        (
+            "To what level would the hierarchy collapse?",
+            "If graph isomorphism is NP-complete, the polynomial time hierarchy collapses to its "
+            "second level.",
+            "second",
+        ),
+        # the wh-word is the subject: the answer comes before the question's words
+        ("What caused the delay?", "Heavy rain caused the delay of the opening.", "Heavy rain"),
+        # which + noun, a name
+        (
+            "Which rail line operates in Melbourne?",
+            "Metro Trains Melbourne operates the city's rail network.",
+            "Metro Trains",
+        ),
+        # what + auxiliary: the object after the verb
+        (
+            "What would the bridge cut?",
+            "The mayor said the bridge would cut traffic in the old town.",
+            "traffic in the old town",
+        ),
+        # how + verb: the manner
+        (
+            "How did the war start?",
+            "The war started with a border clash in the disputed valley.",
+            "border clash in the disputed valley",
+        ),
+        # what kind of
+        (
+            "What kind of economy does Victoria have?",
+            "The economy of Victoria is highly diversified: service sectors employ most people.",
+            "highly diversified",
+        ),
+    ],
+)
+def test_untyped_questions_get_the_stretch_in_their_slot(
+    question: str, text: str, expected: str
+) -> None:
+    assert _span(question, text) == [expected]
+
+
+def test_no_slot_without_the_questions_words() -> None:
+    text = "Kim Jong-un met Xi Jinping in Beijing in March 2018."
+    assert slot_spans("what did they discuss?", text, frozenset()) == ()
+    assert slot_spans("what did the council build?", "", frozenset({"council"})) == ()
+    # Only stretches in a sentence holding some of the question's words are candidates.
+    two = "The council met on Monday. Rain fell all week in the hills."
+    spans = [
+        two[s:e]
+        for (s, e), _ in candidate_rows("what did the council do?", two, frozenset({"council"}))
+    ]
+    assert spans and all(two.index(s) < two.index("Rain") for s in spans)
+
+
+def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None:
+    # "who" asks for a name, and the sentence has none: the slot still marks the answer.
+    assert _span(
+        "Who repaired the old bridge?", "The old bridge was repaired by local volunteers."
+    ) == ["local volunteers"]
+
+
+def test_a_date_or_number_question_is_never_answered_by_a_slot() -> None:
+    text = "The old bridge was repaired by local volunteers."
+    assert _span("How old is the bridge?", text) == []
+    assert _span("When was the old bridge repaired?", text) == []
+
+
+def test_every_feature_has_a_weight() -> None:
+    assert len(WEIGHTS) == len(FEATURES)
+    rows = candidate_rows(
+        "What caused the delay?", "Heavy rain caused the delay.", frozenset({"caus", "delay"})
+    )
+    assert rows and all(len(row) == len(FEATURES) for _, row in rows)
+
+
+def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:
+    (tmp_path / "bridge.txt").write_text(
+        "Harbour town gets a new bridge\n\n"
+        "The mayor said the bridge would cut traffic in the old town.\n\n"
+        "The bridge cost 12 million euros.\n",
+        encoding="utf-8",
+    )
+    answer = Engine.from_folder(tmp_path).answer("what would the bridge cut?")
+    top = answer.passages[0]
+    assert [top.text[s:e] for s, e in top.answer_spans] == ["traffic in the old town"]
