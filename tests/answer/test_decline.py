@@ -51,6 +51,49 @@ def test_answerable_questions_are_not_declined(
     assert citation in [c for p in answer.passages for c in p.citations]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The article's words mixed with something it never says: a name it never mentions,
+        # a year it never names, a thing nobody in it gives or wins.
+        "What did Brazil say about North Korea?",
+        "What did the European Union say about the sanctions?",
+        "How many ASEAN ministers visited Pyongyang in 1998?",
+        "How much aid did ASEAN give North Korea?",
+        "Who won the ASEAN football cup?",
+    ],
+)
+def test_partial_overlap_questions_are_declined_or_labelled_low(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered or answer.confidence_label == "low"
+
+
+def test_the_decision_on_a_small_corpus_of_two_articles(tmp_path: Path) -> None:
+    (tmp_path / "ferry.txt").write_text(
+        "Portvale opens a ferry line\n\n"
+        "The harbour town of Portvale opened a ferry line to Elmsey on 3 May 2019.\n\n"
+        "Tickets cost twelve pounds and the crossing takes forty minutes.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "library.txt").write_text(
+        "Elmsey library reopens\n\n"
+        "The library of Elmsey reopened after a two-year restoration paid for by the council.\n\n"
+        "Its reading room now holds the island's archive of shipping records.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.from_folder(tmp_path)
+    when = engine.answer("When did the Portvale ferry line open?")
+    assert when.answered and when.confidence_label in {"medium", "high"}
+    assert "3 May 2019" in when.passages[0].text
+    who = engine.answer("Who paid for the restoration of the library?")
+    assert who.answered and "council" in who.passages[0].text
+    assert not engine.answer("How do I bake sourdough bread?").answered
+    swapped = engine.answer("When did the Hamburg ferry line open in 1998?")
+    assert not swapped.answered or swapped.confidence_label == "low"
+
+
 def test_missing_key_content_on_a_small_corpus() -> None:
     from bot.index.bm25 import BM25Index
     from bot.index.tokenize import terms

@@ -127,9 +127,9 @@ def test_small_segments_merge_into_one_with_the_same_results_and_a_reader_meanwh
     # One segment of the 100 live rows; the stale rows and the old files are gone.
     after = segments(corpus, index)
     assert list(after.values()) == [100]
-    arrays = index_folder(corpus, index) / "arrays"
-    assert {p.stem for p in arrays.glob("*/seg-*.rows")} == set(after)
-    assert {p.name for p in arrays.glob("*/ann/*")} == set(after)
+    kind = ArrayStore(index_folder(corpus, index) / "arrays", KIND).folder
+    assert {p.stem for p in kind.glob("seg-*.rows")} == set(after)
+    assert {p.name for p in kind.glob("ann/*")} == set(after)
     # One graph searched instead of three, and the same results as before.
     searched = [g for n, g in enumerate(merging.store._graphs) if n not in merging.store._retired]
     assert sum(g.rows > 0 for g in searched) == 1
