@@ -120,9 +120,12 @@ class Engine:
         # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
+            # A saved index knows each article's digest: a restart need not read every
+            # sentence again to find its saved embeddings.
+            keys = [slot.key for slot in slots()] if slots else [""] * len(corpus.articles)
             spans, start = [], 0
-            for article in corpus.articles:
-                spans.append(ArticleSpan(start, len(article.sentences)))
+            for article, key in zip(corpus.articles, keys, strict=True):
+                spans.append(ArticleSpan(start, len(article.sentences), key))
                 start += spans[-1].count
             self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability

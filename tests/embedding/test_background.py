@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.embedding.background import article_digest
 from bot.embedding.loader import SemanticModel
 from bot.index.storage import index_folder
 from bot.index.storage.segments import ArrayStore, kind_folder
@@ -144,10 +145,17 @@ def test_embeddings_land_in_the_index_array_store_and_are_reused_after_a_restart
     live.wait_saved()
     # A restart (a new store over the folder) reads them back: nothing is embedded again.
     again = HashEmbedder()
-    restarted = LiveEngine(corpus, index_dir=index, semantic=SemanticModel(again))
+    model = SemanticModel(again)
+    restarted = LiveEngine(corpus, index_dir=index, semantic=model)
     semantic = restarted.engine.semantic
     assert semantic is not None and semantic.wait(120) and semantic.complete
     assert again.embedded == 0 and saved_rows(corpus, index) == total
+    # The saved index named each article's digest: no sentence was read again to find it.
+    (job,) = model.jobs
+    engine = restarted.engine
+    assert [span.key for span in job.spans] == [
+        article_digest(engine._texts(span.start, span.start + span.count)) for span in job.spans
+    ]
     texts = [s.text for s in restarted.engine.sentences]
     assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)
     answer = restarted.answer("when does ferry 7 return?")
