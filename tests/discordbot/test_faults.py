@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -453,4 +454,6 @@ async def test_slow_answers_are_acknowledged_in_time_and_heartbeats_keep_flowing
     assert all(n >= 2 for n in slow.heartbeats_during), slow.heartbeats_during
     assert fake_discord.heartbeat_count - heartbeats_before >= 4
     assert fake_discord.identify_count == 1 and fake_discord.resume_count == 0  # no zombie
-    assert bot.latency < 1.0  # the last heartbeat was ACKed
+    # Heartbeats were ACKed (discord.py's latency stays infinite until one is). How long the
+    # round trip took is the machine's load, not the bot's behaviour: no bound on it here.
+    assert math.isfinite(bot.latency)
