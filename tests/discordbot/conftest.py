@@ -69,7 +69,7 @@ async def start_bot(
     async def start(**env: Any) -> AsyncIterator[QABot]:
         settings = settings_for(fake_discord, **env)
         bot = make_bot(settings, live, sync_state=SyncState(tmp_path / "state"))
-        async with running_client(bot, fake_discord, timeout=10.0) as running:
+        async with running_client(bot, fake_discord) as running:
             yield running
 
     yield start

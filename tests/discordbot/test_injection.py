@@ -78,7 +78,7 @@ async def hostile_bot(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterato
     settings = settings_for(fake_discord, corpus_dir=corpus, cooldown_questions=0)
     engine = Engine.from_folder(corpus)
     bot = make_bot(settings, engine, sync_state=SyncState(tmp_path / "state"))
-    async with running_client(bot, fake_discord, timeout=10.0) as running:
+    async with running_client(bot, fake_discord) as running:
         yield running
 
 

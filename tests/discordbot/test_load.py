@@ -71,7 +71,7 @@ async def test_a_burst_of_300_questions_is_handled_exactly_once(
     assert Counter(q.kind for q in questions) == {"mention": 150, "dm": 75, "slash": 75}
 
     with caplog.at_level(logging.INFO, logger="bot.discordbot"):
-        async with running_client(bot, fake_discord, timeout=10.0):
+        async with running_client(bot, fake_discord):
             asked = await ask_all(fake_discord, questions)
             await fake_discord.wait_for(
                 lambda: len(logged_questions(caplog.records)) >= len(asked), 60.0, "300 handled"

@@ -20,7 +20,7 @@ async def running_client(
     fake: FakeDiscord,
     *,
     token: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = 60.0,  # a cap for a loaded 2-core machine, not a speed target
     guild_ready_timeout: float | None = 0.05,
     skip_identify_delay: bool = True,
 ) -> AsyncIterator[ClientT]:

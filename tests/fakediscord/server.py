@@ -97,6 +97,9 @@ log = logging.getLogger("tests.fakediscord")
 API_PREFIX = "/api/v10"
 RESUME_PATH = "/resume-gateway/"
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+# How long the wait_* helpers wait by default: a cap for a loaded 2-core CI machine, not a
+# speed target (a passing wait returns as soon as its condition holds).
+WAIT_CAP = 30.0
 # Flags a bot may set when creating messages; anything else is silently dropped by Discord.
 _CHANNEL_MESSAGE_FLAGS = FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_IS_COMPONENTS_V2
 _INTERACTION_MESSAGE_FLAGS = _CHANNEL_MESSAGE_FLAGS | FLAG_EPHEMERAL
@@ -330,7 +333,7 @@ class FakeDiscord:
         self._pulse = None
 
     async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], Any], timeout: float = WAIT_CAP, what: str = "condition"
     ) -> Any:
         """Wait until `predicate()` returns something truthy and return it."""
         try:
@@ -356,7 +359,7 @@ class FakeDiscord:
         """Return whether some session currently has a live gateway connection."""
         return any(s.connection is not None for s in self.sessions.values())
 
-    async def wait_until_connected(self, timeout: float = 5.0) -> None:
+    async def wait_until_connected(self, timeout: float = WAIT_CAP) -> None:
         """Wait until a bot has identified (or resumed) and is attached to the gateway."""
         await self.wait_for(lambda: self.connected, timeout, "a gateway session")
 
@@ -630,7 +633,7 @@ class FakeDiscord:
         self,
         channel_id: int | None = None,
         predicate: Callable[[dict[str, Any]], bool] | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT_CAP,
         *,
         include_seen: bool = False,
         include_interactions: bool = False,
@@ -686,7 +689,7 @@ class FakeDiscord:
         return it.callback_type is None and late
 
     async def wait_for_interaction_done(
-        self, inter: InteractionLike, timeout: float = 5.0
+        self, inter: InteractionLike, timeout: float = WAIT_CAP
     ) -> list[dict[str, Any]]:
         """Wait until the user sees a final result (not just "thinking") and return the log."""
         it = self._interaction(inter)
@@ -809,7 +812,7 @@ class FakeDiscord:
                 conn.close_after_pending(close_code, "fake discord closing")
         if conns:
             await self.wait_for(
-                lambda: all(c not in self.connections for c in conns), 5.0, "dropped sockets"
+                lambda: all(c not in self.connections for c in conns), WAIT_CAP, "dropped sockets"
             )
 
     async def send_reconnect(self, session_id: str | None = None) -> None:
