@@ -25,8 +25,11 @@ def _read_until(fd: int, needle: bytes, timeout: float = 300.0) -> bytes:
     while needle not in seen:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"timed out waiting for {needle!r}; got {seen[-500:]!r}"
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
+        # poll(), not select(): select() refuses descriptors above 1023, which a long test
+        # session can reach.
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if poller.poll(remaining * 1000):
             try:
                 chunk = os.read(fd, 4096)
             except OSError:

@@ -133,8 +133,12 @@ def test_ctrl_c_to_the_whole_terminal_group_during_a_build_is_one_line(tmp_path:
         # Signal once qabot's own code runs: workers reading articles, or the first answer
         # out and the next question awaited. (Before that Python itself is still starting.)
         deadline = time.monotonic() + CAP
+        # poll(), not select(): select() refuses descriptors above 1023, which a long test
+        # session can reach.
+        answered = select.poll()
+        answered.register(process.stdout, select.POLLIN)
         while not _has_children(process.pid):
-            if select.select([process.stdout], [], [], 0.01)[0]:
+            if answered.poll(10):
                 break
             assert time.monotonic() < deadline and process.poll() is None
         os.killpg(process.pid, signal.SIGINT)
