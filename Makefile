@@ -6,17 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Creates .venv if need be and installs with uv, or pip (QABOT_INSTALLER=pip): see the script.
+INSTALL := scripts/venv-install $(VENV) $(PYTHON)
 
 .PHONY: venv repl test bot lint typecheck eval bench env-example clean
 
 $(RUNTIME): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+	$(INSTALL) -e .
 	touch $(RUNTIME)
 
 $(DEV): $(RUNTIME)
-	$(PIP) -e ".[dev]"
+	$(INSTALL) -e ".[dev]"
 	touch $(DEV)
 
 ## venv: install the runtime only (what a server needs: the systemd unit uses this)

@@ -7,6 +7,11 @@ time p50/p99 (one thread), build time and the memory the index adds. Exact searc
 (numpy, float32) is the baseline run in the same process.
 
     PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
+    PYTHONPATH=. python bench/ann.py --expansion 16,32,64,96,128
+
+--expansion sweeps the search expansion of the product's own graph (bot.embedding.ann)
+on the real embeddings, at the depth the ranker asks for (bot.answer.ranking: the 100
+nearest sentences): recall@100 against exact search and query time, to choose it.
 
 Real embeddings are cached in bench/data/ann-real.npz (the first run embeds them).
 """
@@ -31,6 +36,7 @@ if not SHARED.exists():
     SHARED = Path("/work/shared")
 DATA = REPO / "bench" / "data"
 K = 10
+DEEP = 100  # the nearest sentences the ranker asks for
 CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 96
 
 
@@ -214,11 +220,42 @@ def measure(vectors: np.ndarray, queries: np.ndarray, names: list[str]) -> dict[
     return results
 
 
+def sweep_expansion(vectors: np.ndarray, queries: np.ndarray, values: list[int]) -> None:
+    """Recall@DEEP and query time of the product's graph at each search expansion."""
+    from bot.embedding.ann import AnnIndex
+
+    exact = vectors.astype(np.float32)
+    truth = [set(np.argpartition(-(exact @ q), DEEP)[:DEEP].tolist()) for q in queries]
+    graph = AnnIndex(vectors.shape[1])
+    for start in range(0, len(vectors), 50_000):
+        graph.add(start, vectors[start : start + 50_000])
+    print(f"\nreal ({len(vectors):,} sentences), the {DEEP} nearest")
+    print("| expansion | recall@100 | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for value in values:
+        graph.expansion = value
+        times, recall = [], []
+        for query, expected in zip(queries, truth, strict=True):
+            start = time.perf_counter()
+            rows, _ = graph.search(query, DEEP)
+            times.append((time.perf_counter() - start) * 1000)
+            recall.append(len(expected & set(rows.tolist())) / DEEP)
+        times.sort()
+        print(
+            f"| {value} | {statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
+            f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
+    parser.add_argument("--expansion", help="comma-separated search expansions to sweep")
     args = parser.parse_args()
+    if args.expansion:
+        sweep_expansion(*real_vectors(), [int(v) for v in args.expansion.split(",")])
+        return
     names = args.libraries.split(",")
     corpus, questions = real_vectors()
     report = {

@@ -17,6 +17,9 @@ process loads the engine, then times:
   both trees): article, source, site, a date range, source and dates;
 - a full answer with and without a source filter on the bench questions.
 
+Filters are timed as wall time and as the thread's CPU time (without the time
+other programs of a loaded machine took the core away).
+
 The trees take turns (--rounds, default 2) and each number is the lowest over the
 rounds, the one the machine's other load disturbed least. It prints p50/p99 per
 kind for each tree and the ratio to the baseline.
@@ -29,22 +32,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """Return p50 and p99 in milliseconds."""
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered) * 1000, 4), "p99": round(p99 * 1000, 4)}
+import trees  # this script's folder: bench/trees.py of this tree, in every child too
 
 
 def synthetic(articles: list[Any]) -> list[Any]:
@@ -80,20 +73,29 @@ def child(size: str, repeat: int) -> dict[str, Any]:
     started = time.perf_counter()
     engine = Engine.from_folder(corpus, index_dir=index_dir)
     loaded = time.perf_counter() - started
+    terms = getattr(engine, "terms", None)  # stored sentence terms, opened on a thread
     rng = np.random.default_rng(7)
     touched = np.unique(rng.integers(0, len(engine.sentences), 20_000)).astype(np.int32)
 
+    cpu: list[float] = []
+
     def limit(options: ArticleFilter) -> float:
-        """Choose the articles, build the engine's limit, read it where a question looks."""
-        start = time.perf_counter()
+        """Choose the articles, build the engine's limit, read it where a question looks.
+
+        Returns the wall time; the thread's CPU time goes to cpu.
+        """
+        start, used = time.perf_counter(), time.thread_time()
         keys = filters._keys(engine, options)
         mask = engine._allowed(keys)
         assert mask is not None
         mask[touched]
+        cpu.append(time.thread_time() - used)
         return time.perf_counter() - start
 
     first = limit(ArticleFilter(source="BBC"))
     second = limit(ArticleFilter(source="BBC"))
+    if terms is not None:
+        terms.ready.wait()  # answers below are timed alone
     # The same metadata in both trees; each tree's own catalogue of it.
     dated = synthetic(list(engine.articles))
     engine.corpus.articles[:] = dated
@@ -113,9 +115,12 @@ def child(size: str, repeat: int) -> dict[str, Any]:
     }
     chosen = {}
     timings = {}
+    timings_cpu = {}
     for name, options in kinds.items():
+        cpu.clear()
         samples = [limit(options) for _ in range(repeat)]
-        timings[name] = percentiles(samples)
+        timings[name] = trees.percentiles(samples)
+        timings_cpu[name] = trees.percentiles(cpu)
         keys = filters._keys(engine, options)
         chosen[name] = len(keys) if keys is not None else None
     questions = scale.make_questions(engine, 100, scale.SEED)
@@ -139,52 +144,15 @@ def child(size: str, repeat: int) -> dict[str, Any]:
         "second_filter_ms": round(second * 1000, 3),
         "catalogue_build_ms": round(catalogue_s * 1000, 2),
         "filters": timings,
+        "filters_cpu": timings_cpu,
         "chosen": chosen,
-        "answer": percentiles(plain),
-        "answer_filtered": percentiles(limited),
+        "answer": trees.percentiles(plain),
+        "answer_filtered": trees.percentiles(limited),
     }
 
 
-def lowest(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the results with each number the lowest over the rounds."""
-    first = results[0]
-    out: dict[str, Any] = {}
-    for key, value in first.items():
-        if isinstance(value, dict):
-            out[key] = lowest([r[key] for r in results])
-        elif isinstance(value, float):
-            out[key] = min(r[key] for r in results)
-        else:
-            out[key] = value
-    return out
-
-
-def tree_at(revision: str) -> Path:
-    """Export the repository at revision (once) beside the bench data."""
-    import scale
-
-    return scale.baseline_tree(revision)
-
-
-def run(tree: Path, corpus: Path, index_dir: Path, size: str, repeat: int) -> dict[str, Any]:
-    """Measure tree in a fresh process that imports only its code (and its bench/scale.py)."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=f"{tree}:{tree / 'bench'}",
-        BENCH_CORPUS=str(corpus),
-        BENCH_INDEX_DIR=str(index_dir),
-    )
-    command = [sys.executable, str(Path(__file__).resolve()), "_child", size, str(repeat)]
-    done = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, check=True)
-    result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    return result
-
-
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "_child":
-        # Import the measured tree's code only, not this tree's (this script's folder).
-        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-        sys.path.append(str(Path.cwd() / "bench"))
+    if trees.in_child():
         print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -194,24 +162,21 @@ def main() -> int:
     parser.add_argument("--index-dir", type=Path, help="default: bench/data/index-<size>")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    sys.path.insert(0, str(BENCH))
+    sys.path.insert(0, str(trees.BENCH))
     import scale
 
-    trees = {"baseline": tree_at(args.baseline), "this tree": ROOT}
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
-    index_dir = args.index_dir or scale.DATA / f"index-{args.size}"
-    for _ in range(args.rounds):
-        for name, tree in trees.items():
-            corpus = scale.DATA / f"corpus-{args.size}"
-            rounds[name].append(run(tree, corpus, index_dir, args.size, args.repeat))
-            print(f"{name}: {json.dumps(rounds[name][-1])}", file=sys.stderr)
-    base, head = (lowest(rounds[name]) for name in trees)
+    env = {
+        "BENCH_CORPUS": str(scale.DATA / f"corpus-{args.size}"),
+        "BENCH_INDEX_DIR": str(args.index_dir or scale.DATA / f"index-{args.size}"),
+    }
+    here = Path(__file__).resolve()
+    base, head = trees.compare(here, args.baseline, [args.size, str(args.repeat)], env, args.rounds)
     print(f"{head['sentences']:,} sentences, {head['articles']:,} articles")
     print(f"| measure | baseline {args.baseline} | this tree | ratio |")
     print("|---|---|---|---|")
 
-    def row(label: str, b: float, h: float, unit: str = "ms") -> None:
-        print(f"| {label} | {b:.3f} {unit} | {h:.3f} {unit} | {h / b if b else float('nan'):.3f} |")
+    def row(label: str, b: float, h: float) -> None:
+        print(trees.ratio_row(label, b, h))
 
     row("first filter after restart (source)", base["first_filter_ms"], head["first_filter_ms"])
     row("second filter (source)", base["second_filter_ms"], head["second_filter_ms"])
@@ -221,6 +186,8 @@ def main() -> int:
     for kind in head["filters"]:
         for at in ("p50", "p99"):
             row(f"{kind} filter {at}", base["filters"][kind][at], head["filters"][kind][at])
+            b, h = base["filters_cpu"][kind][at], head["filters_cpu"][kind][at]
+            row(f"{kind} filter {at} (CPU)", b, h)
     for kind in ("answer", "answer_filtered"):
         for at in ("p50", "p99"):
             row(f"{kind.replace('_', ' ')} {at}", base[kind][at], head[kind][at])

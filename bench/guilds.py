@@ -77,8 +77,36 @@ def build_corpora(src: Path, guilds: int, sentences: int) -> list[Path]:
     return folders
 
 
-def child(phase: str, folders: list[Path], questions: int, semantic: bool) -> dict[str, Any]:
-    """Serve the folders from one GuildEngines, as the bot does; time loads and answers."""
+class GCClock:
+    """Add up the time the cyclic garbage collector runs, per generation (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, stage: str, info: dict[str, Any]) -> None:
+        if stage == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.runs[generation] += 1
+
+    def report(self) -> dict[str, Any]:
+        return {"runs": self.runs, "ms": [round(s * 1000, 1) for s in self.seconds]}
+
+
+def child(
+    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = True
+) -> dict[str, Any]:
+    """Serve the folders from one GuildEngines, as the bot does; time loads and answers.
+
+    freeze: the registry freezes what it loads (gc.freeze), as the bot does; False
+    measures without it.
+    """
+    import gc
+
     from bot.answer.filters import filtered_answer
     from bot.discordbot.engines import GuildEngines, load_semantic
     from bot.settings import load_settings
@@ -96,6 +124,7 @@ def child(phase: str, folders: list[Path], questions: int, semantic: bool) -> di
     started = time.perf_counter()
     model = load_semantic(settings) if semantic else None
     engines = GuildEngines(settings)
+    engines.freeze_gc = freeze
 
     async def load_all() -> list[Any]:
         loaded = []
@@ -119,12 +148,18 @@ def child(phase: str, folders: list[Path], questions: int, semantic: bool) -> di
     asked = asked[:questions]
     for engine, question in asked[:20]:  # warm-up: first-touch page faults, caches
         filtered_answer(engine, question, k=3)
+    clock = GCClock()
+    gc.callbacks.append(clock)
     timings = []
     for engine, question in asked:
         start = time.perf_counter()
         filtered_answer(engine, question, k=3)
         timings.append(time.perf_counter() - start)
+    gc.callbacks.remove(clock)
     return {
+        "gc_during_answers": clock.report(),
+        "gc_tracked_objects": len(gc.get_objects()) + gc.get_freeze_count(),
+        "freeze": freeze,
         "phase": phase,
         "guilds": len(folders),
         "sentences": sum(len(e.sentences) for e in loaded),
@@ -138,11 +173,15 @@ def child(phase: str, folders: list[Path], questions: int, semantic: bool) -> di
     }
 
 
-def run_child(phase: str, folders: list[Path], questions: int, semantic: bool) -> dict[str, Any]:
+def run_child(
+    phase: str, folders: list[Path], questions: int, semantic: bool, freeze: bool = True
+) -> dict[str, Any]:
     """Run one measurement in a fresh process and return its JSON."""
     args = [sys.executable, __file__, "--child", phase, "--questions", str(questions)]
     if semantic:
         args.append("--semantic")
+    if not freeze:
+        args.append("--no-gc-freeze")
     args += [str(f) for f in folders]
     out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -152,15 +191,18 @@ def run_child(phase: str, folders: list[Path], questions: int, semantic: bool) -
 def table(rows: list[dict[str, Any]]) -> str:
     """Format the results, with ratios against one server alone (restarted) in the same run."""
     lines = [
-        "phase        servers  sentences  load s   RSS MiB  p50 ms  p99 ms  p50 x  p99 x",
+        "phase          servers  sentences  load s   RSS MiB  p50 ms  p99 ms  p50 x  p99 x"
+        "  GC ms (runs)",
     ]
     base = next(r for r in rows if r["phase"] == "warm-alone")
     for r in rows:
         p50, p99 = r["answer"]["p50_ms"], r["answer"]["p99_ms"]
+        collected = r.get("gc_during_answers", {"ms": [0.0], "runs": [0]})
         lines.append(
-            f"{r['phase']:<12} {r['guilds']:>7} {r['sentences']:>10,} {r['load_seconds']:>7.1f} "
+            f"{r['phase']:<14} {r['guilds']:>7} {r['sentences']:>10,} {r['load_seconds']:>7.1f} "
             f"{r['rss_loaded_mib']:>9.0f} {p50:>7.2f} {p99:>7.2f} "
             f"{p50 / base['answer']['p50_ms']:>6.2f} {p99 / base['answer']['p99_ms']:>6.2f}"
+            f"  {sum(collected['ms']):.0f} ({sum(collected['runs'])})"
         )
     return "\n".join(lines)
 
@@ -175,12 +217,24 @@ def main() -> None:
     parser.add_argument(
         "--warm-only", action="store_true", help="keep the saved indexes; measure restarts only"
     )
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="do not gc.freeze() what is loaded (the bot does; see engines.freeze_loaded)",
+    )
+    parser.add_argument(
+        "--compare-gc",
+        action="store_true",
+        help="measure each restart also without the freeze, one after the other",
+    )
     parser.add_argument("--source", type=Path, default=Path("/work/shared/bench"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("folders", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.folders, args.questions, args.semantic)))
+        freeze = not args.no_gc_freeze
+        result = child(args.child, args.folders, args.questions, args.semantic, freeze)
+        print(json.dumps(result))
         return
     folders = build_corpora(extract(args.source), args.guilds, args.sentences)
     # Cold: every index built and saved; then restarts on the saved indexes, one server
@@ -191,8 +245,12 @@ def main() -> None:
         phases.insert(0, ("cold-all", folders))
     rows = []
     for phase, chosen in phases:
-        rows.append(run_child(phase, chosen, args.questions, args.semantic))
+        freeze = not args.no_gc_freeze
+        rows.append(run_child(phase, chosen, args.questions, args.semantic, freeze))
         print(json.dumps(rows[-1]), file=sys.stderr)
+        if args.compare_gc and phase.startswith("warm"):
+            rows.append(run_child(phase + "-nofrz", chosen, args.questions, args.semantic, False))
+            print(json.dumps(rows[-1]), file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "guilds.json").write_text(json.dumps(rows, indent=2))
     print(table(rows))

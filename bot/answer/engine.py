@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,7 +14,7 @@ from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
 from bot.answer.cues import question_cue
 from bot.answer.decline import coverage, covered_concepts
-from bot.answer.followup import FollowUp, as_follow_up, content_concepts, is_follow_up, new_unknowns
+from bot.answer.followup import FollowUp, as_follow_up, is_follow_up, new_unknowns, own_topic
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
@@ -28,8 +28,10 @@ from bot.index.aliases import Aliases, build_aliases
 from bot.index.bm25 import BM25Index
 from bot.index.sentences import SentenceView
 from bot.index.storage import IndexStore, Snapshot
-from bot.index.storage.arrays import ArrayStores
-from bot.index.tokenize import terms
+from bot.index.storage.arrays import ArrayStores, ArticleSlot
+from bot.index.storage.parsing import rows_key
+from bot.index.terms import SentenceTerms, stored_rows, terms_kind
+from bot.index.tokenize import stem, terms, words
 from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
 from bot.progress import QUIET, Progress
@@ -37,8 +39,6 @@ from bot.progress import QUIET, Progress
 __all__ = ["DEFAULT_K", "Engine", "FollowUpConfig", "PassageConfig", "RankingConfig"]
 
 DEFAULT_K = 3
-# Sentences whose index terms an engine keeps after tokenising them for an answer.
-TOKEN_CACHE_SENTENCES = 200_000
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,13 @@ class Engine:
         passages: PassageConfig | None = None,
         follow_ups: FollowUpConfig | None = None,
         answerability: Model | None = None,
+        slots: Callable[[], Sequence[ArticleSlot]] | None = None,
     ):
+        """Answer from corpus; index, arrays and slots come from a saved index when there is one.
+
+        slots say where each article's rows go in the array store (keyed by the
+        digest of its sentences); without them they are worked out here.
+        """
         self.corpus = corpus
         self.aliases = aliases
         self.config = config or RankingConfig()
@@ -109,6 +115,9 @@ class Engine:
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index
+        # Every sentence's terms, stored with the index: computed once, read by answers.
+        arrays = arrays if arrays is not None else ArrayStores(None)
+        self.terms = self._sentence_terms(arrays, slots)
         # Filled in the background; until a sentence has its embedding, word match ranks it.
         self.semantic: SemanticIndex | None = None
         if semantic is not None:
@@ -119,7 +128,31 @@ class Engine:
             self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability
         self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
-        self._token_cache: dict[int, tuple[str, ...]] = {}
+
+    def _sentence_terms(
+        self, arrays: ArrayStores, slots: Callable[[], Sequence[ArticleSlot]] | None
+    ) -> SentenceTerms:
+        """Open the stored terms of the sentences and fill in the missing ones, on a thread."""
+        sentences = self.sentences
+        text: Callable[[int], str] = (
+            sentences.text if isinstance(sentences, SentenceView) else lambda i: sentences[i].text
+        )
+        found = SentenceTerms(
+            self.index.lengths, text, stored_rows(arrays.get(terms_kind()), slots or self._slots)
+        )
+        found.open(background=True)
+        return found
+
+    def _slots(self) -> list[ArticleSlot]:
+        """Place each article's rows in the array store, keyed by the digest of its sentences."""
+        slots, first = [], 0
+        for position, article in enumerate(self.articles):
+            count = len(article.sentences)
+            slots.append(
+                ArticleSlot(position, rows_key(self._texts(first, first + count)), first, count)
+            )
+            first += count
+        return slots
 
     @classmethod
     def from_folder(
@@ -169,7 +202,13 @@ class Engine:
                 alias_error = exc
         # A saved index keeps the corpus embeddings in its array store, reused article by article.
         engine = cls(
-            corpus, aliases, config, semantic, index=snapshot.index, arrays=snapshot.array_stores
+            corpus,
+            aliases,
+            config,
+            semantic,
+            index=snapshot.index,
+            arrays=snapshot.array_stores,
+            slots=snapshot.article_slots,
         )
         engine.alias_error = alias_error
         return engine
@@ -244,12 +283,11 @@ class Engine:
         context = as_follow_up(previous)
         if context is not None and is_follow_up(text):
             together = self._read_with(own, context, depth, allowed)
-            # A bare reference ("will it work?", "why?") means the previous topic even
-            # when its one word matches elsewhere; a fuller question must gain from it.
+            # A bare reference ("why?", "in what year?") means the previous topic even
+            # when a word of it matches elsewhere; a question with words of its own
+            # ("who was his father?") is read together only when that is more confident.
             if together is not None and (
-                reading is None
-                or len(content_concepts(own)) <= 1
-                or together.probability > reading.probability
+                reading is None or not own_topic(own) or together.probability > reading.probability
             ):
                 reading, read_with = together, context.question
         if reading is None:
@@ -287,7 +325,7 @@ class Engine:
         )
         groups = self._groups(scored)
         texts = [self._text(g) for g in groups[:3]]
-        tokens = [self._tokens(g) for g in groups[:3]]
+        tokens = [self._tokens(g, query) for g in groups[:3]]
         similarity = None
         if meaning is not None:
             similarity = (
@@ -406,18 +444,13 @@ class Engine:
     def _text(self, group: Group) -> str:
         return " ".join(self.sentences[i].text for i in group.ids)
 
-    def _tokens(self, group: Group) -> list[str]:
-        """Return the index terms of a group's sentences, each sentence tokenised once."""
-        cache = self._token_cache
-        out: list[str] = []
-        for i in group.ids:
-            found = cache.get(i)
-            if found is None:
-                if len(cache) >= TOKEN_CACHE_SENTENCES:
-                    cache.clear()
-                found = cache[i] = tuple(terms(self.sentences[i].text))
-            out.extend(found)
-        return out
+    def _tokens(self, group: Group, query: Query) -> list[str]:
+        """Return the index terms of a group's sentences in order, those the question uses.
+
+        Read from the terms stored with the index; a term the question does not use
+        is "" (the features only ask where the question's terms are).
+        """
+        return self.terms.tokens(group.ids, question_terms(query))
 
     def _passage(
         self, group: Group, query_terms: frozenset[str], cue: object, question: str
@@ -479,6 +512,16 @@ class Engine:
             ],
             dtype=np.float64,
         )
+
+
+def question_terms(query: Query) -> frozenset[str]:
+    """Return every term the answerability features may look for in a passage.
+
+    The query's terms (aliases included) and the stem of every word of the question
+    text, stop words too (the names the question mentions are read from its text).
+    """
+    spoken = frozenset(stem(t.word) for t in words(query.text))
+    return query.terms | spoken
 
 
 def _embedding_note(index: SemanticIndex) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from bot.answer.decline import _content
 from bot.answer.models import Answer
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
-from bot.index.tokenize import STOP_WORDS
+from bot.index.tokenize import STOP_WORDS, terms
 
 # Openings that continue the conversation rather than start a new topic.
 _CONTINUATION = re.compile(
@@ -31,6 +31,12 @@ _CONTINUATION = re.compile(
 _ANAPHORA = frozenset(
     """it its it's itself that that's this these those they them their theirs themselves
     he him his himself she her hers herself such former latter""".split()
+)
+# Words before a noun that pick out a thing already in view ("which group", "this man").
+_DETERMINERS = frozenset("which what whose this that these those the such other another".split())
+# Words naming the kind of answer wanted, not a topic ("its reason", "her age").
+_ANSWER_KINDS = frozenset(
+    terms("reason reasons purpose cause causes motive age year date time place location")
 )
 # Question words that carry no topic of their own.
 _QUESTION_WORDS = frozenset("what when where who whom whose which why how".split())
@@ -91,9 +97,13 @@ def is_follow_up(question: str) -> bool:
     return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
 
 
-def content_concepts(query: Query) -> list[Concept]:
-    """Return the concepts that say what a question is about (not "name", "kind"...)."""
-    return _content(query)
+def own_topic(query: Query) -> list[Concept]:
+    """Return what a question names of its own, beyond the kind of thing it points at.
+
+    "who was his father?" names a father; "in what year?" and "how old is this man?"
+    only say what kind of thing they want about the previous topic.
+    """
+    return [c for c in _content(query) if not _introduced(c, query)]
 
 
 def new_unknowns(query: Query, index: BM25Index) -> bool:
@@ -111,8 +121,26 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
         return False
     if any(_named(c, query) for c in unknown):
         return True
+    # All it asks of its own is what no sentence holds ("who will succeed him?", "how
+    # much did they cost?"); a noun after "which" or "this" only names a kind of thing
+    # the previous answer holds ("with which group?", "how old is this man?").
+    if len(unknown) == len(content) and not any(_introduced(c, query) for c in unknown):
+        return True
     points_back = any(w.casefold() in _ANAPHORA for w in _WORD.findall(query.text))
     return not points_back and any(_named(c, query) for c in content if c not in unknown)
+
+
+def _introduced(concept: Concept, query: Query) -> bool:
+    """Tell whether a concept only says what kind of thing is wanted about the topic.
+
+    A noun after a word that picks a thing out ("which group", "this man") or a word
+    naming an answer type ("what was its reason?").
+    """
+    if set(concept.typed_terms) <= _ANSWER_KINDS:
+        return True
+    at = query.text.find(concept.label)
+    before = _WORD.findall(query.text[:at]) if at > 0 else []
+    return bool(before) and before[-1].casefold() in _DETERMINERS
 
 
 def _named(concept: Concept, query: Query) -> bool:

@@ -77,17 +77,29 @@ def drop_repeated_headlines(groups: list[Group], sentences: Sequence[Sentence]) 
     The body sentence is kept, at the better of the two places: it is the complete one.
     """
     result = list(groups)
+    firsts = {id(g): sentences[g.ids[0]] for g in groups}
+    terms_of: dict[int, frozenset[str]] = {}
+
+    def group_terms(group: Group) -> frozenset[str]:
+        # Each group is tokenised once, however many headlines it is compared with.
+        found = terms_of.get(id(group))
+        if found is None:
+            found = terms_of[id(group)] = content_terms(
+                " ".join(sentences[i].text for i in group.ids)
+            )
+        return found
+
     for g in list(result):
-        first = sentences[g.ids[0]]
+        first = firsts[id(g)]
         if first.paragraph != 0 or g not in result:
             continue
-        headline = content_terms(" ".join(sentences[i].text for i in g.ids))
+        headline = group_terms(g)
         if not headline:
             continue
         for other in result:
-            if other is g or sentences[other.ids[0]].article_key != first.article_key:
+            if other is g or firsts[id(other)].article_key != first.article_key:
                 continue
-            body = content_terms(" ".join(sentences[i].text for i in other.ids))
+            body = group_terms(other)
             if len(headline & body) >= HEADLINE_OVERLAP * len(headline):
                 place = min(result.index(g), result.index(other))
                 result.remove(g)

@@ -60,6 +60,8 @@ class RankingConfig:
 # With semantic ranking on, word match's best this many sentences are the lexical
 # candidates whose meaning is compared (the question's nearest neighbours join them).
 LEXICAL_CANDIDATES = 300
+# ... and this many of the question's nearest neighbours by meaning (an ANN search).
+MEANING_CANDIDATES = 50
 
 
 class Meaning(Protocol):
@@ -271,7 +273,7 @@ class Ranker:
         A candidate without an embedding yet keeps its word match as its meaning score.
         """
         n = self.index.size
-        nearest, _ = meaning.nearest(max(wide, 100))
+        nearest, _ = meaning.nearest(max(wide, MEANING_CANDIDATES))
         if allowed is not None and nearest.size:
             nearest = nearest[allowed[nearest]]
         best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]

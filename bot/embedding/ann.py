@@ -66,9 +66,12 @@ class AnnIndex:
         self.dim = dim
         self.folder = folder
         self.threads = threads
+        # The candidate list of a search (a saved graph reopens with usearch's default).
+        self.expansion = EXPANSION_SEARCH
         self._saved: list[_Segment] = []
         self._live: _Segment | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the segments' list, briefly
+        self._adding = threading.Lock()  # one add (or save) at a time, however long
         if folder is not None:
             self._open_saved(folder, rows)
 
@@ -121,66 +124,88 @@ class AnnIndex:
         return self._saved[-1].end if self._saved else 0
 
     def add(self, first: int, vectors: npt.NDArray[Any]) -> None:
-        """Add the store rows first.. (vectors, one row each); rows it holds are skipped."""
-        with self._lock:
-            end = self._end()
-            skip = end - first
-            if skip >= len(vectors):
-                return
-            if skip < 0:
-                raise ValueError(f"rows {end}..{first} would be missing from the graph")
+        """Add the store rows first.. (vectors, one row each); rows it holds are skipped.
+
+        One add at a time; searches go on meanwhile (they see the rows added so far).
+        """
+        with self._adding:
+            with self._lock:
+                end = self._end()
+                skip = end - first
+                if skip >= len(vectors):
+                    return
+                if skip < 0:
+                    raise ValueError(f"rows {end}..{first} would be missing from the graph")
+                start = first + skip
+                if self._live is None:
+                    self._live = _Segment(start, start, self._new())
+                live = self._live
             vectors = np.asarray(vectors[skip:], dtype=np.float32)
-            start = first + skip
-            if self._live is None:
-                self._live = _Segment(start, start, self._new())
             keys = np.arange(start, start + len(vectors), dtype=np.uint64)
-            self._live.index.add(keys, vectors, threads=self.threads)
-            self._live.end = start + len(vectors)
-            if self._live.end - self._live.first >= SEGMENT_ROWS:
+            live.index.add(keys, vectors, threads=self.threads)
+            with self._lock:
+                live.end = start + len(vectors)
+            if live.end - live.first >= SEGMENT_ROWS:
                 self._save_live()
 
     def flush(self) -> None:
         """Save the in-memory segment (at the end of a job), so a restart need not rebuild it."""
-        with self._lock:
+        with self._adding:
             if self._live is not None and self._live.end > self._live.first:
                 self._save_live()
 
     def _save_live(self) -> None:
+        """Save the in-memory segment and serve it from the saved file (call while adding)."""
         live = self._live
         assert live is not None
-        if self.folder is None:
-            self._saved.append(live)
-            self._live = None
-            return
-        Index = _usearch_index()
+        saved = _Segment(live.first, live.end, live.index)
+        if self.folder is not None:
+            Index = _usearch_index()
 
-        path = self.folder / f"ann-{live.first}-{live.end}.usearch"
-        staged = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            live.index.save(str(staged))
-            os.replace(staged, path)
-            viewed = Index.restore(path, view=True)
-        except Exception as exc:  # keep serving from memory; the next start rebuilds
-            log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
-            staged.unlink(missing_ok=True)
-            viewed = live.index
-        self._saved.append(_Segment(live.first, live.end, viewed, path))
-        self._live = None
+            path = self.folder / f"ann-{live.first}-{live.end}.usearch"
+            staged = path.with_suffix(f".{os.getpid()}.tmp")
+            try:
+                live.index.save(str(staged))
+                os.replace(staged, path)
+                saved = _Segment(live.first, live.end, Index.restore(path, view=True), path)
+            except Exception as exc:  # keep serving from memory; the next start rebuilds
+                log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
+                staged.unlink(missing_ok=True)
+        with self._lock:
+            self._saved.append(saved)
+            self._live = None
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Rows, npt.NDArray[Any]]:
-        """Return up to k rows per segment nearest vector, best first, and their cosine."""
+        """Return up to k rows per segment nearest vector, best first, and their cosine.
+
+        The in-memory segment is skipped while rows are being added to it (a usearch
+        graph may reallocate as it grows): its rows are still ranked by meaning when
+        word match brings them, and the next question finds them.
+        """
         with self._lock:
-            segments = [*self._saved, *([self._live] if self._live is not None else [])]
-        keys: list[Rows] = []
-        sims: list[npt.NDArray[Any]] = []
-        for segment in segments:
-            if segment.end <= segment.first:
-                continue
-            matches = segment.index.search(vector, k, threads=1)
-            keys.append(np.asarray(matches.keys, dtype=np.int64))
-            sims.append(1.0 - np.asarray(matches.distances, dtype=np.float64))
-        if not keys:
+            saved, live = list(self._saved), self._live
+        found = [self._search(segment, vector, k) for segment in saved]
+        if live is not None and self._adding.acquire(blocking=False):
+            try:
+                if self._live is live:
+                    found.append(self._search(live, vector, k))
+            finally:
+                self._adding.release()
+        found = [pair for pair in found if pair[0].size]
+        if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        all_keys, all_sims = np.concatenate(keys), np.concatenate(sims)
+        all_keys = np.concatenate([keys for keys, _ in found])
+        all_sims = np.concatenate([sims for _, sims in found])
         order = np.argsort(-all_sims, kind="stable")
         return all_keys[order], all_sims[order]
+
+    def _search(
+        self, segment: _Segment, vector: npt.NDArray[np.float32], k: int
+    ) -> tuple[Rows, npt.NDArray[Any]]:
+        if segment.end <= segment.first:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if segment.index.expansion_search != self.expansion:
+            segment.index.expansion_search = self.expansion
+        matches = segment.index.search(vector, k, threads=1)
+        keys = np.asarray(matches.keys, dtype=np.int64)
+        return keys, 1.0 - np.asarray(matches.distances, dtype=np.float64)

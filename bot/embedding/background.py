@@ -46,6 +46,7 @@ class ArticleSpan:
 
     start: int
     count: int
+    key: str = ""  # the digest of its sentences when the index knows it (else computed)
 
 
 def article_digest(texts: Sequence[str]) -> str:
@@ -114,19 +115,51 @@ class EmbeddingJob:
             _RUNNING.discard(self)
 
     def _fill(self) -> None:
+        articles: list[tuple[ArticleSpan, str]] = []
+        self._embed(articles)
+        if not self._stop.is_set() and self.index.complete:
+            self._merge(articles)
+
+    def _merge(self, articles: list[tuple[ArticleSpan, str]]) -> None:
+        """Merge the store's small finished segments; point the index at the moved rows."""
+
+        def repoint(moved: dict[str, int]) -> None:
+            at = [(span, moved[digest]) for span, digest in articles if digest in moved]
+            if not at:
+                return
+            self.index.move(
+                np.concatenate([np.arange(s.start, s.start + s.count) for s, _ in at]),
+                np.concatenate([np.arange(ref, ref + s.count) for s, ref in at]),
+            )
+            log.info("merged the stored embeddings of %d articles into one segment", len(at))
+
+        self.index.store.merge_small([(digest, span.count) for span, digest in articles], repoint)
+
+    def _embed(self, articles: list[tuple[ArticleSpan, str]]) -> None:
+        """Map the saved rows, then embed the missing articles; list every article in articles."""
         store, index = self.index.store, self.index
         missing: list[tuple[ArticleSpan, str]] = []
         store.refresh()  # rows other writers saved (another process, an earlier run)
-        for span in self.spans:
+        positions: list[np.ndarray] = []
+        refs: list[np.ndarray] = []
+        for n, span in enumerate(self.spans):
             if self._stop.is_set():
                 return
-            texts = self.texts(span.start, span.start + span.count)
-            digest = article_digest(texts)
-            saved = store.find(digest, span.count) if span.count else None
-            if saved is not None:
-                index.assign(span.start, np.arange(saved, saved + span.count))
-            elif span.count:
+            if not span.count:
+                continue
+            digest = span.key or article_digest(self.texts(span.start, span.start + span.count))
+            articles.append((span, digest))
+            saved = store.find(digest, span.count)
+            if saved is None:
                 missing.append((span, digest))
+                continue
+            positions.append(np.arange(span.start, span.start + span.count))
+            refs.append(np.arange(saved, saved + span.count))
+            if n % 4096 == 4095:  # hand them over in batches: ranking by meaning starts sooner
+                index.assign_at(np.concatenate(positions), np.concatenate(refs))
+                positions, refs = [], []
+        if positions:
+            index.assign_at(np.concatenate(positions), np.concatenate(refs))
         store.index_all()  # rows saved before their graph was (a kill -9)
         total = sum(span.count for span, _ in missing)
         if not total:

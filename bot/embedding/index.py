@@ -56,7 +56,20 @@ class SemanticIndex:
 
     def assign(self, first: int, rows: Ids) -> None:
         """Record that sentences first.. have the store refs ``rows`` (one each)."""
-        positions = np.arange(first, first + rows.size, dtype=np.int64)
+        self.assign_at(np.arange(first, first + rows.size, dtype=np.int64), rows)
+
+    def assign_at(self, positions: Ids, rows: Ids) -> None:
+        """Record that the sentences at positions have the store refs ``rows`` (one each)."""
+        self._point(positions, rows)
+        with self._lock:
+            self.embedded_count += int(rows.size)
+            self._floor = None
+
+    def move(self, positions: Ids, rows: Ids) -> None:
+        """Record that the embedded sentences at positions now have the refs ``rows`` (merged)."""
+        self._point(positions, rows)
+
+    def _point(self, positions: Ids, rows: Ids) -> None:
         numbers = rows >> SHIFT
         with self._lock:
             for number in np.unique(numbers).tolist():
@@ -70,8 +83,6 @@ class SemanticIndex:
                     of_row = self._sentence_of_row[number] = grown
                 of_row[local] = positions[where]
             self.row_of[positions] = rows
-            self.embedded_count += int(rows.size)
-            self._floor = None
 
     def finish(self, failure: str | None = None) -> None:
         """Mark the job over (every sentence embedded, or failure says why not)."""
@@ -122,7 +133,7 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, _ = self.store.search(vector, k + k // 2)
+        refs, _ = self.store.search(vector, k + k // 4)
         ids = self._sentences_of(refs)
         ids = ids[ids >= 0][:k]
         return ids, self._similarity(vector, ids)

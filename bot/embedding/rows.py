@@ -16,15 +16,16 @@ one that cannot be written) go into a segment of this process's memory.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.embedding.ann import AnnIndex
+from bot.embedding.ann import SEGMENT_ROWS, AnnIndex
 from bot.index.storage.segments import ArrayStore
 
 Refs = npt.NDArray[np.int64]
@@ -33,6 +34,9 @@ DTYPE = np.dtype(np.float16)
 SHIFT = 32
 LOW = (1 << SHIFT) - 1
 MEMORY = ""  # the name of the segment of rows kept in memory
+# Finished segments with fewer live rows than this are merged, when there are MERGE_AT.
+MERGE_ROWS = SEGMENT_ROWS
+MERGE_AT = 3
 
 _SHARED: weakref.WeakKeyDictionary[ArrayStore, EmbeddingRows] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
@@ -57,6 +61,8 @@ class EmbeddingRows:
         self._names: list[str] = []
         self._numbers: dict[str, int] = {}
         self._graphs: list[AnnIndex] = []
+        self._maps: dict[int, npt.NDArray[Any]] = {}  # the last map of each saved segment
+        self._retired: set[int] = set()  # segments merged into another: not searched
         self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
         self._memory_rows = 0
         self._memory_keys: dict[tuple[str, int], int] = {}
@@ -101,10 +107,10 @@ class EmbeddingRows:
             for key, vectors in items
         ]
         refs: list[int] = []
+        if self.store.folder is not None and blocks:
+            self.store.append_many(blocks)
+        grown: set[int] = set()
         with self._lock:
-            if self.store.folder is not None and blocks:
-                self.store.append_many(blocks)
-            grown: set[int] = set()
             for key, block in blocks:
                 ref = self.find(key, block.shape[0]) if self.store.folder is not None else None
                 if ref is None:
@@ -112,8 +118,8 @@ class EmbeddingRows:
                 else:
                     grown.add(ref >> SHIFT)
                 refs.append(ref)
-            for number in sorted(grown):
-                self._grow(number)
+        for number in sorted(grown):
+            self._grow(number)
         return refs
 
     def _keep_in_memory(self, key: str, block: npt.NDArray[np.float16]) -> int:
@@ -129,18 +135,27 @@ class EmbeddingRows:
         self._graphs[number].add(first, block)
         return (number << SHIFT) | first
 
-    def _segment(self, number: int) -> npt.NDArray[Any]:
-        """Return the rows of one segment (a memory map of a saved one)."""
+    def _segment(self, number: int, needed: int = 0) -> npt.NDArray[Any]:
+        """Return the rows of one segment (a memory map of a saved one), at least needed rows.
+
+        A map already made is reused while it holds the rows asked for, so a
+        question does not wait on the store's lock (held by an append's fsync).
+        """
         name = self._names[number]
         if name == MEMORY:
             return self._memory[: self._memory_rows]
-        mapped = self.store.segment_rows(name)
+        mapped = self._maps.get(number)
+        if mapped is None or mapped.shape[0] < max(needed, 1):
+            fresh = self.store.segment_rows(name)
+            if fresh is not None:
+                mapped = self._maps[number] = fresh
         return mapped if mapped is not None else np.zeros((0, self.dim), DTYPE)
 
     def _grow(self, number: int, chunk: int = 8192) -> None:
-        """Add the segment's rows its graphs lack (all committed ones)."""
-        graph = self._graphs[number]
-        rows = self._segment(number)
+        """Add the segment's rows its graphs lack (all committed ones); questions go on."""
+        with self._lock:
+            graph = self._graphs[number]
+            rows = self._segment(number, needed=1 << 62)
         while graph.rows < rows.shape[0]:
             start = graph.rows
             graph.add(start, rows[start : start + chunk])
@@ -148,8 +163,9 @@ class EmbeddingRows:
     def index_all(self) -> None:
         """Bring each segment's graphs up to its rows (saved before the graphs were); save."""
         with self._lock:
-            for number in range(len(self._names)):
-                self._grow(number)
+            numbers = range(len(self._names))
+        for number in numbers:
+            self._grow(number)
         self.flush()
 
     def flush(self) -> None:
@@ -167,13 +183,14 @@ class EmbeddingRows:
         with self._lock:
             for number in np.unique(numbers).tolist():
                 where = numbers == number
-                out[where] = self._segment(int(number))[refs[where] & LOW]
+                local = refs[where] & LOW
+                out[where] = self._segment(int(number), int(local.max()) + 1)[local]
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
         """Return up to k refs per segment nearest vector, best first, and their cosine."""
         with self._lock:
-            graphs = list(enumerate(self._graphs))
+            graphs = [(n, g) for n, g in enumerate(self._graphs) if n not in self._retired]
         refs: list[Refs] = []
         sims: list[npt.NDArray[Any]] = []
         for number, graph in graphs:
@@ -185,3 +202,75 @@ class EmbeddingRows:
         all_refs, all_sims = np.concatenate(refs), np.concatenate(sims)
         order = np.argsort(-all_sims, kind="stable")
         return all_refs[order], all_sims[order]
+
+    def merge_small(
+        self,
+        live: Sequence[tuple[str, int]],
+        repoint: Callable[[dict[str, int]], None] = lambda moved: None,
+    ) -> dict[str, int]:
+        """Merge the finished segments that hold few live rows into one; return moved refs.
+
+        live are the (key, rows) of every article in use. Segments no writer appends
+        to any more, holding fewer than ``MERGE_ROWS`` live rows or more stale rows
+        than live ones, are merged when there are ``MERGE_AT`` of them (or one mostly
+        stale): their live rows are written as one new segment, which gets its own
+        graphs, and MANIFEST is switched by rename (bot.index.storage.segments), so
+        one search replaces several. Readers keep the memory maps of the old files.
+        repoint gets the new first ref of each moved article, by key, before the old
+        segments' graphs stop being searched; the same is returned (empty: no merge).
+        """
+        if self.store.folder is None:
+            return {}
+        with self._lock:
+            # Per segment, the live articles whose rows it holds: key, rows, first row.
+            located: dict[str, list[tuple[str, int, int]]] = {}
+            for key, count in live:
+                location = self.store.location(key, count)
+                if location is not None and count:
+                    located.setdefault(location[0], []).append((key, count, location[1]))
+            committed = self.store.segments()
+            used = {name: sum(item[1] for item in items) for name, items in located.items()}
+            chosen = [
+                name
+                for name in located
+                if (used[name] < MERGE_ROWS or 2 * used[name] < committed.get(name, 0))
+                and self.store.finished(name)
+            ]
+            stale = [name for name in chosen if 2 * used[name] < committed[name]]
+            if len(chosen) < MERGE_AT and not stale:
+                return {}
+            numbers = [self._number(name) for name in chosen]
+            # Kept: the serving store forgets the merged segments once MANIFEST drops them.
+            maps = [
+                self._segment(number, committed[name])
+                for number, name in zip(numbers, chosen, strict=True)
+            ]
+        items = [
+            (key, rows[first : first + count])
+            for name, rows in zip(chosen, maps, strict=True)
+            for key, count, first in located[name]
+        ]
+        merger = ArrayStore(self.store.folder.parent, self.store.kind)
+        try:
+            new = merger.merge(items, {key for key, _ in live})
+        finally:
+            merger.close()
+        self.store.refresh()
+        with self._lock:
+            number = self._number(new)
+        self._grow(number)
+        self.flush()
+        moved = {}
+        with self._lock:
+            for key, count, _ in (item for name in chosen for item in located[name]):
+                ref = self.find(key, count)
+                if ref is not None and ref >> SHIFT == number:
+                    moved[key] = ref
+        repoint(moved)
+        with self._lock:
+            left = self.store.segments()
+            gone = [n for n, name in zip(numbers, chosen, strict=True) if name not in left]
+            self._retired.update(gone)
+        for n in gone:
+            shutil.rmtree(self.store.folder / "ann" / self._names[n], ignore_errors=True)
+        return moved

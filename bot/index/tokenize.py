@@ -128,7 +128,7 @@ class _Terms(dict[str, "str | None"]):
     short holds the forms whose word is is_content()'s short fragment size.
     """
 
-    LIMIT = 300_000
+    LIMIT = 100_000  # about 20 MB
 
     def __init__(self) -> None:
         super().__init__()

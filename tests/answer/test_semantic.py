@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bot.answer.engine import Engine
+from bot.answer.followup import FollowUp
 from bot.answer.models import Status
 from bot.embedding.loader import SemanticModel
 from bot.embedding.model import Embedder
@@ -46,14 +47,15 @@ def test_engine_fuses_meaning_with_word_match(engine: Engine) -> None:
     assert laos.status is Status.NOT_FOUND or laos.confidence_label == "low"
 
 
-def test_a_follow_up_naming_its_own_subject_is_ranked_by_its_own_meaning(engine: Engine) -> None:
-    # Embedded together with the earlier question, "what about Russia?" would mean the
-    # fence-mending sentence the previous answer showed (2.1); embedded alone it finds Russia.
-    answer = engine.answer(
-        "what about Russia?", previous="who is Pyongyang trying to mend fences with?"
-    )
-    assert answer.read_with == "who is Pyongyang trying to mend fences with?"
-    assert answer.passages[0].citations[0] == "11.1"
+def test_a_follow_up_with_words_of_its_own_is_ranked_by_its_own_meaning(engine: Engine) -> None:
+    # Embedded together with the earlier question, "is it likely to work?" would mean the
+    # courting of ASEAN again (11.1 first); embedded alone, its own words find 8.1, while
+    # the earlier words still count in the word match.
+    previous = "why is the North courting ASEAN?"
+    shown = engine.answer(previous)
+    answer = engine.answer("is it likely to work?", previous=FollowUp.from_answer(shown))
+    assert answer.read_with == previous
+    assert answer.passages[0].citations[0] == "8.1"
 
 
 class EveryVector:

@@ -224,6 +224,17 @@ def test_custom_id_is_checked() -> None:
         _ = ButtonState("ctx", "abc", 0, ("x" * 100,)).custom_id
 
 
+def test_a_dm_answer_s_server_fits_in_the_custom_id_and_reads_back() -> None:
+    from bot.discordbot.answer_buttons import new_answer_id, parse_custom_id
+
+    # The longest: Share, a 4-digit page, ten cited articles, a 20-digit server id.
+    state = ButtonState("share", new_answer_id(), 9999, ("abcde",) * 10, 10**19 + 1)
+    assert len(state.custom_id) <= 100
+    assert parse_custom_id(state.custom_id) == state
+    plain = ButtonState("ctx", "abc", 3, ("abcde",))
+    assert parse_custom_id(plain.custom_id) == plain and plain.server is None
+
+
 def test_button_label_fits() -> None:
     assert size(safetext.button_label("y" * 500)) <= safetext.BUTTON_LABEL_LIMIT
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 
@@ -43,3 +44,19 @@ class GatedEmbedder(HashEmbedder):
         if not query:
             self.gate.wait()
         return super().encode(texts, query=query)
+
+
+class TextHashEmbedder(HashEmbedder):
+    """A vector from a digest of the whole text: distinct texts, distinct vectors (no ties)."""
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> Vectors:
+        with self.lock:
+            self.embedded += 0 if query else len(texts)
+        rows = [
+            np.random.default_rng(
+                int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+            ).normal(size=self.dim)
+            for text in texts
+        ]
+        vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -293,14 +293,11 @@ def clean(store_folder: Path, keep: set[str]) -> None:
                 entry.unlink()
 
 
-def open_generation(
-    store_folder: Path, corpus_root: Path, during: Callable[[], None] | None = None
-) -> Generation | None:
+def open_generation(store_folder: Path, corpus_root: Path) -> Generation | None:
     """Open the current saved generation, checked; None when there is none yet.
 
-    during, if given, is called while the checksums are being checked (on
-    another thread). Raises StoreError when the generation is there but
-    unusable (foreign, other version, truncated, corrupted).
+    Raises StoreError when the generation is there but unusable (foreign,
+    other version, truncated, corrupted).
     """
     with locked(store_folder) if store_folder.is_dir() else contextlib.nullcontext():
         name = current_name(store_folder)
@@ -337,8 +334,6 @@ def open_generation(
         thread.start()
         try:
             generation = open_files(folder, meta, holds=holds)
-            if during is not None:
-                during()
         finally:
             thread.join()
         if wrong:

@@ -8,9 +8,9 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
-from operator import itemgetter
+from operator import eq, itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -97,10 +97,20 @@ class IndexStore:
         def scan() -> None:
             scanned.append(scan_folder(root))
 
+        def scan_quietly() -> None:
+            with contextlib.suppress(Exception):  # listed again below, where it can raise
+                scan()
+
         old = self._last
-        if old is None:
-            # On a start, the folder is listed while the saved files' checksums are checked.
-            old = self._open_saved(during=scan)
+        if old is None and self.folder is not None:
+            # On a start, the folder is listed (mostly waiting for stat, which lets other
+            # threads run) while the saved index is read and opened.
+            listing = threading.Thread(target=scan_quietly, name=f"list {root}")
+            listing.start()
+            try:
+                old = self._open_saved()
+            finally:
+                listing.join()
         if not scanned:
             scan()
         sources, link_problems = scanned[0]
@@ -254,11 +264,11 @@ class IndexStore:
         del generation
         release_memory()
 
-    def _open_saved(self, during: Callable[[], None]) -> Generation | None:
+    def _open_saved(self) -> Generation | None:
         if self.folder is None:
             return None
         try:
-            return open_generation(self.folder, self.root, during)
+            return open_generation(self.folder, self.root)
         except StoreError as exc:
             logger.warning("rebuilding the index: %s", exc)
         except OSError as exc:
@@ -369,7 +379,7 @@ def unchanged(sources: list[SourceFile], records: list[FileRecord], since: int) 
     if len(sources) != len(records) or not sources:
         return False
     return (
-        list(map(_LISTED, sources)) == list(map(_RECORDED, records))
+        all(map(eq, map(_LISTED, sources), map(_RECORDED, records)))
         and all(map(itemgetter(3), records))  # read and hashed (not a failed read to retry)
         and max(map(itemgetter(3), sources)) < since
     )

@@ -123,10 +123,11 @@ def _merge_postings(
     new_terms: list[npt.NDArray[np.int64]] = []
     new_docs: list[npt.NDArray[np.int64]] = []
     for position, file in zip(plan.from_new.tolist(), plan.parsed, strict=True):
+        file_terms = file.terms()
         mapping = np.fromiter(
-            (term_ids.setdefault(t, len(term_ids)) for t in file.vocabulary),
+            (term_ids.setdefault(t, len(term_ids)) for t in file_terms),
             dtype=np.int64,
-            count=len(file.vocabulary),
+            count=len(file_terms),
         )
         first = int(plan.starts[position])
         ids = np.arange(first, first + file.lengths.size, dtype=np.int64)
@@ -232,15 +233,14 @@ def _merge_sentences(
         lengths[plan.kept_ids] = old.lengths[plan.old_ids]
         rows[plan.kept_ids] = old.sentences[plan.old_ids]
     if plan.parsed:
-        encoded = [t.encode() for f in plan.parsed for t in f.texts]
-        sizes = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+        sizes = np.concatenate([f.sizes for f in plan.parsed])
         ends = text.size + len(tail) + np.cumsum(sizes)
         lengths[plan.new_ids] = np.concatenate([f.lengths for f in plan.parsed])
         rows[plan.new_ids, 0] = ends - sizes
         rows[plan.new_ids, 1] = ends
-        rows[plan.new_ids, 2] = [p for f in plan.parsed for p in f.paragraphs]
-        rows[plan.new_ids, 3] = [n for f in plan.parsed for n in f.numbers]
-        tail += b"".join(encoded)
+        rows[plan.new_ids, 2] = np.concatenate([f.paragraphs for f in plan.parsed])
+        rows[plan.new_ids, 3] = np.concatenate([f.numbers for f in plan.parsed])
+        tail += b"".join(f.text for f in plan.parsed)
     total = text.size + len(tail)
     live = int((rows[:, 1] - rows[:, 0]).sum())
     if total > COMPACT_FROM and live * 2 < total:

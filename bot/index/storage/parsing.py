@@ -46,19 +46,32 @@ REFUSED = "refused"
 PARALLEL_FROM = 400
 
 
+def _no_ints() -> npt.NDArray[np.int32]:
+    return np.empty(0, dtype=np.int32)
+
+
 @dataclass
 class ParsedFile:
-    """One article file read, split and tokenised, ready to be merged into an index."""
+    """One article file read, split and tokenised, ready to be merged into an index.
+
+    Made of few objects (one bytes, one string, arrays): a worker process hands
+    tens of thousands of them over, and each object costs to pass.
+    """
 
     record: FileRecord
     failure: str | None = None  # an OSError while reading: the file is there but unreadable
     vanished: bool = False
-    paragraphs: list[int] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    vocabulary: list[str] = field(default_factory=list)  # this article's terms
-    tokens: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, dtype=np.int32))
-    lengths: npt.NDArray[np.int32] = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    paragraphs: npt.NDArray[np.int32] = field(default_factory=_no_ints)
+    numbers: npt.NDArray[np.int32] = field(default_factory=_no_ints)
+    text: bytes = b""  # the sentences' UTF-8 text, one after the other
+    sizes: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    vocabulary: str = ""  # this article's terms, one a line
+    tokens: npt.NDArray[np.int32] = field(default_factory=_no_ints)
+    lengths: npt.NDArray[np.int32] = field(default_factory=_no_ints)
+
+    def terms(self) -> list[str]:
+        """Return the article's terms, in order of first use (tokens number them)."""
+        return self.vocabulary.split("\n") if self.vocabulary else []
 
 
 def read_file(root: str, source: SourceFile) -> ParsedFile:
@@ -129,12 +142,14 @@ def parse_file(rel: str, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
         tuple(acronyms),
         rows_key(texts),
     )
+    encoded = [text.encode() for text in texts]
     return ParsedFile(
         record,
-        paragraphs=[s.paragraph for s in article.sentences],
-        numbers=[s.number for s in article.sentences],
-        texts=texts,
-        vocabulary=list(local),
+        paragraphs=np.array([s.paragraph for s in article.sentences], dtype=np.int32),
+        numbers=np.array([s.number for s in article.sentences], dtype=np.int32),
+        text=b"".join(encoded),
+        sizes=np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
+        vocabulary="\n".join(local),  # terms hold no line break
         tokens=np.asarray(tokens, dtype=np.int32),
         lengths=np.asarray(lengths, dtype=np.int32),
     )

@@ -33,7 +33,7 @@ import secrets
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -497,18 +497,25 @@ class ArrayStore:
         Segments left with no row that a live article needs (and no writer) are
         deleted. Returns the new segment's name.
         """
+        items = ((slot.key, rows[slot.first : slot.first + slot.count]) for slot in slots)
+        return self.merge(items, {slot.key for slot in slots})
+
+    def merge(self, items: Iterable[tuple[str, npt.NDArray[Any]]], live: set[str]) -> str:
+        """Store articles' rows (key, rows) as one new segment; drop the segments it replaces.
+
+        live are the keys of every article still in use: a segment left with no row
+        of a live article that the new segment lacks, and no writer, is deleted (a
+        reader's memory map of it stays valid). Returns the new segment's name.
+        """
         with self._lock:
             self._close_own()
             entries: list[tuple[str, _Entry]] = []
             try:
-                for slot in slots:
-                    entry = self._write_rows(slot.key, rows[slot.first : slot.first + slot.count])
-                    entries.append((slot.key, entry))
-                own = self._own
-                assert own is not None
-                if self._own_files is not None:
-                    self._sync_own()
-                self._collect({slot.key for slot in slots}, own, entries)
+                for key, rows in items:
+                    entries.append((key, self._write_rows(key, rows)))
+                own = self._own_segment()
+                self._sync_own()
+                self._collect(live, own, entries)
             except BaseException:
                 name = self._own.name if self._own is not None else None
                 self._close_own()
@@ -519,6 +526,13 @@ class ArrayStore:
                 raise
             self._close_own()
             return own.name
+
+    def finished(self, name: str) -> bool:
+        """Tell whether no writer may append to segment name any more."""
+        with self._lock:
+            return not (self._own is not None and self._own.name == name) and not (
+                self._writing(name)
+            )
 
     def _collect(self, live: set[str], new: _Segment, entries: list[tuple[str, _Entry]]) -> None:
         """Commit the rewritten segment and delete the segments it made useless.
