@@ -17,7 +17,9 @@ HistGradientBoostingClassifier, exported node by node to the JSON file and walke
 pure Python at run time) or, with --kind logistic, a logistic regression.
 
 Thresholds are chosen on the training half from the fitted probabilities:
-- decline: answerable questions with a hit below it are at most DECLINE_LOSS of them;
+- decline: answerable questions with a hit below it are at most DECLINE_LOSS of them,
+  every off-topic question of the repo's sets is below it, and with semantic ranking so
+  are ELSEWHERE_DECLINED of the SQuAD questions asked of the repo's article;
 - low: answerable questions below it (declined or "low") are at most LOW_SHARE;
 - high: the answers at or above it are right at rank 1 at least HIGH_PRECISION of the time.
 Gating follow-ups depends on the model, so the script fits twice, the second time on
@@ -48,7 +50,7 @@ from bot.answer.answerability_models import (  # noqa: E402
     Tree,
     Trees,
 )
-from bot.evaluation.datasets import EvalQuestion, load_eval_file, split_of  # noqa: E402
+from bot.evaluation.datasets import EvalQuestion, EvalSet, load_eval_file, split_of  # noqa: E402
 from bot.evaluation.metrics import is_hit  # noqa: E402
 from bot.evaluation.runner import assess, engines_for  # noqa: E402
 
@@ -59,6 +61,9 @@ OWN_WEIGHT = 8.0
 # Every this many SQuAD questions, one is also asked of another article, with this weight.
 ELSEWHERE_EVERY = 3
 ELSEWHERE_WEIGHT = 0.5
+# The kind of those asked of the repo's article; this share of them must be declined.
+ASKED_ELSEWHERE = "asked of another article"
+ELSEWHERE_DECLINED = 0.97
 DECLINE_LOSS = 0.005
 LOW_SHARE = 0.08
 # Aimed above the 95% the label promises: the half kept apart runs a little below the fitted one.
@@ -109,8 +114,8 @@ def collect(squad: Path, semantic: object, split: str) -> list[dict[str, object]
     """Ask every question of the split; return its features, label and weight.
 
     SQuAD's answerable questions are also asked, every ELSEWHERE_EVERY-th one, of
-    another article of the same half: there they are questions the articles do not
-    answer that share some of their words, as a user's off-topic question would.
+    another article of the same half, and every other one of those of the repo's own
+    article: there they are questions the articles do not answer (see _elsewhere).
     """
     sets = [(ROOT / "eval" / name, ROOT / "corpus", OWN_WEIGHT) for name in OWN_SETS]
     sets += [(squad / "questions.jsonl", None, 1.0), (squad / "unanswerable.jsonl", None, 1.0)]
@@ -125,13 +130,30 @@ def collect(squad: Path, semantic: object, split: str) -> list[dict[str, object]
         for question in asked:
             rows.extend(_row(engine_of, question, path.name, weight))
         if path.name == "questions.jsonl":
-            articles = sorted({q.corpus_id for q in asked})
-            for n, question in enumerate(asked):
-                if n % ELSEWHERE_EVERY or len(articles) < 2:
-                    continue
-                other = articles[(articles.index(question.corpus_id) + 1) % len(articles)]
-                moved = replace(question, corpus_id=other, answers=())
-                rows.extend(_row(engine_of, moved, "elsewhere", ELSEWHERE_WEIGHT))
+            rows.extend(_elsewhere(engine_of, asked, semantic))
+    return rows
+
+
+def _elsewhere(
+    engine_of: object, asked: list[EvalQuestion], semantic: object
+) -> list[dict[str, object]]:
+    """Ask some SQuAD questions of another SQuAD article and of the repo's own article.
+
+    Neither answers them: they are the off-topic and partial-overlap questions of many
+    shapes that a user asks of a corpus about something else.
+    """
+    articles = sorted({q.corpus_id for q in asked})
+    own = engines_for(EvalSet("own"), ROOT / "corpus", semantic)  # type: ignore[arg-type]
+    rows: list[dict[str, object]] = []
+    for n, question in enumerate(asked):
+        if n % ELSEWHERE_EVERY or len(articles) < 2:
+            continue
+        other = articles[(articles.index(question.corpus_id) + 1) % len(articles)]
+        moved = replace(question, corpus_id=other, answers=())
+        rows.extend(_row(engine_of, moved, "elsewhere", ELSEWHERE_WEIGHT))
+        if n % (2 * ELSEWHERE_EVERY) == 0:
+            here = replace(question, corpus_id="", answers=(), kind=ASKED_ELSEWHERE)
+            rows.extend(_row(own, here, "elsewhere", ELSEWHERE_WEIGHT))
     return rows
 
 
@@ -150,19 +172,25 @@ def _row(engine_of: object, question: EvalQuestion, name: str, weight: float) ->
             "label": int(hit3),
             "hit1": int(hit1),
             "answerable": question.answerable,
+            "kind": question.kind,
             "weight": weight,
         }
     ]
 
 
-def fit(rows: list[dict[str, object]], names: tuple[str, ...], kind: str = "logistic") -> Model:
+def fit(
+    rows: list[dict[str, object]],
+    names: tuple[str, ...],
+    kind: str = "logistic",
+    semantic: bool = False,
+) -> Model:
     """Fit a model of the kind ("logistic" or "trees") and choose its thresholds."""
     x = np.array([[r["values"].get(n, 0.0) for n in names] for r in rows])  # type: ignore[attr-defined]
     y = np.array([r["label"] for r in rows])
     w = np.array([r["weight"] for r in rows], dtype=np.float64)
     fitted = fit_trees(x, y, w, names) if kind == "trees" else fit_logistic(x, y, w, names)
     probabilities = np.array([fitted.probability(r["values"]) for r in rows])  # type: ignore[arg-type]
-    return replace(fitted, thresholds=choose_thresholds(rows, probabilities))
+    return replace(fitted, thresholds=choose_thresholds(rows, probabilities, semantic))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) -> Logistic:
@@ -228,12 +256,26 @@ def export_trees(classifier: object, names: tuple[str, ...]) -> Trees:
     return Trees(names, baseline, tuple(trees), Thresholds(0.0, 0.0, 1.0))
 
 
-def choose_thresholds(rows: list[dict[str, object]], p: np.ndarray) -> Thresholds:
-    """Pick the decline, low and high thresholds from the training probabilities."""
+def choose_thresholds(
+    rows: list[dict[str, object]], p: np.ndarray, semantic: bool = False
+) -> Thresholds:
+    """Pick the decline, low and high thresholds from the training probabilities.
+
+    With semantic ranking every question finds passages by meaning, even one sharing
+    no word with the corpus, so there the decline also has to sit above most questions
+    asked of an article about something else (word match never searches for those).
+    """
     answerable = np.array([bool(r["answerable"]) for r in rows])
     hit3 = np.array([bool(r["label"]) for r in rows])
     hit1 = np.array([bool(r["hit1"]) for r in rows])
     decline = float(np.quantile(p[answerable & hit3], DECLINE_LOSS))
+    # A question about something else altogether is declined, not shown as "low".
+    off_topic = np.array([r.get("kind") == "off-topic" for r in rows])
+    if off_topic.any():
+        decline = max(decline, float(p[off_topic].max()) + 0.001)
+    elsewhere = np.array([r.get("kind") == ASKED_ELSEWHERE for r in rows])
+    if semantic and elsewhere.any():
+        decline = max(decline, float(np.quantile(p[elsewhere], ELSEWHERE_DECLINED)))
     low = max(decline, float(np.quantile(p[answerable], LOW_SHARE)))
     high = 1.0
     for t in np.unique(np.round(p, 3)):
@@ -297,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         model: Model | None = None
         for round_ in (1, 2):
             rows = collect(args.squad, semantic, "train")
-            model = fit(rows, names, args.kind)
+            model = fit(rows, names, args.kind, mode == "semantic")
             _install(mode, model)
             print(f"{mode} round {round_}: {len(rows)} questions, {model.thresholds}")
         assert model is not None

@@ -133,7 +133,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
                 if not c.terms & best_terms
             )
         ),
-        "missing_names": _missing_names(query.text, best_terms),
+        "missing_names": _missing_names(query, best_terms),
         "rare_missing": _rare_missing(content, best_terms, index),
         "concepts": math.log1p(len(concepts)),
         "negation_mismatch": float(_negated(query.text) and not _negated(best)),
@@ -147,7 +147,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         values[f"{kind.value}_missing"] = values["type_missing"] if cue is kind else 0.0
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
-    values["unknown_names"] = _unknown_names(query.text, index)
+    values["unknown_names"] = _unknown_names(query, index)
     values["passage_negated"] = float(_negated(best) and not _negated(query.text))
     values["numbers_absent"] = _numbers_absent(query.text, best_terms)
     values["neighbour_cover"] = _neighbour_cover(content, best_terms, evidence.ids, index)
@@ -190,11 +190,14 @@ def _margin(scores: Sequence[float]) -> float:
     return max(0.0, 1.0 - scores[1] / scores[0])
 
 
-def _missing_names(question: str, passage_terms: set[str]) -> float:
-    names = _names(question)
+def _missing_names(query: Query, passage_terms: set[str]) -> float:
+    """Return the share of the question's names the passage lacks under every alias."""
+    names = _names(query.text)
     if not names:
         return 0.0
-    return sum(n not in passage_terms for n in names) / len(names)
+    # "NK" is held by a passage that says "North Korea".
+    held = {t for c in query.concepts if c.terms & passage_terms for t in c.typed_terms}
+    return sum(n not in passage_terms and n not in held for n in names) / len(names)
 
 
 def _names(question: str) -> list[str]:
@@ -207,9 +210,14 @@ def _names(question: str) -> list[str]:
     return names
 
 
-def _unknown_names(question: str, index: BM25Index) -> float:
-    names = _names(question)
-    return sum(n not in index for n in names) / len(names) if names else 0.0
+def _unknown_names(query: Query, index: BM25Index) -> float:
+    """Return the share of the question's names that no sentence mentions under any alias."""
+    names = _names(query.text)
+    if not names:
+        return 0.0
+    # "NK" is known when the corpus says "North Korea": an alias's typed form counts.
+    known = {t for c in query.concepts if any(u in index for u in c.terms) for t in c.typed_terms}
+    return sum(n not in index and n not in known for n in names) / len(names)
 
 
 def _numbers_absent(question: str, passage_terms: set[str]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -233,3 +234,16 @@ def test_features_look_past_the_question_words(tmp_path: Path) -> None:
     assert near["neighbour_cover"] > 0.0
     far = _reading_values(engine, "What did the mayor say about the Hamburg line?")
     assert far["neighbour_cover"] == 0.0
+
+
+def test_the_shipped_trees_are_monotone_where_the_fit_asked(engine: Engine) -> None:
+    fit = _fitting_script()
+    values = _reading_values(engine, "What did Russia say about the sanctions?")
+    for mode, model in load_models(MODEL_FILE).items():
+        for name in model.names:
+            direction = fit.DIRECTIONS.get(name, 0)
+            if direction == 0:
+                continue
+            probabilities = [model.probability({**values, name: v / 10}) for v in range(0, 31, 2)]
+            steps = [b - a for a, b in itertools.pairwise(probabilities)]
+            assert all(direction * s >= -1e-12 for s in steps), (mode, name)
