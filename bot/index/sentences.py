@@ -116,7 +116,9 @@ class _Pack:
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self._fd)
+        # Not at exit: a background thread may still read the pack then, and would get EBADF
+        # (or, once the number is reused, another file's bytes); the OS closes it anyway.
+        weakref.finalize(self, os.close, self._fd).atexit = False
 
     @classmethod
     def open(cls, path: Path | None) -> _Pack | None:
