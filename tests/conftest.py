@@ -10,6 +10,20 @@ import pytest
 from bot.embedding.model import Embedder, load_embedder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the user's cache, state and data folders at the test session's own.
+
+    Engines built by in-process bots save their indexes under the user cache folder; without
+    this, tests wrote there and two test runs at once shared it. A test that wants its own
+    folders still sets them (monkeypatch restores this session's afterwards).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+            patch.setenv(name, str(tmp_path_factory.mktemp(name.lower())))
+        yield
+
+
 @pytest.fixture(scope="session")
 def minilm(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     """The packaged all-MiniLM-L6-v2 (int8 ONNX), loaded once per test session."""
