@@ -29,15 +29,18 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _ask_json(tmp_path: Path) -> subprocess.Popen[bytes]:
-    """Start `qabot ask --json` reading questions from a pipe."""
+def _ask_json(
+    tmp_path: Path, corpus: Path = CORPUS, *, new_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start `qabot ask --json` reading questions from a pipe (new_session: own group)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "ask", "--corpus", str(CORPUS), "--json"],
+        [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), "--json"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
         env=_env(tmp_path),
+        start_new_session=new_session,
     )
 
 
@@ -117,15 +120,8 @@ def test_ctrl_c_to_the_whole_terminal_group_during_a_build_is_one_line(tmp_path:
         (corpus / f"a{i}.txt").write_text(
             f"Ferry {i}\n\n" + " ".join(f"Ferry {i} sails from pier {j}." for j in range(30))
         )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), "--json"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        start_new_session=True,  # its own process group, as a shell gives a foreground job
-    )
+    # its own process group, as a shell gives a foreground job
+    process = _ask_json(tmp_path, corpus, new_session=True)
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write(b"when does ferry 7 sail?\n")
