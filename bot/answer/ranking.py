@@ -91,15 +91,17 @@ class Scored:
 
 
 class _Scratch(threading.local):
-    """Per thread, a reused zeroed array with a score slot per sentence and one each side."""
+    """Per thread, reused zeroed arrays with a score slot per sentence and one each side."""
 
-    padded: Floats | None = None
+    arrays: dict[int, Floats] | None = None
 
-    def zeros(self, size: int) -> Floats:
-        """Return the array for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
-        padded = self.padded
+    def zeros(self, size: int, which: int = 0) -> Floats:
+        """Return array which for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
+        if self.arrays is None:
+            self.arrays = {}
+        padded = self.arrays.get(which)
         if padded is None or padded.size != size + 2:
-            padded = self.padded = np.zeros(size + 2, dtype=np.float64)
+            padded = self.arrays[which] = np.zeros(size + 2, dtype=np.float64)
         return padded
 
 
@@ -158,16 +160,25 @@ def match(index: BM25Index, query: Query) -> tuple[Ids, Floats]:
         aliased.append((concept.weight, names))
     if not aliased:
         return ids, total
-    named = [(name_ids, scores) for _, names in aliased for _, name_ids, scores in names]
-    union = ascending_union([ids] + [name_ids for name_ids, _ in named])
-    parts = iter(spread([(ids, total), *named], union, index.size))
-    total = next(parts)
-    for weight, names in aliased:
-        best = np.zeros(union.size)
-        for scale, _, _ in names:
-            np.maximum(best, scale * next(parts), out=best)
-        total += weight * best
-    return union, total
+    union = ascending_union([ids] + [name_ids for _, names in aliased for _, name_ids, _ in names])
+    # Summed and maxed in two zeroed per-sentence arrays, so that each name costs its own
+    # postings, not a pass over every sentence any name touches ("high" and "height").
+    summed, best = _SCRATCH.zeros(index.size, 0), _SCRATCH.zeros(index.size, 1)
+    slots = union + 1
+    try:
+        summed[ids + 1] = total
+        for weight, names in aliased:
+            touched = ascending_union([name_ids for _, name_ids, _ in names]) + 1
+            try:
+                for scale, name_ids, scores in names:
+                    at = name_ids + 1
+                    best[at] = np.maximum(best[at], scale * scores)
+                summed[touched] += weight * best[touched]
+            finally:
+                best[touched] = 0.0
+        return union, summed[slots]
+    finally:
+        summed[slots] = 0.0
 
 
 class Ranker:
