@@ -154,31 +154,48 @@ def match(index: BM25Index, query: Query) -> tuple[Ids, Floats]:
         if len(concept.names) == 1:
             continue
         names: list[tuple[float, Ids, Floats]] = []
-        for name_terms, scale in concept.names:
+        for number, (name_terms, scale) in enumerate(concept.names):
             weights = {t: float(name_terms.count(t)) for t in name_terms}
-            names.append((scale, *index.match_scores_sparse(weights)))
+            # The words typed count one by one; another name counts only where a sentence
+            # holds all of it ("National Bureau of Investigation" for "NBI", not "national").
+            found = index.match_scores_every if number else index.match_scores_sparse
+            names.append((scale, *found(weights)))
         aliased.append((concept.weight, names))
     if not aliased:
         return ids, total
-    union = ascending_union([ids] + [name_ids for _, names in aliased for _, name_ids, _ in names])
-    # Summed and maxed in two zeroed per-sentence arrays, so that each name costs its own
-    # postings, not a pass over every sentence any name touches ("high" and "height").
-    summed, best = _SCRATCH.zeros(index.size, 0), _SCRATCH.zeros(index.size, 1)
-    slots = union + 1
-    try:
-        summed[ids + 1] = total
-        for weight, names in aliased:
-            touched = ascending_union([name_ids for _, name_ids, _ in names]) + 1
-            try:
-                for scale, name_ids, scores in names:
-                    at = name_ids + 1
-                    best[at] = np.maximum(best[at], scale * scores)
-                summed[touched] += weight * best[touched]
-            finally:
-                best[touched] = 0.0
-        return union, summed[slots]
-    finally:
-        summed[slots] = 0.0
+    best = _SCRATCH.zeros(index.size, 1)
+    for weight, names in aliased:
+        touched = ascending_union([name_ids for _, name_ids, _ in names])
+        slots = touched + 1
+        try:
+            # Maxed in a zeroed per-sentence array, so each name costs its own postings.
+            for scale, name_ids, scores in names:
+                at = name_ids + 1
+                best[at] = np.maximum(best[at], scale * scores)
+            extra = weight * best[slots]
+        finally:
+            best[slots] = 0.0
+        ids, total = _add_sparse(ids, total, touched, extra)
+    return ids, total
+
+
+def _add_sparse(ids: Ids, values: Floats, more: Ids, extra: Floats) -> tuple[Ids, Floats]:
+    """Add extra at the ascending ids more to values at the ascending ids; values may change.
+
+    The ids already there are added to in place, the others inserted: sequential
+    work over the (often large) first part instead of a gather and scatter of it.
+    """
+    if ids.size == 0:
+        return more, extra
+    at = np.searchsorted(ids, more)
+    inside = at < ids.size
+    found = np.zeros(more.size, dtype=np.bool_)
+    found[inside] = ids[at[inside]] == more[inside]
+    values[at[found]] += extra[found]
+    new = ~found
+    if not new.any():
+        return ids, values
+    return np.insert(ids, at[new], more[new]), np.insert(values, at[new], extra[new])
 
 
 class Ranker:

@@ -133,6 +133,19 @@ def test_sparse_and_dense_scores_are_bit_identical():
         assert np.array_equal(found_scores, dense[expected])
 
 
+def test_documents_holding_every_term_score_as_the_dense_match():
+    rng = random.Random(5)
+    vocabulary = [f"t{i}" for i in range(12)]
+    documents = [rng.choices(vocabulary, k=rng.randint(0, 10)) for _ in range(300)]
+    index = BM25Index(documents)
+    for _ in range(100):
+        weights = {t: float(rng.randint(1, 2)) for t in rng.sample([*vocabulary, "zz"], 3)}
+        ids, scores = index.match_scores_every(weights)
+        expected = [i for i, d in enumerate(documents) if all(t in d for t in weights)]
+        assert ids.tolist() == expected
+        np.testing.assert_allclose(scores, index.match_scores(weights)[ids], rtol=1e-12)
+
+
 def test_search_handles_zero_and_repeated_weights_and_unknown_terms():
     index = BM25Index([["a", "b"], ["b", "c"], ["c"], []])
     ids, _scores = index.search({"a": 0.0, "b": 1.0, "nope": 2.0}, 10)
