@@ -250,6 +250,8 @@ class BM25Index:
         every other document scores 0. Only the matching documents are touched.
         """
         ids, scores = self._accumulate(weights)
+        if sum(1 for t in weights if t in self._terms) == 1:
+            return ids, scores  # one term's postings, ascending already
         order = np.argsort(ids, kind="stable")
         return ids[order], scores[order]
 
