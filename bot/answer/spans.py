@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
-from bot.answer.slots import slot_spans
-from bot.index.tokenize import stem
+from bot.answer.slots import matched_words, shape_of, stretches
+from bot.answer.span_ranker import Candidate, best_span, sentence_numbers
+from bot.index.tokenize import Token, stem, words
 
 Span = tuple[int, int]
 
@@ -69,18 +70,45 @@ _NOT_NAMES |= {m.capitalize() for m in _MONTHS} | {d.capitalize() for d in _DAY.
 def spans_for(
     question: str, text: str, question_terms: frozenset[str], cue: Cue | None = None
 ) -> tuple[Span, ...]:
-    """Return the character spans of text that answer the question, best first.
+    """Return the character span of text that best answers the question, if any.
 
-    A typed question (cue, else read from the question) gets what its type asks for;
-    any other gets the stretch standing in the question word's slot (bot.answer.slots),
-    and so does a "who", "where" or "why" question whose type the text does not hold
-    ("repaired by local volunteers"); a date or a number is never answered by a slot.
+    A typed question (cue, else read from the question) weighs what its type asks
+    for against the stretches standing in the question word's slot ("repaired by
+    local volunteers" answers "who repaired it?"); any other weighs the stretches
+    alone. A date or a number question is answered by a date or a number only.
     """
     cue = cue or question_cue(question)
-    found = find_spans(cue, text, question_terms) if cue is not None else ()
-    if found or not question or cue in (Cue.DATE, Cue.NUMBER):
-        return found
-    return slot_spans(question, text, question_terms)
+    tokens, matched, found = candidates(question, text, question_terms, cue)
+    best = best_span(text, tokens, matched, found, shape_of(question), cue)
+    return (best,) if best is not None else ()
+
+
+def candidates(
+    question: str, text: str, question_terms: frozenset[str], cue: Cue | None
+) -> tuple[list[Token], list[bool], list[Candidate]]:
+    """Return the passage's words, which are the question's, and the candidate spans."""
+    tokens = words(text)
+    matched = matched_words(tokens, question_terms)
+    found: list[Candidate] = []
+    for span in find_spans(cue, text, question_terms) if cue is not None else ():
+        first, last = _token_range(tokens, span)
+        if first <= last:
+            found.append(Candidate(first, last, True, span))
+    if not question or (cue in (Cue.DATE, Cue.NUMBER) and not found):
+        return tokens, matched, found
+    # Only a sentence holding some of the question's words has a slot.
+    sentence = sentence_numbers(text, tokens)
+    asked = {sentence[i] for i, hit in enumerate(matched) if hit}
+    for first, last in stretches(text, tokens, matched):
+        if sentence[first] in asked:
+            found.append(Candidate(first, last, False, (tokens[first].start, tokens[last].end)))
+    return tokens, matched, found
+
+
+def _token_range(tokens: list[Token], span: Span) -> tuple[int, int]:
+    """Return the first and last word overlapping a character span (first > last: none)."""
+    inside = [i for i, t in enumerate(tokens) if t.start < span[1] and span[0] < t.end]
+    return (inside[0], inside[-1]) if inside else (1, 0)
 
 
 def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:

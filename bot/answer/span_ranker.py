@@ -1,0 +1,229 @@
+"""Score the candidate answer spans of a passage with the fitted linear model; keep the best.
+
+Candidates are the phrases of the type a question asks for (bot.answer.spans) and the
+stretches in the question word's slot (bot.answer.slots). Each gets cheap features -
+how close it stands to the question's words, on which side, beside the question's
+head noun, capitalised, a number, its length - and one weight vector per question
+type (bot.answer.span_weights, written by scripts/fit_spans.py from squad-dev's
+training half) scores them. Only the best candidate is marked: marking every name
+of a passage would point at nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from bot.answer.cues import Cue
+from bot.answer.slots import NAMING, Shape
+from bot.answer.span_weights import WEIGHTS
+from bot.index.tokenize import STOP_WORDS, Token, is_content, stem
+
+Span = tuple[int, int]
+
+# The features, in the order of each WEIGHTS vector.
+FEATURES = (
+    "near",  # closeness to the question's words in the same sentence, sum of 1 / (1 + gap)
+    "best_sentence",  # in the sentence holding most question words
+    "after_match",  # the content word before it is one of the question's
+    "before_match",  # the content word after it is one of the question's
+    "subject_before",  # "what X did...": before the question's words
+    "object_after",  # "what did X do" / "what is X": after the question's words
+    "after_left",  # right after the words before a mid-question wh-word
+    "head_next",  # beside the question's head noun ("what theorem": "speed-up theorem")
+    "capital",  # holds a capitalised word that does not open the sentence
+    "digit",  # holds a digit
+    "length",  # log of 1 + its content words
+    "named",  # follows "called", "named", "known as", "is", "was", "as"
+    "opens",  # opens its sentence
+    "nearest",  # the closest candidate of the passage to the question's words
+    "lone_word",  # one lowercase word (often a modifier: "primary", "directly")
+    "adverb",  # its content words all end in "-ly"
+    "left",  # closeness to the nearest question word before it, 1 / (1 + gap)
+    "right",  # the same after it
+    "head_capital",  # capitalised, for a question with a head noun ("what actress")
+    "subject_right",  # the subject's slot: the question's words follow right after
+    "object_left",  # the object's slot: the question's words stand right before
+    "typed",  # a phrase of the asked type (a date, a number, a name, a place, a reason)
+    "holds_typed",  # a slot stretch holding such a phrase
+    "by_before",  # follows "by" (the agent of a passive: "who built it?")
+    "preposition_before",  # follows in/at/on/from/to/of/for/with
+    "inside_brackets",  # inside parentheses
+    "quoted",  # inside quotation marks (a title)
+    "proper",  # every content word capitalised
+    "words",  # log of 1 + all its words
+    "year",  # holds a year
+    "clause_matches",  # share of the question's words in its clause
+    "sentence_matches",  # share of the question's words in its sentence
+    "typed_and_near",  # a typed phrase beside the question's words (typed x right/left)
+    "slot_and_typed_question",  # a slot stretch for a typed question
+)
+_NEAREST = FEATURES.index("nearest")
+_PREPOSITIONS = frozenset("in at on from to of for with into during".split())
+_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
+_CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
+_YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
+_QUOTES = "\"“”"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stretch of a passage's words that may answer: its first and last word, its kind."""
+
+    first: int
+    last: int
+    typed: bool  # found by the finder of the question's type
+    span: Span  # the characters marked when it is chosen
+
+
+def best_span(
+    text: str,
+    tokens: list[Token],
+    matched: list[bool],
+    candidates: list[Candidate],
+    shape: Shape,
+    cue: Cue | None,
+) -> Span | None:
+    """Return the characters of the best-scoring candidate, or None without one."""
+    if not candidates:
+        return None
+    weights = WEIGHTS[cue.value if cue else "none"]
+    rows = features(text, tokens, matched, candidates, shape)
+    scores = [sum(w * x for w, x in zip(weights, row, strict=True)) for row in rows]
+    best = max(range(len(rows)), key=lambda c: (scores[c], -c))
+    return candidates[best].span
+
+
+def sentence_numbers(text: str, tokens: list[Token]) -> list[int]:
+    """Return, per word, the number of the sentence it stands in (0 first)."""
+    numbers = [0] * len(tokens)
+    for i in range(1, len(tokens)):
+        gap = text[tokens[i - 1].end : tokens[i].start] + " "
+        numbers[i] = numbers[i - 1] + bool(_SENTENCE_END.search(gap))
+    return numbers
+
+
+def features(
+    text: str,
+    tokens: list[Token],
+    matched: list[bool],
+    candidates: list[Candidate],
+    shape: Shape,
+) -> list[list[float]]:
+    """Return each candidate's features, in the order of FEATURES."""
+    sentence = sentence_numbers(text, tokens)
+    held: dict[int, set[str]] = {}
+    stems = [stem(t.word) for t in tokens]
+    for i, hit in enumerate(matched):
+        if hit:
+            held.setdefault(sentence[i], set()).add(stems[i])
+    most = max((len(v) for v in held.values()), default=0)
+    question_size = max(len({stems[i] for i, hit in enumerate(matched) if hit}), 1)
+    rows: list[list[float]] = []
+    typed_spans = [c.span for c in candidates if c.typed]
+    for candidate in candidates:
+        first, last = candidate.first, candidate.last
+        s = sentence[first]
+        hits = [j for j, hit in enumerate(matched) if hit and sentence[j] == s]
+        lefts = [first - j - 1 for j in hits if j < first]
+        rights = [j - last - 1 for j in hits if j > last]
+        near = sum(1.0 / (1 + max(g, 0)) for g in lefts + rights)
+        previous = _neighbour(tokens, first, -1)
+        following = _neighbour(tokens, last, 1)
+        after = previous is not None and matched[previous] and sentence[previous] == s
+        before = following is not None and matched[following] and sentence[following] == s
+        span_tokens = tokens[first : last + 1]
+        opening = first == 0 or sentence[first - 1] != s
+        capital = any(
+            text[t.start].isupper() and not (opening and k == 0) for k, t in enumerate(span_tokens)
+        )
+        start, end = tokens[first].start, tokens[last].end
+        phrase = text[start:end]
+        digit = any(ch.isdigit() for ch in phrase)
+        content = [t for t in span_tokens if is_content(t)]
+        word_before = tokens[first - 1].word if first > 0 else ""
+        left = 1.0 / (1 + min(lefts)) if lefts else 0.0
+        right = 1.0 / (1 + min(rights)) if rights else 0.0
+        clause = _clause_terms(text, tokens, matched, stems, first, last)
+        rows.append(
+            [
+                near,
+                float(bool(held.get(s)) and len(held[s]) == most),
+                float(after),
+                float(before),
+                float(shape.subject and bool(rights) and not lefts),
+                float(shape.object and bool(lefts)),
+                float(previous is not None and stems[previous] in shape.left),
+                float(any(j is not None and stems[j] in shape.head for j in (previous, following))),
+                float(capital),
+                float(digit),
+                math.log1p(len(content)),
+                float(word_before in NAMING),
+                float(opening),
+                0.0,
+                float(len(span_tokens) == 1 and not capital and not digit),
+                float(all(t.word.endswith("ly") for t in content)),
+                left,
+                right,
+                float(bool(shape.head) and capital),
+                float(shape.subject) * right,
+                float(shape.object) * left,
+                float(candidate.typed),
+                float(
+                    not candidate.typed
+                    and any(start <= a and b <= end + 1 for a, b in typed_spans)
+                ),
+                float(word_before == "by"),
+                float(word_before in _PREPOSITIONS),
+                float(_inside(text, start, end, "(", ")")),
+                float(_quoted(text, start, end)),
+                float(bool(content) and all(text[t.start].isupper() for t in content)),
+                math.log1p(len(span_tokens)),
+                float(bool(_YEAR.search(phrase))),
+                len(clause) / question_size,
+                len(held.get(s, ())) / question_size,
+                float(candidate.typed) * max(left, right),
+                float(not candidate.typed and bool(typed_spans)),
+            ]
+        )
+    closest = max((row[0] for row in rows), default=0.0)
+    for row in rows:
+        row[_NEAREST] = float(row[0] == closest)
+    return rows
+
+
+def _clause_terms(
+    text: str, tokens: list[Token], matched: list[bool], stems: list[str], first: int, last: int
+) -> set[str]:
+    """Return the question's terms in the clause around a candidate."""
+    found: set[str] = set()
+    j = first - 1
+    while j >= 0 and not _CLAUSE_END.search(text[tokens[j].end : tokens[j + 1].start] + " "):
+        if matched[j]:
+            found.add(stems[j])
+        j -= 1
+    j = last + 1
+    while j < len(tokens) and not _CLAUSE_END.search(text[tokens[j - 1].end : tokens[j].start] + " "):
+        if matched[j]:
+            found.add(stems[j])
+        j += 1
+    return found
+
+
+def _inside(text: str, start: int, end: int, opening: str, closing: str) -> bool:
+    before = text.rfind(opening, 0, start)
+    return before >= 0 and text.rfind(closing, before, start) < 0 and closing in text[end:]
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    before = sum(text.count(q, 0, start) for q in _QUOTES)
+    return before % 2 == 1 and any(q in text[end:] for q in _QUOTES)
+
+
+def _neighbour(tokens: list[Token], at: int, step: int) -> int | None:
+    """Return the nearest word before (step -1) or after (+1) that is not a stop word."""
+    j = at + step
+    while 0 <= j < len(tokens) and tokens[j].word in STOP_WORDS:
+        j += step
+    return j if 0 <= j < len(tokens) else None
