@@ -154,7 +154,9 @@ def fit(examples: list[Example]) -> dict[str, tuple[float, ...]]:
             grad_type[key] += g
         shared -= STEP_SIZE * (grad_shared / len(groups) + SHARED_PENALTY * shared)
         per_type -= STEP_SIZE * (grad_type / len(groups) + TYPE_PENALTY * per_type)
-    return {key: tuple(round(float(w), 3) for w in shared + per_type[i]) for i, key in enumerate(KEYS)}
+    return {
+        key: tuple(round(float(w), 3) for w in shared + per_type[i]) for i, key in enumerate(KEYS)
+    }
 
 
 def write(weights: dict[str, tuple[float, ...]], out: Path) -> None:

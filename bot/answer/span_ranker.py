@@ -64,7 +64,7 @@ _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
-_QUOTES = "\"“”"
+_QUOTES = '"“”'
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,7 @@ def features(
                 float(shape.object) * left,
                 float(candidate.typed),
                 float(
-                    not candidate.typed
-                    and any(start <= a and b <= end + 1 for a, b in typed_spans)
+                    not candidate.typed and any(start <= a and b <= end + 1 for a, b in typed_spans)
                 ),
                 float(word_before == "by"),
                 float(word_before in _PREPOSITIONS),
@@ -204,7 +203,9 @@ def _clause_terms(
             found.add(stems[j])
         j -= 1
     j = last + 1
-    while j < len(tokens) and not _CLAUSE_END.search(text[tokens[j - 1].end : tokens[j].start] + " "):
+    while j < len(tokens) and not _CLAUSE_END.search(
+        text[tokens[j - 1].end : tokens[j].start] + " "
+    ):
         if matched[j]:
             found.add(stems[j])
         j += 1
