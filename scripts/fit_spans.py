@@ -78,9 +78,8 @@ def collect(squad: Path) -> dict[str, list[Example]]:
             continue
         cue = question_cue(question.question) or question_cue(reading.query.text)
         terms = reading.query.terms
-        tokens, matched, found = candidates(question.question, top.text, terms, cue)
-        shape = shape_of(question.question)
-        rows = span_ranker.features(top.text, tokens, matched, found, shape)
+        passage, found = candidates(question.question, top.text, terms, cue)
+        rows = span_ranker.features(passage, found, shape_of(question.question))
         spans = [c.span for c in found]
         holds = [span_holds(top.text, (s,), question.answers) for s in spans]
         tight = [_f1(top.text[a:b], question.answers) for a, b in spans]

@@ -127,7 +127,8 @@ def build_passage(
     text = " ".join(s.text for s in members)
     highlights: list[tuple[int, int]] = []
     matched: list[str] = []
-    for token in words(text):
+    tokens = words(text)
+    for token in tokens:
         if stem(token.word) in query_terms:
             highlights.append((token.start, token.end))
             surface = text[token.start : token.end]
@@ -148,7 +149,7 @@ def build_passage(
         context_before=_neighbour(sentences, group.ids[0] - 1, article.key),
         context_after=_neighbour(sentences, group.ids[-1] + 1, article.key),
         citations=tuple(s.citation for s in members),
-        answer_spans=spans_for(question, text, query_terms, cue),
+        answer_spans=spans_for(question, text, query_terms, cue, tokens),
         date=article.date,
         url=article.url,
     )

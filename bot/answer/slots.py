@@ -86,7 +86,8 @@ def stretches(text: str, tokens: list[Token], matched: list[bool]) -> list[tuple
     for boundary, clause_words in ((_BOUNDARY, _CLAUSE_WORDS), (_CLAUSE_BOUNDARY, _SUBORDINATE)):
         current: list[int] = []
         for i, token in enumerate(tokens):
-            if i and boundary.search(text[tokens[i - 1].end : token.start] + " "):
+            gap = text[tokens[i - 1].end : token.start] if i else " "
+            if gap != " " and boundary.search(gap + " "):
                 current = _close(runs, current)
             if matched[i] or token.word in clause_words:
                 current = _close(runs, current)

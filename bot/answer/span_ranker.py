@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+
+import numpy as np
 
 from bot.answer.cues import Cue
 from bot.answer.slots import NAMING, Shape
@@ -77,55 +80,76 @@ class Candidate:
     span: Span  # the characters marked when it is chosen
 
 
+@dataclass
+class PassageWords:
+    """A passage's words read once: which are the question's, their sentences and clauses."""
+
+    text: str
+    tokens: list[Token]
+    matched: list[bool]
+    stems: list[str]
+    sentence: list[int]  # per word, the number of its sentence
+    clause: list[int]  # per word, the number of its clause
+    hits: dict[int, list[int]]  # per sentence, the positions of the question's words
+
+
+def read_words(text: str, tokens: list[Token], matched: list[bool]) -> PassageWords:
+    """Number each word's sentence and clause, and find the question's words in each sentence."""
+    sentence = [0] * len(tokens)
+    clause = [0] * len(tokens)
+    for i in range(1, len(tokens)):
+        gap = text[tokens[i - 1].end : tokens[i].start]
+        if gap == " ":  # most gaps: no regular expression needed
+            sentence[i], clause[i] = sentence[i - 1], clause[i - 1]
+            continue
+        gap += " "
+        sentence[i] = sentence[i - 1] + bool(_SENTENCE_END.search(gap))
+        clause[i] = clause[i - 1] + bool(_CLAUSE_END.search(gap))
+    hits: dict[int, list[int]] = {}
+    for i, hit in enumerate(matched):
+        if hit:
+            hits.setdefault(sentence[i], []).append(i)
+    stems = [stem(t.word) for t in tokens]
+    return PassageWords(text, tokens, matched, stems, sentence, clause, hits)
+
+
 def best_span(
-    text: str,
-    tokens: list[Token],
-    matched: list[bool],
-    candidates: list[Candidate],
-    shape: Shape,
-    cue: Cue | None,
+    passage: PassageWords, candidates: list[Candidate], shape: Shape, cue: Cue | None
 ) -> Span | None:
     """Return the characters of the best-scoring candidate, or None without one."""
     if not candidates:
         return None
     weights = WEIGHTS[cue.value if cue else "none"]
-    rows = features(text, tokens, matched, candidates, shape)
-    scores = [sum(w * x for w, x in zip(weights, row, strict=True)) for row in rows]
-    best = max(range(len(rows)), key=lambda c: (scores[c], -c))
-    return candidates[best].span
+    scores = np.asarray(features(passage, candidates, shape)) @ np.asarray(weights)
+    return candidates[int(np.argmax(scores))].span  # the first of equals
 
 
-def sentence_numbers(text: str, tokens: list[Token]) -> list[int]:
-    """Return, per word, the number of the sentence it stands in (0 first)."""
-    numbers = [0] * len(tokens)
-    for i in range(1, len(tokens)):
-        gap = text[tokens[i - 1].end : tokens[i].start] + " "
-        numbers[i] = numbers[i - 1] + bool(_SENTENCE_END.search(gap))
-    return numbers
-
-
-def features(
-    text: str,
-    tokens: list[Token],
-    matched: list[bool],
-    candidates: list[Candidate],
-    shape: Shape,
-) -> list[list[float]]:
+def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -> list[list[float]]:
     """Return each candidate's features, in the order of FEATURES."""
-    sentence = sentence_numbers(text, tokens)
-    held: dict[int, set[str]] = {}
-    stems = [stem(t.word) for t in tokens]
-    for i, hit in enumerate(matched):
-        if hit:
-            held.setdefault(sentence[i], set()).add(stems[i])
+    text, tokens, matched, sentence = (
+        passage.text,
+        passage.tokens,
+        passage.matched,
+        passage.sentence,
+    )
+    stems = passage.stems
+    held = {s: {stems[j] for j in found} for s, found in passage.hits.items()}
     most = max((len(v) for v in held.values()), default=0)
-    question_size = max(len({stems[i] for i, hit in enumerate(matched) if hit}), 1)
+    question_size = max(len(set().union(*held.values())), 1)
+    in_clause: dict[int, set[str]] = {}
+    for j, hit in enumerate(matched):
+        if hit:
+            in_clause.setdefault(passage.clause[j], set()).add(stems[j])
+    content_word = [is_content(t) for t in tokens]
+    quotes = [i for i, ch in enumerate(text) if ch in _QUOTES]
     rows: list[list[float]] = []
-    typed_spans = [c.span for c in candidates if c.typed]
+    # Typed spans do not overlap (spans._distinct): sorted by start, they are by end too.
+    typed_spans = sorted(c.span for c in candidates if c.typed)
+    typed_starts = [a for a, _ in typed_spans]
     for candidate in candidates:
         first, last = candidate.first, candidate.last
         s = sentence[first]
-        hits = [j for j, hit in enumerate(matched) if hit and sentence[j] == s]
+        hits = passage.hits.get(s, [])
         lefts = [first - j - 1 for j in hits if j < first]
         rights = [j - last - 1 for j in hits if j > last]
         near = sum(1.0 / (1 + max(g, 0)) for g in lefts + rights)
@@ -141,11 +165,13 @@ def features(
         start, end = tokens[first].start, tokens[last].end
         phrase = text[start:end]
         digit = any(ch.isdigit() for ch in phrase)
-        content = [t for t in span_tokens if is_content(t)]
+        content = [t for k, t in enumerate(span_tokens) if content_word[first + k]]
         word_before = tokens[first - 1].word if first > 0 else ""
         left = 1.0 / (1 + min(lefts)) if lefts else 0.0
         right = 1.0 / (1 + min(rights)) if rights else 0.0
-        clause = _clause_terms(text, tokens, matched, stems, first, last)
+        clause = set().union(
+            in_clause.get(passage.clause[first], ()), in_clause.get(passage.clause[last], ())
+        )
         rows.append(
             [
                 near,
@@ -170,13 +196,13 @@ def features(
                 float(shape.subject) * right,
                 float(shape.object) * left,
                 float(candidate.typed),
-                float(
-                    not candidate.typed and any(start <= a and b <= end + 1 for a, b in typed_spans)
-                ),
+                float(not candidate.typed and _holds(typed_spans, typed_starts, start, end)),
                 float(word_before == "by"),
                 float(word_before in _PREPOSITIONS),
                 float(_inside(text, start, end, "(", ")")),
-                float(_quoted(text, start, end)),
+                float(
+                    bisect_left(quotes, start) % 2 == 1 and bisect_left(quotes, end) < len(quotes)
+                ),
                 float(bool(content) and all(text[t.start].isupper() for t in content)),
                 math.log1p(len(span_tokens)),
                 float(bool(_YEAR.search(phrase))),
@@ -192,34 +218,15 @@ def features(
     return rows
 
 
-def _clause_terms(
-    text: str, tokens: list[Token], matched: list[bool], stems: list[str], first: int, last: int
-) -> set[str]:
-    """Return the question's terms in the clause around a candidate."""
-    found: set[str] = set()
-    j = first - 1
-    while j >= 0 and not _CLAUSE_END.search(text[tokens[j].end : tokens[j + 1].start] + " "):
-        if matched[j]:
-            found.add(stems[j])
-        j -= 1
-    j = last + 1
-    while j < len(tokens) and not _CLAUSE_END.search(
-        text[tokens[j - 1].end : tokens[j].start] + " "
-    ):
-        if matched[j]:
-            found.add(stems[j])
-        j += 1
-    return found
+def _holds(spans: list[Span], starts: list[int], start: int, end: int) -> bool:
+    """Tell whether one of the sorted, disjoint spans lies within start..end."""
+    i = bisect_left(starts, start)
+    return i < len(spans) and spans[i][1] <= end + 1
 
 
 def _inside(text: str, start: int, end: int, opening: str, closing: str) -> bool:
     before = text.rfind(opening, 0, start)
     return before >= 0 and text.rfind(closing, before, start) < 0 and closing in text[end:]
-
-
-def _quoted(text: str, start: int, end: int) -> bool:
-    before = sum(text.count(q, 0, start) for q in _QUOTES)
-    return before % 2 == 1 and any(q in text[end:] for q in _QUOTES)
 
 
 def _neighbour(tokens: list[Token], at: int, step: int) -> int | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
 from bot.answer.slots import matched_words, shape_of, stretches
-from bot.answer.span_ranker import Candidate, best_span, sentence_numbers
+from bot.answer.span_ranker import Candidate, PassageWords, best_span, read_words
 from bot.index.tokenize import Token, stem, words
 
 Span = tuple[int, int]
@@ -68,7 +69,11 @@ _NOT_NAMES |= {m.capitalize() for m in _MONTHS} | {d.capitalize() for d in _DAY.
 
 
 def spans_for(
-    question: str, text: str, question_terms: frozenset[str], cue: Cue | None = None
+    question: str,
+    text: str,
+    question_terms: frozenset[str],
+    cue: Cue | None = None,
+    tokens: list[Token] | None = None,
 ) -> tuple[Span, ...]:
     """Return the character span of text that best answers the question, if any.
 
@@ -76,39 +81,51 @@ def spans_for(
     for against the stretches standing in the question word's slot ("repaired by
     local volunteers" answers "who repaired it?"); any other weighs the stretches
     alone. A date or a number question is answered by a date or a number only.
+    tokens are text's words when the caller has them already.
     """
     cue = cue or question_cue(question)
-    tokens, matched, found = candidates(question, text, question_terms, cue)
-    best = best_span(text, tokens, matched, found, shape_of(question), cue)
+    passage, found = candidates(question, text, question_terms, cue, tokens)
+    best = best_span(passage, found, shape_of(question), cue)
     return (best,) if best is not None else ()
 
 
 def candidates(
-    question: str, text: str, question_terms: frozenset[str], cue: Cue | None
-) -> tuple[list[Token], list[bool], list[Candidate]]:
-    """Return the passage's words, which are the question's, and the candidate spans."""
-    tokens = words(text)
-    matched = matched_words(tokens, question_terms)
+    question: str,
+    text: str,
+    question_terms: frozenset[str],
+    cue: Cue | None,
+    tokens: list[Token] | None = None,
+) -> tuple[PassageWords, list[Candidate]]:
+    """Return the passage's words, read once, and the candidate spans.
+
+    A typed phrase counts only in a sentence holding some of the question's words,
+    when there is one (a passage may join a sentence that answers to its neighbours).
+    """
+    tokens = words(text) if tokens is None else tokens
+    passage = read_words(text, tokens, matched_words(tokens, question_terms))
     found: list[Candidate] = []
+    starts = [t.start for t in tokens]
     for span in find_spans(cue, text, question_terms) if cue is not None else ():
-        first, last = _token_range(tokens, span)
+        first, last = _token_range(tokens, starts, span)
         if first <= last:
             found.append(Candidate(first, last, True, span))
+    asked = [c for c in found if passage.sentence[c.first] in passage.hits]
+    found = asked or found
     if not question or (cue in (Cue.DATE, Cue.NUMBER) and not found):
-        return tokens, matched, found
+        return passage, found
     # Only a sentence holding some of the question's words has a slot.
-    sentence = sentence_numbers(text, tokens)
-    asked = {sentence[i] for i, hit in enumerate(matched) if hit}
-    for first, last in stretches(text, tokens, matched):
-        if sentence[first] in asked:
+    for first, last in stretches(text, tokens, passage.matched):
+        if passage.sentence[first] in passage.hits:
             found.append(Candidate(first, last, False, (tokens[first].start, tokens[last].end)))
-    return tokens, matched, found
+    return passage, found
 
 
-def _token_range(tokens: list[Token], span: Span) -> tuple[int, int]:
+def _token_range(tokens: list[Token], starts: list[int], span: Span) -> tuple[int, int]:
     """Return the first and last word overlapping a character span (first > last: none)."""
-    inside = [i for i, t in enumerate(tokens) if t.start < span[1] and span[0] < t.end]
-    return (inside[0], inside[-1]) if inside else (1, 0)
+    first = bisect_right(starts, span[0]) - 1
+    if first < 0 or tokens[first].end <= span[0]:
+        first += 1
+    return first, bisect_left(starts, span[1]) - 1
 
 
 def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:

@@ -93,7 +93,7 @@ def test_no_slot_without_the_questions_words() -> None:
     assert spans_for("what did the council build?", "", frozenset({"council"})) == ()
     # Only stretches in a sentence holding some of the question's words are candidates.
     two = "The council met on Monday. Rain fell all week in the hills."
-    _, _, found = candidates("what did the council do?", two, frozenset({"council"}), None)
+    _, found = candidates("what did the council do?", two, frozenset({"council"}), None)
     spans = [two[c.span[0] : c.span[1]] for c in found]
     assert spans and all(two.index(s) < two.index("Rain") for s in spans)
 
@@ -115,8 +115,8 @@ def test_every_feature_has_a_weight_for_every_question_type() -> None:
     assert set(WEIGHTS) == {"none", "date", "number", "name", "place", "reason"}
     assert all(len(vector) == len(FEATURES) for vector in WEIGHTS.values())
     question, text = "Who caused the delay?", "Heavy rain caused the delay, Ana Lopes said."
-    tokens, matched, found = candidates(question, text, frozenset({"caus", "delay"}), None)
-    rows = features(text, tokens, matched, found, shape_of(question))
+    passage, found = candidates(question, text, frozenset({"caus", "delay"}), None)
+    rows = features(passage, found, shape_of(question))
     assert len(rows) == len(found) > 1 and all(len(row) == len(FEATURES) for row in rows)
 
 
