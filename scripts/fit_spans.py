@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from bot.answer import span_ranker  # noqa: E402
 from bot.answer.cues import question_cue  # noqa: E402
+from bot.answer.passages import best_sentence  # noqa: E402
 from bot.answer.slots import shape_of  # noqa: E402
 from bot.answer.span_weights import WEIGHTS  # noqa: E402
 from bot.answer.spans import candidates  # noqa: E402
@@ -70,7 +71,8 @@ def collect(squad: Path) -> dict[str, list[Example]]:
     engine_of = engines_for(eval_set, None)
     halves: dict[str, list[Example]] = {"train": [], "report": []}
     for question in eval_set.questions:
-        answer, reading = assess(engine_of(question), question)
+        engine = engine_of(question)
+        answer, reading = assess(engine, question)
         if not answer.answered or reading is None:
             continue
         top = answer.passages[0]
@@ -78,7 +80,15 @@ def collect(squad: Path) -> dict[str, list[Example]]:
             continue
         cue = question_cue(question.question) or question_cue(reading.query.text)
         terms = reading.query.terms
-        passage, found = candidates(question.question, top.text, terms, cue)
+        best = next(
+            (
+                best_sentence(g, engine.sentences)
+                for g in reading.groups
+                if " ".join(engine.sentences[i].text for i in g.ids) == top.text
+            ),
+            None,
+        )
+        passage, found = candidates(question.question, top.text, terms, cue, None, best)
         rows = span_ranker.features(passage, found, shape_of(question.question))
         spans = [c.span for c in found]
         holds = [span_holds(top.text, (s,), question.answers) for s in spans]

@@ -29,6 +29,10 @@ _CLAUSE_WORDS = frozenset(
 _SUBORDINATE = frozenset(
     "which that who whom whose where when while although though because whereas".split()
 )
+# Words of a question asking for a quantity although it has no "how many".
+_QUANTITY = frozenset(
+    "number amount total percentage percent population size count many much least most".split()
+)
 _WH = frozenset("what which how whom whose who where when why".split())
 _AUXILIARIES = frozenset(
     "is was are were be been do does did has have had can could will would should may might "
@@ -49,6 +53,7 @@ class Shape:
     object: bool  # "what did X...", "what is X": the answer comes after X's words
     left: frozenset[str]  # question terms before a mid-question wh-word
     head: frozenset[str]  # the noun the wh-word asks for ("what theorem")
+    quantity: bool = False  # it asks for a quantity ("what is the least number of members")
 
 
 def shape_of(question: str) -> Shape:
@@ -56,7 +61,7 @@ def shape_of(question: str) -> Shape:
     tokens = [t.word for t in words(question)]
     at = next((i for i, w in enumerate(tokens) if w in _WH), None)
     if at is None:
-        return Shape(False, False, frozenset(), frozenset())
+        return Shape(False, False, frozenset(), frozenset(), any(w in _QUANTITY for w in tokens))
     before = [w for w in tokens[:at] if w not in STOP_WORDS]
     left = frozenset(stem(w) for w in before)
     head: list[str] = []
@@ -72,7 +77,8 @@ def shape_of(question: str) -> Shape:
     opening = not before
     subject = opening and not follows_aux
     obj = opening and follows_aux and not head
-    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head))
+    quantity = any(w in _QUANTITY for w in tokens)
+    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
 
 
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:

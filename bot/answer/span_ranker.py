@@ -61,6 +61,15 @@ FEATURES = (
     "sentence_matches",  # share of the question's words in its sentence
     "typed_and_near",  # a typed phrase beside the question's words (typed x right/left)
     "slot_and_typed_question",  # a slot stretch for a typed question
+    "ranked_sentence",  # in the sentence that ranked the passage (all, when not known)
+    "copula_link",  # "X is <question's words>" / "<question's words> is X": a definition
+    "quantity_fit",  # a number, for a question about a number, amount or total
+    "capital_beside",  # capitalised and right beside the question's words
+)
+_COPULAS = frozenset("is was are were".split())
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
+    forty fifty hundred thousand million billion dozen half""".split()
 )
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
@@ -91,9 +100,12 @@ class PassageWords:
     sentence: list[int]  # per word, the number of its sentence
     clause: list[int]  # per word, the number of its clause
     hits: dict[int, list[int]]  # per sentence, the positions of the question's words
+    best: Span | None = None  # the characters of the sentence that ranked the passage
 
 
-def read_words(text: str, tokens: list[Token], matched: list[bool]) -> PassageWords:
+def read_words(
+    text: str, tokens: list[Token], matched: list[bool], best: Span | None = None
+) -> PassageWords:
     """Number each word's sentence and clause, and find the question's words in each sentence."""
     sentence = [0] * len(tokens)
     clause = [0] * len(tokens)
@@ -110,7 +122,7 @@ def read_words(text: str, tokens: list[Token], matched: list[bool]) -> PassageWo
         if hit:
             hits.setdefault(sentence[i], []).append(i)
     stems = [stem(t.word) for t in tokens]
-    return PassageWords(text, tokens, matched, stems, sentence, clause, hits)
+    return PassageWords(text, tokens, matched, stems, sentence, clause, hits, best)
 
 
 def best_span(
@@ -132,7 +144,7 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
         passage.matched,
         passage.sentence,
     )
-    stems = passage.stems
+    stems, best = passage.stems, passage.best
     held = {s: {stems[j] for j in found} for s, found in passage.hits.items()}
     most = max((len(v) for v in held.values()), default=0)
     question_size = max(len(set().union(*held.values())), 1)
@@ -210,12 +222,29 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 len(held.get(s, ())) / question_size,
                 float(candidate.typed) * max(left, right),
                 float(not candidate.typed and bool(typed_spans)),
+                float(best is None or best[0] <= start < best[1]),
+                float(_copula_link(tokens, matched, first, last)),
+                float(
+                    shape.quantity and (digit or any(t.word in _NUMBER_WORDS for t in span_tokens))
+                ),
+                float(capital and (after or before)),
             ]
         )
     closest = max((row[0] for row in rows), default=0.0)
     for row in rows:
         row[_NEAREST] = float(row[0] == closest)
     return rows
+
+
+def _copula_link(tokens: list[Token], matched: list[bool], first: int, last: int) -> bool:
+    """Tell whether a copula joins the candidate to the question's words, on either side."""
+    if last + 2 < len(tokens) and tokens[last + 1].word in _COPULAS:
+        following = _neighbour(tokens, last + 1, 1)
+        if following is not None and matched[following]:
+            return True
+    if first >= 2 and tokens[first - 1].word in _COPULAS:
+        return bool(matched[first - 2])
+    return False
 
 
 def _holds(spans: list[Span], starts: list[int], start: int, end: int) -> bool:

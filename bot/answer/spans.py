@@ -74,6 +74,7 @@ def spans_for(
     question_terms: frozenset[str],
     cue: Cue | None = None,
     tokens: list[Token] | None = None,
+    best: Span | None = None,
 ) -> tuple[Span, ...]:
     """Return the character span of text that best answers the question, if any.
 
@@ -81,10 +82,11 @@ def spans_for(
     for against the stretches standing in the question word's slot ("repaired by
     local volunteers" answers "who repaired it?"); any other weighs the stretches
     alone. A date or a number question is answered by a date or a number only.
-    tokens are text's words when the caller has them already.
+    tokens are text's words when the caller has them already; best is where the
+    sentence that ranked the passage stands in it, when it joins several.
     """
     cue = cue or question_cue(question)
-    passage, found = candidates(question, text, question_terms, cue, tokens)
+    passage, found = candidates(question, text, question_terms, cue, tokens, best)
     best = best_span(passage, found, shape_of(question), cue)
     return (best,) if best is not None else ()
 
@@ -95,6 +97,7 @@ def candidates(
     question_terms: frozenset[str],
     cue: Cue | None,
     tokens: list[Token] | None = None,
+    best: Span | None = None,
 ) -> tuple[PassageWords, list[Candidate]]:
     """Return the passage's words, read once, and the candidate spans.
 
@@ -102,7 +105,7 @@ def candidates(
     when there is one (a passage may join a sentence that answers to its neighbours).
     """
     tokens = words(text) if tokens is None else tokens
-    passage = read_words(text, tokens, matched_words(tokens, question_terms))
+    passage = read_words(text, tokens, matched_words(tokens, question_terms), best)
     found: list[Candidate] = []
     starts = [t.start for t in tokens]
     for span in find_spans(cue, text, question_terms) if cue is not None else ():
