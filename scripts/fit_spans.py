@@ -194,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only score the shipped weights")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    width = len(span_ranker.FEATURES)
+    if not args.check and any(len(v) != width for v in WEIGHTS.values()):
+        # A feature was added or removed: the engine marks spans while it is asked, so
+        # it gets zero weights (the same dict span_ranker reads) until the fit is written.
+        WEIGHTS.update({key: (0.0,) * width for key in KEYS})
     halves = collect(args.squad)
     weights = WEIGHTS if args.check else fit(halves["train"])
     for half, examples in halves.items():

@@ -27,7 +27,7 @@ Span = tuple[int, int]
 
 # The features, in the order of each WEIGHTS vector.
 FEATURES = (
-    "near",  # closeness to the question's words in the same sentence, sum of 1 / (1 + gap)
+    "near",  # closeness to the nearest question word on each side, sum of 1 / (1 + gap)
     "best_sentence",  # in the sentence holding most question words
     "after_match",  # the content word before it is one of the question's
     "before_match",  # the content word after it is one of the question's
@@ -164,7 +164,11 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
         hits = passage.hits.get(s, [])
         lefts = [first - j - 1 for j in hits if j < first]
         rights = [j - last - 1 for j in hits if j > last]
-        near = sum(1.0 / (1 + max(g, 0)) for g in lefts + rights)
+        # The nearest question word on each side: a sum over all of them would favour
+        # long stretches reaching many of them.
+        near = (1.0 / (1 + min(lefts)) if lefts else 0.0) + (
+            1.0 / (1 + min(rights)) if rights else 0.0
+        )
         previous = _neighbour(tokens, first, -1)
         following = _neighbour(tokens, last, 1)
         after = previous is not None and matched[previous] and sentence[previous] == s

@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 from bot.answer.cues import _MONTHS, Cue, question_cue
 from bot.answer.slots import matched_words, shape_of, stretches
 from bot.answer.span_ranker import Candidate, PassageWords, best_span, read_words
-from bot.index.tokenize import Token, stem, words
+from bot.index.tokenize import STOP_WORDS, Token, stem, words
 
 Span = tuple[int, int]
 
@@ -114,11 +114,15 @@ def candidates(
             found.append(Candidate(first, last, True, span))
     asked = [c for c in found if passage.sentence[c.first] in passage.hits]
     found = asked or found
-    if not question or (cue in (Cue.DATE, Cue.NUMBER) and not found):
+    if not question or cue in (Cue.DATE, Cue.NUMBER):
         return passage, found
-    # Only a sentence holding some of the question's words has a slot.
+    typed = [(c.first, c.last) for c in found]
+    # Only a sentence holding some of the question's words has a slot; a stretch holding
+    # a typed phrase is left out, as the phrase alone says it in fewer words.
     for first, last in stretches(text, tokens, passage.matched):
-        if passage.sentence[first] in passage.hits:
+        if passage.sentence[first] in passage.hits and not any(
+            first <= a and b <= last for a, b in typed
+        ):
             found.append(Candidate(first, last, False, (tokens[first].start, tokens[last].end)))
     return passage, found
 
@@ -138,12 +142,12 @@ def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Spa
     is not answered by "Kim"), so they are left out.
     """
     if cue is Cue.DATE:
-        found = [m.span() for m in _DATE_PHRASE.finditer(text)]
+        # "may" in lower case is the verb, not the month.
+        found = [m.span() for m in _DATE_PHRASE.finditer(text) if not m.group().startswith("may")]
     elif cue is Cue.NUMBER:
-        found = [_trim(text, m.span()) for m in _NUMBER_PHRASE.finditer(text)]
+        found = [_unit_trim(text, _trim(text, m.span())) for m in _NUMBER_PHRASE.finditer(text)]
         # A year is a date, not the count or age asked for.
         found = [s for s in found if not _YEAR.fullmatch(text[s[0] : s[1]].split()[0])]
-        found = [s for s in found if any(ch.isdigit() for ch in text[s[0] : s[1]])] or found
     elif cue is Cue.NAME:
         found = _names(text, question_terms)
     elif cue is Cue.PLACE:
@@ -166,6 +170,15 @@ def _trim(text: str, span: Span) -> Span:
     while end > start and text[end - 1] in " ,.":
         end -= 1
     return start, end
+
+
+def _unit_trim(text: str, span: Span) -> Span:
+    """Drop the word after a number when it is no unit ("4 and", "10 o'clock" cut at "o")."""
+    start, end = span
+    head, _, last = text[start:end].rpartition(" ")
+    if head and (last.casefold() in STOP_WORDS or len(last) == 1):
+        return start, start + len(head.rstrip(" ,"))
+    return span
 
 
 def _names(text: str, question_terms: frozenset[str]) -> list[Span]:
