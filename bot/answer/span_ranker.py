@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -76,7 +78,7 @@ _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
-_QUOTES = '"“”'
+_QUOTE = re.compile('["“”]')
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,18 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
     for j, hit in enumerate(matched):
         if hit:
             in_clause.setdefault(passage.clause[j], set()).add(stems[j])
+    # Per word, then summed up to each word, so a candidate's counts are two look-ups.
     content_word = [is_content(t) for t in tokens]
-    quotes = [i for i, ch in enumerate(text) if ch in _QUOTES]
+    upper = [text[t.start].isupper() for t in tokens]
+    digits = _prefix(not t.word.isalpha() and any(map(str.isdigit, t.word)) for t in tokens)
+    contents = _prefix(content_word)
+    proper = _prefix(c and u for c, u in zip(content_word, upper, strict=True))
+    adverbs = _prefix(
+        c and t.word.endswith("ly") for c, t in zip(content_word, tokens, strict=True)
+    )
+    uppers = _prefix(upper)
+    numbers = _prefix(t.word in _NUMBER_WORDS for t in tokens)
+    quotes = [m.start() for m in _QUOTE.finditer(text)]
     rows: list[list[float]] = []
     # Typed spans do not overlap (spans._distinct): sorted by start, they are by end too.
     typed_spans = sorted(c.span for c in candidates if c.typed)
@@ -161,30 +173,25 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
     for candidate in candidates:
         first, last = candidate.first, candidate.last
         s = sentence[first]
-        hits = passage.hits.get(s, [])
-        lefts = [first - j - 1 for j in hits if j < first]
-        rights = [j - last - 1 for j in hits if j > last]
+        hits = passage.hits.get(s, [])  # in word order
+        below = bisect_left(hits, first)
+        above = bisect_right(hits, last)
         # The nearest question word on each side: a sum over all of them would favour
         # long stretches reaching many of them.
-        near = (1.0 / (1 + min(lefts)) if lefts else 0.0) + (
-            1.0 / (1 + min(rights)) if rights else 0.0
-        )
+        left = 1.0 / (first - hits[below - 1]) if below else 0.0
+        right = 1.0 / (hits[above] - last) if above < len(hits) else 0.0
+        near = left + right
         previous = _neighbour(tokens, first, -1)
         following = _neighbour(tokens, last, 1)
         after = previous is not None and matched[previous] and sentence[previous] == s
         before = following is not None and matched[following] and sentence[following] == s
-        span_tokens = tokens[first : last + 1]
+        words = last + 1 - first
         opening = first == 0 or sentence[first - 1] != s
-        capital = any(
-            text[t.start].isupper() and not (opening and k == 0) for k, t in enumerate(span_tokens)
-        )
+        capital = uppers[last + 1] - uppers[first + opening] > 0
         start, end = tokens[first].start, tokens[last].end
-        phrase = text[start:end]
-        digit = any(ch.isdigit() for ch in phrase)
-        content = [t for k, t in enumerate(span_tokens) if content_word[first + k]]
+        digit = digits[last + 1] > digits[first]
+        content = contents[last + 1] - contents[first]
         word_before = tokens[first - 1].word if first > 0 else ""
-        left = 1.0 / (1 + min(lefts)) if lefts else 0.0
-        right = 1.0 / (1 + min(rights)) if rights else 0.0
         clause = set().union(
             in_clause.get(passage.clause[first], ()), in_clause.get(passage.clause[last], ())
         )
@@ -194,18 +201,18 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 float(bool(held.get(s)) and len(held[s]) == most),
                 float(after),
                 float(before),
-                float(shape.subject and bool(rights) and not lefts),
-                float(shape.object and bool(lefts)),
+                float(shape.subject and bool(right) and not left),
+                float(shape.object and bool(left)),
                 float(previous is not None and stems[previous] in shape.left),
                 float(any(j is not None and stems[j] in shape.head for j in (previous, following))),
                 float(capital),
                 float(digit),
-                math.log1p(len(content)),
+                math.log1p(content),
                 float(word_before in NAMING),
                 float(opening),
                 0.0,
-                float(len(span_tokens) == 1 and not capital and not digit),
-                float(all(t.word.endswith("ly") for t in content)),
+                float(words == 1 and not capital and not digit),
+                float(adverbs[last + 1] - adverbs[first] == content),
                 left,
                 right,
                 float(bool(shape.head) and capital),
@@ -219,18 +226,16 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 float(
                     bisect_left(quotes, start) % 2 == 1 and bisect_left(quotes, end) < len(quotes)
                 ),
-                float(bool(content) and all(text[t.start].isupper() for t in content)),
-                math.log1p(len(span_tokens)),
-                float(bool(_YEAR.search(phrase))),
+                float(bool(content) and proper[last + 1] - proper[first] == content),
+                math.log1p(words),
+                float(bool(_YEAR.search(text, start, end))),
                 len(clause) / question_size,
                 len(held.get(s, ())) / question_size,
                 float(candidate.typed) * max(left, right),
                 float(not candidate.typed and bool(typed_spans)),
                 float(best is None or best[0] <= start < best[1]),
                 float(_copula_link(tokens, matched, first, last)),
-                float(
-                    shape.quantity and (digit or any(t.word in _NUMBER_WORDS for t in span_tokens))
-                ),
+                float(shape.quantity and (digit or numbers[last + 1] > numbers[first])),
                 float(capital and (after or before)),
             ]
         )
@@ -238,6 +243,11 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
     for row in rows:
         row[_NEAREST] = float(row[0] == closest)
     return rows
+
+
+def _prefix(flags: Iterable[bool]) -> list[int]:
+    """Return the running count of true flags: entry i counts those before word i."""
+    return list(accumulate(flags, int.__add__, initial=0))
 
 
 def _copula_link(tokens: list[Token], matched: list[bool], first: int, last: int) -> bool:
