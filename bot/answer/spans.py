@@ -48,8 +48,8 @@ _NAME_RUN = re.compile(
 )
 _PLACE_NAME = r"(?:[A-Z][\w'.-]*[\w])(?:\s+(?:of\s+)?[A-Z][\w'.-]*[\w])*"
 _PLACE_RUN = re.compile(
-    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between)\s+"
-    rf"(?:the\s+)?({_PLACE_NAME}(?:,?\s+(?:and|or)\s+{_PLACE_NAME})*)"
+    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between|with)\s+"
+    rf"(?:the\s+)?({_PLACE_NAME}(?:(?:,\s+|,?\s+(?:and|or)\s+){_PLACE_NAME})*)"
 )
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|in\s+a\s+bid\s+to"
