@@ -20,7 +20,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from bot.answer.cues import Cue
+from bot.answer.cues import _NUMBER_WORDS, Cue
 from bot.answer.slots import NAMING, Shape
 from bot.answer.span_weights import WEIGHTS
 from bot.index.tokenize import STOP_WORDS, Token, is_content, stem
@@ -29,7 +29,7 @@ Span = tuple[int, int]
 
 # The features, in the order of each WEIGHTS vector.
 FEATURES = (
-    "near",  # closeness to the nearest question word on each side, sum of 1 / (1 + gap)
+    "near",  # left + right: closeness to the nearest question word on each side
     "best_sentence",  # in the sentence holding most question words
     "after_match",  # the content word before it is one of the question's
     "before_match",  # the content word after it is one of the question's
@@ -69,10 +69,6 @@ FEATURES = (
     "capital_beside",  # capitalised and right beside the question's words
 )
 _COPULAS = frozenset("is was are were".split())
-_NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
-    forty fifty hundred thousand million billion dozen half""".split()
-)
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
