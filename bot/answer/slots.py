@@ -81,6 +81,19 @@ def shape_of(question: str) -> Shape:
     return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
 
 
+def asks(question: str) -> bool:
+    """Tell whether a query reads as a question (a wh-word, an auxiliary first, a "?").
+
+    A bare keyword query ("Russia", "UNSC sanctions") has no slot to fill.
+    """
+    tokens = [t.word for t in words(question)]
+    return (
+        question.rstrip().endswith("?")
+        or any(w in _WH for w in tokens)
+        or (bool(tokens) and tokens[0] in _AUXILIARIES)
+    )
+
+
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:
     """Tell, per word, whether it is one of the question's content words."""
     return [is_content(t) and stem(t.word) in question_terms for t in tokens]

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
-from bot.answer.slots import matched_words, shape_of, stretches
+from bot.answer.slots import asks, matched_words, shape_of, stretches
 from bot.answer.span_ranker import Candidate, PassageWords, best_span, read_words
 from bot.index.tokenize import STOP_WORDS, Token, stem, words
 
@@ -114,7 +114,7 @@ def candidates(
             found.append(Candidate(first, last, True, span))
     asked = [c for c in found if passage.sentence[c.first] in passage.hits]
     found = asked or found
-    if not question or cue in (Cue.DATE, Cue.NUMBER):
+    if not question or cue in (Cue.DATE, Cue.NUMBER) or not (cue or asks(question)):
         return passage, found
     typed = [(c.first, c.last) for c in found]
     # Only a sentence holding some of the question's words has a slot; a stretch holding

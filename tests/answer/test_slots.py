@@ -98,6 +98,13 @@ def test_no_slot_without_the_questions_words() -> None:
     assert spans and all(two.index(s) < two.index("Rain") for s in spans)
 
 
+def test_a_keyword_query_has_no_slot_to_fill() -> None:
+    text = "The mayor said the bridge would cut traffic in the old town."
+    assert _span("bridge traffic", text) == []  # the renderers bold the matched words instead
+    assert _span("bridge traffic?", text) != []
+    assert _span("would the bridge cut traffic", text) != []
+
+
 def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None:
     # "who" asks for a name, and the sentence has none: the slot still marks the answer.
     assert _span(
