@@ -28,10 +28,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && scripts/venv-install .venv python --requirement /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# Then the code, without resolving dependencies again.
+# Then the code, without resolving dependencies again; pip goes, as nothing in the image
+# installs anything.
 COPY README.md LICENSE ./
 COPY bot ./bot
-RUN scripts/venv-install .venv python --no-deps .
+RUN scripts/venv-install .venv python --no-deps . \
+    && .venv/bin/python -m pip uninstall --yes --quiet pip
 
 FROM ${PYTHON_IMAGE}
 
