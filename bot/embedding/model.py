@@ -43,10 +43,11 @@ TOKENIZER_FILE = Path(__file__).with_name("minilm") / "tokenizer.json"
 MAX_TOKENS = 256
 # How the model's int8 weights run: MatMulNBits with 16-row scale blocks, int8 products.
 INT8_WEIGHTS = Rewrite(block=16, accuracy_level=4)
-# Texts per onnxruntime call, sorted by length first so little of a batch is padding. With
-# int8 weights larger batches gain nothing: 400 news sentences took 2.74 s of CPU in
-# batches of 4 and 3.19 s in batches of 16, and their activations peaked 100 MB higher.
-BATCH = 4
+# Texts per onnxruntime call, sorted by length first so that a batch is little padding. With
+# int8 weights batches gain nothing and cost memory: 400 news sentences took 2.81 s of CPU
+# one at a time, 2.74 s in fours and 3.19 s in sixteens, peaking at 123, 144 and 245 MB; a
+# first `ask` (the shipped article embedded) peaked at 138 MB one at a time, 149-152 in fours.
+BATCH = 1
 
 
 class Embedder(Protocol):
