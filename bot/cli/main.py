@@ -290,11 +290,10 @@ def _main(argv: list[str]) -> int:
             return _discord(args, settings, corpus, k, console)
         if args.command in {"add", "feeds"}:
             return _feeds(args, settings, corpus, console)
+        if args.command in {"ask", "repl"}:
+            args.options = _article_filter(args)
         # inspect answers nothing: it never loads the model.
         semantic = load_semantic(settings, console) if args.command != "inspect" else None
-        if args.command in {"ask", "repl"}:
-            _load_model_meanwhile(semantic, corpus)
-            args.options = _article_filter(args)
         live = load_engine(corpus, semantic, settings.index_dir, console=console)
         if args.command == "ask":
             return _ask(live.engine, args, k, console)
@@ -338,19 +337,6 @@ def load_semantic(settings: Settings, console: Console | None = None) -> Semanti
     if warning:
         (console or Console()).warn(warning)
     return model
-
-
-def _load_model_meanwhile(semantic: SemanticModel | None, corpus: Path) -> None:
-    """Start loading the model on a thread, so that it loads while the index does.
-
-    Not for a --corpus that is no folder (that command fails at once). The thread is not
-    a daemon: the interpreter waits for it at exit, as onnxruntime aborts if torn down
-    mid-load.
-    """
-    import threading
-
-    if semantic is not None and not semantic.loaded and corpus.is_dir():
-        threading.Thread(target=lambda: semantic.embedder, name="load model").start()
 
 
 @functools.cache

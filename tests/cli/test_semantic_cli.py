@@ -5,11 +5,7 @@ model it loaded for the life of the process), not once per test.
 """
 
 import json
-import threading
-from pathlib import Path
 
-from bot.cli.main import _load_model_meanwhile
-from bot.embedding.loader import SemanticModel
 from tests.cli.conftest import CORPUS, Cli
 
 
@@ -48,15 +44,3 @@ def test_missing_model_falls_back_to_lexical_with_one_line(cli: Cli) -> None:
     warnings = [line for line in result.stderr.splitlines() if line]
     assert len(warnings) == 1 and "semantic ranking is off" in warnings[0]
     assert result.stdout.startswith("[5.1]")
-
-
-def test_ask_loads_the_model_on_a_thread_of_its_own_and_only_for_a_folder(tmp_path: Path) -> None:
-    model = SemanticModel("all-MiniLM-L6-v2")
-    _load_model_meanwhile(model, tmp_path / "no such folder")
-    assert not [t for t in threading.enumerate() if t.name == "load model"]
-    _load_model_meanwhile(model, CORPUS)
-    (thread,) = [t for t in threading.enumerate() if t.name == "load model"]
-    # Not a daemon: the interpreter waits for it, as onnxruntime aborts if torn down mid-load.
-    assert not thread.daemon
-    thread.join(120)
-    assert model.loaded and model.failure is None
