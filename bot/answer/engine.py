@@ -110,8 +110,8 @@ class Engine:
         # A list, or for a saved index a table that makes each Sentence on access.
         self.sentences: Sequence[Sentence] = corpus.sentences
         self._articles = {a.key: a for a in corpus.articles}
-        # Filters (--source, --since...) read it; built beside the rest of the start-up.
-        self.catalogue = Catalogue(corpus.articles, background=True)
+        # Filters (--source, --since...) read it; built when the first filter asks.
+        self.catalogue = Catalogue(corpus.articles)
         if index is None:
             index = BM25Index([terms(s.text) for s in self.sentences], self.config.bm25)
         self.index = index

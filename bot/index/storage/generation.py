@@ -66,7 +66,7 @@ class Generation:
     @cached_property
     def term_ids(self) -> dict[str, int]:
         """Map each term to its id."""
-        return {term: i for i, term in enumerate(self.vocabulary)}
+        return dict(zip(self.vocabulary, range(len(self.vocabulary)), strict=True))
 
     @cached_property
     def acronyms(self) -> DefinedAcronyms:

@@ -92,28 +92,13 @@ class IndexStore:
         if not root.is_dir():
             raise CorpusError(f"corpus path {root} is not a folder")
         scanned_ns = time.time_ns()
-        scanned: list[tuple[list[SourceFile], list[str]]] = []
-
-        def scan() -> None:
-            scanned.append(scan_folder(root))
-
-        def scan_quietly() -> None:
-            with contextlib.suppress(Exception):  # listed again below, where it can raise
-                scan()
-
+        # Opened first, then listed, one after the other: both are Python work under the
+        # one interpreter lock, and listing on a thread of its own only made each stat wait
+        # for the lock behind the opening (twice the wall time of doing them in turn).
         old = self._last
         if old is None and self.folder is not None:
-            # On a start, the folder is listed (mostly waiting for stat, which lets other
-            # threads run) while the saved index is read and opened.
-            listing = threading.Thread(target=scan_quietly, name=f"list {root}")
-            listing.start()
-            try:
-                old = self._open_saved()
-            finally:
-                listing.join()
-        if not scanned:
-            scan()
-        sources, link_problems = scanned[0]
+            old = self._open_saved()
+        sources, link_problems = scan_folder(root)
         since = old.scanned_ns - RACY_NS if old is not None else 0
         if old is not None and unchanged(sources, old.records, since):
             # The usual start: every file as saved. Nothing to compare one by one.
