@@ -109,7 +109,7 @@ class Engine:
         self.follow_up_config = follow_ups or FollowUpConfig()
         # A list, or for a saved index a table that makes each Sentence on access.
         self.sentences: Sequence[Sentence] = corpus.sentences
-        self._articles = {a.key: a for a in corpus.articles}
+        self._articles = corpus.by_key()
         # Filters (--source, --since...) read it; built when the first filter asks.
         self.catalogue = Catalogue(corpus.articles)
         if index is None:
@@ -216,7 +216,7 @@ class Engine:
         return engine
 
     @property
-    def articles(self) -> list[Article]:
+    def articles(self) -> Sequence[Article]:
         """List the indexed articles."""
         return self.corpus.articles
 

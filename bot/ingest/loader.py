@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -37,8 +37,12 @@ class Corpus:
     """The articles of a folder, plus a line for every file that was skipped."""
 
     root: Path
-    articles: list[Article] = field(default_factory=list)
+    articles: Sequence[Article] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+    def by_key(self) -> Mapping[str, Article]:
+        """Map each article's key to the article."""
+        return {a.key: a for a in self.articles}
 
     @property
     def sentences(self) -> Sequence[Sentence]:
@@ -314,17 +318,19 @@ def load_corpus(root: Path | str) -> Corpus:
         except (OSError, ValueError) as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: {reason(exc)}")
     prefix = len(texts) > 1
+    articles: list[Article] = []
     for rel, text in texts:
         if not text.strip():
             corpus.problems.append(f"skipped {display_name(rel)}: the file is empty")
             continue
         try:
-            corpus.articles.append(
+            articles.append(
                 parse_article(text, rel_path=rel, key=keys[rel], prefix_citations=prefix)
             )
         except ValueError as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: the file {exc}")
-    if not corpus.articles:
+    corpus.articles = articles
+    if not articles:
         found = (
             f"{len(rel_paths)} article file(s), none usable"
             if rel_paths

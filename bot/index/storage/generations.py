@@ -32,7 +32,12 @@ from bot.index.storage.format import (
     write_file,
 )
 from bot.index.storage.generation import Generation
-from bot.index.storage.records import records_from_columns, records_to_columns
+from bot.index.storage.records import (
+    pack_column,
+    records_from_columns,
+    records_to_columns,
+    unpack_column,
+)
 
 ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
 
@@ -101,7 +106,7 @@ def save(
                 "scanned_ns": generation.scanned_ns,
                 "files": files,
                 "pack": pack,
-                "keys": generation.keys,
+                "keys": pack_column(generation.keys),
                 "records": records_to_columns(generation.records),
                 "acronyms": generation.acronyms.to_saved(),
             }
@@ -378,7 +383,7 @@ def open_files(
         )
         generation = Generation(
             records=records,
-            keys=list(meta["keys"]),
+            keys=unpack_column(meta["keys"]),
             prefix=bool(meta["prefix"]),
             params=BM25Params(k1, b, delta),
             vocabulary=vocabulary,

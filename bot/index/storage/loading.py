@@ -17,7 +17,13 @@ import numpy as np
 
 from bot.errors import CorpusError, ReadError, StoreError
 from bot.index.bm25 import BM25Params, Postings
-from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, StoredCorpus
+from bot.index.sentences import (
+    SentenceTable,
+    SentenceView,
+    StoredArticle,
+    StoredArticles,
+    StoredCorpus,
+)
 from bot.index.storage.arrays import ArrayStores
 from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
 from bot.index.storage.generations import index_folder, open_files, open_generation, save
@@ -280,19 +286,16 @@ class IndexStore:
         )
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
-        corpus.articles = [
-            StoredArticle(
-                key,
-                r.rel,
-                r.title,
-                r.source,
-                r.url,
-                r.date,
-                SentenceView(table, range(first, last)),
-                r.content_hash,
+        keys, rows = g.keys, g.articles
+
+        def article(i: int) -> StoredArticle:
+            r = rows[i]
+            sentences = SentenceView(table, range(bounds[i], bounds[i + 1]))
+            return StoredArticle(
+                keys[i], r.rel, r.title, r.source, r.url, r.date, sentences, r.content_hash
             )
-            for key, r, first, last in zip(g.keys, g.articles, bounds[:-1], bounds[1:], strict=True)
-        ]
+
+        corpus.articles = StoredArticles(keys, article)
         return Snapshot(
             root=self.root,
             generation=generation,
