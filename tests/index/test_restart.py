@@ -17,6 +17,7 @@ from bot.index.aliases import AliasGroup, DefinedAcronyms, build_aliases
 from bot.index.storage import IndexStore, generations, index_folder
 from bot.index.storage.checked import CHECKED
 from bot.index.storage.format import meta_bytes, read_meta_file
+from bot.index.storage.generation import TermLookup
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -209,3 +210,28 @@ def test_a_saved_list_of_files_that_is_broken_means_one_line_and_a_full_read(
     assert "malformed article rows" in warnings[0]
     assert snapshot.changes.reread == 3 and len(snapshot.corpus.articles) == 3
     assert Engine.from_snapshot(snapshot).answer("Which bridge opens in May?").answered
+
+
+def test_a_restarted_index_finds_each_term_by_the_saved_order_as_the_term_map_does(
+    tmp_path: Path,
+) -> None:
+    IndexStore(CORPUS, tmp_path / "index").load()
+    generation = IndexStore(CORPUS, tmp_path / "index").load().generation
+    lookup = generation.term_lookup()
+    assert isinstance(lookup, TermLookup)  # the map of every term is not made at a start
+    vocabulary = generation.vocabulary
+    term_ids = {term: i for i, term in enumerate(vocabulary)}
+    assert [lookup.get(term) for term in vocabulary] == list(range(len(vocabulary)))
+    absent = [
+        "",
+        "zzzz",
+        "aaaa",
+        "korea!",
+        vocabulary[0] + "x",
+        "\uffff",
+        *map(str.upper, term_ids),
+    ]
+    for term in absent:
+        assert lookup.get(term) == term_ids.get(term) and (term in lookup) == (term in term_ids)
+    with pytest.raises(KeyError):
+        lookup["zzzz"]
