@@ -18,8 +18,9 @@ Layout of the index folder of one corpus (see :func:`index_folder`)::
         meta.json        header line (magic, format, CRC-32 of the rest), then JSON:
                          code version, BM25 parameters, one row per article file
                          (path, size, mtime, content digest, title... or why it
-                         was skipped; one compact value per column), the size and CRC-32 of every array file and
-                         the pack's name, used length and CRC-32
+                         was skipped; one compact value per column), the size
+                         and CRC-32 of every array file and the pack's name,
+                         used length and CRC-32
         vocab.txt        the terms, one a line; a term's id is its line number
         offsets.npy      postings: offsets[t]..offsets[t+1] index docs and tf
         docs.npy, tf.npy the sentences holding each term and how often
