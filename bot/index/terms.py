@@ -21,7 +21,7 @@ import atexit
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -87,12 +87,14 @@ class SentenceTerms:
         lengths: npt.NDArray[np.integer],
         text: Callable[[int], str],
         open_rows: Opener | None,
+        given: Mapping[int, Hashes] | None = None,
     ) -> None:
         """Hold the terms of sentences with these lengths (terms per sentence).
 
         text gives a sentence's text; open_rows, given where each sentence's terms
         start, opens the stored rows and says where each article's sentences start
-        (None: store nothing, tokenise each time).
+        (None: store nothing, tokenise each time); given holds the hashed terms of
+        some articles (by position) already made, which are stored as they are.
         """
         self.offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.offsets[1:])
@@ -100,6 +102,7 @@ class SentenceTerms:
         # Each article's first sentence (and the total), and the stored rows; set once open.
         self._stored: tuple[npt.NDArray[np.int64], SentenceArrays] | None = None
         self._open = open_rows
+        self._given = given or {}
         self._lock = threading.Lock()
         self.computed = 0
         self.ready = threading.Event()
@@ -171,6 +174,9 @@ class SentenceTerms:
     def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
         """Tokenise one article's sentences; return their hashed terms, in order."""
         first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
+        given = self._given.get(slot.position)
+        if given is not None and given.size == self.offsets[stop] - self.offsets[first]:
+            return given
         found = [self._compute(i) for i in range(first, stop)]
         return np.concatenate(found) if found else np.empty(0, np.uint64)
 

@@ -60,6 +60,11 @@ class Generation:
     saved_acronyms: Any = field(default=None, repr=False, compare=False)
     # The term ids in the order of their terms, as saved (see TermLookup); None until saved.
     order: npt.NDArray[np.int32] | None = field(default=None, repr=False, compare=False)
+    # The hashed terms of the articles this generation read (by position), until the load
+    # that made it has stored them (see IndexStore.load and bot.index.terms).
+    fresh_terms: dict[int, npt.NDArray[np.uint64]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def articles(self) -> list[FileRecord]:
