@@ -44,13 +44,19 @@ Opener = Callable[[npt.NDArray[np.int64]], tuple[npt.NDArray[np.int64], "Sentenc
 # Set when the program ends: a filling thread stops between articles, so that it
 # never holds the array store's lock while the interpreter shuts down.
 _STOP = threading.Event()
-_FILLING: set[threading.Thread] = set()
+_FILLING: set[threading.Timer] = set()
+# A background open waits this long first. Opening the stored rows of a million sentences
+# is half a second of Python work (and a CRC pass); on a thread beside a start and its
+# first answer it took the interpreter lock from them, and a one-shot question has no use
+# for it: its few passages are tokenised instead (the same values, milliseconds).
+OPEN_AFTER_SECONDS = 1.0
 
 
 @atexit.register
 def _stop_filling() -> None:
     _STOP.set()
     for thread in list(_FILLING):
+        thread.cancel()  # not started yet: never starts
         thread.join(timeout=30)  # a segment being written finishes: seconds at most
 
 
@@ -110,11 +116,13 @@ class SentenceTerms:
     def open(self, *, background: bool) -> None:
         """Open the stored rows and compute the missing ones (on a thread of its own if asked).
 
-        Until then, and for an article whose rows are not there yet, a sentence's
-        terms are tokenised when asked: the same values, only slower.
+        In the background it starts OPEN_AFTER_SECONDS later. Until it is done, and
+        for an article whose rows are not there yet, a sentence's terms are
+        tokenised when asked: the same values, only slower.
         """
         if background and not _STOP.is_set():
-            thread = threading.Thread(target=self._open_and_fill, name="terms", daemon=True)
+            thread = threading.Timer(OPEN_AFTER_SECONDS, self._open_and_fill)
+            thread.name, thread.daemon = "terms", True
             _FILLING.add(thread)
             thread.start()
         else:
