@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import subprocess
@@ -18,6 +19,7 @@ from bot.index.storage import IndexStore, generations, index_folder
 from bot.index.storage.checked import CHECKED
 from bot.index.storage.format import meta_bytes, read_meta_file
 from bot.index.storage.generation import TermLookup
+from bot.live import LiveEngine
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -235,3 +237,22 @@ def test_a_restarted_index_finds_each_term_by_the_saved_order_as_the_term_map_do
         assert lookup.get(term) == term_ids.get(term) and (term in lookup) == (term in term_ids)
     with pytest.raises(KeyError):
         lookup["zzzz"]
+
+
+def _seen_by_the_collector(thing: object) -> bool:
+    return any(o is thing for o in gc.get_objects())
+
+
+def test_what_a_start_and_each_reload_load_is_kept_out_of_the_collector_s_sight(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "articles"
+    _article(folder, "a.txt", "Harbour news\n\nThe harbour board met on Monday.\n")
+    gc.unfreeze()  # what earlier tests froze (the session fixture also does this after)
+    live = LiveEngine(folder, index_dir=tmp_path / "index")
+    started = live.engine
+    assert not _seen_by_the_collector(started)  # frozen: full collections skip it
+    _article(folder, "b.txt", "Ferry news\n\nThe Quaxly ferry sails at dawn.\n")
+    assert live.reload().changed
+    assert live.engine is not started and not _seen_by_the_collector(live.engine)
+    assert live.engine.answer("When does the Quaxly ferry sail?").answered

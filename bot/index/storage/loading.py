@@ -341,8 +341,12 @@ def collecting_later(*, keep: bool = False) -> Iterator[None]:
     phrases) and keeps them all; the collector, run every few hundred
     allocations, would walk them again and again (a third of a restart's time
     at a million sentences). With keep, what exists at the end is moved out of
-    the collector's sight for good (gc.freeze): for what a program builds once
-    at start and keeps. Nests and may be used from several threads at once.
+    the collector's sight for good (gc.freeze): LiveEngine does so at its start
+    and after each reload. Left in the oldest generation, every full collection
+    rescanned them all (with 100 servers' engines loaded one took 1.05 s in the
+    middle of a question, ``bench/guilds.py --compare-gc``). An engine replaced
+    by a reload is still freed, by reference counting; only cycles among frozen
+    objects would wait. Nests and may be used from several threads at once.
     """
     global _pauses
     with _pauses_lock:
