@@ -194,9 +194,12 @@ def _hashed(
 
     if not tokens:
         return {}
-    used = np.unique(np.concatenate(tokens))
     table = np.zeros(len(vocabulary), dtype=np.uint64)
-    table[used] = hash_terms(vocabulary[i] for i in used.tolist())
+    if sum(ids.size for ids in tokens) < len(vocabulary):
+        used = np.unique(np.concatenate(tokens))  # a reload: the few terms it uses
+        table[used] = hash_terms(vocabulary[i] for i in used.tolist())
+    else:
+        table[:] = hash_terms(vocabulary)  # a build: each term once, no sort of every token
     return {p: table[ids] for p, ids in zip(positions, tokens, strict=True)}
 
 
