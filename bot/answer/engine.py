@@ -439,8 +439,9 @@ class Engine:
             if posting.size == 0:
                 continue
             at = np.minimum(np.searchsorted(posting, ids), posting.size - 1)
-            for g in np.unique(owner[posting[at] == ids]):
-                held[int(g)].add(term)
+            # A set, not np.unique: that imports numpy.ma (0.05-0.1 s) at the first answer.
+            for g in set(owner[posting[at] == ids].tolist()):
+                held[g].add(term)
         return held
 
     def _text(self, group: Group) -> str:
