@@ -21,7 +21,7 @@ import atexit
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -93,14 +93,15 @@ class SentenceTerms:
         lengths: npt.NDArray[np.integer],
         text: Callable[[int], str],
         open_rows: Opener | None,
-        given: Mapping[int, Hashes] | None = None,
+        given: dict[int, Hashes] | None = None,
     ) -> None:
         """Hold the terms of sentences with these lengths (terms per sentence).
 
         text gives a sentence's text; open_rows, given where each sentence's terms
         start, opens the stored rows and says where each article's sentences start
         (None: store nothing, tokenise each time); given holds the hashed terms of
-        some articles (by position) already made, which are stored as they are.
+        some articles (by position) already made, which are stored as they are
+        (and taken out of it once used, to free their memory).
         """
         self.offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.offsets[1:])
@@ -182,7 +183,7 @@ class SentenceTerms:
     def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
         """Tokenise one article's sentences; return their hashed terms, in order."""
         first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
-        given = self._given.get(slot.position)
+        given = self._given.pop(slot.position, None)
         if given is not None and given.size == self.offsets[stop] - self.offsets[first]:
             return given
         found = [self._compute(i) for i in range(first, stop)]

@@ -142,8 +142,11 @@ def _merge_postings(
         new_terms.append(mapping[file.tokens])
         new_docs.append(np.repeat(ids, file.lengths))
     vocabulary.extend(list(term_ids)[len(vocabulary) :])
-    fresh_terms = _hashed(vocabulary, plan.from_new.tolist(), new_terms)
     added_keys, added_tf = _group(new_terms, new_docs)
+    del new_docs
+    # After grouping, whose copies are gone by now: a lower peak at a million sentences.
+    fresh_terms = _hashed(vocabulary, plan.from_new.tolist(), new_terms)
+    del new_terms
     added_terms = added_keys >> 32
     added_docs = (added_keys & 0xFFFFFFFF).astype(np.int32)
     added_counts = np.bincount(added_terms, minlength=len(vocabulary))
