@@ -124,7 +124,6 @@ def child(
     started = time.perf_counter()
     model = load_semantic(settings) if semantic else None
     engines = GuildEngines(settings)
-    engines.freeze_gc = freeze
 
     async def load_all() -> list[Any]:
         loaded = []
@@ -137,6 +136,8 @@ def child(
         return loaded
 
     loaded = asyncio.run(load_all())
+    if not freeze:
+        gc.unfreeze()  # what the loads froze (LiveEngine does), back in the collector's sight
     load_seconds = time.perf_counter() - started
     after_load = memory()
     rng = random.Random(SEED)
@@ -220,7 +221,7 @@ def main() -> None:
     parser.add_argument(
         "--no-gc-freeze",
         action="store_true",
-        help="do not gc.freeze() what is loaded (the bot does; see engines.freeze_loaded)",
+        help="do not gc.freeze() what is loaded (LiveEngine does: loading.collecting_later)",
     )
     parser.add_argument(
         "--compare-gc",

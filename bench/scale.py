@@ -26,9 +26,10 @@ printed as a table.
 
 With --cli it measures instead what a user sees, through the CLI
 (``python -m bot ask``, SEMANTIC=false): cold build to first answer with a fresh
-INDEX_DIR, then restart to first answer (interpreter included, median of three)
-and that process's CPU time and peak RSS; with --baseline REV the same commands run in the
-same session on a copy of the tree at git revision REV, for before/after ratios:
+INDEX_DIR, then restart to first answer (interpreter included, median of --restarts,
+taken in turns with the baseline's) and that process's CPU time and peak RSS; with
+--baseline REV the same commands run in the same session on a copy of the tree at git
+revision REV, for before/after ratios:
 
     .venv/bin/python bench/scale.py --sizes 100k,1m --cli --baseline e10ddef
 """
@@ -482,6 +483,11 @@ def baseline_tree(revision: str) -> Path:
 def cli_ask(tree: Path, corpus: Path, index_dir: Path) -> dict[str, Any]:
     """Run one ``python -m bot ask`` from tree; return its wall time and peak RSS."""
     env = dict(os.environ, PYTHONPATH=str(tree), INDEX_DIR=str(index_dir), SEMANTIC="false")
+    # As an installed qabot runs: from compiled bytecode, written by the first (cold) run
+    # into a folder of the bench's own (the virtualenv is left as it is). Without it, a
+    # shell with PYTHONDONTWRITEBYTECODE compiles every module at every run (0.2 s).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
     command = [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), CLI_QUESTION]
     start = time.perf_counter()
     child = subprocess.Popen(
@@ -503,19 +509,30 @@ def cli_ask(tree: Path, corpus: Path, index_dir: Path) -> dict[str, Any]:
     }
 
 
-def cli_measure(trees: dict[str, Path], corpus: Path, label: str) -> dict[str, Any]:
-    """Cold build and restarts through the CLI, for each tree, in this one run."""
+def cli_measure(trees: dict[str, Path], corpus: Path, label: str, restarts: int) -> dict[str, Any]:
+    """Cold build, then restarts through the CLI, for each tree, in this one run.
+
+    The restarts take turns between the trees (one of each per round), so that the
+    machine's other load, which changes from minute to minute, falls on both alike.
+    """
     measured: dict[str, Any] = {}
+    folders = {name: DATA / f"cli-index-{label}-{name}" for name in trees}
     for name, tree in trees.items():
-        index_dir = DATA / f"cli-index-{label}-{name}"
-        shutil.rmtree(index_dir, ignore_errors=True)
-        cold = cli_ask(tree, corpus, index_dir)
+        shutil.rmtree(folders[name], ignore_errors=True)
+        cold = cli_ask(tree, corpus, folders[name])
         print(f"[{label}] {name}: cold to first answer {cold['seconds']} s", file=sys.stderr)
-        restarts = [cli_ask(tree, corpus, index_dir) for _ in range(3)]
-        middle = sorted(restarts, key=lambda r: r["seconds"])[1]
+        measured[name] = {"cold": cold, "restarts": []}
+    for _ in range(restarts):
+        for name, tree in trees.items():
+            measured[name]["restarts"].append(cli_ask(tree, corpus, folders[name]))
+    for name in trees:
+        runs = measured[name]["restarts"]
+        middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        # The median CPU of the runs, beside the run of median wall time.
+        cpu = sorted(r["cpu_s"] for r in runs)[len(runs) // 2]
+        measured[name]["restart"] = {**middle, "cpu_s": cpu}
         print(f"[{label}] {name}: restart to first answer {middle['seconds']} s", file=sys.stderr)
-        measured[name] = {"cold": cold, "restart": middle, "restarts": restarts}
-        shutil.rmtree(index_dir, ignore_errors=True)
+        shutil.rmtree(folders[name], ignore_errors=True)
     return measured
 
 
@@ -650,6 +667,9 @@ def main() -> None:
     parser.add_argument("--no-splitter", action="store_true", help="skip the splitter timing")
     parser.add_argument("--cli", action="store_true", help="measure through the CLI instead")
     parser.add_argument("--baseline", help="with --cli: also run the tree at this git revision")
+    parser.add_argument(
+        "--restarts", type=int, default=5, help="with --cli: restarts per tree, in turns (5)"
+    )
     args = parser.parse_args()
 
     src = extract(args.source)
@@ -668,7 +688,7 @@ def main() -> None:
         for label in labels:
             corpus, files, estimated = build_corpus(src, label, SIZES[label])
             print(f"[{label}] {files} files, about {estimated} sentences", file=sys.stderr)
-            results["cli"][label] = cli_measure(trees, corpus, label)
+            results["cli"][label] = cli_measure(trees, corpus, label, args.restarts)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         (RESULTS / f"cli-{stamp}.json").write_text(json.dumps(results, indent=2))
         print(cli_table(results))

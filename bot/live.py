@@ -106,7 +106,8 @@ class LiveEngine:
         self._reload_lock = threading.Lock()
         self._listeners: list[ReloadListener] = []
         start = time.perf_counter()
-        # What the start builds is kept while the program runs: out of the collector's way.
+        # What a load builds is kept while it serves: out of the collector's way (here and
+        # after each reload; the one place that freezes what is loaded).
         with collecting_later(keep=True):
             snapshot = self.store.load()
             self._acronym_key = snapshot.acronym_key
@@ -193,7 +194,7 @@ class LiveEngine:
                 engine = self._engine
             else:
                 aliases = self._engine.aliases if same_aliases else None
-                with collecting_later():
+                with collecting_later(keep=True):
                     engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
         except ReadError as exc:
             return self._failed(start, exc.failures)

@@ -1,7 +1,7 @@
 """Index the articles by name, source, web site and date as arrays, so a filter costs microseconds.
 
-One :class:`Catalogue` per engine, built once when the engine is made (on a thread
-of its own, so a restart does not wait for it): per article a source code, a
+One :class:`Catalogue` per engine, built when a filter first asks for it (most
+questions have none, so a restart does not build it): per article a source code, a
 web-site code and a day number, and a map from each name an article goes by to
 its positions. A filter then is a comparison over one small array per option
 (tens of thousands of articles, not a million sentences) and gives an
@@ -118,24 +118,22 @@ def _having(codes: npt.NDArray[np.int32], wanted: list[int]) -> Flags:
 class Catalogue:
     """The articles of one engine by each thing a filter asks for, as arrays.
 
-    Built on a thread of its own; every query waits for it (a few tens of
-    milliseconds over tens of thousands of articles, once per engine).
+    Built on first use, by whichever thread asks first (a few tens of
+    milliseconds over tens of thousands of articles, once per engine); the
+    others wait for it.
     """
 
-    def __init__(self, articles: Sequence[Article], *, background: bool = False) -> None:
+    def __init__(self, articles: Sequence[Article]) -> None:
         self.size = len(articles)
         self._articles = articles
-        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._built = False
         self._failure: BaseException | None = None
-        if background:
-            threading.Thread(target=self._build, name="catalogue", daemon=True).start()
-        else:
-            self._build()
 
     @classmethod
     def of(cls, articles: Sequence[Article]) -> Catalogue:
         """Catalogue the articles (at once, on this thread)."""
-        return cls(articles)
+        return cls(articles).wait()
 
     def _build(self) -> None:
         try:
@@ -158,14 +156,16 @@ class Catalogue:
             self._dates = dates
             self._keys_blob = _Lines(keys)
             self._paths_blob = _Lines(paths)
-        except BaseException as exc:  # re-raised by every query, on its own thread
+        except BaseException as exc:  # re-raised by every query
             self._failure = exc
-        finally:
-            self._ready.set()
 
     def wait(self) -> Catalogue:
-        """Return the catalogue once built (raising what building it raised)."""
-        self._ready.wait()
+        """Return the catalogue, built (raising what building it raised)."""
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._build()
+                    self._built = True
         if self._failure is not None:
             raise self._failure
         return self

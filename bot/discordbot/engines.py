@@ -9,7 +9,6 @@ keeps answering.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from pathlib import Path
 
@@ -78,17 +77,6 @@ def counts(engine: Engine) -> tuple[int, int]:
     return len(engine.articles), len(engine.sentences)
 
 
-def freeze_loaded(*_: object) -> None:
-    """Take what is loaded out of the cyclic collector's sight (gc.freeze); a reload listener.
-
-    An engine's objects live as long as it serves. Left in the oldest generation, every full
-    collection rescans them all: with 100 servers loaded one took 1.05 s in the middle of a
-    question (``bench/guilds.py --compare-gc``). An engine replaced by a reload is still
-    freed, by reference counting; only cycles among frozen objects would wait.
-    """
-    gc.freeze()
-
-
 class GuildEngines:
     """One engine per corpus folder, built on first use and shared by the servers using it.
 
@@ -104,7 +92,6 @@ class GuildEngines:
         self._live: dict[Path, LiveEngine] = {}
         self._building: dict[Path, asyncio.Lock] = {}
         self.watchers: dict[Path, Watcher] = {}
-        self.freeze_gc = True  # gc.freeze() after each load and reload (freeze_loaded)
         self.set_default(default)
 
     def set_default(self, engine: Engine | LiveEngine | None) -> None:
@@ -158,9 +145,6 @@ class GuildEngines:
         self._live[folder] = live
         where = "" if folder == self.default_folder else str(folder)
         live.add_listener(ProblemLog(list(live.engine.corpus.problems), where))
-        if self.freeze_gc:
-            freeze_loaded()
-            live.add_listener(freeze_loaded)
         if self.settings.watch_corpus and folder not in self.watchers:
             self.watchers[folder] = live.start_watching()
 

@@ -98,12 +98,10 @@ def _load_squad(path: Path, records: list[dict[str, object]]) -> EvalSet:
         paragraphs = [str(p) for p in article["paragraphs"]]  # type: ignore[attr-defined]
         title = str(article.get("title", article_id))
         text = title + "\n\n" + "\n\n".join(paragraphs)
-        corpus = Corpus(root=articles_path)
-        corpus.articles.append(
-            parse_article(
-                text, rel_path=f"{article_id}.txt", key=article_id, prefix_citations=False
-            )
+        parsed = parse_article(
+            text, rel_path=f"{article_id}.txt", key=article_id, prefix_citations=False
         )
+        corpus = Corpus(root=articles_path, articles=[parsed])
         eval_set.corpora[article_id] = corpus
         reference[article_id] = [
             paragraphs[p][start:end].strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
@@ -198,11 +198,83 @@ class StoredArticle(Article):
         return sum(1 for s in sentences if s.paragraph > 0)
 
 
+class StoredArticles(Sequence[Article]):
+    """The articles of a saved index, each made when first read (then kept).
+
+    Making tens of thousands of article objects took a tenth of every restart,
+    for a first answer that reads one or two of them.
+    """
+
+    __slots__ = ("_keys", "_made", "_make", "_positions")
+
+    def __init__(self, keys: list[str], make: Callable[[int], Article]) -> None:
+        """Hold the articles with these keys, in order; make(i) makes article i."""
+        self._keys = keys
+        self._make = make
+        self._made: list[Article | None] = [None] * len(keys)
+        self._positions: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> Article: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Article]: ...
+
+    def __getitem__(self, index: int | slice) -> Article | list[Article]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        made = self._made[index]
+        if made is None:
+            # Two threads may make the same article at once: equal objects, either kept.
+            made = self._made[index] = self._make(index % len(self._made))
+        return made
+
+    def __iter__(self) -> Iterator[Article]:
+        return map(self.__getitem__, range(len(self._made)))
+
+    def by_key(self) -> Mapping[str, Article]:
+        """Map each key to its article, made when looked up."""
+        return _ByKey(self)
+
+    def position(self, key: str) -> int | None:
+        """Return where the article with this key is (None: no such article)."""
+        if self._positions is None:
+            self._positions = dict(zip(self._keys, range(len(self._keys)), strict=True))
+        return self._positions.get(key)
+
+
+class _ByKey(Mapping[str, Article]):
+    __slots__ = ("_articles",)
+
+    def __init__(self, articles: StoredArticles) -> None:
+        self._articles = articles
+
+    def __getitem__(self, key: str) -> Article:
+        position = self._articles.position(key)
+        if position is None:
+            raise KeyError(key)
+        return self._articles[position]
+
+    def __iter__(self) -> Iterator[str]:
+        return (article.key for article in self._articles)
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+
 @dataclass
 class StoredCorpus(Corpus):
     """A corpus read from a saved index: its sentences are a view of a table, not a list."""
 
     view: SentenceView | None = None
+
+    def by_key(self) -> Mapping[str, Article]:
+        """Map each article's key to the article (made when looked up, for a saved index)."""
+        articles = self.articles
+        return articles.by_key() if isinstance(articles, StoredArticles) else super().by_key()
 
     @property
     def sentences(self) -> Sequence[Sentence]:

@@ -44,13 +44,19 @@ Opener = Callable[[npt.NDArray[np.int64]], tuple[npt.NDArray[np.int64], "Sentenc
 # Set when the program ends: a filling thread stops between articles, so that it
 # never holds the array store's lock while the interpreter shuts down.
 _STOP = threading.Event()
-_FILLING: set[threading.Thread] = set()
+_FILLING: set[threading.Timer] = set()
+# A background open waits this long first. Opening the stored rows of a million sentences
+# is half a second of Python work (and a CRC pass); on a thread beside a start and its
+# first answer it took the interpreter lock from them, and a one-shot question has no use
+# for it: its few passages are tokenised instead (the same values, milliseconds).
+OPEN_AFTER_SECONDS = 1.0
 
 
 @atexit.register
 def _stop_filling() -> None:
     _STOP.set()
     for thread in list(_FILLING):
+        thread.cancel()  # not started yet: never starts
         thread.join(timeout=30)  # a segment being written finishes: seconds at most
 
 
@@ -87,12 +93,15 @@ class SentenceTerms:
         lengths: npt.NDArray[np.integer],
         text: Callable[[int], str],
         open_rows: Opener | None,
+        given: dict[int, Hashes] | None = None,
     ) -> None:
         """Hold the terms of sentences with these lengths (terms per sentence).
 
         text gives a sentence's text; open_rows, given where each sentence's terms
         start, opens the stored rows and says where each article's sentences start
-        (None: store nothing, tokenise each time).
+        (None: store nothing, tokenise each time); given holds the hashed terms of
+        some articles (by position) already made, which are stored as they are
+        (and taken out of it once used, to free their memory).
         """
         self.offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.offsets[1:])
@@ -100,6 +109,7 @@ class SentenceTerms:
         # Each article's first sentence (and the total), and the stored rows; set once open.
         self._stored: tuple[npt.NDArray[np.int64], SentenceArrays] | None = None
         self._open = open_rows
+        self._given = given or {}
         self._lock = threading.Lock()
         self.computed = 0
         self.ready = threading.Event()
@@ -107,11 +117,13 @@ class SentenceTerms:
     def open(self, *, background: bool) -> None:
         """Open the stored rows and compute the missing ones (on a thread of its own if asked).
 
-        Until then, and for an article whose rows are not there yet, a sentence's
-        terms are tokenised when asked: the same values, only slower.
+        In the background it starts OPEN_AFTER_SECONDS later. Until it is done, and
+        for an article whose rows are not there yet, a sentence's terms are
+        tokenised when asked: the same values, only slower.
         """
         if background and not _STOP.is_set():
-            thread = threading.Thread(target=self._open_and_fill, name="terms", daemon=True)
+            thread = threading.Timer(OPEN_AFTER_SECONDS, self._open_and_fill)
+            thread.name, thread.daemon = "terms", True
             _FILLING.add(thread)
             thread.start()
         else:
@@ -171,6 +183,9 @@ class SentenceTerms:
     def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
         """Tokenise one article's sentences; return their hashed terms, in order."""
         first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
+        given = self._given.pop(slot.position, None)
+        if given is not None and given.size == self.offsets[stop] - self.offsets[first]:
+            return given
         found = [self._compute(i) for i in range(first, stop)]
         return np.concatenate(found) if found else np.empty(0, np.uint64)
 

@@ -7,10 +7,10 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
 from stat import S_ISREG
 from typing import NamedTuple
@@ -37,8 +37,12 @@ class Corpus:
     """The articles of a folder, plus a line for every file that was skipped."""
 
     root: Path
-    articles: list[Article] = field(default_factory=list)
+    articles: Sequence[Article] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+    def by_key(self) -> Mapping[str, Article]:
+        """Map each article's key to the article."""
+        return {a.key: a for a in self.articles}
 
     @property
     def sentences(self) -> Sequence[Sentence]:
@@ -72,29 +76,39 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
     is that of sorting the paths (by their parts).
     """
     resolved_root = Path(os.path.realpath(root))
-    found: list[tuple[str, SourceFile]] = []
+    found: list[SourceFile] = []
     problems: list[str] = []
     seen: set[tuple[int, int]] = set()
-    # (folder as the OS takes it, sort key, path relative to root with "/", depth).
-    # Paths sort by their parts: as strings joined by NUL, which sorts before any character.
-    pending: list[tuple[str, str, str, int]] = [(str(root), "", "", 0)]
-    while pending:
-        folder, key, prefix, depth = pending.pop()
+
+    def listing(folder: str, prefix: str) -> list[os.DirEntry[str]] | None:
+        """List a folder's entries sorted by name (None: gone, seen or unreadable)."""
         try:
             info = os.stat(folder)
             if (info.st_dev, info.st_ino) in seen:
                 problems.append(f"skipped {display_name(prefix)}: the folder is listed already")
-                continue
+                return None
             seen.add((info.st_dev, info.st_ino))
             with os.scandir(folder) as entries:
                 listed = list(entries)
         except FileNotFoundError:
-            continue  # vanished while listing
+            return None  # vanished while listing
         except OSError as exc:
             if prefix:
                 problems.append(f"skipped {display_name(prefix)}: {reason(exc)}")
-            continue
-        for entry in listed:
+            return None
+        listed.sort(key=_NAME)
+        return listed
+
+    # Depth first, each folder in name order: the order of sorting the paths by their
+    # parts, with no key made per file. One (entries, next one, prefix, depth) per level.
+    top = listing(str(root), "")
+    pending: list[tuple[list[os.DirEntry[str]], int, str, int]] = (
+        [(top, 0, "", 0)] if top is not None else []
+    )
+    while pending:
+        listed, start, prefix, depth = pending.pop()
+        for at in range(start, len(listed)):
+            entry = listed[at]
             name = entry.name
             if name[0] == ".":
                 continue
@@ -115,10 +129,14 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                             f"skipped {display_name(prefix + name)}/: folders nested deeper "
                             f"than {MAX_FOLDER_DEPTH} levels are not read"
                         )
-                    else:
-                        below = (entry.path, f"{key}{name}\0", f"{prefix}{name}/", depth + 1)
-                        pending.append(below)
-                    continue
+                        continue
+                    below = listing(entry.path, f"{prefix}{name}/")
+                    if below is None:
+                        continue
+                    # This folder goes on after the subfolder, which is listed first.
+                    pending.append((listed, at + 1, prefix, depth))
+                    pending.append((below, 0, f"{prefix}{name}/", depth + 1))
+                    break
                 if not name.endswith(ARTICLE_SUFFIXES) and not name.lower().endswith(
                     ARTICLE_SUFFIXES
                 ):
@@ -136,10 +154,11 @@ def scan_folder(root: Path) -> tuple[list[SourceFile], list[str]]:
                     continue
             except OSError:
                 continue  # vanished or unreadable while listing: not in this listing
-            source = SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns, stat.st_ino)
-            found.append((key + name, source))
-    found.sort(key=itemgetter(0))
-    return [source for _, source in found], sorted(problems)
+            found.append(SourceFile(entry.path, rel, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return found, sorted(problems)
+
+
+_NAME = attrgetter("name")
 
 
 def _is_utf8(name: str) -> bool:
@@ -299,17 +318,19 @@ def load_corpus(root: Path | str) -> Corpus:
         except (OSError, ValueError) as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: {reason(exc)}")
     prefix = len(texts) > 1
+    articles: list[Article] = []
     for rel, text in texts:
         if not text.strip():
             corpus.problems.append(f"skipped {display_name(rel)}: the file is empty")
             continue
         try:
-            corpus.articles.append(
+            articles.append(
                 parse_article(text, rel_path=rel, key=keys[rel], prefix_citations=prefix)
             )
         except ValueError as exc:
             corpus.problems.append(f"skipped {display_name(rel)}: the file {exc}")
-    if not corpus.articles:
+    corpus.articles = articles
+    if not articles:
         found = (
             f"{len(rel_paths)} article file(s), none usable"
             if rel_paths

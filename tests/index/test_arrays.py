@@ -70,7 +70,8 @@ def is_mapped(array: np.ndarray) -> bool:
 
 
 def segment_files(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "index").glob("*/arrays/*/seg-*.rows"))
+    """List the segments of this test's kind (the index stores its sentence terms too)."""
+    return sorted((tmp_path / "index").glob("*/arrays/embedding-test-model-*/seg-*.rows"))
 
 
 def test_rows_are_appended_by_article_and_found_again_after_a_restart(corpus: Path, tmp_path: Path):

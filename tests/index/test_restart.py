@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import subprocess
@@ -17,6 +18,8 @@ from bot.index.aliases import AliasGroup, DefinedAcronyms, build_aliases
 from bot.index.storage import IndexStore, generations, index_folder
 from bot.index.storage.checked import CHECKED
 from bot.index.storage.format import meta_bytes, read_meta_file
+from bot.index.storage.generation import TermLookup
+from bot.live import LiveEngine
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -209,3 +212,47 @@ def test_a_saved_list_of_files_that_is_broken_means_one_line_and_a_full_read(
     assert "malformed article rows" in warnings[0]
     assert snapshot.changes.reread == 3 and len(snapshot.corpus.articles) == 3
     assert Engine.from_snapshot(snapshot).answer("Which bridge opens in May?").answered
+
+
+def test_a_restarted_index_finds_each_term_by_the_saved_order_as_the_term_map_does(
+    tmp_path: Path,
+) -> None:
+    IndexStore(CORPUS, tmp_path / "index").load()
+    generation = IndexStore(CORPUS, tmp_path / "index").load().generation
+    lookup = generation.term_lookup()
+    assert isinstance(lookup, TermLookup)  # the map of every term is not made at a start
+    vocabulary = generation.vocabulary
+    term_ids = {term: i for i, term in enumerate(vocabulary)}
+    assert [lookup.get(term) for term in vocabulary] == list(range(len(vocabulary)))
+    absent = [
+        "",
+        "zzzz",
+        "aaaa",
+        "korea!",
+        vocabulary[0] + "x",
+        "\uffff",
+        *map(str.upper, term_ids),
+    ]
+    for term in absent:
+        assert lookup.get(term) == term_ids.get(term) and (term in lookup) == (term in term_ids)
+    with pytest.raises(KeyError):
+        lookup["zzzz"]
+
+
+def _seen_by_the_collector(thing: object) -> bool:
+    return any(o is thing for o in gc.get_objects())
+
+
+def test_what_a_start_and_each_reload_load_is_kept_out_of_the_collector_s_sight(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "articles"
+    _article(folder, "a.txt", "Harbour news\n\nThe harbour board met on Monday.\n")
+    gc.unfreeze()  # what earlier tests froze (the session fixture also does this after)
+    live = LiveEngine(folder, index_dir=tmp_path / "index")
+    started = live.engine
+    assert not _seen_by_the_collector(started)  # frozen: full collections skip it
+    _article(folder, "b.txt", "Ferry news\n\nThe Quaxly ferry sails at dawn.\n")
+    assert live.reload().changed
+    assert live.engine is not started and not _seen_by_the_collector(live.engine)
+    assert live.engine.answer("When does the Quaxly ferry sail?").answered

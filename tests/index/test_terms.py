@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,10 @@ def test_a_build_stores_every_sentence_s_terms_once(tmp_path: Path) -> None:
     folder, index = tmp_path / "articles", tmp_path / "index"
     write_corpus(folder)
     engine = ready(Engine.from_folder(folder, index_dir=index))
-    assert engine.terms.computed == len(engine.sentences)  # each sentence tokenised once
+    # The build hands over the terms it tokenised for the index: none is tokenised again.
+    assert engine.terms.computed == 0
     assert_terms_match_the_text(engine)
-    assert engine.terms.computed == len(engine.sentences)  # answers read them, never again
+    assert engine.terms.computed == 0  # answers read them, never tokenise
     stored = list(index.rglob("MANIFEST"))
     assert any(terms_kind().split(":")[0] in str(p.parent.name) for p in stored)
 
@@ -68,11 +70,16 @@ def test_a_changed_article_computes_only_its_terms(tmp_path: Path) -> None:
         "Part 2, rewritten\n\nThe envoys met again in Hanoi on Friday. Talks went on late.\n",
         encoding="utf-8",
     )
+    kind_folder = next(p.parent for p in index.rglob("MANIFEST") if "terms" in p.parent.name)
+    before = sum(p.stat().st_size for p in kind_folder.glob("seg-*.rows"))
     result = live.reload()
     assert result.ok, result.message
     engine = ready(live.engine)
     article = next(a for a in engine.articles if a.path == "part-2.txt")
-    assert engine.terms.computed == len(article.sentences) == 3
+    assert engine.terms.computed == 0  # the reload's parse gave them
+    # Only the changed article's terms were added: 8 bytes a term.
+    added = sum(p.stat().st_size for p in kind_folder.glob("seg-*.rows")) - before
+    assert added == 8 * sum(len(terms(s.text)) for s in article.sentences) > 0
     assert_terms_match_the_text(engine)
     answer = engine.answer("Where did the envoys meet on Friday?")
     assert answer.answered and "Hanoi" in answer.passages[0].text
@@ -82,9 +89,9 @@ def test_an_engine_without_an_index_folder_keeps_them_in_memory(tmp_path: Path) 
     folder = tmp_path / "articles"
     write_corpus(folder)
     engine = ready(Engine.from_folder(folder))
-    assert engine.terms.computed == len(engine.sentences)
+    assert engine.terms.computed == 0
     assert_terms_match_the_text(engine)
-    assert engine.terms.computed == len(engine.sentences)
+    assert engine.terms.computed == 0
 
 
 def test_tokens_keep_the_question_s_terms_in_place_and_blank_the_rest(tmp_path: Path) -> None:
@@ -139,7 +146,7 @@ def test_many_articles_are_stored_as_one_segment_and_then_reused(tmp_path: Path)
         body = paragraphs[n % len(paragraphs)]
         (folder / f"brief-{n:03d}.txt").write_text(f"Brief {n}\n\n{body}\n", encoding="utf-8")
     engine = ready(Engine.from_folder(folder, index_dir=index))
-    assert engine.terms.computed == len(engine.sentences)
+    assert engine.terms.computed == 0
     assert_terms_match_the_text(engine)
     kind_folder = next(p.parent for p in index.rglob("MANIFEST") if "terms" in p.parent.name)
     assert len(list(kind_folder.glob("seg-*.rows"))) == 1
@@ -148,5 +155,18 @@ def test_many_articles_are_stored_as_one_segment_and_then_reused(tmp_path: Path)
     assert_terms_match_the_text(again)
     (folder / "brief-007.txt").write_text("Brief 7\n\nA new line. And another.\n", encoding="utf-8")
     changed = ready(Engine.from_folder(folder, index_dir=index))
-    assert changed.terms.computed == 3  # the changed article's headline and two sentences
+    assert changed.terms.computed == 0
     assert_terms_match_the_text(changed)
+
+
+def test_terms_lost_from_the_store_are_tokenised_again_once(tmp_path: Path) -> None:
+    folder, index = tmp_path / "articles", tmp_path / "index"
+    write_corpus(folder)
+    ready(Engine.from_folder(folder, index_dir=index))
+    kind_folder = next(p.parent for p in index.rglob("MANIFEST") if "terms" in p.parent.name)
+    shutil.rmtree(kind_folder)
+    again = ready(Engine.from_folder(folder, index_dir=index))
+    assert again.terms.computed == len(again.sentences)  # nothing handed over: tokenised
+    assert_terms_match_the_text(again)
+    third = ready(Engine.from_folder(folder, index_dir=index))
+    assert third.terms.computed == 0

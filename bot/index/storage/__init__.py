@@ -18,8 +18,9 @@ Layout of the index folder of one corpus (see :func:`index_folder`)::
         meta.json        header line (magic, format, CRC-32 of the rest), then JSON:
                          code version, BM25 parameters, one row per article file
                          (path, size, mtime, content digest, title... or why it
-                         was skipped), the size and CRC-32 of every array file and
-                         the pack's name, used length and CRC-32
+                         was skipped; one compact value per column), the size
+                         and CRC-32 of every array file and the pack's name,
+                         used length and CRC-32
         vocab.txt        the terms, one a line; a term's id is its line number
         offsets.npy      postings: offsets[t]..offsets[t+1] index docs and tf
         docs.npy, tf.npy the sentences holding each term and how often
@@ -27,6 +28,8 @@ Layout of the index folder of one corpus (see :func:`index_folder`)::
         contrib.npy      the BM25 saturation of every posting under the saved parameters
         sentences.npy    per sentence: start and end in the pack, paragraph, number
         linked.npy       per sentence: is the next one in the same body paragraph
+        order.npy        the term ids sorted by their terms: a start finds a question's
+                         terms by binary search instead of mapping every term first
     arrays/<kind>/       per-sentence arrays (embeddings) by article, outside the
                          generations: see bot.index.storage.arrays
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -57,6 +58,13 @@ class Generation:
     holds: tuple[Any, ...] = field(default=(), repr=False, compare=False)
     # The acronyms learned from the text, as saved (see DefinedAcronyms.to_saved).
     saved_acronyms: Any = field(default=None, repr=False, compare=False)
+    # The term ids in the order of their terms, as saved (see TermLookup); None until saved.
+    order: npt.NDArray[np.int32] | None = field(default=None, repr=False, compare=False)
+    # The hashed terms of the articles this generation read (by position), until the load
+    # that made it has stored them (see IndexStore.load and bot.index.terms).
+    fresh_terms: dict[int, npt.NDArray[np.uint64]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def articles(self) -> list[FileRecord]:
@@ -66,7 +74,7 @@ class Generation:
     @cached_property
     def term_ids(self) -> dict[str, int]:
         """Map each term to its id."""
-        return {term: i for i, term in enumerate(self.vocabulary)}
+        return dict(zip(self.vocabulary, range(len(self.vocabulary)), strict=True))
 
     @cached_property
     def acronyms(self) -> DefinedAcronyms:
@@ -102,13 +110,68 @@ class Generation:
         else:
             saturations_in_chunks(self.docs, self.tf, self.lengths, self.params, take)
 
+    def term_lookup(self) -> Mapping[str, int]:
+        """Return what finds a term's id: the term map if made, else a search of the saved order."""
+        made = self.__dict__.get("term_ids")
+        if made is None and self.order is not None and self.order.size == len(self.vocabulary):
+            return TermLookup(self.vocabulary, self.order)
+        return self.term_ids
+
     def index(self) -> BM25Index:
         """Return the BM25 index over the saved postings."""
         assert self.contrib is not None, "saturations not computed: save or use in_memory()"
         postings = Postings(self.vocabulary, self.offsets, self.docs, self.tf)
         return BM25Index.from_postings(
-            postings, self.lengths, self.params, (self.avgdl, self.contrib), self.term_ids
+            postings, self.lengths, self.params, (self.avgdl, self.contrib), self.term_lookup()
         )
+
+
+def vocabulary_order(vocabulary: list[str]) -> npt.NDArray[np.int32]:
+    """Return the term ids in the order of their terms (what TermLookup searches)."""
+    ordered = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
+    return np.array(ordered, dtype=np.int32)
+
+
+class TermLookup(Mapping[str, int]):
+    """Find a term's id by binary search of the saved term order, remembering what was asked.
+
+    A map from every term to its id (a quarter of a million at a million
+    sentences) took a tenth of a second at every start, for a first answer that
+    looks up a few dozen terms.
+    """
+
+    def __init__(self, vocabulary: list[str], order: npt.NDArray[np.int32]) -> None:
+        self._vocabulary = vocabulary
+        self._order = order
+        self._asked: dict[str, int | None] = {}
+
+    def get(self, term: str, default: Any = None) -> Any:  # type: ignore[override]
+        asked = self._asked
+        if term in asked:
+            found = asked[term]
+        else:
+            vocabulary, order = self._vocabulary, self._order
+            at = bisect_left(order, term, key=lambda i: vocabulary[i])
+            found = int(order[at]) if at < order.size and vocabulary[order[at]] == term else None
+            if len(asked) > 1 << 16:
+                asked.clear()  # bounded: what questions ask, not the whole vocabulary
+            asked[term] = found
+        return default if found is None else found
+
+    def __getitem__(self, term: str) -> int:
+        found: int | None = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vocabulary)
+
+    def __len__(self) -> int:
+        return len(self._vocabulary)
 
 
 def reweight(generation: Generation, params: BM25Params) -> Generation:

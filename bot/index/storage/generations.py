@@ -31,10 +31,15 @@ from bot.index.storage.format import (
     write_array,
     write_file,
 )
-from bot.index.storage.generation import Generation
-from bot.index.storage.records import records_from_columns, records_to_columns
+from bot.index.storage.generation import Generation, vocabulary_order
+from bot.index.storage.records import (
+    pack_column,
+    records_from_columns,
+    records_to_columns,
+    unpack_column,
+)
 
-ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked")
+ARRAYS = ("offsets", "docs", "tf", "lengths", "contrib", "sentences", "linked", "order")
 
 
 def default_index_root() -> Path:
@@ -101,7 +106,7 @@ def save(
                 "scanned_ns": generation.scanned_ns,
                 "files": files,
                 "pack": pack,
-                "keys": generation.keys,
+                "keys": pack_column(generation.keys),
                 "records": records_to_columns(generation.records),
                 "acronyms": generation.acronyms.to_saved(),
             }
@@ -226,16 +231,22 @@ def write_files(
         files[file_name] = old_files[file_name]
         return True
 
+    same_vocabulary = old is not None and generation.vocabulary is old.vocabulary
     for array_name in ARRAYS:
         file_name = f"{array_name}.npy"
         array = getattr(generation, array_name)
-        if linked(file_name, old is not None and array is getattr(old, array_name)):
+        if array_name == "order":
+            if linked(file_name, same_vocabulary):
+                continue
+            if array is None or array.size != len(generation.vocabulary):
+                array = vocabulary_order(generation.vocabulary)
+        elif linked(file_name, old is not None and array is getattr(old, array_name)):
             continue
         if array is None:
             files[file_name] = write_contrib(folder, file_name, generation)
         else:
             files[file_name] = write_array(folder, file_name, array)
-    if not linked("vocab.txt", old is not None and generation.vocabulary is old.vocabulary):
+    if not linked("vocab.txt", same_vocabulary):
         vocabulary = "\n".join(generation.vocabulary).encode()
         files["vocab.txt"] = write_file(folder, "vocab.txt", lambda w: w.write(vocabulary))
     return files
@@ -378,7 +389,7 @@ def open_files(
         )
         generation = Generation(
             records=records,
-            keys=list(meta["keys"]),
+            keys=unpack_column(meta["keys"]),
             prefix=bool(meta["prefix"]),
             params=BM25Params(k1, b, delta),
             vocabulary=vocabulary,
@@ -397,6 +408,7 @@ def open_files(
             folder=folder,
             holds=holds,
             saved_acronyms=meta.get("acronyms"),
+            order=arrays["order"],
         )
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{folder} cannot be opened ({exc})") from None
@@ -421,6 +433,8 @@ def check_shapes(g: Generation, folder: Path) -> None:
         problems.append("weights")
     if g.sentences.shape != (n, 4) or g.linked.shape != (max(n - 1, 0),):
         problems.append("sentences")
+    if g.order is None or g.order.shape != (len(g.vocabulary),):
+        problems.append("order")
     if problems:
         raise StoreError(f"{folder} has inconsistent arrays ({', '.join(problems)})")
 

@@ -14,10 +14,17 @@ from operator import eq, itemgetter
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.errors import CorpusError, ReadError, StoreError
 from bot.index.bm25 import BM25Params, Postings
-from bot.index.sentences import SentenceTable, SentenceView, StoredArticle, StoredCorpus
+from bot.index.sentences import (
+    SentenceTable,
+    SentenceView,
+    StoredArticle,
+    StoredArticles,
+    StoredCorpus,
+)
 from bot.index.storage.arrays import ArrayStores
 from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
 from bot.index.storage.generations import index_folder, open_files, open_generation, save
@@ -92,28 +99,13 @@ class IndexStore:
         if not root.is_dir():
             raise CorpusError(f"corpus path {root} is not a folder")
         scanned_ns = time.time_ns()
-        scanned: list[tuple[list[SourceFile], list[str]]] = []
-
-        def scan() -> None:
-            scanned.append(scan_folder(root))
-
-        def scan_quietly() -> None:
-            with contextlib.suppress(Exception):  # listed again below, where it can raise
-                scan()
-
+        # Opened first, then listed, one after the other: both are Python work under the
+        # one interpreter lock, and listing on a thread of its own only made each stat wait
+        # for the lock behind the opening (twice the wall time of doing them in turn).
         old = self._last
         if old is None and self.folder is not None:
-            # On a start, the folder is listed (mostly waiting for stat, which lets other
-            # threads run) while the saved index is read and opened.
-            listing = threading.Thread(target=scan_quietly, name=f"list {root}")
-            listing.start()
-            try:
-                old = self._open_saved()
-            finally:
-                listing.join()
-        if not scanned:
-            scan()
-        sources, link_problems = scanned[0]
+            old = self._open_saved()
+        sources, link_problems = scan_folder(root)
         since = old.scanned_ns - RACY_NS if old is not None else 0
         if old is not None and unchanged(sources, old.records, since):
             # The usual start: every file as saved. Nothing to compare one by one.
@@ -209,6 +201,7 @@ class IndexStore:
         strict: bool,
     ) -> Snapshot:
         """Save the generation if it is new, and return the snapshot that serves it."""
+        fresh_terms = generation.fresh_terms
         save_later = False
         if generation is not old or changes.reread:
             generation = replaced(generation, scanned_ns=scanned_ns)
@@ -232,6 +225,11 @@ class IndexStore:
             return replace(last, changes=changes)
         snapshot = self._last_snapshot = self._snapshot(generation, list(problems), changes)
         self._last_problems = problems
+        # Not where the index could not be saved (said once already): the engine keeps them.
+        saved = self.folder is None or save_later or generation.folder is not None
+        if fresh_terms and saved:
+            self._store_terms(snapshot, fresh_terms)
+        fresh_terms.clear()  # stored, or left to the engine: free the memory either way
         if save_later:
             self._saving = threading.Thread(
                 target=self._save_in_background,
@@ -241,6 +239,21 @@ class IndexStore:
             )
             self._saving.start()
         return snapshot
+
+    def _store_terms(self, snapshot: Snapshot, fresh: dict[int, npt.NDArray[np.uint64]]) -> None:
+        """Store the hashed terms of the articles just read, as the merge made them.
+
+        Before any engine opens the stored terms: none then tokenises a sentence
+        again (at a million sentences that took 38 s of CPU, on a thread beside the
+        answers, at every start until it finished once).
+        """
+        from bot.index.terms import SentenceTerms, stored_rows, terms_kind
+
+        opener = stored_rows(self.array_stores.get(terms_kind()), snapshot.article_slots)
+        table = snapshot.table
+        SentenceTerms(snapshot.index.lengths, table.text, opener, given=fresh).open(
+            background=False
+        )
 
     def _save_in_background(
         self, box: list[Generation], old: Generation | None, snapshot: Snapshot
@@ -295,19 +308,16 @@ class IndexStore:
         )
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
-        corpus.articles = [
-            StoredArticle(
-                key,
-                r.rel,
-                r.title,
-                r.source,
-                r.url,
-                r.date,
-                SentenceView(table, range(first, last)),
-                r.content_hash,
+        keys, rows = g.keys, g.articles
+
+        def article(i: int) -> StoredArticle:
+            r = rows[i]
+            sentences = SentenceView(table, range(bounds[i], bounds[i + 1]))
+            return StoredArticle(
+                keys[i], r.rel, r.title, r.source, r.url, r.date, sentences, r.content_hash
             )
-            for key, r, first, last in zip(g.keys, g.articles, bounds[:-1], bounds[1:], strict=True)
-        ]
+
+        corpus.articles = StoredArticles(keys, article)
         return Snapshot(
             root=self.root,
             generation=generation,
@@ -331,8 +341,12 @@ def collecting_later(*, keep: bool = False) -> Iterator[None]:
     phrases) and keeps them all; the collector, run every few hundred
     allocations, would walk them again and again (a third of a restart's time
     at a million sentences). With keep, what exists at the end is moved out of
-    the collector's sight for good (gc.freeze): for what a program builds once
-    at start and keeps. Nests and may be used from several threads at once.
+    the collector's sight for good (gc.freeze): LiveEngine does so at its start
+    and after each reload. Left in the oldest generation, every full collection
+    rescanned them all (with 100 servers' engines loaded one took 1.05 s in the
+    middle of a question, ``bench/guilds.py --compare-gc``). An engine replaced
+    by a reload is still freed, by reference counting; only cycles among frozen
+    objects would wait. Nests and may be used from several threads at once.
     """
     global _pauses
     with _pauses_lock:

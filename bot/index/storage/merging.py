@@ -80,7 +80,7 @@ def merge(
         new_ids=_ranges(starts[from_new], counts[from_new]),
         parsed=[parsed[usable[p]] for p in from_new],
     )
-    vocabulary, offsets, docs, tf, term_ids = _merge_postings(old, plan)
+    vocabulary, offsets, docs, tf, term_ids, fresh_terms = _merge_postings(old, plan)
     lengths, rows, text, tail = _merge_sentences(old, plan)
     keys = article_keys([r.rel for r in records])
     generation = Generation(
@@ -106,17 +106,25 @@ def merge(
         generation.holds = old.holds
     if term_ids is not None:
         generation.__dict__["term_ids"] = term_ids
+    generation.fresh_terms = fresh_terms
     return generation
 
 
 def _merge_postings(
     old: Generation | None, plan: _Plan
 ) -> tuple[
-    list[str], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[Any], dict[str, int] | None
+    list[str],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int32],
+    npt.NDArray[Any],
+    dict[str, int] | None,
+    dict[int, npt.NDArray[np.uint64]],
 ]:
     """Renumber the kept postings, insert the new articles' and drop terms no longer used.
 
-    Also returns the term map of the new vocabulary when it comes for free.
+    Also returns the term map of the new vocabulary when it comes for free, and
+    each new article's hashed terms in reading order (by its position), for the
+    stored sentence terms (bot.index.terms).
     """
     vocabulary = list(old.vocabulary) if old is not None else []
     term_ids = dict(old.term_ids) if old is not None else {}
@@ -135,6 +143,10 @@ def _merge_postings(
         new_docs.append(np.repeat(ids, file.lengths))
     vocabulary.extend(list(term_ids)[len(vocabulary) :])
     added_keys, added_tf = _group(new_terms, new_docs)
+    del new_docs
+    # After grouping, whose copies are gone by now: a lower peak at a million sentences.
+    fresh_terms = _hashed(vocabulary, plan.from_new.tolist(), new_terms)
+    del new_terms
     added_terms = added_keys >> 32
     added_docs = (added_keys & 0xFFFFFFFF).astype(np.int32)
     added_counts = np.bincount(added_terms, minlength=len(vocabulary))
@@ -169,8 +181,29 @@ def _merge_postings(
     offsets = np.zeros(live.size + 1, dtype=np.int64)
     np.cumsum(counts[live], out=offsets[1:])
     if live.size != len(vocabulary):
-        return [vocabulary[i] for i in live.tolist()], offsets, docs, tf, None
-    return vocabulary, offsets, docs, tf, term_ids
+        return [vocabulary[i] for i in live.tolist()], offsets, docs, tf, None, fresh_terms
+    return vocabulary, offsets, docs, tf, term_ids, fresh_terms
+
+
+def _hashed(
+    vocabulary: list[str], positions: list[int], tokens: list[npt.NDArray[np.int64]]
+) -> dict[int, npt.NDArray[np.uint64]]:
+    """Return each new article's terms as hashes, in order, from its tokens' term ids.
+
+    Each term the new articles use is hashed once: the merge has their tokens as
+    term ids already, so the stored terms need no second tokenising.
+    """
+    from bot.index.terms import hash_terms  # imported late: bot.index.terms imports storage
+
+    if not tokens:
+        return {}
+    table = np.zeros(len(vocabulary), dtype=np.uint64)
+    if sum(ids.size for ids in tokens) < len(vocabulary):
+        used = np.unique(np.concatenate(tokens))  # a reload: the few terms it uses
+        table[used] = hash_terms(vocabulary[i] for i in used.tolist())
+    else:
+        table[:] = hash_terms(vocabulary)  # a build: each term once, no sort of every token
+    return {p: table[ids] for p, ids in zip(positions, tokens, strict=True)}
 
 
 def _insertion_points(
