@@ -19,10 +19,16 @@ from pathlib import Path
 from tests.cli.conftest import CORPUS, REPO
 
 
-def _read_until(fd: int, needle: bytes, timeout: float = 300.0) -> bytes:
+def _read_until(fd: int, needle: bytes, timeout: float = 300.0, after: bytes = b"") -> bytes:
+    """Read until needle appears (after the first `after`, when given: one read may hold both)."""
     seen = b""
     deadline = time.monotonic() + timeout
-    while needle not in seen:
+
+    def found() -> bool:
+        start = seen.find(after)
+        return start >= 0 and needle in seen[start + len(after) :]
+
+    while not found():
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"timed out waiting for {needle!r}; got {seen[-500:]!r}"
         # poll(), not select(): select() refuses descriptors above 1023, which a long test
@@ -79,8 +85,7 @@ def test_interactive_session_edits_lines_and_keeps_history(tmp_path: Path) -> No
         os.write(controller, b"how old is Kimm\x7f?\r")
         # The answer is followed by the next prompt; read up to it, then look at the text
         # (the answering phrase is in bold, so the bytes hold escape codes inside it).
-        shown = _read_until(controller, b"Source:")
-        output = _plain(shown + _read_until(controller, b"qabot>"))
+        output = _plain(_read_until(controller, b"qabot>", after=b"Source:"))
         assert "[7.1]" in output
         assert "late 2011." in output
         os.write(controller, b"\x04")  # Ctrl-D leaves cleanly
