@@ -328,18 +328,16 @@ class Engine:
         groups = self._groups(scored)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g, query) for g in groups[:3]]
-        similarity = None
-        if meaning is not None:
-            similarity = (
-                max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
-            )
+        # The question's cosine with the best passage and with the next one.
+        cosines = [max(scored.similarity.get(i, 0.0) for i in g.ids) for g in groups[:2]] or [0.0]
         evidence = Evidence(
             texts,
             tokens,
             [g.score for g in groups[:3]],
             scored.top_raw,
-            similarity,
+            cosines[0] if meaning is not None else None,
             groups[0].ids if groups else (),
+            cosines[1] if meaning is not None and len(cosines) > 1 else None,
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
