@@ -122,6 +122,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     total_idf = sum(c.weight * _idf(c, index) for c in concepts) or 1.0
     content = _content(query)
     cue = question_cue(query.text)
+    asks_not, says_not = _negated(query.text), _negated(best)
     values = {
         "coverage": coverage(query, best_terms, index) if best else 0.0,
         "coverage_top": max((coverage(query, t, index) for t in term_sets), default=0.0),
@@ -145,7 +146,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         "missing_names": _missing_names(query, best_terms),
         "rare_missing": _rare_missing(content, best_terms, index),
         "concepts": math.log1p(len(concepts)),
-        "negation_mismatch": float(_negated(query.text) and not _negated(best)),
+        "negation_mismatch": float(asks_not and not says_not),
         "missing_known": float(
             sum(1 for c in content if not c.terms & best_terms and _idf(c, index) > 0)
         ),
@@ -162,13 +163,13 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
     values["unknown_names"] = _unknown_names(query, index)
-    values["passage_negated"] = float(_negated(best) and not _negated(query.text))
+    values["passage_negated"] = float(says_not and not asks_not)
     values["numbers_absent"] = _numbers_absent(query.text, best_terms)
     values["neighbour_cover"] = _neighbour_cover(content, best_terms, evidence.ids, index)
     values["head_missing"] = _head_missing(query.text, best_terms, index)
     values["passage_length"] = math.log1p(len(best_tokens))
     values["opposite"] = _opposite(query.text, best)
-    values["negated_near"] = float(not _negated(query.text) and _negates(best, query.terms))
+    values["negated_near"] = float(says_not and not asks_not and _negates(best, query.terms))
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
         rival = evidence.rival_similarity
@@ -244,9 +245,11 @@ for _a, _b in zip(_OPPOSITE_PAIRS[::2], _OPPOSITE_PAIRS[1::2], strict=True):
 
 def _opposite(question: str, passage: str) -> float:
     """Tell whether the passage says the opposite of a question word and never the word."""
-    asked = set(re.findall(r"[a-z]+", question.casefold()))
+    asked = set(re.findall(r"[a-z]+", question.casefold())) & _OPPOSITES.keys()
+    if not asked:
+        return 0.0  # most questions: no need to read the passage's words
     said = set(re.findall(r"[a-z]+", passage.casefold()))
-    return float(any(w not in said and _OPPOSITES[w] & said for w in asked & _OPPOSITES.keys()))
+    return float(any(w not in said and _OPPOSITES[w] & said for w in asked))
 
 
 def _margin(scores: Sequence[float]) -> float:
