@@ -116,6 +116,7 @@ DIRECTIONS = {
     "swapped": -1,
     "opposite": -1,
     "negated_near": -1,
+    "number_contradicted": -1,
 }
 
 

@@ -82,6 +82,7 @@ LEXICAL_FEATURES = (
     "head_missing",  # "what/which X ...": the best passage lacks X
     "passage_length",  # log of the best passage's number of terms
     "swapped",  # IDF share of the question's words the passage replaces between their neighbours
+    "number_contradicted",  # the question says a number the passage lacks, the passage another
     "negated_near",  # the passage negates a word of the question right before it; the question not
     "opposite",  # the passage says the opposite of a question word and not the word itself
 )
@@ -169,6 +170,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     values["head_missing"] = _head_missing(query.text, best_terms, index)
     values["passage_length"] = math.log1p(len(best_tokens))
     values["opposite"] = _opposite(query.text, best)
+    values["number_contradicted"] = _number_contradicted(query.text, best)
     values["negated_near"] = float(says_not and not asks_not and _negates(best, query.terms))
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
@@ -241,6 +243,32 @@ _OPPOSITES: dict[str, set[str]] = {}
 for _a, _b in zip(_OPPOSITE_PAIRS[::2], _OPPOSITE_PAIRS[1::2], strict=True):
     _OPPOSITES.setdefault(_a, set()).add(_b)
     _OPPOSITES.setdefault(_b, set()).add(_a)
+
+
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand million billion first second third fourth fifth sixth seventh eighth ninth
+    tenth once twice dozen""".split()
+)
+
+
+def _numbers(text: str) -> set[str]:
+    return {
+        w for w in re.findall(r"[a-z0-9]+", text.casefold()) if w.isdigit() or w in _NUMBER_WORDS
+    }
+
+
+def _number_contradicted(question: str, passage: str) -> float:
+    """Tell whether the passage names other numbers than the question ("fourth" for "third").
+
+    Both must say one: the question a number (a year, "fourth") the passage lacks, the
+    passage one the question does not.
+    """
+    asked = _numbers(question)
+    if not asked:
+        return 0.0
+    said = _numbers(passage)
+    return float(bool(asked - said) and bool(said - asked))
 
 
 def _opposite(question: str, passage: str) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -309,7 +309,11 @@ class Engine:
         earlier = build_query(tidy(context.text), self.aliases)
         if earlier.empty or new_unknowns(own, self.index):
             return None
-        query = with_context(own, earlier, self.follow_up_config.weight)
+        # The earlier question's words no sentence holds were excused when it was
+        # answered; they match nothing and must not count against the follow-up.
+        index = self.index
+        known = [c for c in earlier.concepts if any(t in index for t in c.terms)]
+        query = with_context(own, replace(earlier, concepts=known), self.follow_up_config.weight)
         return self._read(query, depth, self._positions(context.citations), allowed)
 
     def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
