@@ -5,6 +5,10 @@ Run from the repository root after bench/scale.py has built the corpus and its i
     python bench/answer_latency.py [--size 1m] [--questions 200] [--k 3]
     python bench/answer_latency.py --baseline 8aa39c4 [--rounds 2]
 
+BENCH_INDEX_DIR names the index folder (default bench/data/index-<size>); with
+--baseline each tree uses that name with its index code's version appended, so
+two trees whose index code differs do not rebuild each other's index in turns.
+
 It loads bench/data/corpus-<size> from its saved index, writes the same questions
 as bench/scale.py, and times for each question, one at a time: retrieval alone
 (BM25Index.search, the baseline inside the run) and Engine.answer (ranking,
@@ -40,6 +44,11 @@ def measure(size: str, n_questions: int, k: int) -> dict[str, Any]:
 
     corpus = Path(os.environ.get("BENCH_CORPUS") or scale.DATA / f"corpus-{size}")
     index_dir = Path(os.environ.get("BENCH_INDEX_DIR") or scale.DATA / f"index-{size}")
+    if os.environ.get("BENCH_INDEX_PER_CODE"):
+        # Trees whose index code differs would rebuild each other's index in turns.
+        from bot.index.storage import code_version
+
+        index_dir = index_dir.with_name(f"{index_dir.name}-{code_version()}")
     if not corpus.is_dir():
         sys.exit(f"bench: {corpus} not found: run bench/scale.py --sizes {size} first")
     engine = Engine.from_folder(corpus, index_dir=index_dir)
@@ -112,7 +121,9 @@ def main() -> int:
 
     env = {
         "BENCH_CORPUS": str(scale.DATA / f"corpus-{args.size}"),
-        "BENCH_INDEX_DIR": str(scale.DATA / f"index-{args.size}"),
+        "BENCH_INDEX_DIR": os.environ.get("BENCH_INDEX_DIR")
+        or str(scale.DATA / f"index-{args.size}"),
+        "BENCH_INDEX_PER_CODE": "1",
     }
     child_args = [args.size, str(args.questions), str(args.k)]
     here = Path(__file__).resolve()

@@ -14,7 +14,14 @@ from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
 from bot.answer.cues import question_cue
 from bot.answer.decline import coverage, covered_concepts
-from bot.answer.followup import FollowUp, as_follow_up, is_follow_up, new_unknowns, own_topic
+from bot.answer.followup import (
+    FollowUp,
+    as_follow_up,
+    continues,
+    is_follow_up,
+    new_unknowns,
+    own_topic,
+)
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
@@ -285,11 +292,15 @@ class Engine:
         context = as_follow_up(previous)
         if context is not None and is_follow_up(text):
             together = self._read_with(own, context, depth, allowed)
-            # A bare reference ("why?", "in what year?") means the previous topic even
-            # when a word of it matches elsewhere; a question with words of its own
-            # ("who was his father?") is read together only when that is more confident.
+            # A bare reference ("why?", "in what year?") or a continuation ("same for
+            # China?") means the previous topic even when a word of it matches elsewhere;
+            # another question with words of its own ("who was his father?") is read
+            # together only when that is more confident.
             if together is not None and (
-                reading is None or not own_topic(own) or together.probability > reading.probability
+                reading is None
+                or not own_topic(own)
+                or continues(text)
+                or together.probability > reading.probability
             ):
                 reading, read_with = together, context.question
         if reading is None:

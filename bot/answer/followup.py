@@ -83,10 +83,15 @@ def as_follow_up(previous: FollowUp | str | None) -> FollowUp | None:
     return FollowUp(question=text) if text else None
 
 
+def continues(question: str) -> bool:
+    """Tell whether a question opens as a continuation ("and ...", "what about ...")."""
+    return bool(_CONTINUATION.match(question.strip()))
+
+
 def is_follow_up(question: str) -> bool:
     """Tell whether a question refers back to the one before it (a pronoun, an ellipsis)."""
     text = question.strip()
-    if _CONTINUATION.match(text):
+    if continues(text):
         return True
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
     if not words:

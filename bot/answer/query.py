@@ -169,20 +169,22 @@ def build_query(text: str, aliases: Aliases) -> Query:
     tokens = words(text)
     query = Query(text=text)
     covered: set[int] = set()
-    for start, end, group in aliases.find([t.word for t in tokens]):
+    capitals = [t.upper and not shouting for t in tokens]
+    for start, end, group in aliases.find([t.word for t in tokens], capitals):
         typed = _content_terms(tokens[start:end], shouting)
-        names: list[tuple[tuple[str, ...], float]] = [(typed, 1.0)] if typed else []
+        if not typed:
+            continue  # only stop words ("us" of "tell us"): no name was meant
+        names: list[tuple[tuple[str, ...], float]] = [(typed, 1.0)]
         for name in group.names:
             name_terms = _content_terms(words(name), is_shouting(name))
             if name_terms and name_terms != typed and all(name_terms != n for n, _ in names):
-                scale = ALIAS_DISCOUNT * max(len(typed), 1) / len(name_terms)
+                scale = ALIAS_DISCOUNT * len(typed) / len(name_terms)
                 names.append((name_terms, scale))
         covered.update(range(start, end))
-        if names:
-            label = text[tokens[start].start : tokens[end - 1].end]
-            query.concepts.append(Concept(label, tuple(names)))
-            if phrase(group.canonical) != phrase(label) and group.canonical not in query.expansions:
-                query.expansions.append(group.canonical)
+        label = text[tokens[start].start : tokens[end - 1].end]
+        query.concepts.append(Concept(label, tuple(names)))
+        if phrase(group.canonical) != phrase(label) and group.canonical not in query.expansions:
+            query.expansions.append(group.canonical)
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, token in enumerate(tokens):

@@ -91,15 +91,17 @@ class Scored:
 
 
 class _Scratch(threading.local):
-    """Per thread, a reused zeroed array with a score slot per sentence and one each side."""
+    """Per thread, reused zeroed arrays with a score slot per sentence and one each side."""
 
-    padded: Floats | None = None
+    arrays: dict[int, Floats] | None = None
 
-    def zeros(self, size: int) -> Floats:
-        """Return the array for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
-        padded = self.padded
+    def zeros(self, size: int, which: int = 0) -> Floats:
+        """Return array which for size sentences: entry i + 1 is sentence i's; keep it zeroed."""
+        if self.arrays is None:
+            self.arrays = {}
+        padded = self.arrays.get(which)
         if padded is None or padded.size != size + 2:
-            padded = self.padded = np.zeros(size + 2, dtype=np.float64)
+            padded = self.arrays[which] = np.zeros(size + 2, dtype=np.float64)
         return padded
 
 
@@ -152,22 +154,49 @@ def match(index: BM25Index, query: Query) -> tuple[Ids, Floats]:
         if len(concept.names) == 1:
             continue
         names: list[tuple[float, Ids, Floats]] = []
-        for name_terms, scale in concept.names:
+        for number, (name_terms, scale) in enumerate(concept.names):
             weights = {t: float(name_terms.count(t)) for t in name_terms}
-            names.append((scale, *index.match_scores_sparse(weights)))
+            # The words typed count one by one; another name counts only where a sentence
+            # holds all of it ("National Bureau of Investigation" for "NBI", not "national").
+            found = index.match_scores_every if number else index.match_scores_sparse
+            names.append((scale, *found(weights)))
         aliased.append((concept.weight, names))
     if not aliased:
         return ids, total
-    named = [(name_ids, scores) for _, names in aliased for _, name_ids, scores in names]
-    union = ascending_union([ids] + [name_ids for name_ids, _ in named])
-    parts = iter(spread([(ids, total), *named], union, index.size))
-    total = next(parts)
+    best = _SCRATCH.zeros(index.size, 1)
     for weight, names in aliased:
-        best = np.zeros(union.size)
-        for scale, _, _ in names:
-            np.maximum(best, scale * next(parts), out=best)
-        total += weight * best
-    return union, total
+        touched = ascending_union([name_ids for _, name_ids, _ in names])
+        slots = touched + 1
+        try:
+            # Maxed in a zeroed per-sentence array, so each name costs its own postings.
+            for scale, name_ids, scores in names:
+                at = name_ids + 1
+                best[at] = np.maximum(best[at], scale * scores)
+            extra = weight * best[slots]
+        finally:
+            best[slots] = 0.0
+        ids, total = _add_sparse(ids, total, touched, extra)
+    return ids, total
+
+
+def _add_sparse(ids: Ids, values: Floats, more: Ids, extra: Floats) -> tuple[Ids, Floats]:
+    """Add extra at the ascending ids more to values at the ascending ids.
+
+    Two ascending runs merge in linear time with a stable sort; a sentence in
+    both gets its value plus its extra, in that order.
+    """
+    if ids.size == 0:
+        return more, extra
+    merged = np.concatenate([ids, more])
+    order = np.argsort(merged, kind="stable")
+    merged, summed = merged[order], np.concatenate([values, extra])[order]
+    again = merged[1:] == merged[:-1]
+    if not again.any():
+        return merged, summed
+    summed[:-1][again] += summed[1:][again]
+    keep = np.ones(merged.size, dtype=np.bool_)
+    keep[1:][again] = False
+    return merged[keep], summed[keep]
 
 
 class Ranker:

@@ -22,6 +22,7 @@ MAX_ALIAS_FILE_BYTES = 1 << 20
 MAX_GROUPS_PER_PHRASE = 4
 MAX_NAMES_PER_GROUP = 64
 MAX_NAME_CHARS = 200
+DEFINED = "defined in the text"
 _DEFINITION = re.compile(r"\(([A-Z][A-Za-z0-9&.-]{1,11})\)")
 
 
@@ -30,12 +31,22 @@ class AliasGroup:
     """Names that mean the same thing; the first is the canonical one."""
 
     names: tuple[str, ...]
-    origin: str  # "alias file" or "defined in the text"
+    origin: str  # "alias file" or DEFINED
 
     @property
     def canonical(self) -> str:
         """Return the name the group is known by."""
         return self.names[0]
+
+
+def _is_acronym(name: str) -> bool:
+    """Tell whether a name is one word written in capitals ("UNSC", "H.O.W.")."""
+    letters = name.replace(".", "").replace("&", "").replace("-", "")
+    return (
+        " " not in name
+        and sum(c.isupper() for c in letters) >= 2
+        and not any(c.islower() for c in letters[1:])
+    )
 
 
 def phrase(name: str) -> tuple[str, ...]:
@@ -50,6 +61,9 @@ class Aliases:
     groups: list[AliasGroup] = field(default_factory=list)
     _by_phrase: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     _longest: int = 0
+    # (phrase, group) pairs that match only words written in capitals: an acronym the
+    # text defines ("TIME", "H.O.W.") must not turn the word "time" or "how" into a name.
+    _capitals: set[tuple[tuple[str, ...], int]] = field(default_factory=set)
 
     def add(self, group: AliasGroup, phrases: Sequence[tuple[str, ...]] | None = None) -> None:
         """Add a group of names; a name already in MAX_GROUPS_PER_PHRASE groups is not added.
@@ -59,33 +73,44 @@ class Aliases:
         index = len(self.groups)
         self.groups.append(group)
         names = group.names[:MAX_NAMES_PER_GROUP]
-        for key in phrases if phrases is not None else map(phrase, names):
+        keys = phrases if phrases is not None else [phrase(n) for n in names]
+        for name, key in zip(names, keys, strict=False):
             indexes = self._by_phrase.setdefault(key, []) if key else []
             if key and index not in indexes and len(indexes) < MAX_GROUPS_PER_PHRASE:
                 indexes.append(index)
                 self._longest = max(self._longest, len(key))
+                if group.origin == DEFINED and _is_acronym(name):
+                    self._capitals.add((key, index))
 
-    def _merged(self, key: tuple[str, ...]) -> AliasGroup:
-        """Return the one group a phrase stands for: its groups' names joined, first first.
+    def _merged(self, indexes: list[int]) -> AliasGroup:
+        """Return the one group some groups sharing a phrase stand for: their names joined.
 
         A phrase in several groups is one concept of the question, not one per
         group (each would count the words typed again).
         """
-        indexes = self._by_phrase[key]
         if len(indexes) == 1:
             return self.groups[indexes[0]]
         names = dict.fromkeys(n for g in indexes for n in self.groups[g].names)
         return AliasGroup(tuple(names), self.groups[indexes[0]].origin)
 
-    def find(self, question_words: list[str]) -> list[tuple[int, int, AliasGroup]]:
-        """Find alias names in a word sequence, longest match first, without overlaps."""
+    def find(
+        self, question_words: list[str], capitals: Sequence[bool] | None = None
+    ) -> list[tuple[int, int, AliasGroup]]:
+        """Find alias names in a word sequence, longest match first, without overlaps.
+
+        capitals, when given, tells per word whether it was written in capitals; an
+        acronym the text defines matches only words that were.
+        """
         found: list[tuple[int, int, AliasGroup]] = []
         i = 0
         while i < len(question_words):
             for size in range(min(self._longest, len(question_words) - i), 0, -1):
                 key = tuple(question_words[i : i + size])
-                if key in self._by_phrase:
-                    found.append((i, i + size, self._merged(key)))
+                indexes = self._by_phrase.get(key)
+                if indexes and capitals is not None and not all(capitals[i : i + size]):
+                    indexes = [g for g in indexes if (key, g) not in self._capitals]
+                if indexes:
+                    found.append((i, i + size, self._merged(indexes)))
                     i += size
                     break
             else:
@@ -209,7 +234,7 @@ def defined_acronyms(sentences: Iterable[str]) -> list[AliasGroup]:
             long_form = _long_form(short, " ".join(window))
             if long_form:
                 seen[short] = long_form
-    return [AliasGroup((long, short), "defined in the text") for short, long in seen.items()]
+    return [AliasGroup((long, short), DEFINED) for short, long in seen.items()]
 
 
 class DefinedAcronyms(list[str]):
@@ -254,7 +279,7 @@ def _from_saved(saved: object) -> list[tuple[AliasGroup, list[tuple[str, ...]]]]
         if not (isinstance(item, list) and item and all(isinstance(p, list) for p in item)):
             return None
         names, *phrases = item
-        group = AliasGroup(tuple(map(str, names)), "defined in the text")
+        group = AliasGroup(tuple(map(str, names)), DEFINED)
         parsed.append((group, [tuple(map(str, p)) for p in phrases]))
     return parsed
 

@@ -250,8 +250,30 @@ class BM25Index:
         every other document scores 0. Only the matching documents are touched.
         """
         ids, scores = self._accumulate(weights)
+        if sum(1 for t in weights if t in self._terms) == 1:
+            return ids, scores  # one term's postings, ascending already
         order = np.argsort(ids, kind="stable")
         return ids[order], scores[order]
+
+    def match_scores_every(self, weights: Mapping[str, float]) -> tuple[Ids, Floats]:
+        """Return the documents that hold every term, ascending, and their match scores.
+
+        Found by looking up the shortest posting list's documents in the others,
+        so three common words cost about as much as their rarest one.
+        """
+        postings = [(p, w * self.idf(t)) for t, w in weights.items() if (p := self._posting(t))]
+        if not postings or len(postings) < len(weights):
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
+        ids = min((docs for (docs, _), _ in postings), key=len)
+        for (docs, _), _ in postings:
+            if ids.size == 0:
+                break
+            at = np.minimum(np.searchsorted(docs, ids), docs.size - 1)
+            ids = ids[docs[at] == ids]
+        scores = np.zeros(ids.size, dtype=np.float64)
+        for (docs, contribution), factor in postings:
+            scores += factor * contribution[np.searchsorted(docs, ids)]
+        return np.array(ids, dtype=np.int32), scores
 
     def search(self, weights: Mapping[str, float], k: int) -> tuple[Ids, Floats]:
         """Return the k best documents with a positive match score, best first.

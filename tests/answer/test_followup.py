@@ -51,6 +51,23 @@ def test_a_pronoun_is_resolved_by_the_previous_question(engine: Engine) -> None:
     assert after.notes and previous in after.notes[0]
 
 
+def test_a_continuation_is_read_with_the_previous_question_even_when_less_sure(
+    engine: Engine,
+) -> None:
+    # Alone, "same for China?" finds the leader's planned visit to China (12.1), and more
+    # confidently; it asks whether the North courts China too (2.1: "mend fences with
+    # neighbors such as China").
+    previous = FollowUp.from_answer(engine.answer("why is the North courting ASEAN?"))
+    alone = engine.answer("same for China?")
+    assert alone.passages[0].citations == ("12.1",)
+    after = engine.answer("same for China?", previous=previous)
+    assert after.read_with == "why is the North courting ASEAN?"
+    assert after.passages[0].citations == ("2.1",)
+    assert after.confidence < alone.confidence
+    # A continuation naming what the article never mentions is still read alone.
+    assert engine.answer("what about Japan?", previous=previous).status is Status.NOT_FOUND
+
+
 def test_a_question_with_words_of_its_own_is_read_together_only_when_that_is_surer(
     engine: Engine,
 ) -> None:

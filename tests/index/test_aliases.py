@@ -38,6 +38,41 @@ def test_alias_phrases_are_found_longest_first() -> None:
     assert found[0][2].canonical == "North Korea"
 
 
+def test_a_learned_acronym_that_is_a_word_names_only_words_written_in_capitals(
+    tmp_path: Path,
+) -> None:
+    # "TIME" and "H.O.W." defined by some article made every "time" and "how" of a
+    # question an alias, scored apart over its own postings (the 1M p99 answers).
+    (tmp_path / "aliases.toml").write_text('[aliases]\n"United States" = ["US"]\n')
+    texts = [
+        "Top Industrial Managers for Europe (TIME) met.",
+        "the Holston Ordnance Works (H.O.W.) plant",
+        "members of the Association of Southeast Asian Nations (ASEAN) met.",
+    ]
+    aliases = build_aliases(tmp_path, texts)
+
+    def named(question: str) -> list[str]:
+        return build_query(question, aliases).expansions
+
+    assert named("How much time did the managers need?") == []
+    assert named("what does TIME say?") == ["Top Industrial Managers for Europe"]
+    assert named("how big is the HOW plant?") == ["Holston Ordnance Works"]
+    # A long form names its group however it is written.
+    long_form = build_query("what did top industrial managers for europe say?", aliases)
+    assert [c.label for c in long_form.concepts if len(c.names) == 2] == [
+        "top industrial managers for europe"
+    ]
+    # "asean" in small letters still matches the text's "ASEAN" as a word, not its long form.
+    assert named("why is asean meeting?") == []
+    assert named("why is ASEAN meeting?") == ["Association of Southeast Asian Nations"]
+    # A name of the alias file matches however it is written, but not as a stop word.
+    assert named("what does the US say?") == ["United States"]
+    assert named("what do the united states say?") == []  # the canonical name: nothing to add
+    assert named("when did us forces leave?") == []
+    # In a question all in capitals, capitals say nothing.
+    assert named("WHEN DID THE TIME PANEL MEET?") == []
+
+
 def test_broken_alias_file_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "aliases.toml"
     path.write_text('[aliases]\n"North Korea" = ["NK"\n')

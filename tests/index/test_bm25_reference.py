@@ -115,13 +115,14 @@ def test_seed_article_ranks_like_rank_bm25():
             assert_same_top(index, reference, rng.sample(sentence, min(len(sentence), 4)))
 
 
-def test_sparse_and_dense_scores_are_bit_identical():
+def test_sparse_dense_and_every_term_scores_are_bit_identical():
     rng = random.Random(3)
     vocabulary = [f"t{i}" for i in range(60)]
     documents = [rng.choices(vocabulary, k=rng.randint(0, 12)) for _ in range(400)]
     index = BM25Index(documents)
     for _ in range(100):
-        weights = {t: float(rng.randint(1, 3)) for t in rng.sample([*vocabulary, "zz"], 4)}
+        size = rng.choice((1, 2, 4))  # one term: its postings as they are
+        weights = {t: float(rng.randint(1, 3)) for t in rng.sample([*vocabulary, "zz"], size)}
         dense = index.match_scores(weights)
         ids, scores = index.match_scores_sparse(weights)
         assert ids.tolist() == np.flatnonzero(dense).tolist()
@@ -131,6 +132,13 @@ def test_sparse_and_dense_scores_are_bit_identical():
         expected = [i for i in top_k(dense, k) if dense[i] > 0]
         assert found.tolist() == expected
         assert np.array_equal(found_scores, dense[expected])
+        # The documents that hold every term of a pair (of a name of an alias).
+        pair = dict(list(weights.items())[:2])
+        if len(pair) < 2:
+            continue
+        ids, scores = index.match_scores_every(pair)
+        assert ids.tolist() == [i for i, d in enumerate(documents) if all(t in d for t in pair)]
+        assert np.array_equal(scores, index.match_scores(pair)[ids])
 
 
 def test_search_handles_zero_and_repeated_weights_and_unknown_terms():
