@@ -1,23 +1,29 @@
-"""Fit the weights of bot/answer/slots.py: which stretch of a passage answers an untyped question.
+"""Fit the span model of bot/answer/span_ranker.py; write bot/answer/span_weights.py.
 
 Run from the repository root:
 
-    python scripts/fit_spans.py            # fit on squad-dev's training half, print WEIGHTS
-    python scripts/fit_spans.py --check    # score the weights in slots.py on both halves
+    python scripts/fit_spans.py            # fit on squad-dev's training half, write the weights
+    python scripts/fit_spans.py --check    # score the shipped weights on both halves
 
-It asks squad-dev's questions (lexical ranking), keeps those answered right at rank 1
-whose question has no date/number/name/place/reason type, and labels each candidate
-stretch of the top passage by whether it overlaps a gold answer. The span shown is
-the best-scoring candidate, so the weights are fitted for that choice: a softmax over
-each passage's candidates (a conditional logit, by gradient descent with an L2
-penalty) puts its mass on the candidates holding the gold. Both halves are scored by
-how often the best candidate holds the gold.
+It asks squad-dev's questions (lexical ranking), keeps those answered right at rank 1,
+and labels each candidate span of the top passage (bot.answer.spans.candidates) by
+whether it holds a gold answer. Only the best-scoring candidate is marked, so the
+weights are fitted for that choice: a softmax over each passage's candidates (a
+conditional logit, by gradient descent) puts its mass on the candidates holding the
+gold, the tighter ones more (by their word overlap with the gold answer), so the
+model is not drawn to long spans that hold the answer among other words. Each
+question type gets its own vector: weights shared by all types plus a difference
+per type, penalised harder, so a type with few questions stays near the shared ones.
+Both halves are scored by how often the chosen candidate holds the gold, with the
+chosen spans' mean length in characters beside the gold answers'.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,94 +32,186 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.answer import slots  # noqa: E402
+from bot.answer import span_ranker  # noqa: E402
 from bot.answer.cues import question_cue  # noqa: E402
-from bot.evaluation.datasets import load_eval_file, split_of  # noqa: E402
+from bot.answer.passages import best_sentence  # noqa: E402
+from bot.answer.slots import shape_of  # noqa: E402
+from bot.answer.span_weights import WEIGHTS  # noqa: E402
+from bot.answer.spans import candidates  # noqa: E402
+from bot.evaluation.datasets import GoldAnswer, load_eval_file, split_of  # noqa: E402
 from bot.evaluation.metrics import is_hit, span_holds  # noqa: E402
 from bot.evaluation.runner import assess, engines_for  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
-# L2 penalty, steps and step size of the gradient descent.
-REGULARISATION = 0.01
-STEPS = 600
+OUT = ROOT / "bot" / "answer" / "span_weights.py"
+KEYS = ("none", "date", "number", "name", "place", "reason")
+# L2 penalties of the shared weights and of each type's difference, steps, step size.
+SHARED_PENALTY = 0.01
+TYPE_PENALTY = 0.01
+STEPS = 800
 STEP_SIZE = 0.5
+_WORD = re.compile(r"\w+")
 
-# A question, its candidates (span, features, words) and whether each holds the gold.
-Example = tuple[str, list[tuple[tuple[int, int], list[float], int]], list[bool]]
+
+@dataclass
+class Example:
+    """One Hit@1 answer: its type, its candidates' features, spans and labels."""
+
+    key: str
+    rows: np.ndarray  # candidates x features
+    spans: list[tuple[int, int]]
+    holds: list[bool]
+    tight: list[float]  # word overlap (F1) of each candidate with the gold answer
+    gold_chars: int
 
 
 def collect(squad: Path) -> dict[str, list[Example]]:
-    """Return, per half, each untyped Hit@1 question's candidates, features and labels."""
+    """Return, per half, each Hit@1 question's candidates, features and labels."""
     eval_set = load_eval_file(squad)
     engine_of = engines_for(eval_set, None)
     halves: dict[str, list[Example]] = {"train": [], "report": []}
     for question in eval_set.questions:
-        if question_cue(question.question) is not None:
-            continue
-        answer, reading = assess(engine_of(question), question)
+        engine = engine_of(question)
+        answer, reading = assess(engine, question)
         if not answer.answered or reading is None:
             continue
         top = answer.passages[0]
         if not is_hit(top.text, question.answers):
             continue
-        found = slots.candidate_rows(question.question, top.text, reading.query.terms)
-        rows = [(span, row, len(top.text[span[0] : span[1]].split())) for span, row in found]
-        labels = [span_holds(top.text, (span,), question.answers) for span, _, _ in rows]
-        halves[split_of(question)].append((question.question, rows, labels))
+        cue = question_cue(question.question) or question_cue(reading.query.text)
+        terms = reading.query.terms
+        best = next(
+            (
+                best_sentence(g, engine.sentences)
+                for g in reading.groups
+                if " ".join(engine.sentences[i].text for i in g.ids) == top.text
+            ),
+            None,
+        )
+        passage, found = candidates(question.question, top.text, terms, cue, None, best)
+        rows = span_ranker.features(passage, found, shape_of(question.question))
+        spans = [c.span for c in found]
+        holds = [span_holds(top.text, (s,), question.answers) for s in spans]
+        tight = [_f1(top.text[a:b], question.answers) for a, b in spans]
+        gold = min(len(a.text or "") for a in question.answers)
+        halves[split_of(question)].append(
+            Example(
+                cue.value if cue else "none",
+                np.array(rows).reshape(len(rows), len(span_ranker.FEATURES)),
+                spans,
+                holds,
+                tight,
+                gold,
+            )
+        )
     return halves
 
 
-def score(examples: list[Example], weights: tuple[float, ...]) -> tuple[float, float]:
-    """Return the share of examples whose best candidate holds the gold, and its mean words."""
-    right = 0
-    lengths: list[int] = []
-    for _, rows, labels in examples:
-        if not rows:
-            continue
-        values = [sum(w * x for w, x in zip(weights, row, strict=True)) for _, row, _ in rows]
-        best = max(range(len(rows)), key=lambda c: (values[c], -c))
-        right += labels[best]
-        lengths.append(rows[best][2])
-    return right / max(len(examples), 1), sum(lengths) / max(len(lengths), 1)
+def _f1(phrase: str, answers: tuple[GoldAnswer, ...]) -> float:
+    """Return the best word-overlap F1 of a phrase with a gold answer."""
+    got = _WORD.findall(phrase.lower())
+    best = 0.0
+    for answer in answers:
+        gold = _WORD.findall((answer.text or "").lower())
+        common = sum(min(got.count(w), gold.count(w)) for w in set(got))
+        if common:
+            best = max(best, 2 * common / (len(got) + len(gold)))
+    return best
 
 
-def fit(examples: list[Example]) -> tuple[float, ...]:
-    """Fit the softmax over each passage's candidates; return the weights (the bias stays 0).
+def choose(example: Example, weights: dict[str, tuple[float, ...]]) -> int | None:
+    """Return the index of the candidate the weights choose."""
+    if not example.spans:
+        return None
+    values = example.rows @ np.array(weights[example.key])
+    return int(np.argmax(values))  # the first of equals, as best_span
 
-    A bias is the same for every candidate of a passage, so it cannot change the choice.
-    """
+
+def score(examples: list[Example], weights: dict[str, tuple[float, ...]]) -> dict[str, float]:
+    """Return the share whose chosen span holds the gold, and span and gold lengths."""
+    right, chars, gold = 0, 0, 0
+    for example in examples:
+        best = choose(example, weights)
+        gold += example.gold_chars
+        if best is not None:
+            right += example.holds[best]
+            chars += example.spans[best][1] - example.spans[best][0]
+    n = max(len(examples), 1)
+    return {"n": len(examples), "holds": right / n, "chars": chars / n, "gold": gold / n}
+
+
+def fit(examples: list[Example]) -> dict[str, tuple[float, ...]]:
+    """Fit shared weights plus a penalised difference per type by the conditional logit."""
+    width = len(span_ranker.FEATURES)
     groups = []
-    for _, rows, labels in examples:
-        if rows and any(labels):
-            x = np.array([row for _, row, _ in rows])
-            target = np.array(labels, dtype=np.float64)
-            groups.append((x, target / target.sum()))
-    weights = np.zeros(groups[0][0].shape[1])
+    for example in examples:
+        if any(example.holds):
+            target = np.array(
+                [h * (0.2 + t) for h, t in zip(example.holds, example.tight, strict=True)]
+            )
+            groups.append((KEYS.index(example.key), example.rows, target / target.sum()))
+    shared = np.zeros(width)
+    per_type = np.zeros((len(KEYS), width))
     for _ in range(STEPS):
-        gradient = np.zeros_like(weights)
-        for x, target in groups:
-            z = x @ weights
+        grad_shared = np.zeros(width)
+        grad_type = np.zeros_like(per_type)
+        for key, x, target in groups:
+            z = x @ (shared + per_type[key])
             p = np.exp(z - z.max())
-            gradient += x.T @ (p / p.sum() - target)
-        weights -= STEP_SIZE * (gradient / len(groups) + REGULARISATION * weights)
-    return tuple(round(float(w), 3) for w in weights)
+            g = x.T @ (p / p.sum() - target)
+            grad_shared += g
+            grad_type[key] += g
+        shared -= STEP_SIZE * (grad_shared / len(groups) + SHARED_PENALTY * shared)
+        per_type -= STEP_SIZE * (grad_type / len(groups) + TYPE_PENALTY * per_type)
+    return {
+        key: tuple(round(float(w), 3) for w in shared + per_type[i]) for i, key in enumerate(KEYS)
+    }
+
+
+def write(weights: dict[str, tuple[float, ...]], out: Path) -> None:
+    """Write the weights as the Python module span_ranker reads."""
+    lines = [
+        '"""The fitted weights of bot.answer.span_ranker: one vector per question type.',
+        "",
+        "Written by scripts/fit_spans.py (do not edit by hand); each vector follows",
+        "bot.answer.span_ranker.FEATURES.",
+        '"""',
+        "",
+        "WEIGHTS: dict[str, tuple[float, ...]] = {",
+    ]
+    for key, vector in weights.items():
+        lines.append(f'    "{key}": (')
+        for start in range(0, len(vector), 8):
+            lines.append("        " + " ".join(f"{w}," for w in vector[start : start + 8]))
+        lines.append("    ),")
+    lines.append("}  # fmt: skip")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, default=SQUAD)
-    parser.add_argument("--check", action="store_true", help="only score the current weights")
+    parser.add_argument("--check", action="store_true", help="only score the shipped weights")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    width = len(span_ranker.FEATURES)
+    if not args.check and any(len(v) != width for v in WEIGHTS.values()):
+        # A feature was added or removed: the engine marks spans while it is asked, so
+        # it gets zero weights (the same dict span_ranker reads) until the fit is written.
+        WEIGHTS.update({key: (0.0,) * width for key in KEYS})
     halves = collect(args.squad)
-    weights = slots.WEIGHTS if args.check else fit(halves["train"])
+    weights = WEIGHTS if args.check else fit(halves["train"])
     for half, examples in halves.items():
-        share, length = score(examples, weights)
-        print(
-            f"{half}: {len(examples)} untyped Hit@1 answers, span holds gold {share:.1%} "
-            f"(spans of {length:.1f} words on average)"
-        )
+        for key in ("all", *KEYS):
+            chosen = [e for e in examples if key in ("all", e.key)]
+            s = score(chosen, weights)
+            print(
+                f"{half:6} {key:6}: {s['n']:4.0f} Hit@1 answers, span holds gold {s['holds']:.1%}"
+                f" (spans {s['chars']:.1f} chars on average, gold {s['gold']:.1f})"
+            )
     if not args.check:
-        print(f"WEIGHTS = {weights}")
+        write(weights, args.out)
+        print(f"wrote {args.out}")
     return 0
 
 

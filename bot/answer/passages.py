@@ -22,6 +22,7 @@ class Group:
 
     ids: list[int]
     score: float
+    best: int = -1  # the id of its best-scoring sentence (-1: not known)
 
 
 def merge_adjacent(
@@ -61,7 +62,8 @@ def merge_adjacent(
                 for j in other:
                     group_of[j] = group
         group_of[i] = group
-    merged = [Group(sorted(g), max(scores[i] for i in g)) for g in groups]
+    # g[0] is each group's best sentence (placed first, see above).
+    merged = [Group(sorted(g), max(scores[i] for i in g), g[0]) for g in groups]
     merged.sort(key=lambda g: (-g.score, g.ids[0]))
     return merged
 
@@ -127,7 +129,8 @@ def build_passage(
     text = " ".join(s.text for s in members)
     highlights: list[tuple[int, int]] = []
     matched: list[str] = []
-    for token in words(text):
+    tokens = words(text)
+    for token in tokens:
         if stem(token.word) in query_terms:
             highlights.append((token.start, token.end))
             surface = text[token.start : token.end]
@@ -148,10 +151,20 @@ def build_passage(
         context_before=_neighbour(sentences, group.ids[0] - 1, article.key),
         context_after=_neighbour(sentences, group.ids[-1] + 1, article.key),
         citations=tuple(s.citation for s in members),
-        answer_spans=spans_for(question, text, query_terms, cue),
+        answer_spans=spans_for(
+            question, text, query_terms, cue, tokens, best_sentence(group, sentences)
+        ),
         date=article.date,
         url=article.url,
     )
+
+
+def best_sentence(group: Group, sentences: Sequence[Sentence]) -> tuple[int, int] | None:
+    """Return where the group's best-scoring sentence stands in the passage's text."""
+    if group.best not in group.ids:
+        return None
+    start = sum(len(sentences[i].text) + 1 for i in group.ids[: group.ids.index(group.best)])
+    return start, start + len(sentences[group.best].text)
 
 
 def passage_terms(group: Group, sentences: Sequence[Sentence]) -> frozenset[str]:

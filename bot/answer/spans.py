@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
-from bot.answer.slots import slot_spans
-from bot.index.tokenize import stem
+from bot.answer.slots import asks, matched_words, shape_of, stretches
+from bot.answer.span_ranker import Candidate, PassageWords, best_span, read_words
+from bot.index.tokenize import STOP_WORDS, Token, stem, words
 
 Span = tuple[int, int]
 
@@ -46,8 +48,8 @@ _NAME_RUN = re.compile(
 )
 _PLACE_NAME = r"(?:[A-Z][\w'.-]*[\w])(?:\s+(?:of\s+)?[A-Z][\w'.-]*[\w])*"
 _PLACE_RUN = re.compile(
-    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between)\s+"
-    rf"(?:the\s+)?({_PLACE_NAME}(?:,?\s+(?:and|or)\s+{_PLACE_NAME})*)"
+    r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between|with)\s+"
+    rf"(?:the\s+)?({_PLACE_NAME}(?:(?:,\s+|,?\s+(?:and|or)\s+){_PLACE_NAME})*)"
 )
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|in\s+a\s+bid\s+to"
@@ -67,20 +69,70 @@ _NOT_NAMES |= {m.capitalize() for m in _MONTHS} | {d.capitalize() for d in _DAY.
 
 
 def spans_for(
-    question: str, text: str, question_terms: frozenset[str], cue: Cue | None = None
+    question: str,
+    text: str,
+    question_terms: frozenset[str],
+    cue: Cue | None = None,
+    tokens: list[Token] | None = None,
+    best: Span | None = None,
 ) -> tuple[Span, ...]:
-    """Return the character spans of text that answer the question, best first.
+    """Return the character span of text that best answers the question, if any.
 
-    A typed question (cue, else read from the question) gets what its type asks for;
-    any other gets the stretch standing in the question word's slot (bot.answer.slots),
-    and so does a "who", "where" or "why" question whose type the text does not hold
-    ("repaired by local volunteers"); a date or a number is never answered by a slot.
+    A typed question (cue, else read from the question) weighs what its type asks
+    for against the stretches standing in the question word's slot ("repaired by
+    local volunteers" answers "who repaired it?"); any other weighs the stretches
+    alone. A date or a number question is answered by a date or a number only.
+    tokens are text's words when the caller has them already; best is where the
+    sentence that ranked the passage stands in it, when it joins several.
     """
     cue = cue or question_cue(question)
-    found = find_spans(cue, text, question_terms) if cue is not None else ()
-    if found or not question or cue in (Cue.DATE, Cue.NUMBER):
-        return found
-    return slot_spans(question, text, question_terms)
+    passage, found = candidates(question, text, question_terms, cue, tokens, best)
+    best = best_span(passage, found, shape_of(question), cue)
+    return (best,) if best is not None else ()
+
+
+def candidates(
+    question: str,
+    text: str,
+    question_terms: frozenset[str],
+    cue: Cue | None,
+    tokens: list[Token] | None = None,
+    best: Span | None = None,
+) -> tuple[PassageWords, list[Candidate]]:
+    """Return the passage's words, read once, and the candidate spans.
+
+    A typed phrase counts only in a sentence holding some of the question's words,
+    when there is one (a passage may join a sentence that answers to its neighbours).
+    """
+    tokens = words(text) if tokens is None else tokens
+    passage = read_words(text, tokens, matched_words(tokens, question_terms), best)
+    found: list[Candidate] = []
+    starts = [t.start for t in tokens]
+    for span in find_spans(cue, text, question_terms) if cue is not None else ():
+        first, last = _token_range(tokens, starts, span)
+        if first <= last:
+            found.append(Candidate(first, last, True, span))
+    asked = [c for c in found if passage.sentence[c.first] in passage.hits]
+    found = asked or found
+    if not question or cue in (Cue.DATE, Cue.NUMBER) or not (cue or asks(question)):
+        return passage, found
+    typed = [(c.first, c.last) for c in found]
+    # Only a sentence holding some of the question's words has a slot; a stretch holding
+    # a typed phrase is left out, as the phrase alone says it in fewer words.
+    for first, last in stretches(text, tokens, passage.matched):
+        if passage.sentence[first] in passage.hits and not any(
+            first <= a and b <= last for a, b in typed
+        ):
+            found.append(Candidate(first, last, False, (tokens[first].start, tokens[last].end)))
+    return passage, found
+
+
+def _token_range(tokens: list[Token], starts: list[int], span: Span) -> tuple[int, int]:
+    """Return the first and last word overlapping a character span (first > last: none)."""
+    first = bisect_right(starts, span[0]) - 1
+    if first < 0 or tokens[first].end <= span[0]:
+        first += 1
+    return first, bisect_left(starts, span[1]) - 1
 
 
 def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Span, ...]:
@@ -90,12 +142,12 @@ def find_spans(cue: Cue, text: str, question_terms: frozenset[str]) -> tuple[Spa
     is not answered by "Kim"), so they are left out.
     """
     if cue is Cue.DATE:
-        found = [m.span() for m in _DATE_PHRASE.finditer(text)]
+        # "may" in lower case is the verb, not the month.
+        found = [m.span() for m in _DATE_PHRASE.finditer(text) if not m.group().startswith("may")]
     elif cue is Cue.NUMBER:
-        found = [_trim(text, m.span()) for m in _NUMBER_PHRASE.finditer(text)]
+        found = [_unit_trim(text, _trim(text, m.span())) for m in _NUMBER_PHRASE.finditer(text)]
         # A year is a date, not the count or age asked for.
         found = [s for s in found if not _YEAR.fullmatch(text[s[0] : s[1]].split()[0])]
-        found = [s for s in found if any(ch.isdigit() for ch in text[s[0] : s[1]])] or found
     elif cue is Cue.NAME:
         found = _names(text, question_terms)
     elif cue is Cue.PLACE:
@@ -118,6 +170,15 @@ def _trim(text: str, span: Span) -> Span:
     while end > start and text[end - 1] in " ,.":
         end -= 1
     return start, end
+
+
+def _unit_trim(text: str, span: Span) -> Span:
+    """Drop the word after a number when it is no unit ("4 and", "10 o'clock" cut at "o")."""
+    start, end = span
+    head, _, last = text[start:end].rpartition(" ")
+    if head and (last.casefold() in STOP_WORDS or len(last) == 1):
+        return start, start + len(head.rstrip(" ,"))
+    return span
 
 
 def _names(text: str, question_terms: frozenset[str]) -> list[Span]:

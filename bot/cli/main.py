@@ -529,7 +529,9 @@ def _eval(args: argparse.Namespace, settings: Settings, corpus: Path, console: C
         lines.append(
             f"  answer span holds the gold answer: {scores['span_holds_gold']}/"
             f"{scores['hit1_with_span']} Hit@1 answers with a span "
-            f"({scores['span_holds_share']:.1%}; {scores['span_holds_of_hit1']:.1%} of all Hit@1)"
+            f"({scores['span_holds_share']:.1%}; {scores['span_holds_of_hit1']:.1%} of all Hit@1); "
+            f"{scores['span_mean_chars']} characters marked on average, "
+            f"gold answers {scores['gold_mean_chars']}"
         )
     lines.extend(_calibration_lines(report))
     for miss in report.misses[: args.misses]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -55,7 +54,7 @@ def format_answer(answer: Answer, width: int = 88, color: bool = False, more_hin
             break_on_hyphens=False,
         )
         body = "\n".join(wrapped)
-        lines.append(_bold_matches(body, passage) if color else body)
+        lines.append(_bold_matches(body, passage, _visible(label)) if color else body)
         if len(origins) > 1:
             lines.append(wrap(f"    — {_origin(passage)}", width, " " * 6))
     if len(origins) == 1:
@@ -65,23 +64,48 @@ def format_answer(answer: Answer, width: int = 88, color: bool = False, more_hin
     return "\n".join(lines)
 
 
-def _bold_matches(body: str, passage: Passage) -> str:
-    """Bold the answering phrase (or else the matched words) in wrapped text.
+def _bold_matches(body: str, passage: Passage, label: int) -> str:
+    """Bold the answering phrase (or else the matched words) in wrapped text, where it stands.
 
-    Wrapping first keeps widths right; a phrase broken over lines is matched across
-    the line break.
+    Wrapping changes only whitespace, so the n-th visible character of the cleaned
+    text is the n-th of the wrapped body after its label (label visible characters);
+    the same words elsewhere in the passage stay plain.
     """
-    spans = passage.answer_spans or passage.highlights
-    words = sorted(
-        {clean(passage.text[s:e]) for s, e in spans if passage.text[s:e].strip()},
-        key=len,
-        reverse=True,
+    size = len(passage.text)
+    spans = sorted(
+        (max(start, 0), min(end, size)) for start, end in passage.answer_spans or passage.highlights
     )
-    if not words:
+    marks: list[tuple[int, str]] = []  # (visible characters before it, code)
+    visible, cursor = 0, 0
+    for start, end in spans:
+        if start < cursor or not _visible(clean(passage.text[start:end])):
+            continue
+        visible += _visible(clean(passage.text[cursor:start]))
+        marks.append((visible, BOLD))
+        visible += _visible(clean(passage.text[start:end]))
+        marks.append((visible, RESET))
+        cursor = end
+    if not marks:
         return body
-    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
-    pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
-    return pattern.sub(lambda m: f"{BOLD}{m.group(1)}{RESET}", body)
+    out: list[str] = []
+    seen = -label
+    pending = iter(marks)
+    mark = next(pending, None)
+    for char in body:
+        # BOLD goes before the phrase's first visible character, RESET right after its last.
+        if mark is not None and mark[1] == BOLD and seen == mark[0] and not char.isspace():
+            out.append(BOLD)
+            mark = next(pending, None)
+        out.append(char)
+        seen += not char.isspace()
+        if mark is not None and mark[1] == RESET and seen == mark[0] and not char.isspace():
+            out.append(RESET)
+            mark = next(pending, None)
+    return "".join(out)
+
+
+def _visible(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
 
 
 def describe_corpus(articles: Sequence[Article], sentences: int) -> str:

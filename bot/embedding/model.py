@@ -43,8 +43,11 @@ TOKENIZER_FILE = Path(__file__).with_name("minilm") / "tokenizer.json"
 MAX_TOKENS = 256
 # How the model's int8 weights run: MatMulNBits with 16-row scale blocks, int8 products.
 INT8_WEIGHTS = Rewrite(block=16, accuracy_level=4)
-# Texts per onnxruntime call; sorted by length first so little of a batch is padding.
-BATCH = 16
+# Texts per onnxruntime call, sorted by length first so that a batch is little padding. With
+# int8 weights batches gain nothing and cost memory: 400 news sentences took 2.81 s of CPU
+# one at a time, 2.74 s in fours and 3.19 s in sixteens, peaking at 123, 144 and 245 MB; a
+# first `ask` (the shipped article embedded) peaked at 138 MB one at a time, 149-152 in fours.
+BATCH = 1
 
 
 class Embedder(Protocol):
@@ -108,6 +111,10 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No memory pattern: onnxruntime plans and keeps one per input shape, and corpus
+        # sentences come in dozens of lengths (400 of them, one at a time, peaked at 123 MB
+        # RSS instead of 167; a question takes as long either way).
+        options.enable_mem_pattern = False
         # Without the memory arena a question took three times as long.
         self._session = self._open(onnxruntime, model_file, options, weights)
         self._inputs = {i.name for i in self._session.get_inputs()}

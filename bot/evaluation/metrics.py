@@ -32,6 +32,11 @@ def is_hit(passage: str, answers: tuple[GoldAnswer, ...]) -> bool:
     return False
 
 
+def marked_chars(spans: tuple[tuple[int, int], ...]) -> int:
+    """Return how many characters the spans mark."""
+    return sum(end - start for start, end in spans)
+
+
 def span_holds(
     text: str, spans: tuple[tuple[int, int], ...], answers: tuple[GoldAnswer, ...]
 ) -> bool:
@@ -127,6 +132,10 @@ class Scores:
     # Hit@1 answers whose passage marked an answer span, and those whose span holds the answer.
     spans_marked: int = 0
     spans_hold: int = 0
+    # Characters marked in those passages, and in their shortest gold answers: a span is
+    # judged beside its length, as a long one holds the answer more easily.
+    span_chars: int = 0
+    gold_chars: int = 0
     hit1_with_text: int = 0  # Hit@1 answers whose gold answer has a text (SQuAD)
 
     def add_answerable(self, first_hit_rank: int | None, declined: bool) -> None:
@@ -162,4 +171,6 @@ class Scores:
             result["span_holds_gold"] = self.spans_hold
             result["span_holds_share"] = round(self.spans_hold / max(self.spans_marked, 1), 4)
             result["span_holds_of_hit1"] = round(self.spans_hold / self.hit1_with_text, 4)
+            result["span_mean_chars"] = round(self.span_chars / max(self.spans_marked, 1), 1)
+            result["gold_mean_chars"] = round(self.gold_chars / max(self.spans_marked, 1), 1)
         return result

@@ -11,7 +11,7 @@ from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.embedding.loader import SemanticModel
 from bot.evaluation.datasets import EvalQuestion, EvalSet, split_of
-from bot.evaluation.metrics import Calibration, Scores, is_hit, span_holds
+from bot.evaluation.metrics import Calibration, Scores, is_hit, marked_chars, span_holds
 from bot.index.aliases import build_aliases
 
 RANK_DEPTH = 10
@@ -91,6 +91,8 @@ def evaluate(
                     report.scores.spans_hold += span_holds(
                         top.text, top.answer_spans, question.answers
                     )
+                    report.scores.span_chars += marked_chars(top.answer_spans)
+                    report.scores.gold_chars += min(len(a.text or "") for a in question.answers)
             if rank != 1:
                 report.misses.append(Miss(question, rank, texts[0] if texts else answer.message))
         else:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from bot.answer.cues import Cue
 from bot.answer.engine import Engine
-from bot.answer.models import Status
+from bot.answer.models import Answer, Passage, Status
 from bot.answer.spans import find_spans, spans_for
-from bot.cli.output import BOLD
+from bot.cli.output import BOLD, RESET
 from bot.cli.text import format_answer
 
 ARTICLES = {
@@ -91,6 +91,30 @@ def test_the_terminal_bolds_the_answer_span(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     text = format_answer(engine.answer("how much did the bridge cost?"), color=True)
     assert f"{BOLD}12 million euros" in text
+
+
+def test_the_terminal_bolds_the_span_where_it_stands_only() -> None:
+    text = "China said Monday that it backs the talks, and China will host them next spring."
+    at = text.index("China will")
+    passage = Passage(
+        citation="1.1",
+        text=text,
+        article_key="talks",
+        article_title="Talks",
+        source="",
+        score=1.0,
+        matched=("China",),
+        highlights=((0, 5), (at, at + 5)),
+        context_before="",
+        context_after="",
+        citations=("1.1",),
+        answer_spans=((text.index("Monday"), text.index(" the talks")), (at, at + 5)),
+    )
+    shown = format_answer(Answer("who hosts?", Status.ANSWERED, passages=(passage,)), 30, True)
+    assert shown.count(BOLD) == 2 and shown.count(RESET) == 2
+    # The first "China" stays plain; a phrase broken over lines is bold across the break.
+    assert shown.startswith(f"[1.1] China said {BOLD}Monday that\n      it backs{RESET} the")
+    assert f"{BOLD}China{RESET} will host" in shown
 
 
 def test_only_limits_the_articles_an_answer_may_cite(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Answer spans for questions of no fixed type: the stretch in the question word's slot."""
+"""Answer spans: the stretch in the question word's slot, and the one best candidate marked."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.answer.engine import Engine
-from bot.answer.slots import FEATURES, WEIGHTS, candidate_rows, shape_of, slot_spans
-from bot.answer.spans import spans_for
+from bot.answer.slots import shape_of
+from bot.answer.span_ranker import FEATURES, features
+from bot.answer.span_weights import WEIGHTS
+from bot.answer.spans import candidates, spans_for
 from bot.index.tokenize import terms
 
 
@@ -87,15 +89,20 @@ def test_untyped_questions_get_the_stretch_in_their_slot(
 
 def test_no_slot_without_the_questions_words() -> None:
     text = "Kim Jong-un met Xi Jinping in Beijing in March 2018."
-    assert slot_spans("what did they discuss?", text, frozenset()) == ()
-    assert slot_spans("what did the council build?", "", frozenset({"council"})) == ()
+    assert spans_for("what did they discuss?", text, frozenset()) == ()
+    assert spans_for("what did the council build?", "", frozenset({"council"})) == ()
     # Only stretches in a sentence holding some of the question's words are candidates.
     two = "The council met on Monday. Rain fell all week in the hills."
-    spans = [
-        two[s:e]
-        for (s, e), _ in candidate_rows("what did the council do?", two, frozenset({"council"}))
-    ]
+    _, found = candidates("what did the council do?", two, frozenset({"council"}), None)
+    spans = [two[c.span[0] : c.span[1]] for c in found]
     assert spans and all(two.index(s) < two.index("Rain") for s in spans)
+
+
+def test_a_keyword_query_has_no_slot_to_fill() -> None:
+    text = "The mayor said the bridge would cut traffic in the old town."
+    assert _span("bridge traffic", text) == []  # the renderers bold the matched words instead
+    assert _span("bridge traffic?", text) != []
+    assert _span("would the bridge cut traffic", text) != []
 
 
 def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None:
@@ -111,12 +118,13 @@ def test_a_date_or_number_question_is_never_answered_by_a_slot() -> None:
     assert _span("When was the old bridge repaired?", text) == []
 
 
-def test_every_feature_has_a_weight() -> None:
-    assert len(WEIGHTS) == len(FEATURES)
-    rows = candidate_rows(
-        "What caused the delay?", "Heavy rain caused the delay.", frozenset({"caus", "delay"})
-    )
-    assert rows and all(len(row) == len(FEATURES) for _, row in rows)
+def test_every_feature_has_a_weight_for_every_question_type() -> None:
+    assert set(WEIGHTS) == {"none", "date", "number", "name", "place", "reason"}
+    assert all(len(vector) == len(FEATURES) for vector in WEIGHTS.values())
+    question, text = "Who caused the delay?", "Heavy rain caused the delay, Ana Lopes said."
+    passage, found = candidates(question, text, frozenset({"caus", "delay"}), None)
+    rows = features(passage, found, shape_of(question))
+    assert len(rows) == len(found) > 1 and all(len(row) == len(FEATURES) for row in rows)
 
 
 def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Set-up that does only what is needed: the Makefile's stamps, the image, compose, systemd.
 
-There is no Docker daemon here: the Dockerfile is linted with hadolint (from the dev extra),
-its layers and health check are checked as text, and the two commands the image runs (the
-health check and the qabot-service wrapper) are run for real.
+The tests start no Docker daemon: the Dockerfile is linted with hadolint (from the dev
+extra), its stages, layers and health check are checked as text, and the two commands the
+image runs (the health check and the qabot-service wrapper) are run for real. The image
+itself was built and run by hand (README, "Docker image").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,19 +49,61 @@ def _instructions() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
+def _stages() -> list[list[str]]:
+    """Return the Dockerfile's build stages, each a list of its instructions."""
+    stages: list[list[str]] = []
+    for step in _instructions():
+        if step.startswith("FROM "):
+            stages.append([])
+        if stages:
+            stages[-1].append(step)
+    return stages
+
+
 def test_dependencies_are_a_layer_built_from_pyproject_alone() -> None:
-    steps = _instructions()
-    copies = [i for i, step in enumerate(steps) if step.startswith("COPY ")]
+    build, image = _stages()
+    copies = [i for i, step in enumerate(build) if step.startswith("COPY ")]
     installs = [
-        i for i, step in enumerate(steps) if step.startswith("RUN ") and "pip install" in step
+        i for i, step in enumerate(build) if step.startswith("RUN ") and "venv-install" in step
     ]
-    assert steps[copies[0]] == "COPY pyproject.toml ./"
-    assert copies[0] < installs[0] < copies[1]
-    assert "--requirement" in steps[installs[0]]
-    code = next(i for i, step in enumerate(steps) if step.startswith("COPY bot"))
+    assert build[copies[0]] == "COPY pyproject.toml ./"
+    assert build[copies[1]] == "COPY scripts/venv-install ./scripts/"
+    assert copies[1] < installs[0] < copies[2]
+    assert "--requirement" in build[installs[0]]
+    code = next(i for i, step in enumerate(build) if step.startswith("COPY bot"))
     assert installs[0] < code < installs[1]
-    assert "--no-deps" in steps[installs[1]]
-    assert not any("[dev" in step or "dev]" in step for step in steps)
+    assert "--no-deps" in build[installs[1]]
+    assert not any("[dev" in step or "dev]" in step for step in build + image)
+
+
+def test_the_image_installs_as_make_repl_does_and_keeps_only_the_virtualenv() -> None:
+    build, image = _stages()
+    makefile = (REPO / "Makefile").read_text()
+    assert "INSTALL := scripts/venv-install $(VENV) $(PYTHON)" in makefile
+    assert not any("pip install" in step for step in build + image)
+    # Bytecode compiled at build time: the image's user cannot write its site-packages.
+    assert any(step.startswith("ENV ") and "UV_COMPILE_BYTECODE=1" in step for step in build)
+    (venv,) = [step for step in image if step.startswith("COPY --from=")]
+    assert venv == "COPY --from=build /opt/qabot/.venv /opt/qabot/.venv"
+    assert not any(
+        step.startswith("RUN ") and ("uv" in step.split() or "pip" in step) for step in image
+    )
+    assert "USER 10001:10001" in image
+
+
+def test_the_build_context_holds_every_file_the_image_copies() -> None:
+    allowed = [
+        line[1:].rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    ]
+    for step in _instructions():
+        if not step.startswith("COPY ") or "--from=" in step:
+            continue
+        *sources, _ = [word for word in step.split()[1:] if not word.startswith("--")]
+        for source in sources:
+            assert (REPO / source).exists(), source
+            assert any(source == a or source.startswith(a + "/") for a in allowed), source
 
 
 def test_the_health_check_calls_doctor_quick() -> None:
@@ -117,6 +161,36 @@ def test_make_test_adds_the_development_tools(tmp_path: Path) -> None:
     dev = commands.index(next(c for c in commands if c.endswith('-e ".[dev]"')))
     assert runtime < dev
     assert commands[-1].endswith("-m pytest -q")
+
+
+def test_the_wheel_holds_every_file_the_package_reads(tmp_path: Path) -> None:
+    """A non-editable install (the Docker image) gets the data files too, not only modules."""
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, tmp_path / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "bot", tmp_path / "bot", ignore=ignore)
+    code = (
+        "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+    )
+    out = tmp_path / "dist"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=CAP,
+    )
+    assert result.returncode == 0, result.stderr
+    wheel = out / result.stdout.split()[-1]
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
+    wanted = {
+        path.relative_to(tmp_path).as_posix()
+        for path in (tmp_path / "bot").rglob("*")
+        if path.is_file() and path.suffix != ".py"
+    }
+    assert "bot/answer/answerability.json" in wanted
+    assert wanted <= packed, sorted(wanted - packed)
 
 
 def test_package_metadata_builds_without_a_warning(tmp_path: Path) -> None:

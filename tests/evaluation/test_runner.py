@@ -96,4 +96,8 @@ def test_squad_format(tmp_path: Path) -> None:
         ],
     )
     report = evaluate(load_eval_file(path), None)
-    assert report.scores.as_dict()["hit@1"] == 1.0
+    scores = report.scores.as_dict()
+    assert scores["hit@1"] == 1.0
+    # The one span marked is the year, judged beside its length and the gold answer's.
+    assert scores["span_holds_gold"] == scores["hit1_with_span"] == 1
+    assert scores["span_mean_chars"] == scores["gold_mean_chars"] == 4.0
