@@ -22,8 +22,10 @@ Thresholds are chosen on the training half from the fitted probabilities:
   are ELSEWHERE_DECLINED of the SQuAD questions asked of the repo's article;
 - low: answerable questions below it (declined or "low") are at most LOW_SHARE;
 - high: the answers at or above it are right at rank 1 at least HIGH_PRECISION of the time.
-Gating follow-ups depends on the model, so the script fits twice, the second time on
-the readings the first fit chose.
+Gating follow-ups depends on the model, so the script fits twice, first on the readings
+the coverage-only fallback chooses (never the file it replaces: the result depends on
+the code and the questions alone), then on those the first fit chooses, and picks the
+thresholds on the readings of the final model.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +46,7 @@ if str(ROOT) not in sys.path:
 from bot.answer import answerability_models  # noqa: E402
 from bot.answer.answerability import LEXICAL_FEATURES, SEMANTIC_FEATURES  # noqa: E402
 from bot.answer.answerability_models import (  # noqa: E402
+    FALLBACK,
     MODEL_FILE,
     Logistic,
     Model,
@@ -107,6 +111,12 @@ DIRECTIONS = {
     "neighbour_cover": 1,
     "head_missing": -1,
     "similarity": 1,
+    "similarity_margin": 1,
+    "known_coverage": 1,
+    "swapped": -1,
+    "opposite": -1,
+    "negated_near": -1,
+    "number_contradicted": -1,
 }
 
 
@@ -124,14 +134,27 @@ def collect(squad: Path, semantic: object, split: str) -> list[dict[str, object]
         if not path.is_file():
             print(f"skipping {path}: not found", file=sys.stderr)
             continue
-        eval_set = load_eval_file(path)
-        engine_of = engines_for(eval_set, corpus, semantic)  # type: ignore[arg-type]
+        eval_set, engine_of = _engines(path, corpus, semantic)
         asked = [q for q in eval_set.questions if split_of(q) == split]
         for question in asked:
             rows.extend(_row(engine_of, question, path.name, weight))
         if path.name == "questions.jsonl":
             rows.extend(_elsewhere(engine_of, asked, semantic))
     return rows
+
+
+# The engines of each question set, kept across rounds: they read the model in use at
+# each question, and building them (embedding every sentence) is most of a round's work.
+_ENGINES: dict[tuple[Path | None, Path | None, int], tuple[EvalSet, Any]] = {}
+
+
+def _engines(path: Path | None, corpus: Path | None, semantic: object) -> tuple[EvalSet, Any]:
+    """Return a question set (path None: an empty one) and its engine for each question."""
+    key = (path, corpus, id(semantic))
+    if key not in _ENGINES:
+        eval_set = load_eval_file(path) if path is not None else EvalSet("own")
+        _ENGINES[key] = (eval_set, engines_for(eval_set, corpus, semantic))  # type: ignore[arg-type]
+    return _ENGINES[key]
 
 
 def _elsewhere(
@@ -143,7 +166,7 @@ def _elsewhere(
     shapes that a user asks of a corpus about something else.
     """
     articles = sorted({q.corpus_id for q in asked})
-    own = engines_for(EvalSet("own"), ROOT / "corpus", semantic)  # type: ignore[arg-type]
+    _, own = _engines(None, ROOT / "corpus", semantic)
     rows: list[dict[str, object]] = []
     for n, question in enumerate(asked):
         if n % ELSEWHERE_EVERY or len(articles) < 2:
@@ -168,6 +191,9 @@ def _row(engine_of: object, question: EvalQuestion, name: str, weight: float) ->
     return [
         {
             "set": name,
+            "question": question.question,
+            "corpus": question.corpus_id,
+            "top": texts[0] if texts else "",
             "values": reading.values,
             "label": int(hit3),
             "hit1": int(hit1),
@@ -336,13 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"semantic model unavailable: {problem}", file=sys.stderr)
                 return 1
         names = SEMANTIC_FEATURES if mode == "semantic" else LEXICAL_FEATURES
-        model: Model | None = None
-        for round_ in (1, 2):
-            rows = collect(args.squad, semantic, "train")
-            model = fit(rows, names, args.kind, mode == "semantic")
-            _install(mode, model)
-            print(f"{mode} round {round_}: {len(rows)} questions, {model.thresholds}")
-        assert model is not None
+        model, rows = fit_mode(args.squad, semantic, names, args.kind, mode)
         existing["models"][mode] = _entry(model)
         print(table(rows, model))
         if isinstance(model, Logistic):
@@ -380,6 +400,35 @@ def _entry(model: Model) -> dict[str, object]:
         entry["bias"] = round(model.bias, 6)
     entry["thresholds"] = {"decline": t.decline, "low": t.low, "high": t.high}
     return entry
+
+
+def fit_mode(
+    squad: Path, semantic: object, names: tuple[str, ...], kind: str, mode: str
+) -> tuple[Model, list[dict[str, object]]]:
+    """Fit one mode's model from scratch; return it and the rows that chose its thresholds.
+
+    Which reading of a follow-up the engine picks, and whether the question before
+    it was answered, depend on the model in use. So the first round asks with the
+    coverage-only FALLBACK, never the file being replaced: the result depends on
+    the code and the questions alone. The second round asks with the first round's
+    model and fits again; the thresholds are then chosen on the readings that this
+    final model picks, the same ones the engine (and the tests) will see.
+    """
+    _install(mode, FALLBACK)
+    rows = collect(squad, semantic, "train")
+    model = fit(rows, names, kind, mode == "semantic")
+    print(f"{mode} round 1: {len(rows)} questions, {model.thresholds}")
+    _install(mode, model)
+    rows = collect(squad, semantic, "train")
+    model = fit(rows, names, kind, mode == "semantic")
+    print(f"{mode} round 2: {len(rows)} questions, {model.thresholds}")
+    _install(mode, model)
+    rows = collect(squad, semantic, "train")
+    probabilities = np.array([model.probability(r["values"]) for r in rows])  # type: ignore[arg-type]
+    model = replace(model, thresholds=choose_thresholds(rows, probabilities, mode == "semantic"))
+    _install(mode, model)
+    print(f"{mode} final: {len(rows)} questions, {model.thresholds}")
+    return model, rows
 
 
 def _install(mode: str, model: Model) -> None:

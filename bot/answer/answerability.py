@@ -12,6 +12,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,7 @@ LEXICAL_FEATURES = (
     "negation_mismatch",  # the question says "not"/"never", the passage does not
     "missing_known",  # concepts absent from the best passage that the corpus mentions elsewhere
     "missing_unknown",  # concepts the corpus never mentions
+    "known_coverage",  # IDF share of the concepts the corpus mentions that the best passage holds
     "pairs",  # share of the question's adjacent concept pairs adjacent in the best passage
     "mostly_unknown",  # at least half the question's concepts occur nowhere in the corpus
     "barely_covered",  # the top passages cover under a quarter of the question
@@ -79,11 +81,18 @@ LEXICAL_FEATURES = (
     "neighbour_cover",  # of what the best passage lacks, the IDF share its neighbours hold
     "head_missing",  # "what/which X ...": the best passage lacks X
     "passage_length",  # log of the best passage's number of terms
+    "swapped",  # IDF share of the question's words the passage replaces between their neighbours
+    "number_contradicted",  # the question says a number the passage lacks, the passage another
+    "negated_near",  # the passage negates a word of the question right before it; the question not
+    "opposite",  # the passage says the opposite of a question word and not the word itself
 )
-SEMANTIC_FEATURES = (*LEXICAL_FEATURES, "similarity")
+SEMANTIC_FEATURES = (
+    *LEXICAL_FEATURES,
+    "similarity",
+    "similarity_margin",  # how far the best passage's cosine stands above the next passage's
+)
 
 _NEGATION = frozenset("not never no none nobody nothing neither nor cannot n't without".split())
-_NAME = re.compile(r"(?<![\w'-])[A-Z][\w'-]*")
 _QUESTION_OPENERS = frozenset(
     "What When Where Who Whom Whose Which Why How Is Are Was Were Do Does Did Can Could "
     "Will Would Should Has Have Had In On At By For From To Of The A An".split()
@@ -100,6 +109,7 @@ class Evidence:
     top_raw: float  # the best sentence's word-match score before scaling
     similarity: float | None = None  # cosine of question and best passage, with a model
     ids: Sequence[int] = ()  # the best passage's sentence ids, best sentence first
+    rival_similarity: float | None = None  # cosine of question and the next passage
 
 
 def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, float]:
@@ -113,6 +123,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     total_idf = sum(c.weight * _idf(c, index) for c in concepts) or 1.0
     content = _content(query)
     cue = question_cue(query.text)
+    asks_not, says_not = _negated(query.text), _negated(best)
     values = {
         "coverage": coverage(query, best_terms, index) if best else 0.0,
         "coverage_top": max((coverage(query, t, index) for t in term_sets), default=0.0),
@@ -136,25 +147,35 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         "missing_names": _missing_names(query, best_terms),
         "rare_missing": _rare_missing(content, best_terms, index),
         "concepts": math.log1p(len(concepts)),
-        "negation_mismatch": float(_negated(query.text) and not _negated(best)),
+        "negation_mismatch": float(asks_not and not says_not),
         "missing_known": float(
             sum(1 for c in content if not c.terms & best_terms and _idf(c, index) > 0)
         ),
         "missing_unknown": float(sum(1 for c in content if _idf(c, index) == 0)),
-        "pairs": _pairs(query, best_tokens),
     }
+    known = [(c, _idf(c, index)) for c in content if _idf(c, index) > 0]
+    weight = sum(w for _, w in known)
+    held = sum(w for c, w in known if c.terms & best_terms)
+    values["known_coverage"] = held / weight if weight else 0.0
+    sequence = _sequence(query)
+    values["pairs"], values["swapped"] = _pairs(sequence, best_tokens, index)
     for kind in Cue:
         values[f"{kind.value}_missing"] = values["type_missing"] if cue is kind else 0.0
     values["mostly_unknown"] = float(values["unknown_share"] >= 0.5)
     values["barely_covered"] = float(values["coverage_top"] < 0.25)
     values["unknown_names"] = _unknown_names(query, index)
-    values["passage_negated"] = float(_negated(best) and not _negated(query.text))
+    values["passage_negated"] = float(says_not and not asks_not)
     values["numbers_absent"] = _numbers_absent(query.text, best_terms)
     values["neighbour_cover"] = _neighbour_cover(content, best_terms, evidence.ids, index)
     values["head_missing"] = _head_missing(query.text, best_terms, index)
     values["passage_length"] = math.log1p(len(best_tokens))
+    values["opposite"] = _opposite(query.text, best)
+    values["number_contradicted"] = _number_contradicted(query.text, best)
+    values["negated_near"] = float(says_not and not asks_not and _negates(best, query.terms))
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
+        rival = evidence.rival_similarity
+        values["similarity_margin"] = evidence.similarity - (rival if rival is not None else 0.0)
     return values
 
 
@@ -163,23 +184,100 @@ def _idf(concept: object, index: BM25Index) -> float:
     return max(known, default=0.0)
 
 
-def _pairs(query: Query, passage: Sequence[str]) -> float:
-    """Return the share of the question's consecutive terms that sit close in the passage."""
-    sequence = [stem(t.word) for t in words(query.text)]
-    sequence = [t for t in sequence if t in query.terms]
-    pairs = list(itertools.pairwise(sequence))
-    if not pairs:
-        return 0.0
+def _sequence(query: Query) -> list[str]:
+    """Return the question's search terms in the order it says them."""
+    return [t for t in (stem(w.word) for w in words(query.text)) if t in query.terms]
+
+
+def _pairs(
+    sequence: Sequence[str], passage: Sequence[str], index: BM25Index
+) -> tuple[float, float]:
+    """Return how the question's consecutive terms sit in the passage: (close, swapped).
+
+    close: the share of consecutive pairs within three terms of each other;
+    swapped: the IDF share of the question's terms the passage lacks though their
+    two neighbours stand close there with something else between them - the
+    passage says another word in that place ("computational complexity theory"
+    for "computational simplicity theory").
+    """
     positions: dict[str, list[int]] = {}
     for n, token in enumerate(passage):
         positions.setdefault(token, []).append(n)
-    close = 0
-    for a, b in pairs:
-        near = positions.get(a, ())
-        far = positions.get(b, ())
-        if any(abs(i - j) <= 3 for i in near for j in far):
-            close += 1
-    return close / len(pairs)
+
+    def near(a: str, b: str, low: int, high: int) -> bool:
+        return any(
+            low <= abs(j - i) <= high for i in positions.get(a, ()) for j in positions.get(b, ())
+        )
+
+    pairs = list(itertools.pairwise(sequence))
+    close = sum(near(a, b, 1, 3) for a, b in pairs) / len(pairs) if pairs else 0.0
+    total = swapped = 0.0
+    for n, term in enumerate(sequence):
+        weight = index.idf(term) if term in index else _UNSEEN_IDF
+        total += weight
+        inner = 0 < n < len(sequence) - 1 and term not in positions
+        if inner and near(sequence[n - 1], sequence[n + 1], 2, 4):
+            swapped += weight
+    return close, (swapped / total if total else 0.0)
+
+
+# The weight of a term no sentence holds, in swapped: as rare as a term can be.
+_UNSEEN_IDF = 10.0
+
+# Common opposites: a question made from a sentence by turning one word round
+# ("the largest city" for "the smallest city") shares every other word with it.
+_OPPOSITE_PAIRS = """large small largest smallest larger smaller big little biggest most least
+more less fewer first last earliest latest early late before after increase decrease
+increased decreased rise fall high low highest lowest higher lower maximum minimum major
+minor positive negative north south east west northern southern eastern western old new
+oldest newest best worst better worse top bottom upper lower inner outer internal external
+always never often rarely many few long short longest shortest strong weak strongest
+weakest rich poor wealthy poor success failure win lose won lost accept reject allowed
+forbidden legal illegal public private open closed start end begin end beginning end
+male female men women man woman true false same different like unlike include exclude
+direct indirect possible impossible common rare complex simple complexity simplicity
+mechanical manual natural artificial ancient modern hot cold warm cool wet dry dark light
+heavy light fast slow slowest fastest full empty above below inside outside import export
+buy sell sold bought gain loss win defeat victory defeat""".split()
+_OPPOSITES: dict[str, set[str]] = {}
+for _a, _b in zip(_OPPOSITE_PAIRS[::2], _OPPOSITE_PAIRS[1::2], strict=True):
+    _OPPOSITES.setdefault(_a, set()).add(_b)
+    _OPPOSITES.setdefault(_b, set()).add(_a)
+
+
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand million billion first second third fourth fifth sixth seventh eighth ninth
+    tenth once twice dozen""".split()
+)
+
+
+def _numbers(text: str) -> set[str]:
+    return {
+        w for w in re.findall(r"[a-z0-9]+", text.casefold()) if w.isdigit() or w in _NUMBER_WORDS
+    }
+
+
+def _number_contradicted(question: str, passage: str) -> float:
+    """Tell whether the passage names other numbers than the question ("fourth" for "third").
+
+    Both must say one: the question a number (a year, "fourth") the passage lacks, the
+    passage one the question does not.
+    """
+    asked = _numbers(question)
+    if not asked:
+        return 0.0
+    said = _numbers(passage)
+    return float(bool(asked - said) and bool(said - asked))
+
+
+def _opposite(question: str, passage: str) -> float:
+    """Tell whether the passage says the opposite of a question word and never the word."""
+    asked = set(re.findall(r"[a-z]+", question.casefold())) & _OPPOSITES.keys()
+    if not asked:
+        return 0.0  # most questions: no need to read the passage's words
+    said = set(re.findall(r"[a-z]+", passage.casefold()))
+    return float(any(w not in said and _OPPOSITES[w] & said for w in asked))
 
 
 def _margin(scores: Sequence[float]) -> float:
@@ -203,10 +301,11 @@ def _missing_names(query: Query, passage_terms: set[str]) -> float:
 def _names(question: str) -> list[str]:
     """Return the stems of the capitalised words of a question that are not its frame."""
     names: list[str] = []
-    for match in _NAME.finditer(question):
-        word = match.group(0)
-        if word not in _QUESTION_OPENERS:
-            names.extend(stem(w.word) for w in words(word))
+    for token in words(question):
+        # Read on the words the index reads, so that "U.N." is one name, "un".
+        raw = question[token.start : token.end]
+        if raw[:1].isupper() and raw not in _QUESTION_OPENERS:
+            names.append(stem(token.word))
     return names
 
 
@@ -275,6 +374,20 @@ def _rare_missing(content: Sequence[object], passage_terms: set[str], index: BM2
     top = max(w for _, w in known) or 1.0
     missing = [w for c, w in known if not c.terms & passage_terms]  # type: ignore[attr-defined]
     return max(missing, default=0.0) / top
+
+
+def _negates(passage: str, asked: AbstractSet[str]) -> bool:
+    """Tell whether the passage says "not"/"never"... at most three words before a question term.
+
+    "squaring is not more difficult than multiplication" does not answer "what is
+    more difficult than multiplication?" though it holds every word of it.
+    """
+    tokens = [t.word for t in words(passage)]
+    return any(
+        (word in _NEGATION or word.endswith("n't"))
+        and any(stem(w) in asked for w in tokens[n + 1 : n + 4])
+        for n, word in enumerate(tokens)
+    )
 
 
 def _negated(text: str) -> bool:

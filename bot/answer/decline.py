@@ -9,15 +9,17 @@ from bot.index.bm25 import BM25Index
 from bot.index.tokenize import terms
 
 # Words that say what kind of answer is wanted rather than what it is about
-# ("what is the *name* of...", "what *kind* of...", "how *old*..."): a corpus that
-# never uses them can still answer.
+# ("what is the *name* of...", "what *kind* of...", "how *old*...", "what is the
+# *reason*..." - a reason is asked as "why" too): a corpus that never uses them can
+# still answer.
 QUESTION_FRAME_TERMS = frozenset(
     terms(
         """name named names kind kinds type types sort sorts else main called term terms
         percentage percent much many old long far big large tall example examples one ones
         usually often primarily primary mainly certain particular specific exactly roughly
         approximately happened happen happens mostly typically generally commonly stand
-        beyond besides despite except apart instead else"""
+        beyond besides despite except apart instead else reason reasons purpose purposes
+        cause causes motive motives aim aims goal goals"""
     )
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -320,7 +320,11 @@ class Engine:
         earlier = build_query(tidy(context.text), self.aliases)
         if earlier.empty or new_unknowns(own, self.index):
             return None
-        query = with_context(own, earlier, self.follow_up_config.weight)
+        # The earlier question's words no sentence holds were excused when it was
+        # answered; they match nothing and must not count against the follow-up.
+        index = self.index
+        known = [c for c in earlier.concepts if any(t in index for t in c.terms)]
+        query = with_context(own, replace(earlier, concepts=known), self.follow_up_config.weight)
         return self._read(query, depth, self._positions(context.citations), allowed)
 
     def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
@@ -339,18 +343,16 @@ class Engine:
         groups = self._groups(scored)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g, query) for g in groups[:3]]
-        similarity = None
-        if meaning is not None:
-            similarity = (
-                max(scored.similarity.get(i, 0.0) for i in groups[0].ids) if groups else 0.0
-            )
+        # The question's cosine with the best passage and with the next one.
+        cosines = [max(scored.similarity.get(i, 0.0) for i in g.ids) for g in groups[:2]] or [0.0]
         evidence = Evidence(
             texts,
             tokens,
             [g.score for g in groups[:3]],
             scored.top_raw,
-            similarity,
+            cosines[0] if meaning is not None else None,
             groups[0].ids if groups else (),
+            cosines[1] if meaning is not None and len(cosines) > 1 else None,
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0

@@ -236,6 +236,66 @@ def test_features_look_past_the_question_words(tmp_path: Path) -> None:
     assert far["neighbour_cover"] == 0.0
 
 
+def test_features_notice_a_word_the_passage_says_otherwise(tmp_path: Path) -> None:
+    (tmp_path / "harbour.txt").write_text(
+        "Harbour town opens a new ferry line\n\n"
+        "The harbour town of Portvale opened a ferry line to Elmsey in 2019.\n\n"
+        "The mayor said the line was not profitable in its first year.\n\n"
+        "The ferry carries cars and bicycles on the morning crossing.\n\n"
+        "The UN praised the crossing.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.from_folder(tmp_path)
+    # "bus" stands where the passage says "ferry", between words it shares.
+    bus = _reading_values(engine, "When did Portvale open a bus line to Elmsey?")
+    assert bus["swapped"] > 0.0
+    assert _reading_values(engine, "When did Portvale open a ferry line to Elmsey?")["swapped"] == 0
+    # "last" where the passage says "first"; "not" right before the question's word.
+    last = _reading_values(engine, "Was the line profitable in its last year?")
+    assert last["opposite"] == 1.0 and last["negated_near"] == 1.0
+    first = _reading_values(engine, "What does the ferry carry in the morning?")
+    assert first["opposite"] == 0.0 and first["negated_near"] == 0.0
+    # A dotted acronym is one name, known under its plain spelling.
+    assert _reading_values(engine, "What did the U.N. praise?")["unknown_names"] == 0.0
+    # Of the words the corpus knows, how much the passage holds ("Mars" it never says).
+    mars = _reading_values(engine, "Does the ferry carry cars to Mars?")
+    assert mars["known_coverage"] == 1.0 and mars["coverage"] < 1.0
+
+
+def test_the_fit_does_not_depend_on_the_model_it_replaces(tmp_path: Path) -> None:
+    """Two fits, one started with a model that declines everything, give the same file.
+
+    Follow-up gating reads the model in use, so a fit that started from the shipped
+    file would change with it (a refit broke the regression tests that way).
+    """
+    fit = _fitting_script()
+    models = load_models(MODEL_FILE)
+    shipped = dict(models)
+    names = ("coverage", "margin", "unknown_share", "pairs")
+    nothing = Logistic(("coverage",), (0.0,), (1.0,), (0.0,), -20.0, Thresholds(0.5, 0.6, 0.9))
+    entries = []
+    try:
+        # The control: the rows asked do depend on the model in use.
+        asked = []
+        for start in (FALLBACK, nothing):
+            fit.answerability_models.default_models()["lexical"] = start
+            asked.append([r["values"] for r in fit.collect(tmp_path, None, "train")])
+        assert asked[0] != asked[1]
+        for start in (None, nothing):
+            installed = fit.answerability_models.default_models()
+            installed.update(shipped)
+            if start is not None:
+                installed["lexical"] = start
+            # No SQuAD here: the repo's own question sets alone, follow-ups among them.
+            model, rows = fit.fit_mode(tmp_path, None, names, "trees", "lexical")
+            assert any(r["set"] == "followup_questions.jsonl" for r in rows)
+            entries.append(json.dumps(fit._entry(model)))
+    finally:
+        fit.answerability_models.default_models().clear()
+        fit.answerability_models.default_models().update(shipped)
+    assert entries[0] == entries[1]
+
+
 def test_the_shipped_trees_are_monotone_where_the_fit_asked(engine: Engine) -> None:
     fit = _fitting_script()
     values = _reading_values(engine, "What did Russia say about the sanctions?")
