@@ -4,10 +4,13 @@ One index covers one segment of the array store (bot.embedding.rows), keyed by r
 it, so it outlives a reload: a new engine's sentences map to rows the graph already
 holds, and only rows appended since are added. Rows go into an in-memory part; every
 ``SEGMENT_ROWS`` rows, and when a job finishes, that part is saved as
-``ann-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
-restart reads the graphs instead of building them. The graphs keep float16
-vectors (int8 swapped near neighbours), read through the memory map like the rows. usearch was
-chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
+``ann-i8-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
+restart reads the graphs instead of building them. The graphs keep int8 vectors, which
+serve both the search and the fused cosines of the candidates (``similarity``): a
+question reads one copy of each vector, half the bytes of the float16 rows, so serving
+keeps one file's pages resident, not two (bench/semantic_scale.py). Graphs saved in an
+older format are deleted and rebuilt from the rows. usearch was chosen by measurement
+over hnswlib and faiss-cpu (bench/ann.py, README).
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ SEGMENT_ROWS = 250_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
-_SEGMENT_NAME = re.compile(r"ann-(\d+)-(\d+)\.usearch$")
+# The graphs' vectors: int8 (usearch scales unit vectors by 127) halves the float16
+# graphs' bytes for a recall@50 of 0.96 against 0.99 (bench/ann.py); fused cosines come
+# from them too, and squad-dev's Hit@1 does not move (README).
+DTYPE = "i8"
+_SEGMENT_NAME = re.compile(rf"ann-{DTYPE}-(\d+)-(\d+)\.usearch$")
 
 
 @dataclass
@@ -42,6 +49,8 @@ class _Segment:
     end: int
     index: Any  # usearch.index.Index
     path: Path | None = None
+    # A saved graph's int8 vectors, row i - first at slot i (None: read through usearch).
+    vectors: npt.NDArray[np.int8] | None = None
 
 
 def _usearch_index() -> Any:
@@ -59,13 +68,10 @@ def _usearch_index() -> Any:
 class AnnIndex:
     """Approximate nearest rows by cosine, over segments of HNSW graphs."""
 
-    def __init__(
-        self, dim: int, folder: Path | None = None, *, rows: int = 0, threads: int = 0
-    ) -> None:
+    def __init__(self, dim: int, folder: Path | None = None, *, rows: int = 0) -> None:
         """Open the graphs saved in folder that cover at most the first ``rows`` rows."""
         self.dim = dim
         self.folder = folder
-        self.threads = threads
         # The candidate list of a search (a saved graph reopens with usearch's default).
         self.expansion = EXPANSION_SEARCH
         self._saved: list[_Segment] = []
@@ -81,7 +87,7 @@ class AnnIndex:
         return Index(
             ndim=self.dim,
             metric="cos",
-            dtype="f16",
+            dtype=DTYPE,
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
@@ -95,6 +101,8 @@ class AnnIndex:
             match = _SEGMENT_NAME.search(path.name)
             if match:
                 found.append((int(match[1]), int(match[2]), path))
+            else:  # an older format: rebuilt from the rows
+                path.unlink(missing_ok=True)
         end = 0
         for first, last, path in sorted(found):
             if first != end or last > rows:
@@ -109,8 +117,29 @@ class AnnIndex:
             if index is None or len(index) != last - first:
                 path.unlink(missing_ok=True)
                 continue
-            self._saved.append(_Segment(first, last, index, path))
+            self._saved.append(_Segment(first, last, index, path, self._matrix(path, index, first)))
             end = last
+
+    def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.int8] | None:
+        """Map a saved graph's vectors, which usearch writes first, one row per slot.
+
+        Rows are added one thread at a time, so slot i holds row first + i; a few
+        rows are checked against usearch's own lookup, and any doubt about the layout
+        (another usearch version) leaves the vectors to usearch's lookup (slower).
+        """
+        count = len(index)
+        try:
+            head = np.fromfile(path, dtype=np.uint32, count=2)
+            if head.size != 2 or (int(head[0]), int(head[1])) != (count, self.dim):
+                return None
+            matrix = np.memmap(path, dtype=np.int8, mode="r", offset=8, shape=(count, self.dim))
+            for slot in {0, count // 2, count - 1}:
+                looked_up = index.get(np.uint64(first + slot))
+                if looked_up is None or not np.array_equal(matrix[slot], looked_up):
+                    return None
+        except (OSError, ValueError):
+            return None
+        return matrix
 
     @property
     def rows(self) -> int:
@@ -142,7 +171,9 @@ class AnnIndex:
                 live = self._live
             vectors = np.asarray(vectors[skip:], dtype=np.float32)
             keys = np.arange(start, start + len(vectors), dtype=np.uint64)
-            live.index.add(keys, vectors, threads=self.threads)
+            # One thread, so that slots follow rows and the saved vectors can be mapped
+            # by row (_matrix); the background job's encoders keep the other cores busy.
+            live.index.add(keys, vectors, threads=1)
             with self._lock:
                 live.end = start + len(vectors)
             if live.end - live.first >= SEGMENT_ROWS:
@@ -162,12 +193,14 @@ class AnnIndex:
         if self.folder is not None:
             Index = _usearch_index()
 
-            path = self.folder / f"ann-{live.first}-{live.end}.usearch"
+            path = self.folder / f"ann-{DTYPE}-{live.first}-{live.end}.usearch"
             staged = path.with_suffix(f".{os.getpid()}.tmp")
             try:
                 live.index.save(str(staged))
                 os.replace(staged, path)
-                saved = _Segment(live.first, live.end, Index.restore(path, view=True), path)
+                view = Index.restore(path, view=True)
+                matrix = self._matrix(path, view, live.first)
+                saved = _Segment(live.first, live.end, view, path, matrix)
             except Exception as exc:  # keep serving from memory; the next start rebuilds
                 log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
                 staged.unlink(missing_ok=True)
@@ -198,6 +231,29 @@ class AnnIndex:
         all_sims = np.concatenate([sims for _, sims in found])
         order = np.argsort(-all_sims, kind="stable")
         return all_keys[order], all_sims[order]
+
+    def similarity(self, rows: Rows, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Return the cosine of vector with each row, from the saved graphs' own vectors.
+
+        NaN for rows no saved graph holds (the in-memory part, which may be growing).
+        """
+        with self._lock:
+            saved = list(self._saved)
+        out = np.full(rows.size, np.nan)
+        for segment in saved:
+            where = np.flatnonzero((rows >= segment.first) & (rows < segment.end))
+            if not where.size:
+                continue
+            slots = rows[where] - segment.first
+            if segment.vectors is not None:
+                found = np.asarray(segment.vectors[slots], dtype=np.float32)
+            else:
+                found = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
+                found = found.astype(np.float32)
+            # usearch truncates unit vectors scaled by 127: normalise them again.
+            norms = np.linalg.norm(found, axis=1)
+            out[where] = (found @ vector) / np.maximum(norms, 1e-9)
+        return out
 
     def _search(
         self, segment: _Segment, vector: npt.NDArray[np.float32], k: int

@@ -187,6 +187,31 @@ class EmbeddingRows:
                 out[where] = self._segment(int(number), int(local.max()) + 1)[local]
         return out
 
+    def similarity(self, refs: Refs, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Return the cosine of vector with the rows of some refs, in the order given.
+
+        Read from the graphs' int8 copy where a saved graph holds the row, so that
+        serving keeps one copy of each vector resident (the search reads the same
+        pages); from the float16 rows while a graph is still growing.
+        """
+        refs = np.asarray(refs, dtype=np.int64)
+        out = np.full(refs.size, np.nan)
+        numbers = refs >> SHIFT
+        with self._lock:
+            groups = []
+            for number in np.unique(numbers).tolist():
+                where = np.flatnonzero(numbers == number)
+                groups.append((int(number), where, refs[where] & LOW, self._graphs[number]))
+        for number, where, local, graph in groups:
+            cosines = graph.similarity(local, vector)
+            missing = np.isnan(cosines)
+            if missing.any():
+                with self._lock:
+                    rows = self._segment(number, int(local[missing].max()) + 1)
+                cosines[missing] = np.asarray(rows[local[missing]], dtype=np.float32) @ vector
+            out[where] = cosines
+        return out
+
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
         """Return up to k refs per segment nearest vector, best first, and their cosine."""
         with self._lock:
