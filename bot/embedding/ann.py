@@ -4,13 +4,13 @@ One index covers one segment of the array store (bot.embedding.rows), keyed by r
 it, so it outlives a reload: a new engine's sentences map to rows the graph already
 holds, and only rows appended since are added. Rows go into an in-memory part; every
 ``SEGMENT_ROWS`` rows, and when a job finishes, that part is saved as
-``ann-i8-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
-restart reads the graphs instead of building them. The graphs keep int8 vectors, which
-serve both the search and the fused cosines of the candidates (``similarity``): a
-question reads one copy of each vector, half the bytes of the float16 rows, so serving
-keeps one file's pages resident, not two (bench/semantic_scale.py). Graphs saved in an
-older format are deleted and rebuilt from the rows. usearch was chosen by measurement
-over hnswlib and faiss-cpu (bench/ann.py, README).
+``ann-f16-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
+restart reads the graphs instead of building them. The graphs keep the rows' float16
+vectors, bit for bit, and those serve both the search and the fused cosines of the
+candidates (``similarity``): a question reads one copy of each vector, so serving keeps
+one file's pages resident, not the rows' and the graphs' (bench/semantic_scale.py).
+Graphs saved in an older format are deleted and rebuilt from the rows. usearch was
+chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ SEGMENT_ROWS = 250_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
-# The graphs' vectors: int8 (usearch scales unit vectors by 127) halves the float16
-# graphs' bytes for a recall@50 of 0.96 against 0.99 (bench/ann.py); fused cosines come
-# from them too, and squad-dev's Hit@1 does not move (README).
-DTYPE = "i8"
+# The graphs' vectors, as the rows keep them. int8 would halve their bytes, but its
+# cosines (usearch truncates unit vectors scaled by 127) moved squad-dev's fused Hit@1
+# from 0.830 to 0.829 and its recall@50 from 0.99 to 0.96 (README).
+DTYPE = "f16"
 _SEGMENT_NAME = re.compile(rf"ann-{DTYPE}-(\d+)-(\d+)\.usearch$")
 
 
@@ -49,8 +49,8 @@ class _Segment:
     end: int
     index: Any  # usearch.index.Index
     path: Path | None = None
-    # A saved graph's int8 vectors, row i - first at slot i (None: read through usearch).
-    vectors: npt.NDArray[np.int8] | None = None
+    # A saved graph's vectors, row first + i at slot i (None: read through usearch).
+    vectors: npt.NDArray[np.float16] | None = None
 
 
 def _usearch_index() -> Any:
@@ -120,7 +120,7 @@ class AnnIndex:
             self._saved.append(_Segment(first, last, index, path, self._matrix(path, index, first)))
             end = last
 
-    def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.int8] | None:
+    def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.float16] | None:
         """Map a saved graph's vectors, which usearch writes first, one row per slot.
 
         Rows are added one thread at a time, so slot i holds row first + i; a few
@@ -130,10 +130,10 @@ class AnnIndex:
         count = len(index)
         try:
             head = np.fromfile(path, dtype=np.uint32, count=2)
-            if head.size != 2 or (int(head[0]), int(head[1])) != (count, self.dim):
+            if head.size != 2 or (int(head[0]), int(head[1])) != (count, 2 * self.dim):
                 return None
-            matrix = np.memmap(path, dtype=np.int8, mode="r", offset=8, shape=(count, self.dim))
-            for slot in {0, count // 2, count - 1}:
+            matrix = np.memmap(path, dtype=np.float16, mode="r", offset=8, shape=(count, self.dim))
+            for slot in set(np.linspace(0, count - 1, 9).astype(int).tolist()):
                 looked_up = index.get(np.uint64(first + slot))
                 if looked_up is None or not np.array_equal(matrix[slot], looked_up):
                     return None
@@ -250,9 +250,7 @@ class AnnIndex:
             else:
                 found = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
                 found = found.astype(np.float32)
-            # usearch truncates unit vectors scaled by 127: normalise them again.
-            norms = np.linalg.norm(found, axis=1)
-            out[where] = (found @ vector) / np.maximum(norms, 1e-9)
+            out[where] = found @ vector
         return out
 
     def _search(

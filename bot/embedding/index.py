@@ -158,10 +158,10 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, _ = self.store.search(vector, k + k // 4)
+        refs, cosines = self.store.search(vector, k + k // 4)
         ids = self._sentences_of(refs)
-        ids = ids[ids >= 0][:k]
-        return ids, self._similarity(vector, ids)
+        kept = np.flatnonzero(ids >= 0)[:k]
+        return ids[kept], np.asarray(cosines[kept], dtype=np.float64)
 
     def similarity(self, question: str, ids: Ids) -> Floats:
         """Return the cosine similarity of the question with each sentence; NaN without one."""
@@ -209,6 +209,10 @@ class SemanticIndex:
         """
         if self.any_embedded and self.model.failure is None:
             self.start_embedding(question)
+            # Then, on that thread while the ranker reads vectors, the mapped files'
+            # pages are let go of if they piled up (bot.embedding.pages).
+            with contextlib.suppress(RuntimeError):
+                _ENCODER.submit(self.store.residency.check)
         return QuestionMeaning(self, question)
 
     @property

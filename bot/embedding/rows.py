@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.embedding.ann import SEGMENT_ROWS, AnnIndex
+from bot.embedding.pages import Residency
 from bot.index.storage.segments import ArrayStore
 
 Refs = npt.NDArray[np.int64]
@@ -66,6 +67,8 @@ class EmbeddingRows:
         self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
         self._memory_rows = 0
         self._memory_keys: dict[tuple[str, int], int] = {}
+        # The rows' and graphs' mapped pages, let go of as they pile up.
+        self.residency = Residency(store.folder)
 
     def _number(self, name: str) -> int:
         """Return the number of a segment, opening its saved graphs the first time."""
@@ -190,7 +193,7 @@ class EmbeddingRows:
     def similarity(self, refs: Refs, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Return the cosine of vector with the rows of some refs, in the order given.
 
-        Read from the graphs' int8 copy where a saved graph holds the row, so that
+        Read from the graphs' copy (the same float16) where a saved graph holds the row, so that
         serving keeps one copy of each vector resident (the search reads the same
         pages); from the float16 rows while a graph is still growing.
         """
