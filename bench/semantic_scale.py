@@ -1,7 +1,8 @@
 """Semantic ranking at scale: ANN + fusion latency at 1M sentences, and time to semantic ranking.
 
-    PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m]
-    PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k]
+    PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m] [--expansion-add 32]
+        [--rows-from bench/data/semantic-base-index-1m] [--prepare-only]
+    PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k] [--cap 240]
 
 latency: builds the corpus of bench/scale.py at the size (about 1M real sentences of
 ../shared/bench), saves its lexical index, then stores one generated embedding per
@@ -11,7 +12,12 @@ builds their HNSW graphs with the product's own code, as the background job woul
 have. A fresh process then restarts on it with the real model for the questions, and
 times 200 full answers (question embedding, ANN, BM25 candidates, fusion, passages),
 the same answers with the question's embedding cached, lexical answers and a pass
-over every vector (the old dense path), in the same process, with its memory.
+over every vector (the old dense path), in the same process, with its memory; then the
+same questions again, uncached, each answered twice in alternating order: with the
+question embedded first and then ranked (the path before issue 9's third round), and with
+its embedding overlapping word match (today's). --rows-from copies another tree's
+prepared folder (the lexical index and the rows, not the graphs), so that a baseline tree
+and this one serve the same vectors, each with the graphs its own code builds.
 
 ready: on corpora of about 10k and 100k sentences, with the real model, the time
 from start to the first answer ranked by meaning and to every sentence embedded
