@@ -187,7 +187,6 @@ def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
         _timed(timed, "semantic_embedding_cached", lambda q=question: engine.answer(q, k=3))
         rankings.append(answer.ranking)
     serving = scale.memory()
-    releases = semantic.store.residency.releases
     # The same answers with the question embedded first, then ranked (no overlap with
     # word match: the path before), alternating which goes first, nothing cached.
     overlapping = semantic.start_embedding
@@ -234,7 +233,6 @@ def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
         semantic_share=rankings.count("semantic") / len(rankings),
         memory_mb_after_restart=restart_memory,
         memory_mb_serving=serving,
-        mapped_pages_released=releases,
         ratio_semantic_to_lexical_p50=p50["semantic"] / p50["lexical"],
         ratio_overlapped_to_sequential_p50=p50["semantic_overlapped"] / p50["semantic_sequential"],
         ratio_dense_to_semantic_p50=p50["dense_pass"] / p50["semantic"],

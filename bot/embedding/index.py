@@ -209,10 +209,6 @@ class SemanticIndex:
         """
         if self.any_embedded and self.model.failure is None:
             self.start_embedding(question)
-            # Then, on that thread while the ranker reads vectors, the mapped files'
-            # pages are let go of if they piled up (bot.embedding.pages).
-            with contextlib.suppress(RuntimeError):
-                _ENCODER.submit(self.store.residency.check)
         return QuestionMeaning(self, question)
 
     @property

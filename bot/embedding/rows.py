@@ -26,7 +26,6 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.embedding.ann import SEGMENT_ROWS, AnnIndex
-from bot.embedding.pages import Residency
 from bot.index.storage.segments import ArrayStore
 
 Refs = npt.NDArray[np.int64]
@@ -67,8 +66,6 @@ class EmbeddingRows:
         self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
         self._memory_rows = 0
         self._memory_keys: dict[tuple[str, int], int] = {}
-        # The rows' and graphs' mapped pages, let go of as they pile up.
-        self.residency = Residency(store.folder)
 
     def _number(self, name: str) -> int:
         """Return the number of a segment, opening its saved graphs the first time."""
