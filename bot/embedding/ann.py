@@ -7,7 +7,7 @@ holds, and only rows appended since are added. Rows go into an in-memory part; e
 ``ann-f16-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
 restart reads the graphs instead of building them. The graphs keep the rows' float16
 vectors, bit for bit, and those serve both the search and the fused cosines of the
-candidates (``similarity``): a question reads one copy of each vector, so serving keeps
+candidates (``vectors``): a question reads one copy of each vector, so serving keeps
 one file's pages resident, not the rows' and the graphs' (bench/semantic_scale.py).
 Graphs saved in an older format are deleted and rebuilt from the rows. usearch was
 chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
@@ -15,6 +15,7 @@ chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import re
@@ -63,6 +64,22 @@ def _usearch_index() -> Any:
     from usearch.index import Index
 
     return Index
+
+
+def _mapped_at(path: Path, size: int) -> int | None:
+    """Return the address where this process maps path from its start, over size bytes."""
+    name = str(path.resolve())
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                parts = line.split(maxsplit=5)
+                if len(parts) == 6 and parts[5].rstrip("\n") == name and int(parts[2], 16) == 0:
+                    low, high = (int(bound, 16) for bound in parts[0].split("-"))
+                    if high - low >= size:
+                        return low
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 class AnnIndex:
@@ -121,18 +138,28 @@ class AnnIndex:
             end = last
 
     def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.float16] | None:
-        """Map a saved graph's vectors, which usearch writes first, one row per slot.
+        """Read a saved graph's vectors in usearch's own map of it: one row per slot.
 
-        Rows are added one thread at a time, so slot i holds row first + i; a few
-        rows are checked against usearch's own lookup, and any doubt about the layout
-        (another usearch version) leaves the vectors to usearch's lookup (slower).
+        usearch writes the vectors first; rows are added one thread at a time, so slot
+        i holds row first + i. The array is made over usearch's mapping (found in
+        /proc/self/maps), not a second map of the file, so that a page read by the
+        search and by the fusion is resident once; it lives as long as the index that
+        owns the mapping (the two are kept together). A few rows are checked against
+        usearch's lookup, and any doubt about the layout (another usearch version, no
+        /proc) leaves the vectors to that lookup (slower).
         """
         count = len(index)
         try:
             head = np.fromfile(path, dtype=np.uint32, count=2)
             if head.size != 2 or (int(head[0]), int(head[1])) != (count, 2 * self.dim):
                 return None
-            matrix = np.memmap(path, dtype=np.float16, mode="r", offset=8, shape=(count, self.dim))
+            start = _mapped_at(path, 8 + count * 2 * self.dim)
+            if start is None:
+                return None
+            block = (ctypes.c_char * (count * 2 * self.dim)).from_address(start + 8)
+            flat: npt.NDArray[np.float16] = np.frombuffer(memoryview(block), dtype=np.float16)
+            matrix = flat.reshape(count, self.dim)
+            matrix.flags.writeable = False
             for slot in set(np.linspace(0, count - 1, 9).astype(int).tolist()):
                 looked_up = index.get(np.uint64(first + slot))
                 if looked_up is None or not np.array_equal(matrix[slot], looked_up):
@@ -232,26 +259,27 @@ class AnnIndex:
         order = np.argsort(-all_sims, kind="stable")
         return all_keys[order], all_sims[order]
 
-    def similarity(self, rows: Rows, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """Return the cosine of vector with each row, from the saved graphs' own vectors.
+    def vectors(self, rows: Rows) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+        """Return the vectors of some rows from the saved graphs, and which rows had one.
 
-        NaN for rows no saved graph holds (the in-memory part, which may be growing).
+        Rows no saved graph holds (the in-memory part, which may be growing) are left
+        zero and marked False: read them from the store's rows.
         """
         with self._lock:
             saved = list(self._saved)
-        out = np.full(rows.size, np.nan)
+        out = np.zeros((rows.size, self.dim), dtype=np.float32)
+        found = np.zeros(rows.size, dtype=np.bool_)
         for segment in saved:
             where = np.flatnonzero((rows >= segment.first) & (rows < segment.end))
             if not where.size:
                 continue
             slots = rows[where] - segment.first
             if segment.vectors is not None:
-                found = np.asarray(segment.vectors[slots], dtype=np.float32)
+                out[where] = segment.vectors[slots]
             else:
-                found = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
-                found = found.astype(np.float32)
-            out[where] = found @ vector
-        return out
+                out[where] = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
+            found[where] = True
+        return out, found
 
     def _search(
         self, segment: _Segment, vector: npt.NDArray[np.float32], k: int

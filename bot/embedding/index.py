@@ -198,7 +198,7 @@ class SemanticIndex:
         result = np.full(ids.size, np.nan)
         have = rows >= 0
         if have.any():
-            result[have] = self.store.similarity(rows[have], vector)
+            result[have] = self.store.vectors(rows[have]) @ vector
         return result
 
     def for_question(self, question: str) -> QuestionMeaning:

@@ -176,26 +176,14 @@ class EmbeddingRows:
             graph.flush()
 
     def vectors(self, refs: Refs) -> npt.NDArray[np.float32]:
-        """Return the rows of some refs as float32, in the order given."""
-        refs = np.asarray(refs, dtype=np.int64)
-        out = np.zeros((refs.size, self.dim), dtype=np.float32)
-        numbers = refs >> SHIFT
-        with self._lock:
-            for number in np.unique(numbers).tolist():
-                where = numbers == number
-                local = refs[where] & LOW
-                out[where] = self._segment(int(number), int(local.max()) + 1)[local]
-        return out
+        """Return the rows of some refs as float32, in the order given.
 
-    def similarity(self, refs: Refs, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """Return the cosine of vector with the rows of some refs, in the order given.
-
-        Read from the graphs' copy (the same float16) where a saved graph holds the row, so that
-        serving keeps one copy of each vector resident (the search reads the same
-        pages); from the float16 rows while a graph is still growing.
+        Read from the graphs' copy (bit for bit the same float16) where a saved graph
+        holds the row, so that serving keeps one copy of each vector resident (the
+        search reads the same pages); from the rows while a graph is still growing.
         """
         refs = np.asarray(refs, dtype=np.int64)
-        out = np.full(refs.size, np.nan)
+        out = np.zeros((refs.size, self.dim), dtype=np.float32)
         numbers = refs >> SHIFT
         with self._lock:
             groups = []
@@ -203,13 +191,13 @@ class EmbeddingRows:
                 where = np.flatnonzero(numbers == number)
                 groups.append((int(number), where, refs[where] & LOW, self._graphs[number]))
         for number, where, local, graph in groups:
-            cosines = graph.similarity(local, vector)
-            missing = np.isnan(cosines)
-            if missing.any():
+            found, have = graph.vectors(local)
+            if not have.all():
+                missing = ~have
                 with self._lock:
                     rows = self._segment(number, int(local[missing].max()) + 1)
-                cosines[missing] = np.asarray(rows[local[missing]], dtype=np.float32) @ vector
-            out[where] = cosines
+                found[missing] = rows[local[missing]]
+            out[where] = found
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
