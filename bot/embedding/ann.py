@@ -4,14 +4,18 @@ One index covers one segment of the array store (bot.embedding.rows), keyed by r
 it, so it outlives a reload: a new engine's sentences map to rows the graph already
 holds, and only rows appended since are added. Rows go into an in-memory part; every
 ``SEGMENT_ROWS`` rows, and when a job finishes, that part is saved as
-``ann-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
-restart reads the graphs instead of building them. The graphs keep float16
-vectors (int8 swapped near neighbours), read through the memory map like the rows. usearch was
+``ann-f16-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
+restart reads the graphs instead of building them. The graphs keep the rows' float16
+vectors, bit for bit, and those serve both the search and the fused cosines of the
+candidates (``vectors``): a question reads one copy of each vector, so serving keeps
+one file's pages resident, not the rows' and the graphs' (bench/semantic_scale.py).
+Graphs saved in an older format are deleted and rebuilt from the rows. usearch was
 chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import re
@@ -33,7 +37,11 @@ SEGMENT_ROWS = 250_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
-_SEGMENT_NAME = re.compile(r"ann-(\d+)-(\d+)\.usearch$")
+# The graphs' vectors, as the rows keep them. int8 would halve their bytes, but its
+# cosines (usearch truncates unit vectors scaled by 127) moved squad-dev's fused Hit@1
+# from 0.830 to 0.829 and its recall@50 from 0.99 to 0.96 (README).
+DTYPE = "f16"
+_SEGMENT_NAME = re.compile(rf"ann-{DTYPE}-(\d+)-(\d+)\.usearch$")
 
 
 @dataclass
@@ -42,6 +50,8 @@ class _Segment:
     end: int
     index: Any  # usearch.index.Index
     path: Path | None = None
+    # A saved graph's vectors, row first + i at slot i (None: read through usearch).
+    vectors: npt.NDArray[np.float16] | None = None
 
 
 def _usearch_index() -> Any:
@@ -56,16 +66,29 @@ def _usearch_index() -> Any:
     return Index
 
 
+def _mapped_at(path: Path, size: int) -> int | None:
+    """Return the address where this process maps path from its start, over size bytes."""
+    name = str(path.resolve())
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                parts = line.split(maxsplit=5)
+                if len(parts) == 6 and parts[5].rstrip("\n") == name and int(parts[2], 16) == 0:
+                    low, high = (int(bound, 16) for bound in parts[0].split("-"))
+                    if high - low >= size:
+                        return low
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 class AnnIndex:
     """Approximate nearest rows by cosine, over segments of HNSW graphs."""
 
-    def __init__(
-        self, dim: int, folder: Path | None = None, *, rows: int = 0, threads: int = 0
-    ) -> None:
+    def __init__(self, dim: int, folder: Path | None = None, *, rows: int = 0) -> None:
         """Open the graphs saved in folder that cover at most the first ``rows`` rows."""
         self.dim = dim
         self.folder = folder
-        self.threads = threads
         # The candidate list of a search (a saved graph reopens with usearch's default).
         self.expansion = EXPANSION_SEARCH
         self._saved: list[_Segment] = []
@@ -81,7 +104,7 @@ class AnnIndex:
         return Index(
             ndim=self.dim,
             metric="cos",
-            dtype="f16",
+            dtype=DTYPE,
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
@@ -95,6 +118,8 @@ class AnnIndex:
             match = _SEGMENT_NAME.search(path.name)
             if match:
                 found.append((int(match[1]), int(match[2]), path))
+            else:  # an older format: rebuilt from the rows
+                path.unlink(missing_ok=True)
         end = 0
         for first, last, path in sorted(found):
             if first != end or last > rows:
@@ -109,8 +134,39 @@ class AnnIndex:
             if index is None or len(index) != last - first:
                 path.unlink(missing_ok=True)
                 continue
-            self._saved.append(_Segment(first, last, index, path))
+            self._saved.append(_Segment(first, last, index, path, self._matrix(path, index, first)))
             end = last
+
+    def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.float16] | None:
+        """Read a saved graph's vectors in usearch's own map of it: one row per slot.
+
+        usearch writes the vectors first; rows are added one thread at a time, so slot
+        i holds row first + i. The array is made over usearch's mapping (found in
+        /proc/self/maps), not a second map of the file, so that a page read by the
+        search and by the fusion is resident once; it lives as long as the index that
+        owns the mapping (the two are kept together). A few rows are checked against
+        usearch's lookup, and any doubt about the layout (another usearch version, no
+        /proc) leaves the vectors to that lookup (slower).
+        """
+        count = len(index)
+        try:
+            head = np.fromfile(path, dtype=np.uint32, count=2)
+            if head.size != 2 or (int(head[0]), int(head[1])) != (count, 2 * self.dim):
+                return None
+            start = _mapped_at(path, 8 + count * 2 * self.dim)
+            if start is None:
+                return None
+            block = (ctypes.c_char * (count * 2 * self.dim)).from_address(start + 8)
+            flat: npt.NDArray[np.float16] = np.frombuffer(memoryview(block), dtype=np.float16)
+            matrix = flat.reshape(count, self.dim)
+            matrix.flags.writeable = False
+            for slot in set(np.linspace(0, count - 1, 9).astype(int).tolist()):
+                looked_up = index.get(np.uint64(first + slot))
+                if looked_up is None or not np.array_equal(matrix[slot], looked_up):
+                    return None
+        except (OSError, ValueError):
+            return None
+        return matrix
 
     @property
     def rows(self) -> int:
@@ -142,7 +198,9 @@ class AnnIndex:
                 live = self._live
             vectors = np.asarray(vectors[skip:], dtype=np.float32)
             keys = np.arange(start, start + len(vectors), dtype=np.uint64)
-            live.index.add(keys, vectors, threads=self.threads)
+            # One thread, so that slots follow rows and the saved vectors can be mapped
+            # by row (_matrix); the background job's encoders keep the other cores busy.
+            live.index.add(keys, vectors, threads=1)
             with self._lock:
                 live.end = start + len(vectors)
             if live.end - live.first >= SEGMENT_ROWS:
@@ -162,12 +220,14 @@ class AnnIndex:
         if self.folder is not None:
             Index = _usearch_index()
 
-            path = self.folder / f"ann-{live.first}-{live.end}.usearch"
+            path = self.folder / f"ann-{DTYPE}-{live.first}-{live.end}.usearch"
             staged = path.with_suffix(f".{os.getpid()}.tmp")
             try:
                 live.index.save(str(staged))
                 os.replace(staged, path)
-                saved = _Segment(live.first, live.end, Index.restore(path, view=True), path)
+                view = Index.restore(path, view=True)
+                matrix = self._matrix(path, view, live.first)
+                saved = _Segment(live.first, live.end, view, path, matrix)
             except Exception as exc:  # keep serving from memory; the next start rebuilds
                 log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
                 staged.unlink(missing_ok=True)
@@ -198,6 +258,28 @@ class AnnIndex:
         all_sims = np.concatenate([sims for _, sims in found])
         order = np.argsort(-all_sims, kind="stable")
         return all_keys[order], all_sims[order]
+
+    def vectors(self, rows: Rows) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+        """Return the vectors of some rows from the saved graphs, and which rows had one.
+
+        Rows no saved graph holds (the in-memory part, which may be growing) are left
+        zero and marked False: read them from the store's rows.
+        """
+        with self._lock:
+            saved = list(self._saved)
+        out = np.zeros((rows.size, self.dim), dtype=np.float32)
+        found = np.zeros(rows.size, dtype=np.bool_)
+        for segment in saved:
+            where = np.flatnonzero((rows >= segment.first) & (rows < segment.end))
+            if not where.size:
+                continue
+            slots = rows[where] - segment.first
+            if segment.vectors is not None:
+                out[where] = segment.vectors[slots]
+            else:
+                out[where] = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
+            found[where] = True
+        return out, found
 
     def _search(
         self, segment: _Segment, vector: npt.NDArray[np.float32], k: int

@@ -9,8 +9,10 @@ come from the ANN index (bot.embedding.ann), never from a pass over every vector
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,8 +31,13 @@ Floats = npt.NDArray[np.float64]
 # (all of them up to this many, else an even spread): the floor of a pass over every
 # vector without the pass.
 FLOOR_SAMPLE = 1024
-# Question vectors kept, so that nearest() and similarity() of one question encode once.
+# Question vectors kept, so that nearest() and similarity() of one question encode once
+# (and a repeated or rephrased-back question not at all).
 QUESTION_CACHE = 64
+
+# Questions are embedded here while the caller's thread finds the word-match candidates:
+# onnxruntime and the tokenizer let go of the GIL, so the two overlap.
+_ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-question")
 
 
 class SemanticIndex:
@@ -47,6 +54,7 @@ class SemanticIndex:
         self._sentence_of_row: dict[int, Ids] = {}
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._encoding: dict[str, Future[npt.NDArray[np.float32] | None]] = {}
         self._lock = threading.Lock()
         # The rows of the floor's spread of sentences (None: to be read again).
         self._floor: npt.NDArray[np.float32] | None = None
@@ -110,6 +118,15 @@ class SemanticIndex:
         result: npt.NDArray[np.bool_] = self.row_of[ids] >= 0
         return result
 
+    def start_embedding(self, text: str) -> None:
+        """Begin embedding a question on the encoder thread, unless it is cached or under way."""
+        with self._lock:
+            if text in self._questions or text in self._encoding:
+                return
+            # RuntimeError: the interpreter is exiting; embedded inline if still asked.
+            with contextlib.suppress(RuntimeError):
+                self._encoding[text] = _ENCODER.submit(self._encode, text)
+
     def question_vector(self, text: str) -> npt.NDArray[np.float32] | None:
         """Embed a question once (cached); None when the model cannot be loaded."""
         with self._lock:
@@ -117,15 +134,23 @@ class SemanticIndex:
             if vector is not None:
                 self._questions.move_to_end(text)
                 return vector
-        embedder = self.model.embedder
-        if embedder is None:
-            return None
-        vector = np.asarray(embedder.encode([text], query=True)[0], dtype=np.float32)
-        with self._lock:
-            self._questions[text] = vector
-            while len(self._questions) > QUESTION_CACHE:
-                self._questions.popitem(last=False)
-        return vector
+            pending = self._encoding.get(text)
+        return pending.result() if pending is not None else self._encode(text)
+
+    def _encode(self, text: str) -> npt.NDArray[np.float32] | None:
+        try:
+            embedder = self.model.embedder
+            if embedder is None:
+                return None
+            vector = np.asarray(embedder.encode([text], query=True)[0], dtype=np.float32)
+            with self._lock:
+                self._questions[text] = vector
+                while len(self._questions) > QUESTION_CACHE:
+                    self._questions.popitem(last=False)
+            return vector
+        finally:
+            with self._lock:
+                self._encoding.pop(text, None)
 
     def nearest(self, question: str, k: int) -> tuple[Ids, Floats]:
         """Return up to k embedded sentences nearest the question, and their cosine similarity."""
@@ -133,10 +158,10 @@ class SemanticIndex:
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, _ = self.store.search(vector, k + k // 4)
+        refs, cosines = self.store.search(vector, k + k // 4)
         ids = self._sentences_of(refs)
-        ids = ids[ids >= 0][:k]
-        return ids, self._similarity(vector, ids)
+        kept = np.flatnonzero(ids >= 0)[:k]
+        return ids[kept], np.asarray(cosines[kept], dtype=np.float64)
 
     def similarity(self, question: str, ids: Ids) -> Floats:
         """Return the cosine similarity of the question with each sentence; NaN without one."""
@@ -177,7 +202,13 @@ class SemanticIndex:
         return result
 
     def for_question(self, question: str) -> QuestionMeaning:
-        """Return the question's meaning as the ranker asks for it (bot.answer.ranking.Meaning)."""
+        """Return the question's meaning as the ranker asks for it (bot.answer.ranking.Meaning).
+
+        Its embedding starts at once, on a thread, so that it is ready, or nearly, when
+        the ranker has its word-match candidates and asks for the nearest sentences.
+        """
+        if self.any_embedded and self.model.failure is None:
+            self.start_embedding(question)
         return QuestionMeaning(self, question)
 
     @property

@@ -176,15 +176,28 @@ class EmbeddingRows:
             graph.flush()
 
     def vectors(self, refs: Refs) -> npt.NDArray[np.float32]:
-        """Return the rows of some refs as float32, in the order given."""
+        """Return the rows of some refs as float32, in the order given.
+
+        Read from the graphs' copy (bit for bit the same float16) where a saved graph
+        holds the row, so that serving keeps one copy of each vector resident (the
+        search reads the same pages); from the rows while a graph is still growing.
+        """
         refs = np.asarray(refs, dtype=np.int64)
         out = np.zeros((refs.size, self.dim), dtype=np.float32)
         numbers = refs >> SHIFT
         with self._lock:
+            groups = []
             for number in np.unique(numbers).tolist():
-                where = numbers == number
-                local = refs[where] & LOW
-                out[where] = self._segment(int(number), int(local.max()) + 1)[local]
+                where = np.flatnonzero(numbers == number)
+                groups.append((int(number), where, refs[where] & LOW, self._graphs[number]))
+        for number, where, local, graph in groups:
+            found, have = graph.vectors(local)
+            if not have.all():
+                missing = ~have
+                with self._lock:
+                    rows = self._segment(number, int(local[missing].max()) + 1)
+                found[missing] = rows[local[missing]]
+            out[where] = found
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:

@@ -32,7 +32,7 @@ def sentences_like(n: int, seed: int) -> np.ndarray:
 
 def test_the_graph_finds_the_same_top_k_as_exact_search() -> None:
     vectors = sentences_like(3000, 1)
-    index = AnnIndex(384, threads=1)
+    index = AnnIndex(384)
     for start in range(0, 3000, 64):  # added batch by batch, as the background job does
         index.add(start, vectors[start : start + 64])
     for seed in range(30):
@@ -63,9 +63,9 @@ def test_graphs_are_saved_per_segment_and_reopened_memory_mapped(
     (segment,) = rows.store.segments()
     graphs = tmp_path.glob(f"*/ann/{segment}/ann-*.usearch")
     assert sorted(p.name for p in graphs) == [
-        "ann-0-500.usearch",
-        "ann-1000-1200.usearch",
-        "ann-500-1000.usearch",
+        "ann-f16-0-500.usearch",
+        "ann-f16-1000-1200.usearch",
+        "ann-f16-500-1000.usearch",
     ]
     rows.store.close()
     # A restart: the saved rows are found by article key, the graphs read back, not rebuilt.
@@ -98,3 +98,27 @@ def test_without_a_folder_rows_and_graphs_live_in_memory() -> None:
     assert second == first + 10 and rows.find("b", 20) == second
     found, _ = rows.search(vectors[25], 1)
     assert found[0] == second + 15
+
+
+def test_saved_graphs_give_their_own_vectors_from_usearchs_map(tmp_path: Path) -> None:
+    vectors = unit(300, 6)
+    graph = AnnIndex(384, tmp_path)
+    for start in range(0, 300, 64):
+        graph.add(start, vectors[start : start + 64])
+    rows = np.array([5, 299, 0, 150, 5], dtype=np.int64)
+    # The in-memory part may be growing: its rows are read from the store instead.
+    assert not graph.vectors(rows)[1].any()
+    graph.flush()
+    # Graphs of the older format (slots not in row order) are dropped at open, to be rebuilt.
+    (tmp_path / "ann-0-300.usearch").write_bytes(b"an older graph")
+    again = AnnIndex(384, tmp_path, rows=300)
+    assert not (tmp_path / "ann-0-300.usearch").exists()
+    (segment,) = again._saved
+    assert segment.vectors is not None  # usearch's layout, checked against its lookup
+    # The graph holds the very float16 rows the store does.
+    found, have = again.vectors(rows)
+    assert have.all()
+    assert np.array_equal(found, vectors[rows].astype(np.float16).astype(np.float32))
+    # The lookup through usearch (another layout) gives the same.
+    segment.vectors = None
+    assert np.array_equal(again.vectors(rows)[0], found)

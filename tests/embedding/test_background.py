@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -160,3 +161,34 @@ def test_embeddings_land_in_the_index_array_store_and_are_reused_after_a_restart
     assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)
     answer = restarted.answer("when does ferry 7 return?")
     assert answer.ranking == "semantic"
+
+
+class ThreadNoting(HashEmbedder):
+    """Notes the thread that embeds each question."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.question_threads: list[str] = []
+
+    def encode(self, texts, *, query: bool = False):  # type: ignore[no-untyped-def]
+        if query:
+            self.question_threads.append(threading.current_thread().name)
+        return super().encode(texts, query=query)
+
+
+def test_a_question_is_embedded_once_on_the_encoder_thread(corpus: Path, tmp_path: Path) -> None:
+    embedder = ThreadNoting()
+    live = LiveEngine(corpus, index_dir=tmp_path / "index", semantic=SemanticModel(embedder))
+    semantic = live.engine.semantic
+    assert semantic is not None and semantic.wait(120) and semantic.complete
+    question = "when does ferry 7 return?"
+    first = live.answer(question)
+    assert first.ranking == "semantic"
+    # Embedded while word match found its candidates, on the encoder thread, once.
+    assert len(embedder.question_threads) == 1
+    assert embedder.question_threads[0].startswith("qabot-question")
+    direct = embedder.encode([question], query=True)[0]
+    assert np.array_equal(semantic.question_vector(question), direct)
+    # Asked again (or read again as a follow-up), it is not embedded again.
+    assert live.answer(question) == first
+    assert len(embedder.question_threads) == 2  # the direct encode above, no more
