@@ -24,8 +24,10 @@ class Interrupted:
     exits 130 whatever happens after.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, give_up_after: float | None = None) -> None:
         self.seen = False
+        self.said = False
+        self._give_up_after = give_up_after
         self._previous: object = None
         self._hook = sys.unraisablehook
 
@@ -35,6 +37,12 @@ class Interrupted:
         import threading
 
         def handle(signum: int, frame: object) -> None:
+            if not self.seen and self._give_up_after is not None:
+                # The clean way out can wedge when the interrupt lands inside a lock of
+                # concurrent.futures or multiprocessing: then leave regardless, a little later.
+                timer = threading.Timer(self._give_up_after, self._give_up)
+                timer.daemon = True
+                timer.start()
             self.seen = True
             raise KeyboardInterrupt
 
@@ -55,6 +63,21 @@ class Interrupted:
             sys.unraisablehook = dropped
         _prepare_forked_children()
         return self
+
+    def _give_up(self) -> None:
+        """Kill the workers and end the process now, with the one line if it is not out yet."""
+        import signal
+
+        if "multiprocessing" in sys.modules:
+            import multiprocessing
+
+            for child in multiprocessing.active_children():
+                with contextlib.suppress(OSError, TypeError):
+                    os.kill(child.pid or 0, signal.SIGKILL)
+        if not self.said:
+            with contextlib.suppress(OSError):
+                os.write(2, b"\nqabot: interrupted\n")
+        os._exit(130)
 
     def __exit__(self, *exc: object) -> None:
         import signal

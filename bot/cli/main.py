@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from bot.live import LiveEngine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+# Long enough for the index build's workers to be stopped on a loaded machine.
+GIVE_UP_SECONDS = 10.0
 
 SUMMARY = "Ask a folder of news articles questions; get cited sentences back."
 
@@ -225,9 +227,18 @@ def _python() -> str:
     return ".".join(map(str, sys.version_info[:3]))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit code."""
-    interrupted = Interrupted()
+def run() -> None:
+    """Run the command line as a program: a Ctrl-C ends it within GIVE_UP_SECONDS, whatever."""
+    raise SystemExit(main(give_up_after=GIVE_UP_SECONDS))
+
+
+def main(argv: Sequence[str] | None = None, *, give_up_after: float | None = None) -> int:
+    """Run the command line and return the exit code.
+
+    give_up_after: seconds after a Ctrl-C when the process ends even if its clean-up has not
+    (only for a process of its own: tests call main in theirs).
+    """
+    interrupted = Interrupted(give_up_after)
     try:
         with interrupted:
             code = _main(list(sys.argv[1:] if argv is None else argv))
@@ -243,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop_workers()
     with contextlib.suppress(OSError, ValueError):
         print("\nqabot: interrupted", file=sys.stderr, flush=True)
+    interrupted.said = True
     return EXIT_INTERRUPTED
 
 
