@@ -122,3 +122,27 @@ def test_saved_graphs_give_their_own_vectors_from_usearchs_map(tmp_path: Path) -
     # The lookup through usearch (another layout) gives the same.
     segment.vectors = None
     assert np.array_equal(again.vectors(rows)[0], found)
+
+
+def test_segments_searched_on_two_threads_give_what_one_thread_gives(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(ann, "SEGMENT_ROWS", 100)
+    vectors = unit(500, 7)
+    graph = AnnIndex(384, tmp_path)
+    for start in range(0, 500, 100):
+        graph.add(start, vectors[start : start + 100])
+    graph.flush()
+    saved = list(graph._saved)
+    assert len(saved) == 5
+    for seed in range(10):
+        query = vectors[seed * 41] + 0.5 * unit(1, 200 + seed)[0]
+        query /= np.linalg.norm(query)
+        rows, sims = graph.search(query, 10)
+        # The same search, one segment after another on this thread, merged the same way.
+        one = [graph._search(segment, query, 10) for segment in saved]
+        keys = np.concatenate([k for k, _ in one])
+        cosines = np.concatenate([c for _, c in one])
+        order = np.argsort(-cosines, kind="stable")
+        assert np.array_equal(rows, keys[order]) and np.array_equal(sims, cosines[order])
+        assert rows.size == 50
