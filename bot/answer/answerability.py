@@ -153,7 +153,7 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
         ),
         "missing_unknown": float(sum(1 for c in content if _idf(c, index) == 0)),
     }
-    known = [(c, _idf(c, index)) for c in content if _idf(c, index) > 0]
+    known = [(c, w) for c in content if (w := _idf(c, index)) > 0]
     weight = sum(w for _, w in known)
     held = sum(w for c, w in known if c.terms & best_terms)
     values["known_coverage"] = held / weight if weight else 0.0

@@ -24,7 +24,8 @@ QUESTION_FRAME_TERMS = frozenset(
 )
 
 
-def _known(concept: Concept, index: BM25Index) -> bool:
+def known(concept: Concept, index: BM25Index) -> bool:
+    """Tell whether some sentence holds one of the concept's terms."""
     return any(t in index for t in concept.terms)
 
 
@@ -37,7 +38,7 @@ def unknown_share(query: Query, index: BM25Index) -> float:
     """Return the share of the question's concepts that no sentence mentions at all."""
     if not query.concepts:
         return 1.0
-    unknown = sum(1 for c in query.concepts if not _known(c, index))
+    unknown = sum(1 for c in query.concepts if not known(c, index))
     return unknown / len(query.concepts)
 
 
@@ -50,12 +51,12 @@ def missing_key_content(query: Query, index: BM25Index) -> bool:
     mentions ("What is the capital of Laos?": Laos is mentioned, a capital never).
     """
     content = _content(query)
-    unknown = [c for c in content if not _known(c, index)]
+    unknown = [c for c in content if not known(c, index)]
     if not unknown:
         return False
     if any(t.isdigit() and len(t) >= 3 for c in unknown for t in c.typed_terms):
         return True
-    return _things(query.text, [c for c in content if _known(c, index)]) <= 1
+    return _things(query.text, [c for c in content if known(c, index)]) <= 1
 
 
 def _things(text: str, concepts: list[Concept]) -> int:
@@ -74,7 +75,7 @@ def _things(text: str, concepts: list[Concept]) -> int:
 def all_unknown(query: Query, index: BM25Index) -> bool:
     """Tell whether the question names things, none of which the corpus mentions."""
     content = _content(query)
-    return bool(content) and not any(_known(c, index) for c in content)
+    return bool(content) and not any(known(c, index) for c in content)
 
 
 def coverage(query: Query, passage_terms: AbstractSet[str], index: BM25Index) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
 from bot.answer.cues import question_cue
-from bot.answer.decline import coverage, covered_concepts
+from bot.answer.decline import coverage, covered_concepts, known
 from bot.answer.followup import (
     FollowUp,
     as_follow_up,
@@ -322,9 +322,8 @@ class Engine:
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
-        index = self.index
-        known = [c for c in earlier.concepts if any(t in index for t in c.terms)]
-        query = with_context(own, replace(earlier, concepts=known), self.follow_up_config.weight)
+        held = [c for c in earlier.concepts if known(c, self.index)]
+        query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
         return self._read(query, depth, self._positions(context.citations), allowed)
 
     def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
