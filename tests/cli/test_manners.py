@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
-from bot.cli.main import EXAMPLES, _parser
+from bot.cli.parser import EXAMPLES, build_parser
 from tests.cli.conftest import CORPUS, Cli, FakeTerminal
 
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789"
 COMMANDS = sorted(
-    {name for action in _parser()._subparsers._group_actions for name in action.choices}  # type: ignore[union-attr]
+    {name for action in build_parser()._subparsers._group_actions for name in action.choices}  # type: ignore[union-attr]
 )
 
 
