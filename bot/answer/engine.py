@@ -12,13 +12,17 @@ import numpy as np
 
 from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
-from bot.answer.cues import question_cue
+from bot.answer.cues import question_cue, sentence_cues
 from bot.answer.decline import coverage, covered_concepts, known
 from bot.answer.followup import (
     FollowUp,
     as_follow_up,
+    asks_explanation,
+    carries_on,
     continues,
+    describes_back,
     is_follow_up,
+    lead_with,
     new_unknowns,
     own_topic,
 )
@@ -290,7 +294,7 @@ class Engine:
         reading = None if own.empty else self._read(own, depth, (), allowed)
         read_with: str | None = None
         context = as_follow_up(previous)
-        if context is not None and is_follow_up(text):
+        if context is not None and (is_follow_up(text) or describes_back(own, self.index)):
             together = self._read_with(own, context, depth, allowed)
             # A bare reference ("why?", "in what year?") or a continuation ("same for
             # China?") means the previous topic even when a word of it matches elsewhere;
@@ -324,10 +328,42 @@ class Engine:
         # answered; they match nothing and must not count against the follow-up.
         held = [c for c in earlier.concepts if known(c, self.index)]
         query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
-        return self._read(query, depth, self._positions(context.citations), allowed)
+        near = self._positions(context.citations)
+        return self._read(query, depth, near, allowed, self._with_reason(own.text, near))
 
-    def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
-        """Rank passages for a query and estimate how likely they answer it."""
+    def _with_reason(self, question: str, shown: Sequence[int]) -> list[int]:
+        """Return the answer shown and the sentence after it, when that answers a bare "why?".
+
+        When the answer gives no reason of its own ("...the move is likely to fail.") and
+        the next sentence of its article goes on with the same speaker's account, that
+        sentence holds the why ("'ASEAN countries are pragmatic...,' he said."); it is
+        shown with the claim it explains.
+        """
+        if not shown or not asks_explanation(question):
+            return []
+        if any(sentence_cues(self.sentences[i].text).has_reason for i in shown):
+            return []
+        after = max(shown) + 1
+        if after >= len(self.sentences):
+            return []
+        following = self.sentences[after]
+        if following.article_key != self.sentences[after - 1].article_key:
+            return []
+        return [*sorted(shown), after] if carries_on(following.text) else []
+
+    def _read(
+        self,
+        query: Query,
+        depth: int,
+        near: Sequence[int],
+        allowed: Mask | None,
+        first: Sequence[int] = (),
+    ) -> Reading:
+        """Rank passages for a query and estimate how likely they answer it.
+
+        first are consecutive sentences known to answer it (a claim and its reason): they
+        are the first passage.
+        """
         meaning = None
         if self.semantic is not None and self.mode == "semantic":
             meaning = self.semantic.for_question(query.meaning_text)
@@ -340,6 +376,8 @@ class Engine:
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
+        if first:
+            groups = lead_with(groups, first, self.follow_up_config.bonus)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g, query) for g in groups[:3]]
         # The question's cosine with the best passage and with the next one.
