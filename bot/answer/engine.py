@@ -12,17 +12,15 @@ import numpy as np
 
 from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
-from bot.answer.cues import question_cue, sentence_cues
+from bot.answer.cues import question_cue
 from bot.answer.decline import coverage, covered_concepts, known
+from bot.answer.explanations import Arrange, arrange, asks
 from bot.answer.followup import (
     FollowUp,
     as_follow_up,
-    asks_explanation,
-    carries_on,
     continues,
     describes_back,
     is_follow_up,
-    lead_with,
     new_unknowns,
     own_topic,
 )
@@ -329,27 +327,18 @@ class Engine:
         held = [c for c in earlier.concepts if known(c, self.index)]
         query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
         near = self._positions(context.citations)
-        return self._read(query, depth, near, allowed, self._with_reason(own.text, near))
-
-    def _with_reason(self, question: str, shown: Sequence[int]) -> list[int]:
-        """Return the answer shown and the sentence after it, when that answers a bare "why?".
-
-        When the answer gives no reason of its own ("...the move is likely to fail.") and
-        the next sentence of its article goes on with the same speaker's account, that
-        sentence holds the why ("'ASEAN countries are pragmatic...,' he said."); it is
-        shown with the claim it explains.
-        """
-        if not shown or not asks_explanation(question):
-            return []
-        if any(sentence_cues(self.sentences[i].text).has_reason for i in shown):
-            return []
-        after = max(shown) + 1
-        if after >= len(self.sentences):
-            return []
-        following = self.sentences[after]
-        if following.article_key != self.sentences[after - 1].article_key:
-            return []
-        return [*sorted(shown), after] if carries_on(following.text) else []
+        kind = asks(own.text)
+        if kind is None:
+            return self._read(query, depth, near, allowed)
+        topic = replace(earlier, concepts=held)
+        order = arrange(
+            kind,
+            lambda found: coverage(topic, found, self.index),
+            near,
+            self.sentences,
+            self.config.cue_bonus,
+        )
+        return self._read(query, depth, near, allowed, order)
 
     def _read(
         self,
@@ -357,12 +346,11 @@ class Engine:
         depth: int,
         near: Sequence[int],
         allowed: Mask | None,
-        first: Sequence[int] = (),
+        order: Arrange | None = None,
     ) -> Reading:
         """Rank passages for a query and estimate how likely they answer it.
 
-        first are consecutive sentences known to answer it (a claim and its reason): they
-        are the first passage.
+        order, for a bare "why?" or "how?", puts the passages that explain first.
         """
         meaning = None
         if self.semantic is not None and self.mode == "semantic":
@@ -376,8 +364,8 @@ class Engine:
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
-        if first:
-            groups = lead_with(groups, first, self.follow_up_config.bonus)
+        if order is not None:
+            groups = order(groups)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g, query) for g in groups[:3]]
         # The question's cosine with the best passage and with the next one.

@@ -13,12 +13,10 @@ together is kept only when it answers with more confidence than the question alo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer.decline import _content
 from bot.answer.models import Answer
-from bot.answer.passages import Group
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
 from bot.index.tokenize import STOP_WORDS, terms
@@ -43,18 +41,6 @@ _ANSWER_KINDS = frozenset(
 # Question words that carry no topic of their own.
 _QUESTION_WORDS = frozenset("what when where who whom whose which why how".split())
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# A bare request for the reason behind what was just said ("why?", "how so?").
-_EXPLANATION = re.compile(
-    r"^(?:(?:and|but|so)\s+)?(?:why(?:\s+(?:not|so|is\s+that|was\s+that|is\s+it|would\s+it))?"
-    r"|how\s+so|how\s+come|for\s+what\s+reason|on\s+what\s+grounds)\W*$",
-    re.IGNORECASE,
-)
-# A sentence whose speaker is a pronoun carries on the account of the one before it
-# ("He pointed out...", '"...," he said.').
-_SAME_SPEAKER = re.compile(
-    r"^(?:he|she|they)\s+[a-z]+|[\"”’]\s*(?:he|she|they)\s+(?:said|added|explained|noted|told)\b",
-    re.IGNORECASE,
-)
 # At most this many topic words and a question is too short to stand on its own
 # ("when?", "who says so?"); "what is the capital of Laos?" has two and stands alone.
 SHORT_QUESTION_WORDS = 1
@@ -114,24 +100,6 @@ def is_follow_up(question: str) -> bool:
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
     return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
-
-
-def asks_explanation(question: str) -> bool:
-    """Tell whether a question only asks why about what was just said ("why?", "how so?")."""
-    return bool(_EXPLANATION.match(question.strip()))
-
-
-def carries_on(sentence: str) -> bool:
-    """Tell whether a sentence goes on with the account before it: its speaker is a pronoun."""
-    return bool(_SAME_SPEAKER.search(sentence))
-
-
-def lead_with(groups: list[Group], ids: Sequence[int], lift: float) -> list[Group]:
-    """Put the passage of these sentences first, lift above the best passage's score."""
-    top = max((g.score for g in groups), default=0.0)
-    taken = set(ids)
-    rest = [g for g in groups if not taken & set(g.ids)]
-    return [Group(list(ids), top + lift, best=ids[-1]), *rest]
 
 
 def describes_back(query: Query, index: BM25Index) -> bool:
