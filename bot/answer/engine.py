@@ -23,6 +23,7 @@ from bot.answer.followup import (
     is_follow_up,
     new_unknowns,
     own_topic,
+    restates,
 )
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
@@ -294,13 +295,14 @@ class Engine:
         context = as_follow_up(previous)
         if context is not None and (is_follow_up(text) or describes_back(own, self.index)):
             together = self._read_with(own, context, depth, allowed)
-            # A bare reference ("why?", "in what year?") or a continuation ("same for
-            # China?") means the previous topic even when a word of it matches elsewhere;
+            # A bare reference ("why?", "based on what?", "in what year?") or a continuation
+            # ("same for China?") means the previous topic even when a word of it matches elsewhere;
             # another question with words of its own ("who was his father?") is read
             # together only when that is more confident.
             if together is not None and (
                 reading is None
                 or not own_topic(own)
+                or asks(text) is not None
                 or continues(text)
                 or together.probability > reading.probability
             ):
@@ -317,10 +319,11 @@ class Engine:
         """Read a question with the previous one, unless that cannot help.
 
         The previous question's words cannot supply what the corpus never mentions:
-        a question naming such a thing ("what about Japan?") is read alone.
+        a question naming such a thing ("what about Japan?") is read alone, and so is
+        one that asks the previous question again about something else.
         """
         earlier = build_query(tidy(context.text), self.aliases)
-        if earlier.empty or new_unknowns(own, self.index):
+        if earlier.empty or new_unknowns(own, self.index) or restates(own.text, context.question):
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.

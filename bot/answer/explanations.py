@@ -27,18 +27,29 @@ class Asks(Enum):
 
     REASON = "reason"  # "why?", "why not?", "how so?", "what for?"
     MEANS = "means"  # "how?"
+    SOURCE = "source"  # "who says so?", "according to whom?"
 
 
 _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
     (
         re.compile(
             r"^(?:(?:and|but|so)\s+)?(?:why(?:\s+(?:not|so|is\s+that|was\s+that|is\s+it))?"
-            r"|how\s+so|how\s+come|what\s+for|for\s+what\s+reason|on\s+what\s+grounds)\W*$",
+            r"|how\s+so|how\s+come|what\s+for|for\s+what\s+reason|on\s+what\s+(?:grounds|basis)"
+            r"|based\s+on\s+what)\W*$",
             re.IGNORECASE,
         ),
         Asks.REASON,
     ),
     (re.compile(r"^(?:(?:and|but|so)\s+)?how\W*$", re.IGNORECASE), Asks.MEANS),
+    (
+        re.compile(
+            r"^(?:(?:and|but|so)\s+)?(?:who\s+(?:says|said|claims|thinks)(?:\s+(?:so|that|this|it))?"
+            r"|says\s+who|according\s+to\s+(?:whom|who)|who\s+(?:is|was)\s+the\s+source"
+            r"|what\s+is\s+the\s+source)\W*$",
+            re.IGNORECASE,
+        ),
+        Asks.SOURCE,
+    ),
 )
 # Words that open a clause giving a purpose, and a cause (a gerund after "for": "for
 # conducting"). Split from cues.REASON_OPENERS because a bare "how?" wants the one.
@@ -54,6 +65,12 @@ _CAUSE = re.compile(
 )
 # A clause ends at a comma, a semicolon, a dash or the end of the sentence.
 _CLAUSE_END = re.compile(r"[,;:()\u2013\u2014]|\s-\s")
+# A sentence that says whose words it reports.
+_ATTRIBUTED = re.compile(
+    r"\b(?:said|says|told|stated|noted|added|announced|reported|claimed|speculated|argued"
+    r"|pointed\s+out|according\s+to)\b",
+    re.IGNORECASE,
+)
 # A sentence whose speaker is a pronoun carries on the account of the one before it
 # ("He pointed out...", '"...," he said.').
 _SAME_SPEAKER = re.compile(
@@ -129,6 +146,10 @@ def arrange(
     together.
     """
     texts = {i: sentences[i].text for i in shown}
+    if kind is Asks.SOURCE:
+        # The answer shown says whose words it reports ("..., the government said").
+        said = shown and _ATTRIBUTED.search(" ".join(texts.values()))
+        return (lambda groups: lead_with(groups, sorted(shown), lift)) if said else _as_ranked
     if kind is Asks.REASON and shown and not explains(" ".join(texts.values()), cover, kind):
         after = max(shown) + 1
         if after < len(sentences):
@@ -155,6 +176,10 @@ def arrange(
         return first + [g for g, s in zip(groups, said, strict=True) if not s]
 
     return explaining_first
+
+
+def _as_ranked(groups: list[Group]) -> list[Group]:
+    return groups
 
 
 def lead_with(groups: list[Group], ids: Sequence[int], lift: float) -> list[Group]:

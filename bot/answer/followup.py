@@ -122,6 +122,30 @@ def describes_back(query: Query, index: BM25Index) -> bool:
     return False
 
 
+def restates(question: str, earlier: str) -> bool:
+    """Tell whether a question asks the earlier one again, about something else.
+
+    "and what did the insider say?" after "what did the anonymous official say?": the
+    same frame (every word that is not content, the opening "and" aside) around
+    content of its own, which replaces the earlier question's instead of adding to it.
+    """
+    own_frame, own_content = _frame(question)
+    their_frame, their_content = _frame(earlier)
+    return bool(own_content) and own_frame == their_frame and own_content != their_content
+
+
+def _frame(question: str) -> tuple[list[str], list[str]]:
+    """Split a question's words into its frame (stop and question words) and its content."""
+    words = [w.casefold().replace("’", "'") for w in _WORD.findall(question)]
+    while words and continues(words[0]):
+        words.pop(0)
+    framing = [w in STOP_WORDS or w in _QUESTION_WORDS for w in words]
+    return (
+        [w for w, f in zip(words, framing, strict=True) if f],
+        [w for w, f in zip(words, framing, strict=True) if not f],
+    )
+
+
 def own_topic(query: Query) -> list[Concept]:
     """Return what a question names of its own, beyond the kind of thing it points at.
 
