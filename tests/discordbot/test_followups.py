@@ -16,6 +16,7 @@ from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Status
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.client import QABot
+from bot.discordbot.embeds import READ_WITH
 from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
     button_ids,
@@ -222,3 +223,25 @@ async def test_a_reply_to_a_slash_answer_is_read_as_a_follow_up(
         world.channel_id, world.bob, PUNISHED, reply_to=int(answer["id"])
     )
     assert first_citation(embed_of(await reply_to(fake_discord, sent["id"]))) == "5.1"
+
+
+# f43: a bare "why not?" after a claim that gives no reason.
+EXPECT = "does Seoul expect Kim Jong-un to visit China?"
+WHY_NOT = "why not?"
+
+
+async def test_a_reply_asking_why_shows_the_reading_and_the_claim_with_its_reason(
+    bot: QABot, fake_discord: FakeDiscord, engine: Engine
+) -> None:
+    assert engine.answer(WHY_NOT).status is Status.USAGE  # on its own
+    world = fake_discord.world
+    assert world is not None
+    answer = await mention(fake_discord, world.channel_id, world.alice, EXPECT)
+    assert first_citation(embed_of(answer)) == "12.1"
+    sent = await fake_discord.user_sends_message(
+        world.channel_id, world.bob, WHY_NOT, reply_to=int(answer["id"])
+    )
+    reply = embed_of(await reply_to(fake_discord, sent["id"]))
+    assert reply["description"].startswith(f"{READ_WITH}{EXPECT})\n\n")
+    # The official's next words ('"...no real evidence...," he said.') give the reason.
+    assert first_citation(reply) == "12.1-13.1"
