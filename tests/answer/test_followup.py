@@ -23,6 +23,7 @@ CORPUS = Path(__file__).parents[2] / "corpus"
         "is it likely to work?",
         "between whom?",
         "How about Russia",
+        "how did the world react?",
     ],
 )
 def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
@@ -35,6 +36,8 @@ def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
         "who imposed sanctions after the nuke test?",
         "which countries share similar political systems with Pyongyang?",
         "what did ASEAN defense ministers say about nuclear weapons?",
+        "how did China respond to the sanctions?",
+        "what did the North do this year?",
     ],
 )
 def test_full_questions_stand_on_their_own(question: str) -> None:
@@ -273,3 +276,30 @@ def test_a_question_asked_again_about_something_else_is_read_alone(engine: Engin
     assert again.read_with is None
     assert [p.citation for p in again.passages] == [p.citation for p in alone.passages]
     assert again.passages[0].citation == "9.2"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        # "its" points at the North Korea the question names itself.
+        ("will Kim visit China?", "How much money does North Korea spend on its military?"),
+        # "this year" names a time, not something said before.
+        ("why is NK courting ASEAN?", "How much aid did China give North Korea this year?"),
+        # "the sky" is all new words: a new thing, not the conversation's.
+        ("what did the anonymous official say?", "Why is the sky blue?"),
+        # A description that picks its thing out by itself.
+        ("what did the media report say about a trip?", "What is the speed of light?"),
+        ("who was Kim Jong-un's father?", "When was the first nuclear test?"),
+    ],
+)
+def test_a_question_that_does_not_refer_back_is_answered_as_alone(
+    engine: Engine, previous: str, question: str
+) -> None:
+    alone = engine.answer(question)
+    after = engine.answer(question, previous=FollowUp.from_answer(engine.answer(previous)))
+    assert after.read_with is None
+    assert (after.status, after.confidence, after.passages) == (
+        alone.status,
+        alone.confidence,
+        alone.passages,
+    )
