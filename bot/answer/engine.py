@@ -323,14 +323,16 @@ class Engine:
         one that asks the previous question again about something else.
         """
         earlier = build_query(tidy(context.text), self.aliases)
-        if earlier.empty or new_unknowns(own, self.index) or restates(own.text, context.question):
+        kind = asks(own.text)
+        # "how come?" holds a word the corpus never uses, and asks only why.
+        unknowns = kind is None and new_unknowns(own, self.index)
+        if earlier.empty or unknowns or restates(own.text, context.question):
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
         held = [c for c in earlier.concepts if known(c, self.index)]
         query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
         near = self._positions(context.citations)
-        kind = asks(own.text)
         if kind is None:
             return self._read(query, depth, near, allowed)
         topic = replace(earlier, concepts=held)

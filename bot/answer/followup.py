@@ -30,11 +30,13 @@ _CONTINUATION = re.compile(
 # Words that point back at something said before.
 _ANAPHORA = frozenset(
     """it its it's itself that that's this these those they them their theirs themselves
-    he him his himself she her hers herself such former latter""".split()
+    he him his himself she her hers herself such former latter then""".split()
 )
-# A reaction with nothing to react to ("how did the world react?"): to what was said.
+# A reaction with nothing to react to ("how did the world react?", "does Seoul agree?"):
+# to what was said.
 _REACTION = re.compile(
-    r"\b(?:react|reacted|respond|responded|reply|replied|retaliate|retaliated)\W*$",
+    r"\b(?:react|reacted|respond|responded|reply|replied|retaliate|retaliated|agree|agreed"
+    r"|disagree|disagreed|object|objected|approve|approved)\W*$",
     re.IGNORECASE,
 )
 _DEICTIC = frozenset("this that these those".split())
@@ -216,6 +218,7 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     raw = _WORD.findall(query.text)
     named_at = next((at for at, w in enumerate(raw) if at and w[:1].isupper()), len(raw))
     points_back = bool(_pointers([w.casefold() for w in raw[:named_at]]))
+    points_back = points_back or bool(_REACTION.search(query.text))
     return not points_back and any(_named(c, query) for c in content if c not in unknown)
 
 

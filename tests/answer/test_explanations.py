@@ -116,6 +116,14 @@ def test_the_passage_that_explains_the_topic_comes_first(
     assert answer.passages[0].citation == citation
 
 
+def test_a_request_in_words_the_article_never_uses_is_still_read_with_the_answer(
+    engine: Engine,
+) -> None:
+    # No sentence says "come"; "how come?" asks only why.
+    _, answer = after(engine, "does Seoul expect Kim Jong-un to visit China?", "how come?")
+    assert answer.passages[0].citation == "12.1-13.1"
+
+
 def test_who_says_so_shows_the_answer_that_names_its_source(engine: Engine) -> None:
     context, answer = after(engine, "why is NK courting ASEAN?", "who says so?")
     assert context.citations == ("1.1",)  # "..., the government said Thursday."

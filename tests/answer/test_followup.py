@@ -24,6 +24,8 @@ CORPUS = Path(__file__).parents[2] / "corpus"
         "between whom?",
         "How about Russia",
         "how did the world react?",
+        "does Seoul agree?",
+        "how old was the new ruler then?",
     ],
 )
 def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
