@@ -78,7 +78,7 @@ class FollowUp:
         top = answer.passages[:1]
         citations = tuple(c for p in top for c in (p.citations or (p.citation,)))
         context = ""
-        if previous is not None and is_follow_up(answer.question):
+        if previous is not None and (answer.read_with is not None or is_follow_up(answer.question)):
             context = previous.question
         return cls(question=answer.question, citations=citations, context=context)
 

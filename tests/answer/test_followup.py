@@ -244,11 +244,12 @@ def test_a_definite_description_the_article_never_uses_refers_back(engine: Engin
     # The article says "Kim" and "the young leader", never "the new leader".
     previous = "who took control of North Korea after Kim Jong-il died?"
     assert engine.answer("how old is the new leader?").status is Status.NOT_FOUND
-    answer = engine.answer(
-        "how old is the new leader?", previous=FollowUp.from_answer(engine.answer(previous))
-    )
+    context = FollowUp.from_answer(engine.answer(previous))
+    answer = engine.answer("how old is the new leader?", previous=context)
     assert answer.read_with == previous
     assert answer.passages[0].citations[0] == "7.1"
+    # Read together, it keeps the question it was read with for the next one.
+    assert FollowUp.from_answer(answer, previous=context).context == previous
     # A capitalised name is a thing of its own: "the World Cup" is declined as alone.
     cup = engine.answer("who won the World Cup?", previous=previous)
     assert cup.status is Status.NOT_FOUND and cup.read_with is None
