@@ -295,10 +295,10 @@ class Engine:
         context = as_follow_up(previous)
         if context is not None and (is_follow_up(text) or describes_back(own, self.index)):
             together = self._read_with(own, context, depth, allowed)
-            # A bare reference ("why?", "based on what?", "in what year?") or a continuation
-            # ("same for China?") means the previous topic even when a word of it matches elsewhere;
-            # another question with words of its own ("who was his father?") is read
-            # together only when that is more confident.
+            # A bare reference ("why?", "based on what?", "in what year?") or a
+            # continuation ("same for China?") means the previous topic even when a word
+            # of it matches elsewhere; another question with words of its own ("who was
+            # his father?") is read together only when that is more confident.
             if together is not None and (
                 reading is None
                 or not own_topic(own)
@@ -330,12 +330,11 @@ class Engine:
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
-        held = [c for c in earlier.concepts if known(c, self.index)]
-        query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
+        topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
+        query = with_context(own, topic, self.follow_up_config.weight)
         near = self._positions(context.citations)
         if kind is None:
             return self._read(query, depth, near, allowed)
-        topic = replace(earlier, concepts=held)
         order = arrange(
             kind,
             lambda found: coverage(topic, found, self.index),

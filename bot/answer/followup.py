@@ -40,7 +40,7 @@ _REACTION = re.compile(
     re.IGNORECASE,
 )
 _DEICTIC = frozenset("this that these those".split())
-_TIMES = [[w] for w in "year years month months week weeks day days time morning evening".split()]
+_TIMES = frozenset("year years month months week weeks day days time morning evening".split())
 # Words before a noun that pick out a thing already in view ("which group", "this man").
 _DETERMINERS = frozenset("which what whose this that these those the such other another".split())
 # Words naming the kind of answer wanted, not a topic ("its reason", "her age").
@@ -224,10 +224,11 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
 
 def _pointers(words: list[str]) -> list[str]:
     """Return the words that point back; "this year", "that day" only name a time."""
+    after = [*words[1:], ""]
     return [
         w
-        for at, w in enumerate(words)
-        if w in _ANAPHORA and not (w in _DEICTIC and words[at + 1 : at + 2] in _TIMES)
+        for w, next_word in zip(words, after, strict=True)
+        if w in _ANAPHORA and not (w in _DEICTIC and next_word in _TIMES)
     ]
 
 
