@@ -14,13 +14,16 @@ from bot.answer.answerability import Evidence, Model, features, model_for
 from bot.answer.catalogue import ArticleSet, Catalogue, SentenceMask
 from bot.answer.cues import question_cue
 from bot.answer.decline import coverage, covered_concepts, known
+from bot.answer.explanations import Arrange, arrange, asks
 from bot.answer.followup import (
     FollowUp,
     as_follow_up,
     continues,
+    describes_back,
     is_follow_up,
     new_unknowns,
     own_topic,
+    restates,
 )
 from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
@@ -290,15 +293,16 @@ class Engine:
         reading = None if own.empty else self._read(own, depth, (), allowed)
         read_with: str | None = None
         context = as_follow_up(previous)
-        if context is not None and is_follow_up(text):
+        if context is not None and (is_follow_up(text) or describes_back(own, self.index)):
             together = self._read_with(own, context, depth, allowed)
-            # A bare reference ("why?", "in what year?") or a continuation ("same for
-            # China?") means the previous topic even when a word of it matches elsewhere;
-            # another question with words of its own ("who was his father?") is read
-            # together only when that is more confident.
+            # A bare reference ("why?", "based on what?", "in what year?") or a
+            # continuation ("same for China?") means the previous topic even when a word
+            # of it matches elsewhere; another question with words of its own ("who was
+            # his father?") is read together only when that is more confident.
             if together is not None and (
                 reading is None
                 or not own_topic(own)
+                or asks(text) is not None
                 or continues(text)
                 or together.probability > reading.probability
             ):
@@ -315,19 +319,43 @@ class Engine:
         """Read a question with the previous one, unless that cannot help.
 
         The previous question's words cannot supply what the corpus never mentions:
-        a question naming such a thing ("what about Japan?") is read alone.
+        a question naming such a thing ("what about Japan?") is read alone, and so is
+        one that asks the previous question again about something else.
         """
         earlier = build_query(tidy(context.text), self.aliases)
-        if earlier.empty or new_unknowns(own, self.index):
+        kind = asks(own.text)
+        # "how come?" holds a word the corpus never uses, and asks only why.
+        unknowns = kind is None and new_unknowns(own, self.index)
+        if earlier.empty or unknowns or restates(own.text, context.question):
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
-        held = [c for c in earlier.concepts if known(c, self.index)]
-        query = with_context(own, replace(earlier, concepts=held), self.follow_up_config.weight)
-        return self._read(query, depth, self._positions(context.citations), allowed)
+        topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
+        query = with_context(own, topic, self.follow_up_config.weight)
+        near = self._positions(context.citations)
+        if kind is None:
+            return self._read(query, depth, near, allowed)
+        order = arrange(
+            kind,
+            lambda found: coverage(topic, found, self.index),
+            near,
+            self.sentences,
+            self.config.cue_bonus,
+        )
+        return self._read(query, depth, near, allowed, order)
 
-    def _read(self, query: Query, depth: int, near: Sequence[int], allowed: Mask | None) -> Reading:
-        """Rank passages for a query and estimate how likely they answer it."""
+    def _read(
+        self,
+        query: Query,
+        depth: int,
+        near: Sequence[int],
+        allowed: Mask | None,
+        order: Arrange | None = None,
+    ) -> Reading:
+        """Rank passages for a query and estimate how likely they answer it.
+
+        order, for a bare "why?" or "how?", puts the passages that explain first.
+        """
         meaning = None
         if self.semantic is not None and self.mode == "semantic":
             meaning = self.semantic.for_question(query.meaning_text)
@@ -340,6 +368,8 @@ class Engine:
             self.follow_up_config.bonus,
         )
         groups = self._groups(scored)
+        if order is not None:
+            groups = order(groups)
         texts = [self._text(g) for g in groups[:3]]
         tokens = [self._tokens(g, query) for g in groups[:3]]
         # The question's cosine with the best passage and with the next one.

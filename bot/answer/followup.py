@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.answer.decline import _content
+from bot.answer.decline import QUESTION_FRAME_TERMS, _content, known
 from bot.answer.models import Answer
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
@@ -30,8 +30,17 @@ _CONTINUATION = re.compile(
 # Words that point back at something said before.
 _ANAPHORA = frozenset(
     """it its it's itself that that's this these those they them their theirs themselves
-    he him his himself she her hers herself such former latter""".split()
+    he him his himself she her hers herself such former latter then""".split()
 )
+# A reaction with nothing to react to ("how did the world react?", "does Seoul agree?"):
+# to what was said.
+_REACTION = re.compile(
+    r"\b(?:react|reacted|respond|responded|reply|replied|retaliate|retaliated|agree|agreed"
+    r"|disagree|disagreed|object|objected|approve|approved)\W*$",
+    re.IGNORECASE,
+)
+_DEICTIC = frozenset("this that these those".split())
+_TIMES = frozenset("year years month months week weeks day days time morning evening".split())
 # Words before a noun that pick out a thing already in view ("which group", "this man").
 _DETERMINERS = frozenset("which what whose this that these those the such other another".split())
 # Words naming the kind of answer wanted, not a topic ("its reason", "her age").
@@ -41,6 +50,10 @@ _ANSWER_KINDS = frozenset(
 # Question words that carry no topic of their own.
 _QUESTION_WORDS = frozenset("what when where who whom whose which why how".split())
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Words that rank what they describe, so that it needs no earlier mention ("the first").
+_RANKS = re.compile(
+    r"^(?:first|second|third|fourth|fifth|last|next|previous|latest|\w+est)$", re.IGNORECASE
+)
 # At most this many topic words and a question is too short to stand on its own
 # ("when?", "who says so?"); "what is the capital of Laos?" has two and stands alone.
 SHORT_QUESTION_WORDS = 1
@@ -65,7 +78,7 @@ class FollowUp:
         top = answer.passages[:1]
         citations = tuple(c for p in top for c in (p.citations or (p.citation,)))
         context = ""
-        if previous is not None and is_follow_up(answer.question):
+        if previous is not None and (answer.read_with is not None or is_follow_up(answer.question)):
             context = previous.question
         return cls(question=answer.question, citations=citations, context=context)
 
@@ -96,10 +109,79 @@ def is_follow_up(question: str) -> bool:
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
     if not words:
         return False
-    if any(w in _ANAPHORA for w in words):
+    if _pointers(words) or _REACTION.search(text):
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
     return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
+
+
+def describes_back(query: Query, index: BM25Index) -> bool:
+    """Tell whether a question says "the X" with a word the corpus never uses for it.
+
+    "how old is the new leader?": the article says "Kim" and "the young leader", so
+    "the new leader" is someone the conversation brought up. A description that
+    picks its thing out by itself is no reference back: a capitalised name ("the
+    World Cup"), one with a complement ("the speed of light") or a rank ("the first
+    nuclear test"). Nor is a question whose other words the corpus never uses.
+    """
+    words = _WORD.findall(query.text)
+    # A word of an alias the corpus knows by another name ("nuke test") is known too.
+    aliased = {
+        w.casefold() for c in query.concepts if known(c, index) for w in _WORD.findall(c.label)
+    }
+    described: list[str] = []
+    for at, word in enumerate(words):
+        if word.casefold() != "the":
+            continue
+        phrase = []
+        for following in words[at + 1 : at + 3]:  # an adjective and its noun at most
+            if following[:1].isupper() or following.casefold() in STOP_WORDS:
+                break
+            phrase.append(following.casefold())
+        end = at + 1 + len(phrase)
+        if not phrase or _RANKS.match(phrase[0]) or words[end : end + 1] == ["of"]:
+            continue
+        # Part of it is the corpus's ("leader"): a description in the user's words of
+        # something the articles name; all of it new ("the sky") is a new thing.
+        known_words = [w in aliased or _known_word(w, index) for w in phrase]
+        if any(known_words) and not all(known_words):
+            described.extend(phrase)
+    if not described:
+        return False
+    # What else it asks about must be there; words that frame a question ("how old")
+    # need not be.
+    rest = [w for w in words if w.casefold() not in described and w.casefold() != "the"]
+    return all(_known_word(w, index) or set(terms(w)) <= QUESTION_FRAME_TERMS for w in rest)
+
+
+def _known_word(word: str, index: BM25Index) -> bool:
+    """Tell whether the corpus uses a word (or has no term for it: a stop word)."""
+    found = terms(word)
+    return not found or any(_mentioned(t, index) for t in found)
+
+
+def restates(question: str, earlier: str) -> bool:
+    """Tell whether a question asks the earlier one again, about something else.
+
+    "and what did the insider say?" after "what did the anonymous official say?": the
+    same frame (every word that is not content, the opening "and" aside) around
+    content of its own, which replaces the earlier question's instead of adding to it.
+    """
+    own_frame, own_content = _frame(question)
+    their_frame, their_content = _frame(earlier)
+    return bool(own_content) and own_frame == their_frame and own_content != their_content
+
+
+def _frame(question: str) -> tuple[list[str], list[str]]:
+    """Split a question's words into its frame (stop and question words) and its content."""
+    words = [w.casefold().replace("’", "'") for w in _WORD.findall(question)]
+    while words and continues(words[0]):
+        words.pop(0)
+    framing = [w in STOP_WORDS or w in _QUESTION_WORDS for w in words]
+    return (
+        [w for w, f in zip(words, framing, strict=True) if f],
+        [w for w, f in zip(words, framing, strict=True) if not f],
+    )
 
 
 def own_topic(query: Query) -> list[Concept]:
@@ -131,8 +213,23 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     # the previous answer holds ("with which group?", "how old is this man?").
     if len(unknown) == len(content) and not any(_introduced(c, query) for c in unknown):
         return True
-    points_back = any(w.casefold() in _ANAPHORA for w in _WORD.findall(query.text))
+    # A pronoun after a name the question gives ("...North Korea spend on its military?")
+    # points at that name, not back.
+    raw = _WORD.findall(query.text)
+    named_at = next((at for at, w in enumerate(raw) if at and w[:1].isupper()), len(raw))
+    points_back = bool(_pointers([w.casefold() for w in raw[:named_at]]))
+    points_back = points_back or bool(_REACTION.search(query.text))
     return not points_back and any(_named(c, query) for c in content if c not in unknown)
+
+
+def _pointers(words: list[str]) -> list[str]:
+    """Return the words that point back; "this year", "that day" only name a time."""
+    after = [*words[1:], ""]
+    return [
+        w
+        for w, next_word in zip(words, after, strict=True)
+        if w in _ANAPHORA and not (w in _DEICTIC and next_word in _TIMES)
+    ]
 
 
 def _introduced(concept: Concept, query: Query) -> bool:

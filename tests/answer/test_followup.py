@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer.engine import Engine
-from bot.answer.followup import FollowUp, as_follow_up, is_follow_up
+from bot.answer.followup import FollowUp, as_follow_up, is_follow_up, restates
 from bot.answer.models import Status
 
 CORPUS = Path(__file__).parents[2] / "corpus"
@@ -23,6 +23,9 @@ CORPUS = Path(__file__).parents[2] / "corpus"
         "is it likely to work?",
         "between whom?",
         "How about Russia",
+        "how did the world react?",
+        "does Seoul agree?",
+        "how old was the new ruler then?",
     ],
 )
 def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
@@ -35,6 +38,8 @@ def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
         "who imposed sanctions after the nuke test?",
         "which countries share similar political systems with Pyongyang?",
         "what did ASEAN defense ministers say about nuclear weapons?",
+        "how did China respond to the sanctions?",
+        "what did the North do this year?",
     ],
 )
 def test_full_questions_stand_on_their_own(question: str) -> None:
@@ -233,3 +238,71 @@ def test_a_noun_that_only_names_a_kind_of_thing_keeps_the_previous_topic(
     after = engine.answer(question, previous=FollowUp.from_answer(engine.answer(previous)))
     assert after.read_with == previous
     assert citation in after.passages[0].citations[0]
+
+
+def test_a_definite_description_the_article_never_uses_refers_back(engine: Engine) -> None:
+    # The article says "Kim" and "the young leader", never "the new leader".
+    previous = "who took control of North Korea after Kim Jong-il died?"
+    assert engine.answer("how old is the new leader?").status is Status.NOT_FOUND
+    context = FollowUp.from_answer(engine.answer(previous))
+    answer = engine.answer("how old is the new leader?", previous=context)
+    assert answer.read_with == previous
+    assert answer.passages[0].citations[0] == "7.1"
+    # Read together, it keeps the question it was read with for the next one.
+    assert FollowUp.from_answer(answer, previous=context).context == previous
+    # A capitalised name is a thing of its own: "the World Cup" is declined as alone.
+    cup = engine.answer("who won the World Cup?", previous=previous)
+    assert cup.status is Status.NOT_FOUND and cup.read_with is None
+
+
+@pytest.mark.parametrize(
+    ("question", "earlier", "again"),
+    [
+        ("and what did the insider say?", "what did the anonymous official say?", True),
+        ("what did the insider say?", "what did the anonymous official say?", True),
+        ("and what did he say?", "what did the anonymous official say?", False),
+        ("what about Russia?", "who is Pyongyang trying to mend fences with?", False),
+        ("and in 2010?", "how many senior-level exchanges were there in 2013?", False),
+    ],
+)
+def test_restating_the_previous_question_about_something_else(
+    question: str, earlier: str, again: bool
+) -> None:
+    assert restates(question, earlier) is again
+
+
+def test_a_question_asked_again_about_something_else_is_read_alone(engine: Engine) -> None:
+    previous = FollowUp.from_answer(engine.answer("what did the anonymous official say?"))
+    assert previous.citations == ("4.1",)
+    alone = engine.answer("and what did the insider say?")
+    again = engine.answer("and what did the insider say?", previous=previous)
+    assert again.read_with is None
+    assert [p.citation for p in again.passages] == [p.citation for p in alone.passages]
+    assert again.passages[0].citation == "9.2"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        # "its" points at the North Korea the question names itself.
+        ("will Kim visit China?", "How much money does North Korea spend on its military?"),
+        # "this year" names a time, not something said before.
+        ("why is NK courting ASEAN?", "How much aid did China give North Korea this year?"),
+        # "the sky" is all new words: a new thing, not the conversation's.
+        ("what did the anonymous official say?", "Why is the sky blue?"),
+        # A description that picks its thing out by itself.
+        ("what did the media report say about a trip?", "What is the speed of light?"),
+        ("who was Kim Jong-un's father?", "When was the first nuclear test?"),
+    ],
+)
+def test_a_question_that_does_not_refer_back_is_answered_as_alone(
+    engine: Engine, previous: str, question: str
+) -> None:
+    alone = engine.answer(question)
+    after = engine.answer(question, previous=FollowUp.from_answer(engine.answer(previous)))
+    assert after.read_with is None
+    assert (after.status, after.confidence, after.passages) == (
+        alone.status,
+        alone.confidence,
+        alone.passages,
+    )

@@ -16,6 +16,7 @@ from bot.answer.followup import FollowUp
 from bot.answer.models import Answer, Status
 from bot.discordbot.answers_store import AnswerStore, StoredAnswer
 from bot.discordbot.client import QABot
+from bot.discordbot.embeds import READ_WITH
 from tests.discordbot.conftest import BotStarter
 from tests.discordbot.helpers import (
     button_ids,
@@ -53,6 +54,20 @@ async def mention(
     return reply
 
 
+async def answer_then_reply(
+    fake: FakeDiscord, question: str, follow_up: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Have Alice ask in the channel and Bob reply to the answer; return both embeds."""
+    world = fake.world
+    assert world is not None
+    answer = await mention(fake, world.channel_id, world.alice, question)
+    # Bob replies to the bot's answer, pinging it as a reply does by default.
+    sent = await fake.user_sends_message(
+        world.channel_id, world.bob, follow_up, reply_to=int(answer["id"])
+    )
+    return embed_of(answer), embed_of(await reply_to(fake, sent["id"]))
+
+
 async def test_a_reply_to_an_answer_is_read_as_a_follow_up(
     bot: QABot, fake_discord: FakeDiscord, engine: Engine
 ) -> None:
@@ -61,19 +76,14 @@ async def test_a_reply_to_an_answer_is_read_as_a_follow_up(
     assert engine.answer(PUNISHED).status is Status.NOT_FOUND  # on its own
     assert top(engine.answer(PUNISHED, previous=FollowUp.from_answer(first))) == "5.1"
 
-    world = fake_discord.world
-    assert world is not None
-    answer = await mention(fake_discord, world.channel_id, world.alice, NUCLEAR)
-    assert first_citation(embed_of(answer)) == "5.1"
-    # Bob replies to the bot's answer, pinging it as a reply does by default.
-    sent = await fake_discord.user_sends_message(
-        world.channel_id, world.bob, PUNISHED, reply_to=int(answer["id"])
-    )
-    reply = embed_of(await reply_to(fake_discord, sent["id"]))
+    answer, reply = await answer_then_reply(fake_discord, NUCLEAR, PUNISHED)
+    assert first_citation(answer) == "5.1"
     assert reply["title"] == PUNISHED
     assert first_citation(reply) == "5.1"
 
     # The same words asked afresh, not as a reply, are read on their own.
+    world = fake_discord.world
+    assert world is not None
     fresh = embed_of(await mention(fake_discord, world.channel_id, world.bob, PUNISHED))
     assert "say" in fresh["description"]  # not found
 
@@ -222,3 +232,19 @@ async def test_a_reply_to_a_slash_answer_is_read_as_a_follow_up(
         world.channel_id, world.bob, PUNISHED, reply_to=int(answer["id"])
     )
     assert first_citation(embed_of(await reply_to(fake_discord, sent["id"]))) == "5.1"
+
+
+# f43: a bare "why not?" after a claim that gives no reason.
+EXPECT = "does Seoul expect Kim Jong-un to visit China?"
+WHY_NOT = "why not?"
+
+
+async def test_a_reply_asking_why_shows_the_reading_and_the_claim_with_its_reason(
+    bot: QABot, fake_discord: FakeDiscord, engine: Engine
+) -> None:
+    assert engine.answer(WHY_NOT).status is Status.USAGE  # on its own
+    answer, reply = await answer_then_reply(fake_discord, EXPECT, WHY_NOT)
+    assert first_citation(answer) == "12.1"
+    assert reply["description"].startswith(f"{READ_WITH}{EXPECT})\n\n")
+    # The official's next words ('"...no real evidence...," he said.') give the reason.
+    assert first_citation(reply) == "12.1-13.1"
