@@ -35,6 +35,9 @@ class Thresholds:
     decline: float
     low: float  # below: "low" (shown, marked as unsure)
     high: float  # at or above: "high"; between: "medium"
+    # With a model: a question whose nearest sentence in the whole corpus is less similar
+    # than this is about something else, and is declined whatever the probability.
+    on_topic: float = 0.0
 
 
 class Model(ABC):
@@ -51,9 +54,15 @@ class Model(ABC):
         """Return the calibrated probability that the passages answer the question."""
         return _sigmoid(self.log_odds(values))
 
-    def label(self, probability: float) -> str | None:
-        """Return "high", "medium" or "low", or None when the engine should decline."""
+    def label(self, probability: float, nearest: float | None = None) -> str | None:
+        """Return "high", "medium" or "low", or None when the engine should decline.
+
+        nearest: the cosine of the question and the most similar sentence of the corpus,
+        for a question read alone with a model (None: not known).
+        """
         t = self.thresholds
+        if nearest is not None and nearest < t.on_topic:
+            return None
         if probability < t.decline:
             return None
         if probability >= t.high:
@@ -158,9 +167,13 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, Model]:
 def model_from_entry(entry: Mapping[str, Any]) -> Model:
     """Build one model from its entry in the data file, checking its shape."""
     t = entry["thresholds"]
-    thresholds = Thresholds(float(t["decline"]), float(t["low"]), float(t["high"]))
+    thresholds = Thresholds(
+        float(t["decline"]), float(t["low"]), float(t["high"]), float(t.get("on_topic", 0.0))
+    )
     if not 0.0 <= thresholds.decline <= thresholds.low <= thresholds.high <= 1.01:
         raise ValueError("its thresholds are not ordered decline <= low <= high")
+    if not -1.0 <= thresholds.on_topic <= 1.0:
+        raise ValueError("its on_topic threshold is not a cosine")
     names = tuple(str(n) for n in entry["features"])
     kind = entry.get("kind", "logistic")
     if kind == "logistic":

@@ -304,7 +304,7 @@ class Engine:
                 or not own_topic(own)
                 or asks(text) is not None
                 or continues(text)
-                or together.probability > reading.probability
+                or together.probability > self._standing(reading)
             ):
                 reading, read_with = together, context.question
         if reading is None:
@@ -312,6 +312,14 @@ class Engine:
             return usage, None
         answer = self._respond(text, reading, k, offset, read_with)
         return answer, reading
+
+    def _standing(self, alone: Reading) -> float:
+        """Return a reading alone's probability, 0 when it is declined as about something else."""
+        nearest = alone.scored.nearest
+        return 0.0 if nearest is not None and nearest < self._on_topic() else alone.probability
+
+    def _on_topic(self) -> float:
+        return self.answerability.thresholds.on_topic
 
     def _read_with(
         self, own: Query, context: FollowUp, depth: int, allowed: Mask | None
@@ -403,7 +411,9 @@ class Engine:
     ) -> Answer:
         """Turn a reading into the answer: passages worth reading, or a plain decline."""
         probability = round(reading.probability, 4)
-        label = self.answerability.label(reading.probability) if reading.groups else None
+        # Read with the previous question, the question refers back: it is on topic.
+        nearest = reading.scored.nearest if read_with is None else None
+        label = self.answerability.label(reading.probability, nearest) if reading.groups else None
         notes = (f"read with your previous question: \u201c{read_with}\u201d",) if read_with else ()
         if label is None:
             return Answer(

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bot.index.aliases import Aliases, phrase
+from bot.index.spelling import variants
 from bot.index.tokenize import Token, is_content, is_shouting, stem, words
 
 # An alternative name scores a little below the words the user typed, so that
@@ -187,17 +188,25 @@ def build_query(text: str, aliases: Aliases) -> Query:
             query.expansions.append(group.canonical)
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
+    token_words: dict[str, str] = {}
     for index, token in enumerate(tokens):
         if index in covered or not is_content(token, shouting=shouting):
             continue
         term = stem(token.word)
         counts[term] = counts.get(term, 0) + 1
         labels.setdefault(term, text[token.start : token.end])
+        token_words.setdefault(term, token.word)
     for term, count in counts.items():
-        family = tuple(((other,), ALIAS_DISCOUNT) for other in _FAMILY.get(term, ()))
+        family = tuple(((other,), ALIAS_DISCOUNT) for other in _others(term, token_words[term]))
         forms: tuple[tuple[tuple[str, ...], float], ...] = (((term,), 1.0), *family)
         query.concepts.append(Concept(labels[term], forms, weight=float(count)))
     return query
+
+
+def _others(term: str, word: str) -> tuple[str, ...]:
+    """Return the terms that name the same thing: its word family, its other spellings."""
+    spelt = (stem(v) for v in variants(word))
+    return tuple(dict.fromkeys(t for t in (*_FAMILY.get(term, ()), *spelt) if t != term))
 
 
 def with_context(query: Query, earlier: Query, weight: float) -> Query:

@@ -88,6 +88,9 @@ class Scored:
     scores: dict[int, float]  # their scores (the best about 1, more with bonuses)
     top_raw: float  # the best word-match score before scaling
     similarity: dict[int, float] = field(default_factory=dict)  # cosine, with a model
+    # The highest cosine among the candidates (the question's nearest neighbours
+    # included), with a model: how close the corpus comes to the question at all.
+    nearest: float | None = None
 
 
 class _Scratch(threading.local):
@@ -281,12 +284,16 @@ class Ranker:
             pool = pool[values[pool] > 0]
         chosen = [int(pool[p]) for p in top_k(values[pool], depth)]
         hits = [int(ids[p]) for p in chosen]
+        nearest = None
         if cosines is not None:
             # NaN (no embedding yet) is no similarity.
             similarity = {
                 int(ids[p]): float(cosines[p]) for p in chosen if not np.isnan(cosines[p])
             }
-        return Scored(hits, {int(ids[p]): float(values[p]) for p in chosen}, top_raw, similarity)
+            known = cosines[~np.isnan(cosines)]
+            nearest = float(known.max()) if known.size else None
+        scored = {int(ids[p]): float(values[p]) for p in chosen}
+        return Scored(hits, scored, top_raw, similarity, nearest)
 
     def _fuse(
         self,

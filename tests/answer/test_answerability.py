@@ -51,6 +51,40 @@ def test_labels_follow_the_thresholds() -> None:
     assert model.probability({"coverage": 0.5}) == pytest.approx(0.5)
 
 
+def test_a_question_far_from_every_sentence_is_declined_whatever_its_probability() -> None:
+    t = Thresholds(0.2, 0.5, 0.9, on_topic=0.3)
+    model = Logistic(("coverage",), (0.0,), (1.0,), (4.0,), -2.0, t)
+    assert model.label(0.95, nearest=0.25) is None
+    assert model.label(0.95, nearest=0.35) == "high"
+    assert model.label(0.95) == "high"  # read with the previous question, or no model
+    assert model.label(0.1, nearest=0.9) is None
+
+
+def test_the_fit_sets_the_on_topic_floor_below_the_answered_questions() -> None:
+    fit = _fitting_script()
+    rows: list[dict[str, object]] = []
+    for i in range(400):
+        answerable = i % 4 != 0
+        rows.append(
+            {
+                "values": {"coverage": 0.5},
+                "label": int(answerable),
+                "hit1": int(answerable),
+                "answerable": answerable,
+                "weight": 1.0,
+                # Off-topic questions come nowhere near a sentence, answered ones do.
+                "nearest": 0.3 + (i % 60) / 100 if answerable else (i % 20) / 100,
+                "kind": "" if answerable else "off-topic",
+            }
+        )
+    # The probabilities cannot tell them apart: only the floor can.
+    p = np.full(len(rows), 0.6)
+    t = fit.choose_thresholds(rows, p, semantic=True)
+    assert 0.19 < t.on_topic <= 0.31 and t.decline <= 0.6  # the answered ones are kept
+    lexical = fit.choose_thresholds(rows, p, semantic=False)
+    assert lexical.on_topic == 0.0 and lexical.decline > 0.6
+
+
 def test_answers_carry_a_confidence_and_declines_do_too(engine: Engine) -> None:
     answered = engine.answer("when did Kim Jong-il die?")
     assert answered.status is Status.ANSWERED

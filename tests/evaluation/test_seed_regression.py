@@ -20,10 +20,11 @@ CORPUS = REPO / "corpus"
 SEED = REPO / "eval" / "seed_questions.jsonl"
 FOLLOW_UPS = REPO / "eval" / "followup_questions.jsonl"
 
-# mode -> (seed Hit@1, missing-content declined out of 16, follow-up Hit@1, off-topic declined
-# out of 10). Since the decline became a fitted answerability model (issue 10) a few
-# missing-content questions are answered with a "low" or "medium" label.
-FLOORS = {"lexical": (0.95, 12, 0.95, 10), "semantic": (0.95, 12, 0.95, 10)}
+# mode -> (seed Hit@1, missing-content declined or labelled "low" out of 16, follow-up
+# Hit@1, off-topic declined out of 10). Issue 10 asks a question the article does not
+# answer to be declined or marked low; since the on-topic floor (semantic) most of the
+# missing-content ones are shown as "low" rather than declined.
+FLOORS = {"lexical": (0.95, 14, 0.95, 10), "semantic": (0.95, 16, 0.95, 10)}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,10 @@ def test_seed_set(mode: str, model: SemanticModel) -> None:
     assert scores["wrongly_declined"] == 0, misses
     declined_off_topic, asked_off_topic = report.declined_by_kind["off-topic"]
     assert asked_off_topic == 10 and declined_off_topic >= off_topic
-    declined, asked = report.declined_by_kind["missing-content"]
-    assert asked == 16 and declined >= missing_floor
+    _, asked = report.declined_by_kind["missing-content"]
+    summary = report.calibration.summary()
+    unsure = summary["unanswerable_declined"] + summary["unanswerable_low"]
+    assert asked == 16 and round(unsure * 26) >= missing_floor + 10  # the off-topic ones too
 
 
 @pytest.mark.parametrize("mode", ["lexical", "semantic"])
