@@ -47,8 +47,11 @@ _NUMBER_PHRASE = re.compile(
     re.IGNORECASE,
 )
 # A run of capitalised words, allowing "of", "the", "de" inside ("Bank of Korea").
+# A word of a name: capitalised, an initial ("A. A. Michelson") or with a particle
+# ("al-Zahrawi").
+_NAME_WORD = r"(?:(?:al|el|ibn|bin)-)?[A-Z](?:[\w'.-]*\w|\.)"
 _NAME_RUN = re.compile(
-    r"(?<![\w'-])(?:[A-Z][\w'.-]*[\w])(?:\s+(?:(?:of|the|de|da|von|van|al|bin)\s+)?[A-Z][\w'.-]*[\w])*"
+    rf"(?<![\w'-]){_NAME_WORD}(?:\s+(?:(?:of|the|de|da|von|van|al|bin|ibn)\s+)?{_NAME_WORD})*"
 )
 _PLACE_NAME = r"(?:[A-Z][\w'.-]*[\w])(?:\s+(?:of\s+)?[A-Z][\w'.-]*[\w])*"
 _PLACE_RUN = re.compile(
