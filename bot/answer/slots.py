@@ -107,16 +107,18 @@ def asked_cue(question: str, cue: Cue | None) -> Cue | None:
 
 
 def asks(question: str) -> bool:
-    """Tell whether a query reads as a question (a wh-word, an auxiliary first, a "?").
+    """Tell whether a query asks for a phrase of the passage: it has a slot to fill.
 
-    A bare keyword query ("Russia", "UNSC sanctions") has no slot to fill.
+    A bare keyword query ("Russia", "UNSC sanctions") has none; nor has a yes/no question
+    ("is the move likely to fail?"), answered by the passage's statement, not by a
+    phrase beside its words, unless it names the alternatives ("growth or reduction?").
     """
     tokens = [t.word for t in words(question)]
-    return (
-        question.rstrip().endswith("?")
-        or any(w in _WH for w in tokens)
-        or (bool(tokens) and tokens[0] in _AUXILIARIES)
-    )
+    if any(w in _WH for w in tokens):
+        return True
+    if tokens and tokens[0] in _AUXILIARIES:
+        return "or" in tokens
+    return question.rstrip().endswith("?")
 
 
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:

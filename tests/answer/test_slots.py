@@ -103,7 +103,15 @@ def test_a_keyword_query_has_no_slot_to_fill() -> None:
     text = "The mayor said the bridge would cut traffic in the old town."
     assert _span("bridge traffic", text) == []  # the renderers bold the matched words instead
     assert _span("bridge traffic?", text) != []
-    assert _span("would the bridge cut traffic", text) != []
+
+
+def test_a_yes_no_question_has_no_slot_unless_it_names_the_alternatives() -> None:
+    # The statement answers "would the bridge cut traffic?"; no phrase beside its words does.
+    text = "The mayor said the bridge would cut traffic in the old town."
+    assert _span("would the bridge cut traffic", text) == []
+    assert _span("is the bridge likely to cut traffic?", text) == []
+    choice = "The council chose steel rather than stone for the bridge."
+    assert _span("did the council choose stone or steel?", choice) != []
 
 
 def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None:
