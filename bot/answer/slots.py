@@ -5,7 +5,9 @@ is a stretch of the passage that the question's own words leave uncovered, next 
 them, on the side the question word stands ("what did X prove" - after X's words;
 "what caused X" - before them; "the celebration of what unions" - after
 "celebration of"). The stretches run between punctuation, clause words and the
-question's words; bot.answer.span_ranker scores them.
+question's words; bot.answer.span_ranker scores them. A yes/no question has no
+slot, and a "when" clause that only sets the scene does not make a question ask
+for a date (asked_cue).
 """
 
 from __future__ import annotations
