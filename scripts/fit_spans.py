@@ -21,7 +21,6 @@ chosen spans' mean length in characters beside the gold answers'.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +34,11 @@ if str(ROOT) not in sys.path:
 from bot.answer import span_ranker  # noqa: E402
 from bot.answer.cues import question_cue  # noqa: E402
 from bot.answer.passages import best_sentence  # noqa: E402
-from bot.answer.slots import shape_of  # noqa: E402
+from bot.answer.slots import asked_cue, shape_of  # noqa: E402
 from bot.answer.span_weights import WEIGHTS  # noqa: E402
 from bot.answer.spans import candidates  # noqa: E402
-from bot.evaluation.datasets import GoldAnswer, load_eval_file, split_of  # noqa: E402
-from bot.evaluation.metrics import is_hit, span_holds  # noqa: E402
+from bot.evaluation.datasets import load_eval_file, split_of  # noqa: E402
+from bot.evaluation.metrics import is_hit, span_f1, span_holds  # noqa: E402
 from bot.evaluation.runner import assess, engines_for  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
@@ -50,7 +49,7 @@ SHARED_PENALTY = 0.01
 TYPE_PENALTY = 0.01
 STEPS = 800
 STEP_SIZE = 0.5
-_WORD = re.compile(r"\w+")
+TIGHT_FLOOR = 0.2
 
 
 @dataclass
@@ -61,7 +60,7 @@ class Example:
     rows: np.ndarray  # candidates x features
     spans: list[tuple[int, int]]
     holds: list[bool]
-    tight: list[float]  # word overlap (F1) of each candidate with the gold answer
+    tight: list[float]  # SQuAD's word F1 of each candidate against the gold answer
     gold_chars: int
 
 
@@ -79,6 +78,7 @@ def collect(squad: Path) -> dict[str, list[Example]]:
         if not is_hit(top.text, question.answers):
             continue
         cue = question_cue(question.question) or question_cue(reading.query.text)
+        cue = asked_cue(question.question, cue)  # as spans_for reads it
         terms = reading.query.terms
         best = next(
             (
@@ -92,7 +92,7 @@ def collect(squad: Path) -> dict[str, list[Example]]:
         rows = span_ranker.features(passage, found, shape_of(question.question))
         spans = [c.span for c in found]
         holds = [span_holds(top.text, (s,), question.answers) for s in spans]
-        tight = [_f1(top.text[a:b], question.answers) for a, b in spans]
+        tight = [span_f1(top.text, (s,), question.answers)[0] for s in spans]
         gold = min(len(a.text or "") for a in question.answers)
         halves[split_of(question)].append(
             Example(
@@ -107,18 +107,6 @@ def collect(squad: Path) -> dict[str, list[Example]]:
     return halves
 
 
-def _f1(phrase: str, answers: tuple[GoldAnswer, ...]) -> float:
-    """Return the best word-overlap F1 of a phrase with a gold answer."""
-    got = _WORD.findall(phrase.lower())
-    best = 0.0
-    for answer in answers:
-        gold = _WORD.findall((answer.text or "").lower())
-        common = sum(min(got.count(w), gold.count(w)) for w in set(got))
-        if common:
-            best = max(best, 2 * common / (len(got) + len(gold)))
-    return best
-
-
 def choose(example: Example, weights: dict[str, tuple[float, ...]]) -> int | None:
     """Return the index of the candidate the weights choose."""
     if not example.spans:
@@ -129,15 +117,22 @@ def choose(example: Example, weights: dict[str, tuple[float, ...]]) -> int | Non
 
 def score(examples: list[Example], weights: dict[str, tuple[float, ...]]) -> dict[str, float]:
     """Return the share whose chosen span holds the gold, and span and gold lengths."""
-    right, chars, gold = 0, 0, 0
+    right, chars, gold, f1 = 0, 0, 0, 0.0
     for example in examples:
         best = choose(example, weights)
         gold += example.gold_chars
         if best is not None:
             right += example.holds[best]
             chars += example.spans[best][1] - example.spans[best][0]
+            f1 += example.tight[best]
     n = max(len(examples), 1)
-    return {"n": len(examples), "holds": right / n, "chars": chars / n, "gold": gold / n}
+    return {
+        "n": len(examples),
+        "holds": right / n,
+        "chars": chars / n,
+        "gold": gold / n,
+        "f1": f1 / n,
+    }
 
 
 def fit(examples: list[Example]) -> dict[str, tuple[float, ...]]:
@@ -147,7 +142,7 @@ def fit(examples: list[Example]) -> dict[str, tuple[float, ...]]:
     for example in examples:
         if any(example.holds):
             target = np.array(
-                [h * (0.2 + t) for h, t in zip(example.holds, example.tight, strict=True)]
+                [h * (TIGHT_FLOOR + t) for h, t in zip(example.holds, example.tight, strict=True)]
             )
             groups.append((KEYS.index(example.key), example.rows, target / target.sum()))
     shared = np.zeros(width)
@@ -207,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             s = score(chosen, weights)
             print(
                 f"{half:6} {key:6}: {s['n']:4.0f} Hit@1 answers, span holds gold {s['holds']:.1%}"
-                f" (spans {s['chars']:.1f} chars on average, gold {s['gold']:.1f})"
+                f" (spans {s['chars']:.1f} chars on average, gold {s['gold']:.1f};"
+                f" SQuAD word F1 {s['f1']:.1%})"
             )
     if not args.check:
         write(weights, args.out)

@@ -5,7 +5,9 @@ is a stretch of the passage that the question's own words leave uncovered, next 
 them, on the side the question word stands ("what did X prove" - after X's words;
 "what caused X" - before them; "the celebration of what unions" - after
 "celebration of"). The stretches run between punctuation, clause words and the
-question's words; bot.answer.span_ranker scores them.
+question's words; bot.answer.span_ranker scores them. A yes/no question has no
+slot, and a "when" clause that only sets the scene does not make a question ask
+for a date (asked_cue).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.answer.cues import Cue, question_cue
 from bot.index.tokenize import STOP_WORDS, Token, is_content, stem, words
 
 Span = tuple[int, int]
@@ -81,17 +84,43 @@ def shape_of(question: str) -> Shape:
     return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
 
 
-def asks(question: str) -> bool:
-    """Tell whether a query reads as a question (a wh-word, an auxiliary first, a "?").
+# "when" opening a clause that sets the scene, not asking for a time: "who led it when
+# the war began?", "when rock folds, what does it form?" (a "when did..." asks).
+_SCENE_WHEN = re.compile(
+    r"\bwhen\s+(?!(?:is|was|are|were|do|does|did|has|have|had|can|could|will|would|should"
+    r"|may|might|must|shall)\b)[^,?]*",
+    re.IGNORECASE,
+)
 
-    A bare keyword query ("Russia", "UNSC sanctions") has no slot to fill.
+
+def asked_cue(question: str, cue: Cue | None) -> Cue | None:
+    """Return what the question asks for, reading past a "when" clause that only sets the scene.
+
+    Such a clause stands after the question's own words or is closed by a comma;
+    "when Kim visited China?" alone still asks when.
+    """
+    if cue is not Cue.DATE:
+        return cue
+    rest = question
+    for match in reversed(list(_SCENE_WHEN.finditer(question))):
+        if match.start() > 0 or question[match.end() : match.end() + 1] == ",":
+            rest = rest[: match.start()] + rest[match.end() :]
+    return cue if rest == question else question_cue(rest)
+
+
+def asks(question: str) -> bool:
+    """Tell whether a query asks for a phrase of the passage: it has a slot to fill.
+
+    A bare keyword query ("Russia", "UNSC sanctions") has none; nor has a yes/no question
+    ("is the move likely to fail?"), answered by the passage's statement, not by a
+    phrase beside its words, unless it names the alternatives ("growth or reduction?").
     """
     tokens = [t.word for t in words(question)]
-    return (
-        question.rstrip().endswith("?")
-        or any(w in _WH for w in tokens)
-        or (bool(tokens) and tokens[0] in _AUXILIARIES)
-    )
+    if any(w in _WH for w in tokens):
+        return True
+    if tokens and tokens[0] in _AUXILIARIES:
+        return "or" in tokens
+    return question.rstrip().endswith("?")
 
 
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:
@@ -103,16 +132,7 @@ def stretches(text: str, tokens: list[Token], matched: list[bool]) -> list[tuple
     """Return stretches (first, last token) free of the question's words, within a clause."""
     runs: list[list[int]] = []
     for boundary, clause_words in ((_BOUNDARY, _CLAUSE_WORDS), (_CLAUSE_BOUNDARY, _SUBORDINATE)):
-        current: list[int] = []
-        for i, token in enumerate(tokens):
-            gap = text[tokens[i - 1].end : token.start] if i else " "
-            if gap != " " and boundary.search(gap + " "):
-                current = _close(runs, current)
-            if matched[i] or token.word in clause_words:
-                current = _close(runs, current)
-                continue
-            current.append(i)
-        _close(runs, current)
+        runs += _runs(text, tokens, matched, boundary, clause_words)
     out: list[tuple[int, int]] = []
     for run in runs:
         # Trim the words that cannot be the answer, but not a part of a hyphenated word.
@@ -123,6 +143,28 @@ def stretches(text: str, tokens: list[Token], matched: list[bool]) -> list[tuple
         if run and any(is_content(tokens[i]) for i in run) and (run[0], run[-1]) not in out:
             out.append((run[0], run[-1]))
     return out
+
+
+def _runs(
+    text: str,
+    tokens: list[Token],
+    matched: list[bool],
+    boundary: re.Pattern[str],
+    clause_words: frozenset[str],
+) -> list[list[int]]:
+    """Return the runs of words between boundaries, clause words and the question's words."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, token in enumerate(tokens):
+        gap = text[tokens[i - 1].end : token.start] if i else " "
+        if gap != " " and boundary.search(gap + " "):
+            current = _close(runs, current)
+        if matched[i] or token.word in clause_words:
+            current = _close(runs, current)
+            continue
+        current.append(i)
+    _close(runs, current)
+    return runs
 
 
 def _loose(token: Token) -> bool:

@@ -66,12 +66,18 @@ FEATURES = (
     "ranked_sentence",  # in the sentence that ranked the passage (all, when not known)
     "copula_link",  # "X is <question's words>" / "<question's words> is X": a definition
     "quantity_fit",  # a number, for a question about a number, amount or total
-    "capital_beside",  # capitalised and right beside the question's words
+    "capital_beside",  # its word beside the question's words is capitalised
+    "question_share",  # share of its content words that are the question's
 )
 _COPULAS = frozenset("is was are were".split())
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
+# Words whose full stop ends no sentence ("the U.S. population", "Mt. Kenya").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr mt st jr sr gen col lt gov sen rep prof inc co ltd vs etc fig".split()
+    + "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
 _QUOTE = re.compile('["“”]')
@@ -113,7 +119,7 @@ def read_words(
             sentence[i], clause[i] = sentence[i - 1], clause[i - 1]
             continue
         gap += " "
-        sentence[i] = sentence[i - 1] + bool(_SENTENCE_END.search(gap))
+        sentence[i] = sentence[i - 1] + _ends_sentence(text, tokens[i - 1], tokens[i], gap)
         clause[i] = clause[i - 1] + bool(_CLAUSE_END.search(gap))
     hits: dict[int, list[int]] = {}
     for i, hit in enumerate(matched):
@@ -121,6 +127,20 @@ def read_words(
             hits.setdefault(sentence[i], []).append(i)
     stems = [stem(t.word) for t in tokens]
     return PassageWords(text, tokens, matched, stems, sentence, clause, hits, best)
+
+
+def _ends_sentence(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether a sentence ends between two words: a stop, then a capital or a digit.
+
+    The full stop of an initial or an abbreviation ("U.S.", "Mt.") ends none.
+    """
+    if not _SENTENCE_END.search(gap):
+        return False
+    word = before.word
+    if gap[0] == "." and (len(word) == 1 or "." in word or word in _ABBREVIATIONS):
+        return False
+    first = text[after.start]
+    return first.isupper() or first.isdigit()
 
 
 def best_span(
@@ -232,7 +252,9 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 float(best is None or best[0] <= start < best[1]),
                 float(_copula_link(tokens, matched, first, last)),
                 float(shape.quantity and (digit or numbers[last + 1] > numbers[first])),
-                float(capital and (after or before)),
+                # The capitalised word itself touches the question's words.
+                float((after and upper[first] and not opening) or (before and upper[last])),
+                (above - below) / content if content else 0.0,
             ]
         )
     closest = max((row[0] for row in rows), default=0.0)

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 
 from bot.answer.cues import _MONTHS, Cue, question_cue
-from bot.answer.slots import asks, matched_words, shape_of, stretches
+from bot.answer.slots import asked_cue, asks, matched_words, shape_of, stretches
 from bot.answer.span_ranker import Candidate, PassageWords, best_span, read_words
 from bot.index.tokenize import STOP_WORDS, Token, stem, words
 
@@ -25,13 +25,17 @@ _DATE_PHRASE = re.compile(
     r"|\b(?:last|this|next|previous|the\s+same|that|early|late)[\s-]+"
     r"(?:year|month|week|decade|century)\b"
     r"|\b(?:yesterday|today|tomorrow)\b"
-    r"|\b\d+\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)\b",
+    r"|\b(?:(?:about|some|more\s+than|over|nearly)\s+)?[\d,.]+(?:\s+(?:thousand|million|billion))?"
+    r"\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)\b"
+    # Named periods and days: "the Cambrian period", "the first millennium AD", "Christmas Day".
+    r"|\b(?:the\s+)?[A-Z][a-z]+\s+(?:epoch|period|era|age|time|Day|Eve)\b"
+    r"|\b(?:the\s+)?(?:first|second|third|\d(?:st|nd|rd|th))\s+millennium(?:\s+(?:AD|BC|BCE|CE))?",
     re.IGNORECASE,
 )
 _NUMBER_WORD = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty"
-    r"|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozens?|half"
+    r"|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half"
 )
 # A number with what it counts ("30 years old", "$1.2 billion", "5 percent", "three").
 _NUMBER_PHRASE = re.compile(
@@ -43,8 +47,11 @@ _NUMBER_PHRASE = re.compile(
     re.IGNORECASE,
 )
 # A run of capitalised words, allowing "of", "the", "de" inside ("Bank of Korea").
+# A word of a name: capitalised, an initial ("A. A. Michelson") or with a particle
+# ("al-Zahrawi").
+_NAME_WORD = r"(?:(?:al|el|ibn|bin)-)?[A-Z](?:[\w'.-]*\w|\.)"
 _NAME_RUN = re.compile(
-    r"(?<![\w'-])(?:[A-Z][\w'.-]*[\w])(?:\s+(?:(?:of|the|de|da|von|van|al|bin)\s+)?[A-Z][\w'.-]*[\w])*"
+    rf"(?<![\w'-]){_NAME_WORD}(?:\s+(?:(?:of|the|de|da|von|van|al|bin|ibn)\s+)?{_NAME_WORD})*"
 )
 _PLACE_NAME = r"(?:[A-Z][\w'.-]*[\w])(?:\s+(?:of\s+)?[A-Z][\w'.-]*[\w])*"
 _PLACE_RUN = re.compile(
@@ -85,7 +92,7 @@ def spans_for(
     tokens are text's words when the caller has them already; best is where the
     sentence that ranked the passage stands in it, when it joins several.
     """
-    cue = cue or question_cue(question)
+    cue = asked_cue(question, cue or question_cue(question))
     passage, found = candidates(question, text, question_terms, cue, tokens, best)
     best = best_span(passage, found, shape_of(question), cue)
     return (best,) if best is not None else ()
@@ -210,8 +217,13 @@ def _reasons(text: str) -> list[Span]:
 
 
 def _only_question_words(phrase: str, question_terms: frozenset[str]) -> bool:
-    words = re.findall(r"[^\W_]+", phrase)
-    content = [stem(w.casefold()) for w in words if w.casefold() not in {"of", "the", "de"}]
+    """Tell whether a phrase's content words are all the question's ("Doctor Who", asked about).
+
+    Stop words do not count either way: "who" is no search term, yet "Doctor Who" only
+    repeats a question about Doctor Who.
+    """
+    words = [w.casefold() for w in re.findall(r"[^\W_]+", phrase)]
+    content = [stem(w) for w in words if w not in STOP_WORDS and w != "de"]
     return bool(content) and all(t in question_terms for t in content)
 
 

@@ -148,7 +148,9 @@ def eval_file(args: argparse.Namespace, settings: Settings, corpus: Path, consol
             f"{scores['hit1_with_span']} Hit@1 answers with a span "
             f"({scores['span_holds_share']:.1%}; {scores['span_holds_of_hit1']:.1%} of all Hit@1); "
             f"{scores['span_mean_chars']} characters marked on average, "
-            f"gold answers {scores['gold_mean_chars']}"
+            f"gold answers {scores['gold_mean_chars']}; SQuAD's word F1 "
+            f"{scores['span_f1_of_hit1']:.1%}, exact match {scores['span_exact_of_hit1']:.1%}"
+            " of all Hit@1"
         )
     lines.extend(_calibration_lines(report))
     for miss in report.misses[: args.misses]:

@@ -55,6 +55,33 @@ def span_holds(
     return False
 
 
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def _squad_words(text: str) -> list[str]:
+    """Return text's words as SQuAD's scorer reads them: no case, punctuation or articles."""
+    return _ARTICLES.sub(" ", _PUNCTUATION.sub("", text.lower())).split()
+
+
+def span_f1(
+    text: str, spans: tuple[tuple[int, int], ...], answers: tuple[GoldAnswer, ...]
+) -> tuple[float, bool]:
+    """Return SQuAD's word F1 and exact match of the marked words against the best gold answer.
+
+    The strict measure beside span_holds: a span twice the answer's length scores 0.67.
+    """
+    got = _squad_words(" ".join(text[start:end] for start, end in spans))
+    best, exact = 0.0, False
+    for answer in answers:
+        gold = _squad_words(answer.text or "")
+        exact = exact or (bool(gold) and got == gold)
+        common = sum(min(got.count(w), gold.count(w)) for w in set(got))
+        if common:
+            best = max(best, 2 * common / (len(got) + len(gold)))
+    return best, exact
+
+
 # Confidence bins of the calibration table.
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
 LABELS = ("declined", "low", "medium", "high")
@@ -137,6 +164,9 @@ class Scores:
     span_chars: int = 0
     gold_chars: int = 0
     hit1_with_text: int = 0  # Hit@1 answers whose gold answer has a text (SQuAD)
+    # SQuAD's own scores of the marked words over those answers (no span scores 0).
+    span_f1: float = 0.0
+    span_exact: int = 0
 
     def add_answerable(self, first_hit_rank: int | None, declined: bool) -> None:
         """Record an answerable question: the 1-based rank of its first hit, if any."""
@@ -173,4 +203,6 @@ class Scores:
             result["span_holds_of_hit1"] = round(self.spans_hold / self.hit1_with_text, 4)
             result["span_mean_chars"] = round(self.span_chars / max(self.spans_marked, 1), 1)
             result["gold_mean_chars"] = round(self.gold_chars / max(self.spans_marked, 1), 1)
+            result["span_f1_of_hit1"] = round(self.span_f1 / self.hit1_with_text, 4)
+            result["span_exact_of_hit1"] = round(self.span_exact / self.hit1_with_text, 4)
         return result

@@ -11,7 +11,14 @@ from bot.answer.followup import FollowUp
 from bot.answer.models import Answer
 from bot.embedding.loader import SemanticModel
 from bot.evaluation.datasets import EvalQuestion, EvalSet, split_of
-from bot.evaluation.metrics import Calibration, Scores, is_hit, marked_chars, span_holds
+from bot.evaluation.metrics import (
+    Calibration,
+    Scores,
+    is_hit,
+    marked_chars,
+    span_f1,
+    span_holds,
+)
 from bot.index.aliases import build_aliases
 
 RANK_DEPTH = 10
@@ -93,6 +100,9 @@ def evaluate(
                     )
                     report.scores.span_chars += marked_chars(top.answer_spans)
                     report.scores.gold_chars += min(len(a.text or "") for a in question.answers)
+                    f1, exact = span_f1(top.text, top.answer_spans, question.answers)
+                    report.scores.span_f1 += f1
+                    report.scores.span_exact += exact
             if rank != 1:
                 report.misses.append(Miss(question, rank, texts[0] if texts else answer.message))
         else:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer.cues import Cue, question_cue
 from bot.answer.engine import Engine
-from bot.answer.slots import shape_of
-from bot.answer.span_ranker import FEATURES, features
+from bot.answer.slots import asked_cue, shape_of
+from bot.answer.span_ranker import FEATURES, features, read_words
 from bot.answer.span_weights import WEIGHTS
 from bot.answer.spans import candidates, spans_for
-from bot.index.tokenize import terms
+from bot.index.tokenize import terms, words
 
 
 def _span(question: str, text: str) -> list[str]:
@@ -102,7 +103,15 @@ def test_a_keyword_query_has_no_slot_to_fill() -> None:
     text = "The mayor said the bridge would cut traffic in the old town."
     assert _span("bridge traffic", text) == []  # the renderers bold the matched words instead
     assert _span("bridge traffic?", text) != []
-    assert _span("would the bridge cut traffic", text) != []
+
+
+def test_a_yes_no_question_has_no_slot_unless_it_names_the_alternatives() -> None:
+    # The statement answers "would the bridge cut traffic?"; no phrase beside its words does.
+    text = "The mayor said the bridge would cut traffic in the old town."
+    assert _span("would the bridge cut traffic", text) == []
+    assert _span("is the bridge likely to cut traffic?", text) == []
+    choice = "The council chose steel rather than stone for the bridge."
+    assert _span("did the council choose stone or steel?", choice) != []
 
 
 def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None:
@@ -137,3 +146,86 @@ def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:
     answer = Engine.from_folder(tmp_path).answer("what would the bridge cut?")
     top = answer.passages[0]
     assert [top.text[s:e] for s, e in top.answer_spans] == ["traffic in the old town"]
+
+
+@pytest.mark.parametrize(
+    ("question", "cue"),
+    [
+        # "when" sets the scene; the question asks for a name, or for no type at all
+        ("Who was the chief executive when the service began?", Cue.NAME),
+        ("When rock folds upwards, what does it create?", None),
+        ("What did the delegates hope for when meeting the minister?", None),
+        # "when" asks
+        ("When did the bridge open?", Cue.DATE),
+        ("when Kim visited China?", Cue.DATE),
+        ("The rocks have been in place since when?", Cue.DATE),
+    ],
+)
+def test_a_when_clause_that_sets_the_scene_does_not_ask_for_a_date(
+    question: str, cue: Cue | None
+) -> None:
+    assert asked_cue(question, question_cue(question)) is cue
+
+
+def test_the_scene_when_clause_leaves_the_name_to_be_marked() -> None:
+    text = "The service began in 1993, and Sam Chisholm was its chief executive."
+    assert _span("Who was the chief executive when the service began?", text) == ["Sam Chisholm"]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        (
+            "How long ago did primates live in the valley?",
+            "Primates lived in the valley more than 20 million years ago, fossils show.",
+            "more than 20 million years ago",
+        ),
+        (
+            "When were the rocks laid down?",
+            "The rocks were laid down in the Cambrian period by a shallow sea.",
+            "the Cambrian period",
+        ),
+        (
+            "When was the long episode shown?",
+            "The long episode was shown on Christmas Day to ten million viewers.",
+            "Christmas Day",
+        ),
+        (
+            "When did the farmers reach the coast?",
+            "The farmers reached the coast by the first millennium AD.",
+            "the first millennium AD",
+        ),
+        (
+            "How many channels could the service carry?",
+            "The new service could carry hundreds of channels.",
+            "hundreds",
+        ),
+    ],
+)
+def test_dates_and_numbers_in_words(question: str, text: str, expected: str) -> None:
+    assert _span(question, text) == [expected]
+
+
+def test_a_name_made_of_the_questions_words_is_no_answer() -> None:
+    # "Who" is no search term, yet "Doctor Who" only repeats the question's words.
+    question = "Who published the Doctor Who magazine?"
+    text = "The Doctor Who magazine was published by Panini."
+    _, found = candidates(question, text, frozenset(terms(question)), Cue.NAME)
+    assert [text[c.span[0] : c.span[1]] for c in found if c.typed] == ["Panini"]
+
+
+def test_an_abbreviations_full_stop_ends_no_sentence() -> None:
+    text = "About 3.6% of the U.S. population are members. Mt. Kenya is 5,199 m high."
+    tokens = words(text)
+    passage = read_words(text, tokens, [False] * len(tokens))
+    sentence = {t.word: passage.sentence[i] for i, t in enumerate(tokens)}
+    assert sentence["about"] == sentence["population"] == sentence["members"] == 0
+    assert sentence["mt"] == sentence["kenya"] == sentence["high"] == 1
+
+
+def test_a_name_keeps_its_initials_and_particles() -> None:
+    question = "Who measured the speed of light?"
+    text = "The speed of light was measured by A. A. Michelson, and later by Abu al-Qasim."
+    _, found = candidates(question, text, frozenset(terms(question)), Cue.NAME)
+    names = [text[c.span[0] : c.span[1]] for c in found if c.typed]
+    assert names == ["A. A. Michelson", "Abu al-Qasim"]

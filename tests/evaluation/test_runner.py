@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from bot.evaluation.datasets import GoldAnswer, load_eval_file
-from bot.evaluation.metrics import is_hit
+from bot.evaluation.metrics import is_hit, span_f1, span_holds
 from bot.evaluation.runner import evaluate
 
 ARTICLE = """Harbour town gets a new bridge
@@ -101,3 +101,20 @@ def test_squad_format(tmp_path: Path) -> None:
     # The one span marked is the year, judged beside its length and the gold answer's.
     assert scores["span_holds_gold"] == scores["hit1_with_span"] == 1
     assert scores["span_mean_chars"] == scores["gold_mean_chars"] == 4.0
+    assert scores["span_f1_of_hit1"] == scores["span_exact_of_hit1"] == 1.0
+
+
+def test_span_f1_reads_words_as_squads_scorer_does() -> None:
+    text = "The Legislative Council (the upper house) meets in Melbourne."
+    gold = (GoldAnswer("the Legislative Council", text),)
+    council = (text.index("Legislative"), text.index(" ("))
+    # Case, punctuation and articles aside, the words are the gold answer's.
+    assert span_f1(text, (council,), gold) == (1.0, True)
+    # "Council (the upper house)": 1 of its 3 words is right and 1 of the answer's 2 is
+    # found, so precision 1/3, recall 1/2, F1 0.4; it overlaps the answer all the same.
+    wider = (text.index("Council"), text.index(" meets"))
+    f1, exact = span_f1(text, (wider,), gold)
+    assert round(f1, 3) == 0.4 and not exact
+    assert span_holds(text, (wider,), gold)
+    assert span_f1(text, (), gold) == (0.0, False)
+    assert span_f1(text, (council,), (GoldAnswer("Melbourne", text),)) == (0.0, False)
