@@ -133,6 +133,26 @@ def test_the_fitting_script_chooses_ordered_thresholds() -> None:
     assert "| declined |" in fit.table(rows, model)
 
 
+def test_high_counts_the_unanswerable_questions_it_would_label_high() -> None:
+    fit = _fitting_script()
+    # 60 answerable questions right at rank 1 at probabilities 0.40-0.99, and one
+    # unanswerable question at 0.80 that looks fully covered.
+    rows: list[dict[str, object]] = [
+        {"label": 1, "hit1": 1, "answerable": True, "kind": ""} for _ in range(60)
+    ]
+    rows.append({"label": 0, "hit1": 0, "answerable": False, "kind": ""})
+    p = np.array([0.4 + i / 100 for i in range(60)] + [0.8])
+    high = fit.choose_thresholds(rows, p).high
+    # The unanswerable one counts as wrong: at 0.40, 60 of 61 (98.4%) are right,
+    # under HIGH_PRECISION, so "high" starts above it.
+    chosen = p >= high
+    right = np.array([bool(r["hit1"]) for r in rows])[chosen]
+    assert high == pytest.approx(0.81) and right.mean() >= fit.HIGH_PRECISION
+    # Without it every answer is right: "high" starts where "low" ends.
+    alone = fit.choose_thresholds(rows[:60], p[:60])
+    assert alone.high == alone.low < 0.5
+
+
 def _fitting_script():  # type: ignore[no-untyped-def]
     sys.path.insert(0, str(REPO / "scripts"))
     try:
