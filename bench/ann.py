@@ -7,15 +7,16 @@ time p50/p99 (one thread), build time and the memory the index adds. Exact searc
 (numpy, float32) is the baseline run in the same process.
 
     PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
-    PYTHONPATH=. python bench/ann.py --expansion 16,32,64,96,128
-    PYTHONPATH=. python bench/ann.py --dtypes f16,i8 [--expansion-add 32,128] [--blended 100000]
+    PYTHONPATH=. python bench/ann.py --candidates 2,4,8,16 [--blended 100000]
+    PYTHONPATH=. python bench/ann.py --dtypes f16,i8,b1 [--expansion-add 32,128] [--blended 100000]
 
---expansion sweeps the search expansion of the product's own graph (bot.embedding.ann)
-on the real embeddings, at the depth the ranker asks for (bot.answer.ranking: the 100
-nearest sentences): recall@100 against exact search and query time, to choose it.
+--candidates sweeps how many candidates the product's search (bot.embedding.rows) ranks
+by exact cosine per result, on the real embeddings and on blended vectors like
+semantic_scale.py's: recall@50 against exact search and search CPU time, to choose it.
 
---dtypes compares the graph's vector types (float16, int8) on blended vectors like
-semantic_scale.py's: recall@50 against exact search, search CPU time, file size, build.
+--dtypes compares the graph's vector types (float16, int8, sign bits by Hamming
+distance) on blended vectors: recall@50 of the graph alone against exact search,
+search CPU time, file size, build.
 
 Real embeddings are cached in bench/data/ann-real.npz (the first run embeds them).
 """
@@ -224,31 +225,47 @@ def measure(vectors: np.ndarray, queries: np.ndarray, names: list[str]) -> dict[
     return results
 
 
-def sweep_expansion(vectors: np.ndarray, queries: np.ndarray, values: list[int]) -> None:
-    """Recall@DEEP and query time of the product's graph at each search expansion."""
-    from bot.embedding.ann import AnnIndex
+def sweep_candidates(
+    vectors: np.ndarray, queries: np.ndarray, values: list[int], title: str, k: int = 50
+) -> None:
+    """Recall@k and search time of the product's search at each number of candidates per result.
 
-    exact = vectors.astype(np.float32)
-    truth = [set(np.argpartition(-(exact @ q), DEEP)[:DEEP].tolist()) for q in queries]
-    graph = AnnIndex(vectors.shape[1])
-    for start in range(0, len(vectors), 50_000):
-        graph.add(start, vectors[start : start + 50_000])
-    print(f"\nreal ({len(vectors):,} sentences), the {DEEP} nearest")
-    print("| expansion | recall@100 | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
-    for value in values:
-        graph.expansion = value
-        times, recall = [], []
-        for query, expected in zip(queries, truth, strict=True):
-            start = time.perf_counter()
-            rows, _ = graph.search(query, DEEP)
-            times.append((time.perf_counter() - start) * 1000)
-            recall.append(len(expected & set(rows.tolist())) / DEEP)
-        times.sort()
-        print(
-            f"| {value} | {statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
-            f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
-        )
+    The product's own path (bot.embedding.rows.EmbeddingRows.search): sign-bit graphs
+    propose, the float16 rows saved in a folder are read back and ranked by cosine.
+    """
+    import tempfile
+
+    from bot.embedding import rows as stored
+    from bot.index.storage.segments import ArrayStore
+
+    exact = vectors.astype(np.float16).astype(np.float32)
+    truth = [set(np.argpartition(-(exact @ q), k)[:k].tolist()) for q in queries]
+    with tempfile.TemporaryDirectory() as folder:
+        store = ArrayStore(Path(folder), "embedding:bench")
+        embedded = stored.EmbeddingRows(store, vectors.shape[1])
+        cpu = time.process_time()
+        for start in range(0, len(vectors), 8192):  # one writer: row i is vector i
+            embedded.append([(f"a{start}", vectors[start : start + 8192])])
+        embedded.flush()
+        built = time.process_time() - cpu
+        print(f"\n{title}, the {k} nearest; graphs built in {built:.0f} s CPU")
+        print("| candidates per result | rescored | recall@50 | search p50 ms CPU | p99 ms CPU |")
+        print("|---|---|---|---|---|")
+        for value in values:
+            stored.CANDIDATES = value
+            times, recall = [], []
+            for query, expected in zip(queries, truth, strict=True):
+                start_cpu = time.process_time()
+                refs, _ = embedded.search(query.astype(np.float32), k)
+                times.append((time.process_time() - start_cpu) * 1000)
+                recall.append(len(expected & set((refs[:k] & stored.LOW).tolist())) / k)
+            times.sort()
+            print(
+                f"| {value} | {max(k * value, stored.FEWEST_CANDIDATES)} | "
+                f"{statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
+                f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
+            )
+        store.close()
 
 
 def blended(n: int, seed: int = 5) -> np.ndarray:
@@ -279,9 +296,10 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
     print("|---|---|---|---|---|---|")
     for dtype in dtypes:
         for addition in additions:
+            bits = dtype == "b1"  # packed signs, compared by Hamming distance
             index = index_class(
                 ndim=384,
-                metric="cos",
+                metric="hamming" if bits else "cos",
                 dtype=dtype,
                 connectivity=CONNECTIVITY,
                 expansion_add=addition,
@@ -290,7 +308,8 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
             cpu = time.process_time()
             for start in range(0, n, 8192):
                 block = vectors[start : start + 8192].astype(np.float32)
-                index.add(np.arange(start, start + len(block), dtype=np.uint64), block, threads=1)
+                added = np.packbits(block > 0, axis=1) if bits else block
+                index.add(np.arange(start, start + len(block), dtype=np.uint64), added, threads=1)
             built = time.process_time() - cpu
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "graph.usearch")
@@ -301,7 +320,8 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
                 times, recall = [], []
                 for question, expected in zip(questions, truth, strict=True):
                     start_cpu = time.thread_time()
-                    found = view.search(question, k, threads=1).keys
+                    asked = np.packbits(question > 0) if bits else question
+                    found = view.search(asked, k, threads=1).keys
                     times.append((time.thread_time() - start_cpu) * 1000)
                     recall.append(len(expected & set(found.tolist())) / k)
                 del view
@@ -315,17 +335,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
-    parser.add_argument("--expansion", help="comma-separated search expansions to sweep")
+    parser.add_argument("--candidates", help="candidates rescored per result to sweep, e.g. 4,8")
     parser.add_argument("--dtypes", help="compare graphs of these vector types, e.g. f16,i8")
     parser.add_argument("--expansion-add", default="32,128", help="with --dtypes")
-    parser.add_argument("--blended", type=int, default=100_000, help="with --dtypes")
+    parser.add_argument(
+        "--blended", type=int, default=100_000, help="with --dtypes or --candidates"
+    )
     args = parser.parse_args()
     if args.dtypes:
         additions = [int(v) for v in args.expansion_add.split(",")]
         compare_dtypes(args.blended, args.dtypes.split(","), additions)
         return
-    if args.expansion:
-        sweep_expansion(*real_vectors(), [int(v) for v in args.expansion.split(",")])
+    if args.candidates:
+        values = [int(v) for v in args.candidates.split(",")]
+        corpus, questions = real_vectors()
+        sweep_candidates(corpus, questions, values, f"real ({len(corpus):,} sentences)")
+        title = f"{args.blended:,} blended vectors"
+        sweep_candidates(blended(args.blended), questions[:200], values, title)
         return
     names = args.libraries.split(",")
     corpus, questions = real_vectors()
