@@ -8,11 +8,17 @@ time p50/p99 (one thread), build time and the memory the index adds. Exact searc
 
     PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
     PYTHONPATH=. python bench/ann.py --candidates 2,4,8,16 [--blended 100000]
+    PYTHONPATH=. python bench/ann.py --at-scale bench/data/annmem-index-1m \
+        [--f16-graphs bench/data/semantic-index-1m/<corpus>/arrays/<kind>/ann/<segment>]
     PYTHONPATH=. python bench/ann.py --dtypes f16,i8,b1 [--expansion-add 32,128] [--blended 100000]
 
 --candidates sweeps how many candidates the product's search (bot.embedding.rows) ranks
 by exact cosine per result, on the real embeddings and on blended vectors like
 semantic_scale.py's: recall@50 against exact search and search CPU time, to choose it.
+
+--at-scale measures the product's search on bench/semantic_scale.py's prepared folder
+(1M rows): recall@50 against a pass over every row, CPU time, and --f16-graphs the
+float16 graphs of the format before, searched as it did.
 
 --dtypes compares the graph's vector types (float16, int8, sign bits by Hamming
 distance) on blended vectors: recall@50 of the graph alone against exact search,
@@ -268,6 +274,76 @@ def sweep_candidates(
         store.close()
 
 
+def at_scale(prepared: Path, old_graphs: Path | None, questions: int, k: int = 50) -> None:
+    """Recall@k and search CPU time of the product's search on a prepared 1M folder.
+
+    prepared is bench/semantic_scale.py's folder (its rows and graphs); the truth is a
+    pass over every row. old_graphs, a folder of float16 graphs of the same rows (the
+    format before sign bits, ``ann-f16-*``), is searched as that code did: 62 a segment.
+    """
+    from bot.embedding import rows as stored
+    from bot.embedding.loader import SemanticModel
+    from bot.index.storage.segments import ArrayStore
+
+    (folder,) = prepared.glob("*/arrays")
+    store = ArrayStore(folder, SemanticModel().kind)
+    name = max(store.segments().items(), key=lambda item: item[1])[0]
+    embedded = stored.EmbeddingRows(store, 384)
+    number = embedded._number(name)  # opens the segment's graphs
+    mapped = store.segment_rows(name)
+    assert mapped is not None
+    asked = real_vectors()[1][:questions].astype(np.float32)
+    truth = []
+    for query in asked:
+        cosines = np.concatenate(
+            [
+                mapped[start : start + 100_000].astype(np.float32) @ query
+                for start in range(0, mapped.shape[0], 100_000)
+            ]
+        )
+        truth.append(set(np.argpartition(-cosines, k)[:k].tolist()))
+    del mapped
+    print(f"\n{len(embedded._graphs[number]._saved)} graphs of {store.segments()[name]:,} rows")
+    print("| search | recall@50 | p50 ms CPU (all threads) | p99 |")
+    print("|---|---|---|---|")
+
+    def report(label: str, search: Any) -> None:
+        times, recall = [], []
+        for query, expected in zip(asked, truth, strict=True):
+            start = time.process_time()
+            found = search(query)
+            times.append((time.process_time() - start) * 1000)
+            recall.append(len(expected & set(found[:k].tolist())) / k)
+        times.sort()
+        print(
+            f"| {label} | {statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
+            f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
+        )
+
+    for value in (4, 8, 16):
+        stored.CANDIDATES = value
+        report(
+            f"sign bits, {value} candidates a result",
+            lambda query: embedded.search(query, k)[0] & stored.LOW,
+        )
+    if old_graphs is not None:
+        from bot.embedding.ann import _usearch_index
+
+        index_class = _usearch_index()
+        views = [
+            index_class.restore(str(p), view=True) for p in sorted(old_graphs.glob("*.usearch"))
+        ]
+        for view in views:
+            view.expansion_search = EXPANSION_SEARCH
+
+        def old(query: np.ndarray) -> np.ndarray:
+            found = [view.search(query, 62, threads=1) for view in views]
+            keys = np.concatenate([np.asarray(f.keys, dtype=np.int64) for f in found])
+            return keys[np.argsort(np.concatenate([f.distances for f in found]), kind="stable")]
+
+        report(f"float16 graphs ({len(views)}), 62 a segment", old)
+
+
 def blended(n: int, seed: int = 5) -> np.ndarray:
     """n unit vectors, each a blend of two real embeddings plus noise (semantic_scale's)."""
     corpus = real_vectors()[0].astype(np.float32)
@@ -336,6 +412,9 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
     parser.add_argument("--candidates", help="candidates rescored per result to sweep, e.g. 4,8")
+    parser.add_argument("--at-scale", help="a prepared folder of bench/semantic_scale.py")
+    parser.add_argument("--f16-graphs", help="with --at-scale: float16 graphs of the same rows")
+    parser.add_argument("--questions", type=int, default=50, help="with --at-scale")
     parser.add_argument("--dtypes", help="compare graphs of these vector types, e.g. f16,i8")
     parser.add_argument("--expansion-add", default="32,128", help="with --dtypes")
     parser.add_argument(
@@ -345,6 +424,10 @@ def main() -> None:
     if args.dtypes:
         additions = [int(v) for v in args.expansion_add.split(",")]
         compare_dtypes(args.blended, args.dtypes.split(","), additions)
+        return
+    if args.at_scale:
+        old = Path(args.f16_graphs) if args.f16_graphs else None
+        at_scale(Path(args.at_scale), old, args.questions)
         return
     if args.candidates:
         values = [int(v) for v in args.candidates.split(",")]

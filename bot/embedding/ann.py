@@ -44,6 +44,10 @@ EXPANSION_SEARCH = 96
 # The graphs' vectors: one sign bit per dimension, compared by Hamming distance.
 DTYPE = "b1"
 METRIC = "hamming"
+# Each segment proposes this many times its share of the rows asked for (bot.embedding.rows
+# ranks the nearest of all proposals by exact cosine): at 1M rows in four segments, twice
+# gives the recall@50 of asking each for all (bench/ann.py --at-scale).
+SHARE = 2
 _SEGMENT_NAME = re.compile(rf"ann-{DTYPE}-(\d+)-(\d+)\.usearch$")
 # A question searches half the saved segments on this thread: usearch lets go of the GIL
 # while it searches, so at 1M (four segments) the search takes half the time on two cores.
@@ -139,10 +143,11 @@ class AnnIndex:
             return self._live.end
         return self._saved[-1].end if self._saved else 0
 
-    def add(self, first: int, vectors: npt.NDArray[Any]) -> None:
+    def add(self, first: int, vectors: npt.NDArray[Any], threads: int = 1) -> None:
         """Add the store rows first.. (vectors, one row each); rows it holds are skipped.
 
-        One add at a time; searches go on meanwhile (they see the rows added so far).
+        One add at a time, on ``threads`` threads (0: every core); searches go on
+        meanwhile (they see the rows added so far).
         """
         with self._adding:
             with self._lock:
@@ -158,8 +163,7 @@ class AnnIndex:
                 live = self._live
             bits = sign_bits(vectors[skip:])
             keys = np.arange(start, start + len(bits), dtype=np.uint64)
-            # One thread: the background job's encoders keep the other cores busy.
-            live.index.add(keys, bits, threads=1)
+            live.index.add(keys, bits, threads=threads)
             with self._lock:
                 live.end = start + len(bits)
             if live.end - live.first >= SEGMENT_ROWS:
@@ -193,22 +197,28 @@ class AnnIndex:
             self._live = None
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Rows, npt.NDArray[Any]]:
-        """Return up to k rows per segment nearest vector's signs, nearest first, and how far.
+        """Return about k rows nearest vector's signs, nearest first, and how far each is.
 
         The distance is the number of dimensions whose signs differ: candidates to rank
-        by their exact cosine (bot.embedding.rows). The in-memory segment is skipped
-        while rows are being added to it (a usearch graph may reallocate as it grows):
-        its rows are still ranked by meaning when word match brings them, and the next
-        question finds them.
+        by their exact cosine (bot.embedding.rows). Each segment proposes ``SHARE``
+        times its share of k by rows (at most k): the nearest rows fall into segments
+        about as their rows do. The in-memory segment is skipped while rows are being
+        added to it (a usearch graph may reallocate as it grows): its rows are still
+        ranked by meaning when word match brings them, and the next question finds them.
         """
         bits = sign_bits(vector)
         with self._lock:
             saved, live = list(self._saved), self._live
-        found = self._search_all(saved, bits, k)
+        held = max(1, sum(s.end - s.first for s in saved) + (live.end - live.first if live else 0))
+
+        def asked(segment: _Segment) -> int:
+            return min(k, max(1, -(-SHARE * k * (segment.end - segment.first) // held)))
+
+        found = self._search_all(saved, bits, [asked(segment) for segment in saved])
         if live is not None and self._adding.acquire(blocking=False):
             try:
                 if self._live is live:
-                    found.append(self._search(live, bits, k))
+                    found.append(self._search(live, bits, asked(live)))
             finally:
                 self._adding.release()
         found = [pair for pair in found if pair[0].size]
@@ -220,20 +230,24 @@ class AnnIndex:
         return all_keys[order], all_distances[order]
 
     def _search_all(
-        self, segments: list[_Segment], bits: npt.NDArray[np.uint8], k: int
+        self, segments: list[_Segment], bits: npt.NDArray[np.uint8], asked: list[int]
     ) -> list[tuple[Rows, npt.NDArray[Any]]]:
-        """Search every segment, every other one on a second thread, results in segment order."""
-        if len(segments) < 2:
-            return [self._search(segment, bits, k) for segment in segments]
+        """Search every segment for its asked rows, every other one on a second thread.
 
-        def some(part: list[_Segment]) -> list[tuple[Rows, npt.NDArray[Any]]]:
-            return [self._search(segment, bits, k) for segment in part]
+        The results come back in segment order.
+        """
+        pairs = list(zip(segments, asked, strict=True))
+        if len(pairs) < 2:
+            return [self._search(segment, bits, k) for segment, k in pairs]
+
+        def some(part: list[tuple[_Segment, int]]) -> list[tuple[Rows, npt.NDArray[Any]]]:
+            return [self._search(segment, bits, k) for segment, k in part]
 
         try:
-            odd = _SEARCHER.submit(some, segments[1::2])
+            odd = _SEARCHER.submit(some, pairs[1::2])
         except RuntimeError:  # the interpreter is exiting: no new threads, search here
-            return some(segments)
-        even, rest = some(segments[::2]), odd.result()
+            return some(pairs)
+        even, rest = some(pairs[::2]), odd.result()
         # Back in segment order, so that equal distances keep the order of a search on one thread.
         return [(even if n % 2 == 0 else rest)[n // 2] for n in range(len(segments))]
 

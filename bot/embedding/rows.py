@@ -164,15 +164,18 @@ class EmbeddingRows:
                 mapped = self._maps[number] = fresh
         return mapped if mapped is not None else np.zeros((0, self.dim), DTYPE)
 
-    def _grow(self, number: int, chunk: int = 8192) -> None:
-        """Add the segment's rows its graphs lack (all committed ones); questions go on."""
+    def _grow(self, number: int, chunk: int = 8192, threads: int = 1) -> None:
+        """Add the segment's rows its graphs lack (all committed ones); questions go on.
+
+        One thread by default: the background job's encoders keep the other cores busy.
+        """
         with self._lock:
             graph = self._graphs[number]
             committed = self._segment(number, needed=1 << 62).shape[0]
         while graph.rows < committed:
             start = graph.rows
             end = min(committed, start + chunk)
-            graph.add(start, self._read(number, np.arange(start, end, dtype=np.int64)))
+            graph.add(start, self._read(number, np.arange(start, end, dtype=np.int64)), threads)
 
     def _file(self, number: int) -> IO[bytes] | None:
         """Return the rows file of a saved segment, open to read (None: rows in memory)."""
@@ -197,15 +200,12 @@ class EmbeddingRows:
             order = np.argsort(local, kind="stable")
             wanted = local[order]
             # One read per run of consecutive rows: a sentence's neighbours often come with it.
-            breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
-            runs = zip(np.r_[0, breaks].tolist(), np.r_[breaks, wanted.size].tolist(), strict=True)
-            first, last = wanted.tolist(), (wanted + 1).tolist()
-            fd = handle.fileno()
-            data = b"".join(
-                os.pread(fd, (last[end - 1] - first[start]) * size, first[start] * size)
-                for start, end in runs
-            )
-            if len(data) == wanted.size * size:  # else a file cut short: read the map's zeros
+            starts = np.flatnonzero(np.diff(wanted, prepend=-2) != 1)
+            offsets = (wanted[starts] * size).tolist()
+            lengths = (np.diff(starts, append=wanted.size) * size).tolist()
+            fd, pread = handle.fileno(), os.pread
+            data = b"".join([pread(fd, n, at) for n, at in zip(lengths, offsets, strict=True)])
+            if len(data) == wanted.size * size:  # else (a file cut short) through the map
                 out = np.empty((local.size, self.dim), dtype=DTYPE)
                 out[order] = np.frombuffer(data, dtype=DTYPE).reshape(-1, self.dim)
                 return out
@@ -214,11 +214,14 @@ class EmbeddingRows:
         return np.asarray(rows[local], dtype=DTYPE)
 
     def index_all(self) -> None:
-        """Bring each segment's graphs up to its rows (saved before the graphs were); save."""
+        """Bring each segment's graphs up to its rows (saved before the graphs were); save.
+
+        On every core: the background job does this before it starts encoding.
+        """
         with self._lock:
             numbers = range(len(self._names))
         for number in numbers:
-            self._grow(number)
+            self._grow(number, threads=0)
         self.flush()
 
     def flush(self) -> None:

@@ -152,10 +152,12 @@ def test_segments_searched_on_two_threads_give_what_one_thread_gives(
         query = vectors[seed * 41] + 0.5 * unit(1, 200 + seed)[0]
         query /= np.linalg.norm(query)
         rows, distances = graph.search(query, 10)
-        # The same search, one segment after another on this thread, merged the same way.
-        one = [graph._search(segment, ann.sign_bits(query), 10) for segment in saved]
+        # The same search, one segment after another on this thread, merged the same way:
+        # each of the five equal segments proposes twice its share of the ten.
+        share = ann.SHARE * 10 // 5
+        one = [graph._search(segment, ann.sign_bits(query), share) for segment in saved]
         keys = np.concatenate([k for k, _ in one])
         differing = np.concatenate([d for _, d in one])
         order = np.argsort(differing, kind="stable")
         assert np.array_equal(rows, keys[order]) and np.array_equal(distances, differing[order])
-        assert rows.size == 50
+        assert rows.size == 5 * share
