@@ -45,7 +45,7 @@ MEMORY = ""  # the name of the segment of rows kept in memory
 MERGE_ROWS = SEGMENT_ROWS
 MERGE_AT = 3
 # Candidates a search ranks by exact cosine for each result it returns: the graphs
-# compare signs only (bench/ann.py --dtypes: recall@50 by candidates per result).
+# compare signs only (bench/ann.py --candidates and --at-scale: recall@50 by this number).
 CANDIDATES = 8
 # ... and at least this many, so that a small corpus's search is exact.
 FEWEST_CANDIDATES = 256
