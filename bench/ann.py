@@ -7,15 +7,22 @@ time p50/p99 (one thread), build time and the memory the index adds. Exact searc
 (numpy, float32) is the baseline run in the same process.
 
     PYTHONPATH=. python bench/ann.py [--generated 100000] [--libraries usearch,hnswlib,faiss]
-    PYTHONPATH=. python bench/ann.py --expansion 16,32,64,96,128
-    PYTHONPATH=. python bench/ann.py --dtypes f16,i8 [--expansion-add 32,128] [--blended 100000]
+    PYTHONPATH=. python bench/ann.py --candidates 2,4,8,16 [--blended 100000]
+    PYTHONPATH=. python bench/ann.py --at-scale bench/data/annmem-index-1m \
+        [--f16-graphs bench/data/semantic-index-1m/<corpus>/arrays/<kind>/ann/<segment>]
+    PYTHONPATH=. python bench/ann.py --dtypes f16,i8,b1 [--expansion-add 32,128] [--blended 100000]
 
---expansion sweeps the search expansion of the product's own graph (bot.embedding.ann)
-on the real embeddings, at the depth the ranker asks for (bot.answer.ranking: the 100
-nearest sentences): recall@100 against exact search and query time, to choose it.
+--candidates sweeps how many candidates the product's search (bot.embedding.rows) ranks
+by exact cosine per result, on the real embeddings and on blended vectors like
+semantic_scale.py's: recall@50 against exact search and search CPU time, to choose it.
 
---dtypes compares the graph's vector types (float16, int8) on blended vectors like
-semantic_scale.py's: recall@50 against exact search, search CPU time, file size, build.
+--at-scale measures the product's search on bench/semantic_scale.py's prepared folder
+(1M rows): recall@50 against a pass over every row, CPU time, and --f16-graphs the
+float16 graphs of the format before, searched as it did.
+
+--dtypes compares the graph's vector types (float16, int8, sign bits by Hamming
+distance) on blended vectors: recall@50 of the graph alone against exact search,
+search CPU time, file size, build.
 
 Real embeddings are cached in bench/data/ann-real.npz (the first run embeds them).
 """
@@ -224,31 +231,117 @@ def measure(vectors: np.ndarray, queries: np.ndarray, names: list[str]) -> dict[
     return results
 
 
-def sweep_expansion(vectors: np.ndarray, queries: np.ndarray, values: list[int]) -> None:
-    """Recall@DEEP and query time of the product's graph at each search expansion."""
-    from bot.embedding.ann import AnnIndex
+def sweep_candidates(
+    vectors: np.ndarray, queries: np.ndarray, values: list[int], title: str, k: int = 50
+) -> None:
+    """Recall@k and search time of the product's search at each number of candidates per result.
 
-    exact = vectors.astype(np.float32)
-    truth = [set(np.argpartition(-(exact @ q), DEEP)[:DEEP].tolist()) for q in queries]
-    graph = AnnIndex(vectors.shape[1])
-    for start in range(0, len(vectors), 50_000):
-        graph.add(start, vectors[start : start + 50_000])
-    print(f"\nreal ({len(vectors):,} sentences), the {DEEP} nearest")
-    print("| expansion | recall@100 | p50 ms | p99 ms |")
+    The product's own path (bot.embedding.rows.EmbeddingRows.search): sign-bit graphs
+    propose, the float16 rows saved in a folder are read back and ranked by cosine.
+    """
+    import tempfile
+
+    from bot.embedding import rows as stored
+    from bot.index.storage.segments import ArrayStore
+
+    exact = vectors.astype(np.float16).astype(np.float32)
+    truth = [set(np.argpartition(-(exact @ q), k)[:k].tolist()) for q in queries]
+    with tempfile.TemporaryDirectory() as folder:
+        store = ArrayStore(Path(folder), "embedding:bench")
+        embedded = stored.EmbeddingRows(store, vectors.shape[1])
+        cpu = time.process_time()
+        for start in range(0, len(vectors), 8192):  # one writer: row i is vector i
+            embedded.append([(f"a{start}", vectors[start : start + 8192])])
+        embedded.flush()
+        built = time.process_time() - cpu
+        print(f"\n{title}, the {k} nearest; graphs built in {built:.0f} s CPU")
+        print("| candidates per result | rescored | recall@50 | search p50 ms CPU | p99 ms CPU |")
+        print("|---|---|---|---|---|")
+        for value in values:
+            stored.CANDIDATES = value
+            times, recall = [], []
+            for query, expected in zip(queries, truth, strict=True):
+                start_cpu = time.process_time()
+                refs, _ = embedded.search(query.astype(np.float32), k)
+                times.append((time.process_time() - start_cpu) * 1000)
+                recall.append(len(expected & set((refs[:k] & stored.LOW).tolist())) / k)
+            times.sort()
+            print(
+                f"| {value} | {max(k * value, stored.FEWEST_CANDIDATES)} | "
+                f"{statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
+                f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
+            )
+        store.close()
+
+
+def at_scale(prepared: Path, old_graphs: Path | None, questions: int, k: int = 50) -> None:
+    """Recall@k and search CPU time of the product's search on a prepared 1M folder.
+
+    prepared is bench/semantic_scale.py's folder (its rows and graphs); the truth is a
+    pass over every row. old_graphs, a folder of float16 graphs of the same rows (the
+    format before sign bits, ``ann-f16-*``), is searched as that code did: 62 a segment.
+    """
+    from bot.embedding import rows as stored
+    from bot.embedding.loader import SemanticModel
+    from bot.index.storage.segments import ArrayStore
+
+    (folder,) = prepared.glob("*/arrays")
+    store = ArrayStore(folder, SemanticModel().kind)
+    name = max(store.segments().items(), key=lambda item: item[1])[0]
+    embedded = stored.EmbeddingRows(store, 384)
+    number = embedded._number(name)  # opens the segment's graphs
+    mapped = store.segment_rows(name)
+    assert mapped is not None
+    asked = real_vectors()[1][:questions].astype(np.float32)
+    truth = []
+    for query in asked:
+        cosines = np.concatenate(
+            [
+                mapped[start : start + 100_000].astype(np.float32) @ query
+                for start in range(0, mapped.shape[0], 100_000)
+            ]
+        )
+        truth.append(set(np.argpartition(-cosines, k)[:k].tolist()))
+    del mapped
+    print(f"\n{len(embedded._graphs[number]._saved)} graphs of {store.segments()[name]:,} rows")
+    print("| search | recall@50 | p50 ms CPU (all threads) | p99 |")
     print("|---|---|---|---|")
-    for value in values:
-        graph.expansion = value
+
+    def report(label: str, search: Any) -> None:
         times, recall = [], []
-        for query, expected in zip(queries, truth, strict=True):
-            start = time.perf_counter()
-            rows, _ = graph.search(query, DEEP)
-            times.append((time.perf_counter() - start) * 1000)
-            recall.append(len(expected & set(rows.tolist())) / DEEP)
+        for query, expected in zip(asked, truth, strict=True):
+            start = time.process_time()
+            found = search(query)
+            times.append((time.process_time() - start) * 1000)
+            recall.append(len(expected & set(found[:k].tolist())) / k)
         times.sort()
         print(
-            f"| {value} | {statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
+            f"| {label} | {statistics.mean(recall):.3f} | {statistics.median(times):.2f} | "
             f"{times[int(0.99 * (len(times) - 1))]:.2f} |"
         )
+
+    for value in (4, 8, 16):
+        stored.CANDIDATES = value
+        report(
+            f"sign bits, {value} candidates a result",
+            lambda query: embedded.search(query, k)[0] & stored.LOW,
+        )
+    if old_graphs is not None:
+        from bot.embedding.ann import _usearch_index
+
+        index_class = _usearch_index()
+        views = [
+            index_class.restore(str(p), view=True) for p in sorted(old_graphs.glob("*.usearch"))
+        ]
+        for view in views:
+            view.expansion_search = EXPANSION_SEARCH
+
+        def old(query: np.ndarray) -> np.ndarray:
+            found = [view.search(query, 62, threads=1) for view in views]
+            keys = np.concatenate([np.asarray(f.keys, dtype=np.int64) for f in found])
+            return keys[np.argsort(np.concatenate([f.distances for f in found]), kind="stable")]
+
+        report(f"float16 graphs ({len(views)}), 62 a segment", old)
 
 
 def blended(n: int, seed: int = 5) -> np.ndarray:
@@ -279,9 +372,10 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
     print("|---|---|---|---|---|---|")
     for dtype in dtypes:
         for addition in additions:
+            bits = dtype == "b1"  # packed signs, compared by Hamming distance
             index = index_class(
                 ndim=384,
-                metric="cos",
+                metric="hamming" if bits else "cos",
                 dtype=dtype,
                 connectivity=CONNECTIVITY,
                 expansion_add=addition,
@@ -290,7 +384,8 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
             cpu = time.process_time()
             for start in range(0, n, 8192):
                 block = vectors[start : start + 8192].astype(np.float32)
-                index.add(np.arange(start, start + len(block), dtype=np.uint64), block, threads=1)
+                added = np.packbits(block > 0, axis=1) if bits else block
+                index.add(np.arange(start, start + len(block), dtype=np.uint64), added, threads=1)
             built = time.process_time() - cpu
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "graph.usearch")
@@ -301,7 +396,8 @@ def compare_dtypes(n: int, dtypes: list[str], additions: list[int], k: int = 50)
                 times, recall = [], []
                 for question, expected in zip(questions, truth, strict=True):
                     start_cpu = time.thread_time()
-                    found = view.search(question, k, threads=1).keys
+                    asked = np.packbits(question > 0) if bits else question
+                    found = view.search(asked, k, threads=1).keys
                     times.append((time.thread_time() - start_cpu) * 1000)
                     recall.append(len(expected & set(found.tolist())) / k)
                 del view
@@ -315,17 +411,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--libraries", default="usearch,hnswlib,faiss")
-    parser.add_argument("--expansion", help="comma-separated search expansions to sweep")
+    parser.add_argument("--candidates", help="candidates rescored per result to sweep, e.g. 4,8")
+    parser.add_argument("--at-scale", help="a prepared folder of bench/semantic_scale.py")
+    parser.add_argument("--f16-graphs", help="with --at-scale: float16 graphs of the same rows")
+    parser.add_argument("--questions", type=int, default=50, help="with --at-scale")
     parser.add_argument("--dtypes", help="compare graphs of these vector types, e.g. f16,i8")
     parser.add_argument("--expansion-add", default="32,128", help="with --dtypes")
-    parser.add_argument("--blended", type=int, default=100_000, help="with --dtypes")
+    parser.add_argument(
+        "--blended", type=int, default=100_000, help="with --dtypes or --candidates"
+    )
     args = parser.parse_args()
     if args.dtypes:
         additions = [int(v) for v in args.expansion_add.split(",")]
         compare_dtypes(args.blended, args.dtypes.split(","), additions)
         return
-    if args.expansion:
-        sweep_expansion(*real_vectors(), [int(v) for v in args.expansion.split(",")])
+    if args.at_scale:
+        old = Path(args.f16_graphs) if args.f16_graphs else None
+        at_scale(Path(args.at_scale), old, args.questions)
+        return
+    if args.candidates:
+        values = [int(v) for v in args.candidates.split(",")]
+        corpus, questions = real_vectors()
+        sweep_candidates(corpus, questions, values, f"real ({len(corpus):,} sentences)")
+        title = f"{args.blended:,} blended vectors"
+        sweep_candidates(blended(args.blended), questions[:200], values, title)
         return
     names = args.libraries.split(",")
     corpus, questions = real_vectors()

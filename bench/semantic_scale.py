@@ -1,7 +1,7 @@
 """Semantic ranking at scale: ANN + fusion latency at 1M sentences, and time to semantic ranking.
 
     PYTHONPATH=. python bench/semantic_scale.py latency [--size 1m] [--expansion-add 32]
-        [--rows-from bench/data/semantic-base-index-1m] [--prepare-only]
+        [--rows-from bench/data/semantic-base-index-1m] [--prepare-only] [--folder NAME]
     PYTHONPATH=. python bench/semantic_scale.py ready [--sizes 10k,100k] [--cap 240]
 
 latency: builds the corpus of bench/scale.py at the size (about 1M real sentences of
@@ -342,6 +342,10 @@ def main() -> None:
         "--prepare-only", action="store_true", help="latency: prepare the folder, do not serve"
     )
     parser.add_argument(
+        "--folder",
+        help="latency: the prepared folder's name under bench/data (default semantic-index-SIZE)",
+    )
+    parser.add_argument(
         "--expansion-add",
         type=int,
         default=0,
@@ -351,7 +355,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     if args.what == "latency":
         corpus = _corpus(args.size)
-        index_dir = DATA / f"semantic-index-{args.size}"
+        index_dir = DATA / (args.folder or f"semantic-index-{args.size}")
         if not (index_dir / ".prepared").exists():
             shutil.rmtree(index_dir, ignore_errors=True)
             if args.rows_from:

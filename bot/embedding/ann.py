@@ -1,21 +1,24 @@
-"""Find the stored embeddings nearest a question: HNSW graphs (usearch), saved in segments.
+"""Find the stored embeddings nearest a question: small HNSW graphs of sign bits (usearch).
 
 One index covers one segment of the array store (bot.embedding.rows), keyed by row in
 it, so it outlives a reload: a new engine's sentences map to rows the graph already
 holds, and only rows appended since are added. Rows go into an in-memory part; every
 ``SEGMENT_ROWS`` rows, and when a job finishes, that part is saved as
-``ann-f16-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
-restart reads the graphs instead of building them. The graphs keep the rows' float16
-vectors, bit for bit, and those serve both the search and the fused cosines of the
-candidates (``vectors``): a question reads one copy of each vector, so serving keeps
-one file's pages resident, not the rows' and the graphs' (bench/semantic_scale.py).
+``ann-b1-<first>-<end>.usearch`` in the segment's graph folder and re-opened memory-mapped, so a
+restart reads the graphs instead of building them.
+
+The graphs hold one bit per dimension (the sign of each coordinate, 48 bytes a row
+against float16's 768) and walk by Hamming distance: at 1M rows they are about 190 MB
+against 870 MB, the whole of which a search's scattered reads keep resident. They only
+propose candidates; bot.embedding.rows ranks them by their exact cosine, read from the
+float16 rows (bench/ann.py --at-scale, 1M rows: recall@50 0.984 with eight candidates a
+result ranked so, against 0.891 for the float16 graphs that were built at expansion 32).
 Graphs saved in an older format are deleted and rebuilt from the rows. usearch was
 chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import re
@@ -38,10 +41,13 @@ SEGMENT_ROWS = 250_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
-# The graphs' vectors, as the rows keep them. int8 would halve their bytes, but its
-# cosines (usearch truncates unit vectors scaled by 127) moved squad-dev's fused Hit@1
-# from 0.830 to 0.829 and its recall@50 from 0.99 to 0.96 (README).
-DTYPE = "f16"
+# The graphs' vectors: one sign bit per dimension, compared by Hamming distance.
+DTYPE = "b1"
+METRIC = "hamming"
+# Each segment proposes this many times its share of the rows asked for (bot.embedding.rows
+# ranks the nearest of all proposals by exact cosine): at 1M rows in four segments, twice
+# gave the recall@50 of asking each for all of them (0.982) for 2.8 ms of CPU, not 4.2.
+SHARE = 2
 _SEGMENT_NAME = re.compile(rf"ann-{DTYPE}-(\d+)-(\d+)\.usearch$")
 # A question searches half the saved segments on this thread: usearch lets go of the GIL
 # while it searches, so at 1M (four segments) the search takes half the time on two cores.
@@ -54,8 +60,6 @@ class _Segment:
     end: int
     index: Any  # usearch.index.Index
     path: Path | None = None
-    # A saved graph's vectors, row first + i at slot i (None: read through usearch).
-    vectors: npt.NDArray[np.float16] | None = None
 
 
 def _usearch_index() -> Any:
@@ -70,31 +74,18 @@ def _usearch_index() -> Any:
     return Index
 
 
-def _mapped_at(path: Path, size: int) -> int | None:
-    """Return the address where this process maps path from its start, over size bytes."""
-    name = str(path.resolve())
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                parts = line.split(maxsplit=5)
-                if len(parts) == 6 and parts[5].rstrip("\n") == name and int(parts[2], 16) == 0:
-                    low, high = (int(bound, 16) for bound in parts[0].split("-"))
-                    if high - low >= size:
-                        return low
-    except (OSError, ValueError):
-        return None
-    return None
+def sign_bits(vectors: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    """Return the graphs' form of some vectors: their coordinates' signs, packed 8 a byte."""
+    return np.packbits(np.asarray(vectors) > 0, axis=-1)
 
 
 class AnnIndex:
-    """Approximate nearest rows by cosine, over segments of HNSW graphs."""
+    """Approximate nearest rows by the signs of their coordinates, over segments of HNSW graphs."""
 
     def __init__(self, dim: int, folder: Path | None = None, *, rows: int = 0) -> None:
         """Open the graphs saved in folder that cover at most the first ``rows`` rows."""
         self.dim = dim
         self.folder = folder
-        # The candidate list of a search (a saved graph reopens with usearch's default).
-        self.expansion = EXPANSION_SEARCH
         self._saved: list[_Segment] = []
         self._live: _Segment | None = None
         self._lock = threading.Lock()  # the segments' list, briefly
@@ -107,7 +98,7 @@ class AnnIndex:
 
         return Index(
             ndim=self.dim,
-            metric="cos",
+            metric=METRIC,
             dtype=DTYPE,
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
@@ -138,39 +129,8 @@ class AnnIndex:
             if index is None or len(index) != last - first:
                 path.unlink(missing_ok=True)
                 continue
-            self._saved.append(_Segment(first, last, index, path, self._matrix(path, index, first)))
+            self._saved.append(_Segment(first, last, index, path))
             end = last
-
-    def _matrix(self, path: Path, index: Any, first: int) -> npt.NDArray[np.float16] | None:
-        """Read a saved graph's vectors in usearch's own map of it: one row per slot.
-
-        usearch writes the vectors first; rows are added one thread at a time, so slot
-        i holds row first + i. The array is made over usearch's mapping (found in
-        /proc/self/maps), not a second map of the file, so that a page read by the
-        search and by the fusion is resident once; it lives as long as the index that
-        owns the mapping (the two are kept together). A few rows are checked against
-        usearch's lookup, and any doubt about the layout (another usearch version, no
-        /proc) leaves the vectors to that lookup (slower).
-        """
-        count = len(index)
-        try:
-            head = np.fromfile(path, dtype=np.uint32, count=2)
-            if head.size != 2 or (int(head[0]), int(head[1])) != (count, 2 * self.dim):
-                return None
-            start = _mapped_at(path, 8 + count * 2 * self.dim)
-            if start is None:
-                return None
-            block = (ctypes.c_char * (count * 2 * self.dim)).from_address(start + 8)
-            flat: npt.NDArray[np.float16] = np.frombuffer(memoryview(block), dtype=np.float16)
-            matrix = flat.reshape(count, self.dim)
-            matrix.flags.writeable = False
-            for slot in set(np.linspace(0, count - 1, 9).astype(int).tolist()):
-                looked_up = index.get(np.uint64(first + slot))
-                if looked_up is None or not np.array_equal(matrix[slot], looked_up):
-                    return None
-        except (OSError, ValueError):
-            return None
-        return matrix
 
     @property
     def rows(self) -> int:
@@ -183,10 +143,11 @@ class AnnIndex:
             return self._live.end
         return self._saved[-1].end if self._saved else 0
 
-    def add(self, first: int, vectors: npt.NDArray[Any]) -> None:
+    def add(self, first: int, vectors: npt.NDArray[Any], threads: int = 1) -> None:
         """Add the store rows first.. (vectors, one row each); rows it holds are skipped.
 
-        One add at a time; searches go on meanwhile (they see the rows added so far).
+        One add at a time, on ``threads`` threads (0: every core); searches go on
+        meanwhile (they see the rows added so far).
         """
         with self._adding:
             with self._lock:
@@ -200,13 +161,11 @@ class AnnIndex:
                 if self._live is None:
                     self._live = _Segment(start, start, self._new())
                 live = self._live
-            vectors = np.asarray(vectors[skip:], dtype=np.float32)
-            keys = np.arange(start, start + len(vectors), dtype=np.uint64)
-            # One thread, so that slots follow rows and the saved vectors can be mapped
-            # by row (_matrix); the background job's encoders keep the other cores busy.
-            live.index.add(keys, vectors, threads=1)
+            bits = sign_bits(vectors[skip:])
+            keys = np.arange(start, start + len(bits), dtype=np.uint64)
+            live.index.add(keys, bits, threads=threads)
             with self._lock:
-                live.end = start + len(vectors)
+                live.end = start + len(bits)
             if live.end - live.first >= SEGMENT_ROWS:
                 self._save_live()
 
@@ -229,9 +188,7 @@ class AnnIndex:
             try:
                 live.index.save(str(staged))
                 os.replace(staged, path)
-                view = Index.restore(path, view=True)
-                matrix = self._matrix(path, view, live.first)
-                saved = _Segment(live.first, live.end, view, path, matrix)
+                saved = _Segment(live.first, live.end, Index.restore(path, view=True), path)
             except Exception as exc:  # keep serving from memory; the next start rebuilds
                 log.warning("could not save the nearest-neighbour index in %s: %s", path, exc)
                 staged.unlink(missing_ok=True)
@@ -240,76 +197,69 @@ class AnnIndex:
             self._live = None
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Rows, npt.NDArray[Any]]:
-        """Return up to k rows per segment nearest vector, best first, and their cosine.
+        """Return about k rows nearest vector's signs, nearest first, and how far each is.
 
-        The in-memory segment is skipped while rows are being added to it (a usearch
-        graph may reallocate as it grows): its rows are still ranked by meaning when
-        word match brings them, and the next question finds them.
+        The distance is the number of dimensions whose signs differ: candidates to rank
+        by their exact cosine (bot.embedding.rows). Each segment proposes ``SHARE``
+        times its share of k by rows (at most k): the nearest rows fall into segments
+        about as their rows do. The in-memory segment is skipped while rows are being
+        added to it (a usearch graph may reallocate as it grows): its rows are still
+        ranked by meaning when word match brings them, and the next question finds them.
         """
+        bits = sign_bits(vector)
         with self._lock:
             saved, live = list(self._saved), self._live
-        found = self._search_all(saved, vector, k)
+        held = max(1, sum(s.end - s.first for s in saved) + (live.end - live.first if live else 0))
+
+        def asked(segment: _Segment) -> int:
+            return min(k, max(1, -(-SHARE * k * (segment.end - segment.first) // held)))
+
+        found = self._search_all(saved, bits, [asked(segment) for segment in saved])
         if live is not None and self._adding.acquire(blocking=False):
             try:
                 if self._live is live:
-                    found.append(self._search(live, vector, k))
+                    found.append(self._search(live, bits, asked(live)))
             finally:
                 self._adding.release()
         found = [pair for pair in found if pair[0].size]
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         all_keys = np.concatenate([keys for keys, _ in found])
-        all_sims = np.concatenate([sims for _, sims in found])
-        order = np.argsort(-all_sims, kind="stable")
-        return all_keys[order], all_sims[order]
-
-    def vectors(self, rows: Rows) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
-        """Return the vectors of some rows from the saved graphs, and which rows had one.
-
-        Rows no saved graph holds (the in-memory part, which may be growing) are left
-        zero and marked False: read them from the store's rows.
-        """
-        with self._lock:
-            saved = list(self._saved)
-        out = np.zeros((rows.size, self.dim), dtype=np.float32)
-        found = np.zeros(rows.size, dtype=np.bool_)
-        for segment in saved:
-            where = np.flatnonzero((rows >= segment.first) & (rows < segment.end))
-            if not where.size:
-                continue
-            slots = rows[where] - segment.first
-            if segment.vectors is not None:
-                out[where] = segment.vectors[slots]
-            else:
-                out[where] = np.stack(segment.index.get(slots.astype(np.uint64) + segment.first))
-            found[where] = True
-        return out, found
+        all_distances = np.concatenate([distances for _, distances in found])
+        order = np.argsort(all_distances, kind="stable")
+        return all_keys[order], all_distances[order]
 
     def _search_all(
-        self, segments: list[_Segment], vector: npt.NDArray[np.float32], k: int
+        self, segments: list[_Segment], bits: npt.NDArray[np.uint8], asked: list[int]
     ) -> list[tuple[Rows, npt.NDArray[Any]]]:
-        """Search every segment, every other one on a second thread, results in segment order."""
-        if len(segments) < 2:
-            return [self._search(segment, vector, k) for segment in segments]
+        """Search every segment for its asked rows, every other one on a second thread.
 
-        def some(part: list[_Segment]) -> list[tuple[Rows, npt.NDArray[Any]]]:
-            return [self._search(segment, vector, k) for segment in part]
+        The results come back in segment order.
+        """
+        pairs = list(zip(segments, asked, strict=True))
+        if len(pairs) < 2:
+            return [self._search(segment, bits, k) for segment, k in pairs]
+
+        def some(part: list[tuple[_Segment, int]]) -> list[tuple[Rows, npt.NDArray[Any]]]:
+            return [self._search(segment, bits, k) for segment, k in part]
 
         try:
-            odd = _SEARCHER.submit(some, segments[1::2])
+            odd = _SEARCHER.submit(some, pairs[1::2])
         except RuntimeError:  # the interpreter is exiting: no new threads, search here
-            return some(segments)
-        even, rest = some(segments[::2]), odd.result()
-        # Back in segment order, so that equal cosines keep the order of a search on one thread.
+            return some(pairs)
+        even, rest = some(pairs[::2]), odd.result()
+        # Back in segment order, so that equal distances keep the order of a search on one thread.
         return [(even if n % 2 == 0 else rest)[n // 2] for n in range(len(segments))]
 
     def _search(
-        self, segment: _Segment, vector: npt.NDArray[np.float32], k: int
+        self, segment: _Segment, bits: npt.NDArray[np.uint8], k: int
     ) -> tuple[Rows, npt.NDArray[Any]]:
         if segment.end <= segment.first:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if segment.index.expansion_search != self.expansion:
-            segment.index.expansion_search = self.expansion
-        matches = segment.index.search(vector, k, threads=1)
+        # usearch widens its candidate list to k when k is larger (a saved graph reopens
+        # with its default list): at least EXPANSION_SEARCH.
+        if segment.index.expansion_search != EXPANSION_SEARCH:
+            segment.index.expansion_search = EXPANSION_SEARCH
+        matches = segment.index.search(bits, k, threads=1)
         keys = np.asarray(matches.keys, dtype=np.int64)
-        return keys, 1.0 - np.asarray(matches.distances, dtype=np.float64)
+        return keys, np.asarray(matches.distances, dtype=np.float64)

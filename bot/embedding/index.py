@@ -2,8 +2,8 @@
 
 Sentences get embeddings while the index serves (see bot.embedding.background):
 every query says which sentences have one, and the engine ranks the others by
-word match. Vectors are read from the memory-mapped array store, only for the
-sentences a question's candidates name; the nearest sentences to a question
+word match. Vectors are read from the array store (bot.embedding.rows), only for
+the sentences a question's candidates name; the nearest sentences to a question
 come from the ANN index (bot.embedding.ann), never from a pass over every vector.
 """
 
@@ -157,8 +157,8 @@ class SemanticIndex:
         vector = self.question_vector(question)
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        # Rows of changed or removed articles are still in the graph: ask for some more.
-        refs, cosines = self.store.search(vector, k + k // 4)
+        # Rows of changed or removed articles are still in the graph: some more are returned.
+        refs, cosines = self.store.search(vector, k)
         ids = self._sentences_of(refs)
         kept = np.flatnonzero(ids >= 0)[:k]
         return ids[kept], np.asarray(cosines[kept], dtype=np.float64)
@@ -185,8 +185,8 @@ class SemanticIndex:
             embedded = np.flatnonzero(self.row_of >= 0)
             if embedded.size > FLOOR_SAMPLE:
                 embedded = embedded[np.linspace(0, embedded.size - 1, FLOOR_SAMPLE).astype(int)]
-            # Kept in memory (1.5 MB): read from the map per question, these scattered
-            # rows cost a page each.
+            # Kept in memory (1.5 MB): read per question, these scattered rows would
+            # cost a read each.
             spread = self.store.vectors(self.row_of[embedded])
             with self._lock:
                 if self.embedded_count == seen:  # no sentence embedded meanwhile

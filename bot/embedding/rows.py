@@ -12,15 +12,22 @@ A segment only ever grows, by one writer, so its nearest-neighbour graphs
 ``ann/<segment>/`` beside it: they outlive reloads and restarts, and only rows
 added since are added to them. Rows that cannot be saved (no index folder, or
 one that cannot be written) go into a segment of this process's memory.
+
+Saved rows are read with ``os.pread``, not through a memory map: a question reads a
+few hundred scattered rows, and over a few hundred questions a map's pages would
+make most of the file resident (at 1M rows, 740 MB counted in the process's memory);
+read, they stay in the page cache, shared and reclaimable.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +44,11 @@ MEMORY = ""  # the name of the segment of rows kept in memory
 # Finished segments with fewer live rows than this are merged, when there are MERGE_AT.
 MERGE_ROWS = SEGMENT_ROWS
 MERGE_AT = 3
+# Candidates a search ranks by exact cosine for each result it returns: the graphs
+# compare signs only (bench/ann.py --candidates and --at-scale: recall@50 by this number).
+CANDIDATES = 8
+# ... and at least this many, so that a small corpus's search is exact.
+FEWEST_CANDIDATES = 256
 
 _SHARED: weakref.WeakKeyDictionary[ArrayStore, EmbeddingRows] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
@@ -62,6 +74,7 @@ class EmbeddingRows:
         self._numbers: dict[str, int] = {}
         self._graphs: list[AnnIndex] = []
         self._maps: dict[int, npt.NDArray[Any]] = {}  # the last map of each saved segment
+        self._files: dict[int, IO[bytes]] = {}  # each saved segment's rows, opened to read
         self._retired: set[int] = set()  # segments merged into another: not searched
         self._memory: npt.NDArray[np.float16] = np.zeros((0, dim), dtype=DTYPE)
         self._memory_rows = 0
@@ -151,21 +164,64 @@ class EmbeddingRows:
                 mapped = self._maps[number] = fresh
         return mapped if mapped is not None else np.zeros((0, self.dim), DTYPE)
 
-    def _grow(self, number: int, chunk: int = 8192) -> None:
-        """Add the segment's rows its graphs lack (all committed ones); questions go on."""
+    def _grow(self, number: int, chunk: int = 8192, threads: int = 1) -> None:
+        """Add the segment's rows its graphs lack (all committed ones); questions go on.
+
+        One thread by default: the background job's encoders keep the other cores busy.
+        """
         with self._lock:
             graph = self._graphs[number]
-            rows = self._segment(number, needed=1 << 62)
-        while graph.rows < rows.shape[0]:
+            committed = self._segment(number, needed=1 << 62).shape[0]
+        while graph.rows < committed:
             start = graph.rows
-            graph.add(start, rows[start : start + chunk])
+            end = min(committed, start + chunk)
+            graph.add(start, self._read(number, np.arange(start, end, dtype=np.int64)), threads)
+
+    def _file(self, number: int) -> IO[bytes] | None:
+        """Return the rows file of a saved segment, open to read (None: rows in memory)."""
+        handle = self._files.get(number)
+        if handle is None:
+            name = self._names[number]
+            path: Path | None = self.store.rows_file(name) if name != MEMORY else None
+            if path is None:
+                return None
+            try:
+                handle = self._files[number] = path.open("rb", buffering=0)
+            except OSError:
+                return None
+        return handle
+
+    def _read(self, number: int, local: Refs) -> npt.NDArray[np.float16]:
+        """Return some rows of one segment (by place in it), in the order given."""
+        with self._lock:
+            handle = self._file(number)
+        if handle is not None and local.size:
+            size = self.dim * DTYPE.itemsize
+            order = np.argsort(local, kind="stable")
+            wanted = local[order]
+            # One read per run of consecutive rows: a sentence's neighbours often come with it.
+            starts = np.flatnonzero(np.diff(wanted, prepend=-2) != 1)
+            offsets = (wanted[starts] * size).tolist()
+            lengths = (np.diff(starts, append=wanted.size) * size).tolist()
+            fd, pread = handle.fileno(), os.pread
+            data = b"".join([pread(fd, n, at) for n, at in zip(lengths, offsets, strict=True)])
+            if len(data) == wanted.size * size:  # else (a file cut short) through the map
+                out = np.empty((local.size, self.dim), dtype=DTYPE)
+                out[order] = np.frombuffer(data, dtype=DTYPE).reshape(-1, self.dim)
+                return out
+        with self._lock:
+            rows = self._segment(number, int(local.max()) + 1 if local.size else 0)
+        return np.asarray(rows[local], dtype=DTYPE)
 
     def index_all(self) -> None:
-        """Bring each segment's graphs up to its rows (saved before the graphs were); save."""
+        """Bring each segment's graphs up to its rows (saved before the graphs were); save.
+
+        On every core: the background job does this before it starts encoding.
+        """
         with self._lock:
             numbers = range(len(self._names))
         for number in numbers:
-            self._grow(number)
+            self._grow(number, threads=0)
         self.flush()
 
     def flush(self) -> None:
@@ -176,45 +232,39 @@ class EmbeddingRows:
             graph.flush()
 
     def vectors(self, refs: Refs) -> npt.NDArray[np.float32]:
-        """Return the rows of some refs as float32, in the order given.
-
-        Read from the graphs' copy (bit for bit the same float16) where a saved graph
-        holds the row, so that serving keeps one copy of each vector resident (the
-        search reads the same pages); from the rows while a graph is still growing.
-        """
+        """Return the rows of some refs as float32, in the order given."""
         refs = np.asarray(refs, dtype=np.int64)
         out = np.zeros((refs.size, self.dim), dtype=np.float32)
         numbers = refs >> SHIFT
-        with self._lock:
-            groups = []
-            for number in np.unique(numbers).tolist():
-                where = np.flatnonzero(numbers == number)
-                groups.append((int(number), where, refs[where] & LOW, self._graphs[number]))
-        for number, where, local, graph in groups:
-            found, have = graph.vectors(local)
-            if not have.all():
-                missing = ~have
-                with self._lock:
-                    rows = self._segment(number, int(local[missing].max()) + 1)
-                found[missing] = rows[local[missing]]
-            out[where] = found
+        for number in np.unique(numbers).tolist():
+            where = np.flatnonzero(numbers == number)
+            out[where] = self._read(int(number), refs[where] & LOW)
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
-        """Return up to k refs per segment nearest vector, best first, and their cosine."""
+        """Return refs nearest vector, best first, with their cosine (the first k: the k nearest).
+
+        The graphs of every segment propose ``CANDIDATES`` * k rows (at least
+        ``FEWEST_CANDIDATES``) by the signs of their coordinates; the nearest that
+        many of all of them are read and ranked by their exact cosine, and all are
+        returned (rows of changed articles may be among them: the caller drops those).
+        """
         with self._lock:
             graphs = [(n, g) for n, g in enumerate(self._graphs) if n not in self._retired]
+        wanted = max(k * CANDIDATES, FEWEST_CANDIDATES)
         refs: list[Refs] = []
-        sims: list[npt.NDArray[Any]] = []
+        distances: list[npt.NDArray[Any]] = []
         for number, graph in graphs:
-            rows, similarity = graph.search(vector, k)
+            rows, distance = graph.search(vector, wanted)
             refs.append((np.int64(number) << SHIFT) | rows)
-            sims.append(similarity)
+            distances.append(distance)
         if not refs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        all_refs, all_sims = np.concatenate(refs), np.concatenate(sims)
-        order = np.argsort(-all_sims, kind="stable")
-        return all_refs[order], all_sims[order]
+        proposed = np.concatenate(refs)
+        proposed = proposed[np.argsort(np.concatenate(distances), kind="stable")[:wanted]]
+        cosines = self.vectors(proposed) @ np.asarray(vector, dtype=np.float32)
+        best = np.argsort(-cosines, kind="stable")
+        return proposed[best], cosines[best]
 
     def merge_small(
         self,

@@ -294,6 +294,14 @@ class ArrayStore:
         with self._lock:
             return {name: s.rows for name, s in self._segments.items() if not s.broken}
 
+    def rows_file(self, name: str) -> Path | None:
+        """Return the file of a saved segment's rows (raw, row after row from its start)."""
+        with self._lock:
+            segment = self._segments.get(name)
+            if segment is None or segment.broken or self.folder is None:
+                return None
+            return self.folder / f"{segment.name}.rows"
+
     def segment_rows(self, name: str) -> npt.NDArray[Any] | None:
         """Return the memory map of a segment's committed rows."""
         with self._lock:
