@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,28 @@ def test_reranking_keeps_the_flagship_answer(engine: Engine) -> None:
     answer = engine.answer("why is NK courting ASEAN?")
     assert answer.answered
     assert "in a bid to weaken sanctions" in answer.passages[0].text
+
+
+def test_the_fit_learns_which_feature_marks_the_gold_and_keeps_its_order() -> None:
+    scripts = Path(__file__).parents[2] / "scripts"
+    sys.path.insert(0, str(scripts))
+    try:
+        import fit_reranker
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(3)
+    cue = FEATURES.index("cue")
+    groups = []
+    for k in range(120):
+        rows = rng.random((8, len(FEATURES)))
+        rows[:, cue] = 0.0
+        gold = np.zeros(8, dtype=np.bool_)
+        gold[k % 8] = True
+        rows[k % 8, cue] = 1.0  # the gold candidate alone holds what is asked for
+        groups.append(fit_reranker.Group("synthetic", "train", rows, gold))
+    model = fit_reranker.fit(groups, 8, 1.0)
+    assert int(np.argmax(np.abs(model.weights))) == cue and model.weights[cue] > 0
+    assert fit_reranker.hit1(groups, model) == 1.0
+    assert fit_reranker.hit1(groups, None) < 0.2  # the gold is first in only 1 group in 8
+    probabilities = 1 / (1 + np.exp(-model.logits(groups[0].rows)))
+    assert probabilities[groups[0].gold][0] > 0.5 > probabilities[~groups[0].gold].max()
