@@ -144,14 +144,7 @@ class Engine:
 
     def reranker(self, models: RerankModels | None, **hooks: Any) -> Reranker:
         """Return the ranking's reranking step over this engine's sentences (hooks: Reranker's)."""
-        sentences = self.sentences
-        return Reranker(
-            models,
-            self.terms.hashes,
-            lambda i: self._texts(i, i + 1)[0],
-            lambda i: sentences[i].paragraph == 0,
-            **hooks,
-        )
+        return Reranker(models, self.terms.hashes, lambda i: self._texts(i, i + 1)[0], **hooks)
 
     def _sentence_terms(
         self, arrays: ArrayStores, slots: Callable[[], Sequence[ArticleSlot]] | None

@@ -111,7 +111,6 @@ class Reranker:
         models: RerankModels | None,
         hashes: Hashes,
         text: Callable[[int], str],
-        headline: Callable[[int], bool],
         record: Recorder | None = None,
         depth: int | None = None,
         soft: Callable[[], StaticPieces | None] = static_pieces,
@@ -122,7 +121,6 @@ class Reranker:
         self.models = models
         self.hashes = hashes
         self.text = text
-        self.headline = headline
         self.record = record
         self.depth = depth
         self.soft = soft
@@ -160,7 +158,6 @@ class Reranker:
             cosines[top] if cosines is not None else None,
             self.hashes,
             self.text,
-            self.headline,
             linked,
             self.soft(),
         )

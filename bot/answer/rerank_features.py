@@ -38,9 +38,7 @@ FEATURES = (
     "proximity",  # distinct question terms held, over the shortest window holding them
     "order",  # share of the question's consecutive term pairs found close, in order
     "cue",  # 1 when it holds what the question type asks for (a date for "when")
-    "no_cue",  # 1 when the question's wording asks for no particular kind
     "length",  # log(1 + its number of terms)
-    "headline",  # 1 for a headline
     "density",  # distinct question terms held, over its number of terms
     "first",  # where its first question term stands, as a share of its length
     "soft_missing",  # best static-vector cosine of the concepts it lacks (IDF-weighted)
@@ -132,7 +130,6 @@ def candidate_features(
     cosines: npt.NDArray[np.float64] | None,
     hashes: Hashes,
     text: Callable[[int], str],
-    headline: Callable[[int], bool],
     linked: npt.NDArray[np.float64],
     soft: StaticPieces | None = None,
 ) -> npt.NDArray[np.float64]:
@@ -191,9 +188,7 @@ def candidate_features(
             _proximity(positions) if positions else 0.0,
             _order(asked.ordered, positions),
             float(cue is not None and answers_cue(cue, sentence_cues(texts[row]), asked.terms)),
-            float(cue is None),
             math.log1p(len(found)),
-            float(headline(i)),
             len(positions) / max(len(found), 1),
             first / max(len(found), 1),
             near / lacking if lacking > 0 else 1.0,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,8 @@ TABLE = "inner.embeddings.word_embeddings.weight_q"
 # Words a sentence is compared on at most, and words whose vectors are kept.
 MAX_WORDS_READ = 100
 MAX_WORDS = 50_000
+# The longest piece of the vocabulary tried first (its longest entries are shorter).
+MAX_PIECE = 24
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -41,8 +44,8 @@ class StaticPieces:
         self._inverse = (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
         # [CLS], [SEP], [PAD], [UNK] and punctuation-only pieces say nothing of meaning.
         vocab = tokenizer.get_vocab()
-        self._words: dict[str, npt.NDArray[np.float32]] = {}
-        self._zero = np.zeros(table.shape[1], dtype=np.float32)
+        self._vocab: dict[str, int] = vocab
+        self._words: dict[str, tuple[int, ...]] = {}
         self._ignored = np.zeros(table.shape[0], dtype=np.bool_)
         for piece, number in vocab.items():
             if piece.startswith("[") or not any(ch.isalnum() for ch in piece):
@@ -59,27 +62,33 @@ class StaticPieces:
         """Return the unit mean vector of a word or phrase's pieces (None: no meaningful piece)."""
         ids = np.asarray(self._tokenizer.encode(text, add_special_tokens=False).ids, np.int64)
         ids = ids[~self._ignored[ids]] if ids.size else ids
-        if ids.size == 0:
-            return None
-        mean = self._vectors(ids).mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        return mean / norm if norm > 0 else None
+        return self._unit_mean(ids) if ids.size else None
 
-    def word(self, word: str) -> npt.NDArray[np.float32]:
-        """Return the unit mean vector of a lowercased word's pieces (zeros: none), cached."""
+    def pieces(self, word: str) -> tuple[int, ...]:
+        """Return a lowercased word's piece ids (none when a piece is unknown), cached.
+
+        Found in the vocabulary as WordPiece does (longest known prefix, then "##"
+        continuations), not by the tokenizer: a question's candidates hold a hundred
+        words, most never seen before in a large corpus, and the tokenizer costs tens
+        of microseconds a call.
+        """
         found = self._words.get(word)
         if found is None:
             if len(self._words) >= MAX_WORDS:
                 self._words.clear()  # a corpus's common words come back at once
-            vector = self.phrase(word)
-            found = self._words[word] = vector if vector is not None else self._zero
+            found = self._words[word] = tuple(_word_pieces(word, self._vocab))
         return found
+
+    def _unit_mean(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32] | None:
+        mean = self._vectors(ids).mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else None
 
     def closest(self, phrases: Sequence[str], texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return, per text and phrase, the best cosine of the phrase with any word of the text.
 
-        Words are read by a regular expression and their vectors cached: the
-        tokenizer runs once per distinct word, not once per sentence.
+        Words are read by a regular expression; each distinct word's vector is the
+        mean of its pieces' unit vectors, all summed in one pass.
         """
         out = np.zeros((len(texts), len(phrases)), dtype=np.float64)
         vectors = [self.phrase(p) for p in phrases]
@@ -91,17 +100,50 @@ class StaticPieces:
         rows = [
             [
                 places.setdefault(w, len(places))
-                for w in _WORD.findall(text.casefold())[:MAX_WORDS_READ]
+                for w in _WORD.findall(t.casefold())[:MAX_WORDS_READ]
             ]
-            for text in texts
+            for t in texts
         ]
-        if not places:
+        split = [self.pieces(w) for w in places]
+        known = np.array([bool(p) for p in split], dtype=np.bool_)
+        if not known.any():
             return out
-        cosines = np.stack([self.word(w) for w in places]) @ asked.T
+        flat = np.fromiter((i for p in split for i in p), dtype=np.int64)
+        counts = np.array([len(p) for p in split if p], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        summed = np.add.reduceat(self._vectors(flat), starts, axis=0)
+        summed /= np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-6)
+        cosines = np.zeros((len(split), len(have)), dtype=np.float32)
+        cosines[known] = summed @ asked.T
         for row, found in enumerate(rows):
             if found:
                 out[row, have] = cosines[found].max(axis=0)
         return out
+
+
+def _word_pieces(word: str, vocab: dict[str, int]) -> list[int]:
+    """Split a lowercased word into the vocabulary's pieces, longest first ([]: one is unknown)."""
+    if word.isascii():
+        whole = vocab.get(word)
+        if whole is not None:
+            return [whole]
+    else:
+        # The uncased vocabulary has no accents (BERT's tokenizer strips them).
+        decomposed = unicodedata.normalize("NFD", word)
+        word = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    pieces: list[int] = []
+    start = 0
+    while start < len(word):
+        for end in range(min(len(word), start + MAX_PIECE), start, -1):
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            number = vocab.get(piece)
+            if number is not None:
+                pieces.append(number)
+                start = end
+                break
+        else:
+            return []
+    return pieces
 
 
 @functools.cache

@@ -74,7 +74,6 @@ def test_features_read_coverage_cue_and_order_from_the_stored_terms(bridge: Engi
         None,
         lambda i: hash_terms(terms(texts[i])),
         texts.__getitem__,
-        lambda i: bridge.sentences[i].paragraph == 0,
         np.zeros(len(texts) - 1),
     )
     got = {name: rows[:, k] for k, name in enumerate(FEATURES)}
