@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.index.tokenize import STOP_WORDS
+
 log = logging.getLogger(__name__)
 
 TABLE = "inner.embeddings.word_embeddings.weight_q"
@@ -60,7 +62,8 @@ class StaticPieces:
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one table per process
     def phrase(self, text: str) -> npt.NDArray[np.float32] | None:
         """Return the unit mean vector of a word or phrase's pieces (None: no meaningful piece)."""
-        ids = np.asarray(self._tokenizer.encode(text, add_special_tokens=False).ids, np.int64)
+        found = [i for w in _WORD.findall(text.casefold()) for i in self.pieces(w)]
+        ids = np.asarray(found, dtype=np.int64)
         ids = ids[~self._ignored[ids]] if ids.size else ids
         return self._unit_mean(ids) if ids.size else None
 
@@ -97,10 +100,12 @@ class StaticPieces:
             return out
         asked = np.stack([v for v in vectors if v is not None])
         places: dict[str, int] = {}
+        # Stop words meet no concept of a question (a third of a sentence's words).
         rows = [
             [
                 places.setdefault(w, len(places))
                 for w in _WORD.findall(t.casefold())[:MAX_WORDS_READ]
+                if w not in STOP_WORDS
             ]
             for t in texts
         ]
