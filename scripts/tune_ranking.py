@@ -92,7 +92,9 @@ class Bench:
             )
         engine.config = config
         engine.index = index
-        engine.ranker = Ranker(index, engine.sentences, engine._linked, config)
+        engine.ranker = Ranker(
+            index, engine.sentences, engine._linked, config, engine.ranker.reranker
+        )
 
     def run(self, config: RankingConfig) -> dict[str, dict[str, float]]:
         """Score every set under a configuration."""

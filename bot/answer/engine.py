@@ -7,6 +7,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from bot.answer.models import Answer, Passage, Status
 from bot.answer.passages import Group, build_passage, drop_repeated_headlines, merge_adjacent
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.ranking import Mask, Ranker, RankingConfig, Scored
+from bot.answer.rerank import Reranker, RerankModels, default_models
 from bot.answer.usage import tidy, usage_message, usage_reason
 from bot.embedding.background import ArticleSpan
 from bot.embedding.index import SemanticIndex
@@ -139,7 +141,13 @@ class Engine:
                 start += spans[-1].count
             self.semantic = semantic.index(spans, self._texts, arrays)
         self._answerability = answerability
-        self.ranker = Ranker(self.index, self.sentences, self._linked, self.config)
+        self.ranker = Ranker(
+            self.index, self.sentences, self._linked, self.config, self.reranker(default_models())
+        )
+
+    def reranker(self, models: RerankModels | None, **hooks: Any) -> Reranker:
+        """Return the ranking's reranking step over this engine's sentences (hooks: Reranker's)."""
+        return Reranker(models, self.terms.hashes, lambda i: self._texts(i, i + 1)[0], **hooks)
 
     def _sentence_terms(
         self, arrays: ArrayStores, slots: Callable[[], Sequence[ArticleSlot]] | None

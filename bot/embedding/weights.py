@@ -384,3 +384,22 @@ def int8_model(model_file: Path, how: Rewrite = Rewrite()) -> Path | bytes | Non
     except OSError as exc:
         log.debug("the rewritten model is not cached in %s: %s", cached.parent, exc)
         return b"".join(chunks) if changed else None
+
+
+def initializer(model_file: Path, name: str) -> np.ndarray[Any, Any] | None:
+    """Return a copy of one raw float32 or int8 initializer of a model file (None: not there).
+
+    The reranker reads the static word-piece embedding table this way. Raises
+    OSError when the file cannot be read and WireError when it is not protobuf.
+    """
+    data = memoryview(model_file.read_bytes())
+    graph = next((value for number, value, _ in fields(data) if number == 7), None)
+    if not isinstance(graph, memoryview):
+        return None
+    for number, value, _ in fields(graph):
+        if number == 5 and isinstance(value, memoryview):
+            tensor = _read_tensor(value)
+            if tensor.name == name:
+                found = _array(tensor)
+                return None if found is None else found.copy()
+    return None

@@ -25,7 +25,8 @@ def test_the_example_question_ranks_the_lead_sentence_first(engine: Engine) -> N
 
 def test_either_form_of_a_defined_acronym_finds_the_other(engine: Engine) -> None:
     by_acronym = engine.answer("UNSC resolutions")
-    assert by_acronym.passages[0].citation in {"5.1", "9.1"}
+    # The passage opens with a sentence saying "UNSC" (9.1 may bring its neighbour along).
+    assert by_acronym.passages[0].citation.split("-")[0] in {"5.1", "9.1"}
     spelled_out = engine.answer("what did the Security Council do?")
     assert spelled_out.passages[0].citation == "5.1"
     # 9.1 only says "UNSC": the long form must still reach it.
