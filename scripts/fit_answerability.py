@@ -20,8 +20,10 @@ Thresholds are chosen on the training half from the fitted probabilities:
 - on_topic (with the model only): a question read alone whose nearest sentence is less
   similar is about something else and declined; at most ON_TOPIC_LOSS of the answerable
   questions with a hit are below it;
-- decline: answerable questions with a hit below it are at most DECLINE_LOSS of them,
-  every off-topic question of the repo's sets is below it or below on_topic, and with
+- decline: answerable questions with a hit below it are at most DECLINE_LOSS of them
+  (read on out-of-fold probabilities, FOLDS folds by article),
+  every off-topic question and topic switch of the repo's sets is below it or below
+  on_topic, and with
   semantic ranking so are ELSEWHERE_DECLINED of the SQuAD questions asked of the repo's
   article;
 - low: answerable questions below it (declined or "low") are at most LOW_SHARE;
@@ -74,6 +76,9 @@ ELSEWHERE_WEIGHT = 0.5
 ASKED_ELSEWHERE = "asked of another article"
 ELSEWHERE_DECLINED = 0.93
 DECLINE_LOSS = 0.005
+# The decline reads that share on probabilities from models fitted without the question's
+# fold (SQuAD: its article): on new articles the answered questions sit lower than in-sample.
+FOLDS = 5
 # With a model, the on-topic floor (a cosine) sits below all but this share of the answerable
 # questions with a hit (the fewest words: "Russia"); it declines questions about something else.
 ON_TOPIC_LOSS = 0.001
@@ -227,9 +232,41 @@ def fit(
     x = np.array([[r["values"].get(n, 0.0) for n in names] for r in rows])  # type: ignore[attr-defined]
     y = np.array([r["label"] for r in rows])
     w = np.array([r["weight"] for r in rows], dtype=np.float64)
-    fitted = fit_trees(x, y, w, names) if kind == "trees" else fit_logistic(x, y, w, names)
+    fitted = _fit_arrays(x, y, w, names, kind)
     probabilities = np.array([fitted.probability(r["values"]) for r in rows])  # type: ignore[arg-type]
-    return replace(fitted, thresholds=choose_thresholds(rows, probabilities, semantic))
+    held_out = held_out_probabilities(rows, names, kind)
+    return replace(fitted, thresholds=choose_thresholds(rows, probabilities, semantic, held_out))
+
+
+def _fit_arrays(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], kind: str
+) -> Model:
+    return fit_trees(x, y, w, names) if kind == "trees" else fit_logistic(x, y, w, names)
+
+
+def held_out_probabilities(
+    rows: list[dict[str, object]], names: tuple[str, ...], kind: str
+) -> np.ndarray:
+    """Return each row's probability from a model fitted without its fold (FOLDS folds).
+
+    A SQuAD question's fold is its article's, the repo's questions are spread by their
+    text: the decline is chosen where answered questions the model has not seen fall.
+    """
+    import zlib
+
+    key = [str(r.get("corpus") or r["question"]) for r in rows]
+    fold = np.array([zlib.crc32(k.encode()) % FOLDS for k in key])
+    x = np.array([[r["values"].get(n, 0.0) for n in names] for r in rows])  # type: ignore[attr-defined]
+    y = np.array([r["label"] for r in rows])
+    w = np.array([r["weight"] for r in rows], dtype=np.float64)
+    out = np.zeros(len(rows))
+    for f in range(FOLDS):
+        inside = fold == f
+        if not inside.any() or inside.all() or len(set(y[~inside].tolist())) < 2:
+            continue
+        model = _fit_arrays(x[~inside], y[~inside], w[~inside], names, kind)
+        out[inside] = [model.probability(rows[i]["values"]) for i in np.flatnonzero(inside)]  # type: ignore[arg-type]
+    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) -> Logistic:
@@ -296,9 +333,15 @@ def export_trees(classifier: object, names: tuple[str, ...]) -> Trees:
 
 
 def choose_thresholds(
-    rows: list[dict[str, object]], p: np.ndarray, semantic: bool = False
+    rows: list[dict[str, object]],
+    p: np.ndarray,
+    semantic: bool = False,
+    held_out: np.ndarray | None = None,
 ) -> Thresholds:
     """Pick the decline, low and high thresholds from the training probabilities.
+
+    held_out, when given, are the rows' out-of-fold probabilities: the decline's share of
+    answered questions is read there (in-sample they sit higher than on new articles).
 
     With semantic ranking every question finds passages by meaning, even one sharing
     no word with the corpus, so there the decline also has to sit above most questions
@@ -313,10 +356,12 @@ def choose_thresholds(
         alone = answerable & hit3 & np.isfinite(nearest)
         on_topic = float(np.quantile(nearest[alone], ON_TOPIC_LOSS))
     gated = nearest < on_topic
-    decline = float(np.quantile(p[answerable & hit3 & ~gated], DECLINE_LOSS))
+    unseen = p if held_out is None else held_out
+    decline = float(np.quantile(unseen[answerable & hit3 & ~gated], DECLINE_LOSS))
     # A question about something else altogether is declined, not shown as "low": by the
     # on-topic floor with a model, else (and where the floor lets it by) by probability.
-    off_topic = np.array([r.get("kind") == "off-topic" for r in rows]) & ~gated
+    # So is a follow-up that switches to what the articles do not answer (issue 10).
+    off_topic = np.array([r.get("kind") in ("off-topic", "switch") for r in rows]) & ~gated
     if off_topic.any():
         decline = max(decline, float(p[off_topic].max()) + 0.001)
     elsewhere = np.array([r.get("kind") == ASKED_ELSEWHERE for r in rows])
@@ -488,7 +533,9 @@ def fit_mode(
     _install(mode, model)
     rows = collect(squad, semantic, "train")
     probabilities = np.array([model.probability(r["values"]) for r in rows])  # type: ignore[arg-type]
-    model = replace(model, thresholds=choose_thresholds(rows, probabilities, mode == "semantic"))
+    held_out = held_out_probabilities(rows, names, kind)
+    chosen = choose_thresholds(rows, probabilities, mode == "semantic", held_out)
+    model = replace(model, thresholds=chosen)
     _install(mode, model)
     print(f"{mode} final: {len(rows)} questions, {model.thresholds}")
     return model, rows
