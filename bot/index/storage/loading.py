@@ -26,7 +26,14 @@ from bot.index.sentences import (
     StoredCorpus,
 )
 from bot.index.storage.arrays import ArrayStores
-from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
+from bot.index.storage.generation import (
+    Generation,
+    TermLookup,
+    relabel,
+    replaced,
+    reweight,
+    same_articles,
+)
 from bot.index.storage.generations import index_folder, open_files, open_generation, save
 from bot.index.storage.merging import merge
 from bot.index.storage.parsing import ParsedFile, read_files
@@ -268,9 +275,14 @@ class IndexStore:
         if saved.contrib is None:  # pragma: no cover - a saved generation has them
             return
         postings = Postings(saved.vocabulary, saved.offsets, saved.docs, saved.tf)
-        snapshot.index.rebind(postings, saved.lengths, saved.contrib)
+        # The saved term order finds a question's terms: the merge's map of every term
+        # (15 MB at a million sentences) need not outlive the reload.
+        lookup = TermLookup(saved.vocabulary, saved.order) if saved.order is not None else None
+        saved.__dict__.pop("term_ids", None)
+        served = saved.served("docs"), saved.served("contrib")
+        snapshot.index.rebind(postings, saved.lengths, served, lookup)
         pack = self.folder / saved.pack if self.folder is not None and saved.pack else None
-        snapshot.table.rebind(saved.text, saved.tail, saved.sentences, pack)
+        snapshot.table.rebind(saved.text, saved.tail, saved.served("sentences"), pack)
         if self._last is generation:
             self._last = saved
             snapshot.generation = saved
@@ -304,7 +316,14 @@ class IndexStore:
         pack = self.folder / g.pack if self.folder is not None and g.pack is not None else None
         counts = np.diff(starts)
         table = SentenceTable(
-            g.text, g.tail, g.sentences, counts, g.keys, g.prefix, pack=pack, linked=g.linked
+            g.text,
+            g.tail,
+            g.served("sentences"),
+            counts,
+            g.keys,
+            g.prefix,
+            pack=pack,
+            linked=g.linked,
         )
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
