@@ -20,9 +20,9 @@ fresh process so memory and start-up are measured cleanly:
   equal). rank-bm25 needs about a second a question at 1M sentences, so there it
   runs on a sample of the questions (--reference-sample).
 
-With --baseline REV the cold and serve children also run on a copy of the tree at
-git revision REV (its own index folder), in the same run, and the table gives its
-row beside the current one, with ratios for the serving memory:
+With --baseline REV the cold and serve children (this script's) also run on the qabot
+of a copy of the tree at git revision REV (its own index folder), in the same run, and
+the table gives its row beside the current one, with ratios for the serving memory:
 
     .venv/bin/python bench/scale.py --sizes 1m --baseline 3e8836d --no-splitter
 
@@ -59,8 +59,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The tree whose qabot is measured: this one, or (for --baseline) an older one run by
+# this script's children, so that both are measured by the same code.
+CODE = Path(os.environ.get("BENCH_CODE_TREE") or ROOT)
+if str(CODE) not in sys.path:
+    sys.path.insert(0, str(CODE))
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -574,9 +577,9 @@ def cli_table(results: dict[str, Any]) -> str:
 
 
 def run_child(*args: str, tree: Path = ROOT) -> dict[str, Any]:
-    """Run this script (of tree) in a fresh process for one measurement; return its JSON."""
-    command = [sys.executable, str(tree / "bench" / "scale.py"), "_child", *args]
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    """Run this script in a fresh process on tree's qabot for one measurement; return its JSON."""
+    command = [sys.executable, str(Path(__file__).resolve()), "_child", *args]
+    env = dict(os.environ, PYTHONPATH=str(tree), BENCH_CODE_TREE=str(tree))
     start = time.perf_counter()
     done = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, check=False)
     wall = time.perf_counter() - start
