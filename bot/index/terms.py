@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from bot.index.saved import SavedArray
 from bot.index.storage.arrays import ArrayStore, ArticleSlot, SentenceArrays
+from bot.index.storage.loading import release_memory
 from bot.index.tokenize import terms
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,10 @@ class SentenceTerms:
                 starts, rows = self._open(self.offsets)
                 self._stored = starts, rows
                 self._fill(starts, rows)
-                self._place()
+                del rows
+                if self._place():
+                    # The per-article objects of the open are gone: give their memory back.
+                    release_memory()
         except Exception:  # answers tokenise instead; say why once
             logger.exception("could not store the sentences' terms; answers tokenise them")
         finally:
@@ -186,15 +190,15 @@ class SentenceTerms:
         del every
         self._stored = starts, SentenceArrays(rows.store, rows.articles, total)
 
-    def _place(self) -> None:
-        """Read the stored rows from their files from now on, when all are saved."""
+    def _place(self) -> bool:
+        """Read the stored rows from their files from now on, when all are saved; say if so."""
         stored = self._stored
         if stored is None or stored[1].store.shape != ():
-            return
+            return False
         starts, rows = stored
         places = rows.places()
         if places is None:
-            return
+            return False
         paths, which, first = places
         hashes = np.dtype(np.uint64)
         files = [SavedArray(p, 0, hashes, (p.stat().st_size // hashes.itemsize,)) for p in paths]
@@ -202,6 +206,7 @@ class SentenceTerms:
         base = first - self.offsets[starts[:-1]]
         self._placed = _Placed(starts, files, which, base)
         self._stored = None
+        return True
 
     def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
         """Tokenise one article's sentences; return their hashed terms, in order."""
