@@ -23,10 +23,11 @@ from bot.index.storage import (
     generations,
     index_folder,
     merging,
+    opening,
     parsing,
     saved_size,
 )
-from bot.index.storage.generations import open_generation
+from bot.index.storage.opening import open_generation
 from bot.ingest.loader import CorpusError, load_corpus
 from bot.progress import Progress
 
@@ -254,7 +255,8 @@ def test_a_damaged_index_is_reported_once_and_rebuilt(
     elif damage == "garbage CURRENT":
         (store_folder / "CURRENT").write_text("../../etc\n")
     else:
-        monkeypatch.setattr(generations, "code_version", lambda: "a-newer-version")
+        for module in (generations, opening):  # what saves, and what opens
+            monkeypatch.setattr(module, "code_version", lambda: "a-newer-version")
     caplog.set_level(logging.WARNING, logger="bot.index.storage")
     engine = Engine.from_folder(corpus, index_dir=tmp_path / "index")
     warnings = [r for r in caplog.records if r.name.startswith("bot.index.storage")]

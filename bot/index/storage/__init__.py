@@ -52,7 +52,8 @@ Modules, one job each: :mod:`.records` (the row of one article file),
 :mod:`.parsing` (reading, splitting and tokenising files, in parallel),
 :mod:`.generation` (one complete index), :mod:`.merging` (postings and sentence
 merge), :mod:`.format` (meta and array files, CRC checks), :mod:`.generations`
-(saving, opening, holding and switching generations), :mod:`.segments` (append-only
+(saving, holding, switching and cleaning generations), :mod:`.opening` (opening the
+current one, checked), :mod:`.segments` (append-only
 per-article rows), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
 :mod:`.checked` (which files need checking again),
 :mod:`.snapshot` (what a load hands the engine) and :mod:`.loading`

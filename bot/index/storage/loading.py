@@ -34,8 +34,9 @@ from bot.index.storage.generation import (
     reweight,
     same_articles,
 )
-from bot.index.storage.generations import index_folder, open_files, open_generation, save
+from bot.index.storage.generations import index_folder, save
 from bot.index.storage.merging import merge
+from bot.index.storage.opening import open_files, open_generation
 from bot.index.storage.parsing import ParsedFile, read_files
 from bot.index.storage.records import FileRecord
 from bot.index.storage.snapshot import Changes, Snapshot
