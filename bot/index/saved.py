@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
@@ -33,6 +34,7 @@ class SavedArray:
 
     def __init__(self, path: Path, offset: int, dtype: np.dtype[Any], shape: tuple[int, ...]):
         """Read the array of dtype and shape stored at byte offset of the file at path."""
+        allow_open_files()
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         # Not at exit: a background thread may still read then (the OS closes it anyway).
         weakref.finalize(self, os.close, self._fd).atexit = False
@@ -92,6 +94,25 @@ class SavedArray:
             raise IndexError(f"row {index} of {self.shape[0]}")
         row = self.read(at, at + 1)[0]
         return row
+
+
+@cache
+def allow_open_files(wanted: int = 8192) -> None:
+    """Raise this process's soft limit of open files toward wanted (never above the hard one).
+
+    Each served index keeps a few files open to read them (about six more than
+    when they were only mapped): a bot serving a hundred servers' corpus folders
+    would pass the usual soft limit of 1,024 that the hard limit lets any process raise.
+    """
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, OSError, ValueError):  # not POSIX, or not allowed: keep the limit
+        pass
 
 
 Served = npt.NDArray[Any] | SavedArray  # an array in memory, or one read from its file

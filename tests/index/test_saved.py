@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +61,24 @@ def test_a_file_cut_short_after_opening_is_an_error_not_garbage(tmp_path: Path):
     assert np.array_equal(array[0:900], np.arange(900))
     with pytest.raises(OSError, match="ended early"):
         array[0:1000]
+
+
+def test_reading_saved_arrays_raises_a_low_limit_of_open_files(tmp_path: Path):
+    np.save(tmp_path / "array.npy", np.arange(10))
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
+        "from bot.index.saved import SavedArray\n"
+        "assert SavedArray.open(Path(sys.argv[1]))[3] == 3\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "array.npy")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    soft, hard = (int(n) for n in done.stdout.split())
+    assert soft == (8192 if hard < 0 else min(8192, hard))
