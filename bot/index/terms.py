@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from bot.index.saved import SavedArray
 from bot.index.storage.arrays import ArrayStore, ArticleSlot, SentenceArrays
-from bot.index.storage.loading import release_memory
+from bot.index.storage.memory import release_memory
 from bot.index.tokenize import terms
 
 logger = logging.getLogger(__name__)
