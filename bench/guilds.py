@@ -221,7 +221,7 @@ def main() -> None:
     parser.add_argument(
         "--no-gc-freeze",
         action="store_true",
-        help="do not gc.freeze() what is loaded (LiveEngine does: loading.collecting_later)",
+        help="do not gc.freeze() what is loaded (LiveEngine does: storage.memory.collecting_later)",
     )
     parser.add_argument(
         "--compare-gc",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,9 @@ def child(corpus: Path, index_dir: Path) -> dict[str, Any]:
     start = time.perf_counter()
     engine = Engine.from_folder(corpus, index_dir=index_dir)
     built = time.perf_counter() - start
+    import bot
+
+    code = str(Path(bot.__file__).resolve().parents[1])
     rows = []
     for question in scale.make_questions(engine, scale.QUESTIONS, scale.SEED):
         weights = {t: float(c) for t, c in Counter(terms(question)).items()}
@@ -53,7 +57,12 @@ def child(corpus: Path, index_dir: Path) -> dict[str, Any]:
             }
         )
     shutil.rmtree(index_dir, ignore_errors=True)
-    return {"build_s": round(built, 1), "sentences": len(engine.sentences), "rows": rows}
+    return {
+        "build_s": round(built, 1),
+        "sentences": len(engine.sentences),
+        "code": code,  # the tree whose qabot answered (checked by main)
+        "rows": rows,
+    }
 
 
 def run(tree: Path, corpus: Path, name: str) -> dict[str, Any]:
@@ -63,8 +72,11 @@ def run(tree: Path, corpus: Path, name: str) -> dict[str, Any]:
         "import json, same_ranking; from pathlib import Path; "
         f"print(json.dumps(same_ranking.child(Path({str(corpus)!r}), Path({str(index_dir)!r}))))"
     )
+    # Without BENCH_CODE_TREE, importing scale put this tree first on the path, and the
+    # baseline's process ran this tree's qabot: it compared the current code with itself.
+    env = dict(os.environ, BENCH_CODE_TREE=str(tree))
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=tree, stdout=subprocess.PIPE, check=True
+        [sys.executable, "-c", code], cwd=tree, env=env, stdout=subprocess.PIPE, check=True
     )
     result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
     return result
@@ -82,6 +94,9 @@ def main() -> int:
     corpus, _, _ = scale.build_corpus(src, args.size, scale.SIZES[args.size])
     base = run(scale.baseline_tree(args.baseline), corpus, "baseline")
     current = run(ROOT, corpus, "current")
+    for result, tree in ((base, scale.baseline_tree(args.baseline)), (current, ROOT)):
+        if result.get("code") != str(tree.resolve()):
+            sys.exit(f"same_ranking: the {tree} run used the qabot of {result.get('code')}")
     pairs = list(zip(base["rows"], current["rows"], strict=True))
     same = {
         "questions": sum(a["question"] == b["question"] for a, b in pairs),

@@ -20,6 +20,12 @@ fresh process so memory and start-up are measured cleanly:
   equal). rank-bm25 needs about a second a question at 1M sentences, so there it
   runs on a sample of the questions (--reference-sample).
 
+With --baseline REV the cold and serve children (this script's) also run on the qabot
+of a copy of the tree at git revision REV (its own index folder), in the same run, and
+the table gives its row beside the current one, with ratios for the serving memory:
+
+    .venv/bin/python bench/scale.py --sizes 1m --baseline 3e8836d --no-splitter
+
 It also times the sentence splitter against pysbd and, with --tiny, indexes a
 folder of 100,000 tiny files. Results go to bench/results/ as JSON and are
 printed as a table.
@@ -53,8 +59,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The tree whose qabot is measured: this one, or (for --baseline) an older one run by
+# this script's children, so that both are measured by the same code.
+CODE = Path(os.environ.get("BENCH_CODE_TREE") or ROOT)
+if str(CODE) not in sys.path:
+    sys.path.insert(0, str(CODE))
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -297,6 +306,9 @@ def child_serve(corpus: Path, index_dir: Path, n_questions: int) -> dict[str, An
     result["answered"] = answered
     result["questions"] = len(questions)
     result["memory_mib"] = memory()
+    # Only the live engine is served from now on: the first one, still held here, would
+    # keep its index (and the pages the reloads' merges read of its files) in memory.
+    del engine
     result["reload"] = reload_timings(live, corpus)
     result["memory_after_reloads_mib"] = memory()
     return result
@@ -564,11 +576,12 @@ def cli_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_child(*args: str) -> dict[str, Any]:
-    """Run this script in a fresh process for one measurement; return its JSON."""
+def run_child(*args: str, tree: Path = ROOT) -> dict[str, Any]:
+    """Run this script in a fresh process on tree's qabot for one measurement; return its JSON."""
     command = [sys.executable, str(Path(__file__).resolve()), "_child", *args]
+    env = dict(os.environ, PYTHONPATH=str(tree), BENCH_CODE_TREE=str(tree))
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, check=False)
+    done = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, check=False)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"bench: {' '.join(args[:2])} failed (exit {done.returncode})")
@@ -602,12 +615,31 @@ def table(results: dict[str, Any]) -> str:
     head = (
         "| corpus | articles | sentences | cold ingest+index | peak RSS (build) | index on disk "
         "| restart ready | retrieval p50 / p99 | full answer p50 / p99 | serving RSS "
-        "| rank-bm25 get_scores p50 / p99 | speed-up p50 / p99 | top-10 same as rank-bm25 "
-        "| reload: add / change / remove one article |"
+        "| serving RSS after 3 reloads | rank-bm25 get_scores p50 / p99 | speed-up p50 / p99 "
+        "| top-10 same as rank-bm25 | reload: add / change / remove one article |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
     for label, r in results["sizes"].items():
+        base = r.get("baseline")
+        if base is not None:
+            rows.append((f"{label} (baseline {results['baseline']})", base, None))
+        rows.append((label, r, base))
+    for label, r, base in rows:
         cold, serve, ref = r["cold"], r["serve"], r.get("reference")
+        rss = serve["memory_mib"]
+        after = serve.get("memory_after_reloads_mib", {})
+        if base is not None:
+            b, b_after = base["serve"]["memory_mib"], base["serve"].get("memory_after_reloads_mib")
+            serving = f"{rss['VmRSS']:.0f} MiB{_ratio(rss['VmRSS'], b['VmRSS'])}"
+            reloaded = f"{after.get('VmRSS', 0):.0f} MiB" + (
+                _ratio(after.get("VmRSS", 0), b_after["VmRSS"]) if b_after else ""
+            )
+        else:
+            serving = f"{rss['VmRSS']:.0f} MiB"
+            reloaded = f"{after.get('VmRSS', 0):.0f} MiB"
+        serving += f" ({rss.get('RssAnon', 0):.0f} anon + {rss.get('RssFile', 0):.0f} file)"
+        reloaded += f" ({after.get('RssAnon', 0):.0f} + {after.get('RssFile', 0):.0f})"
         reload = serve["reload"]
         ref_cells = ["—", "—", "—"]
         if ref:
@@ -630,7 +662,8 @@ def table(results: dict[str, Any]) -> str:
                     f"{serve['ready_s']:.2f} s",
                     f"{serve['retrieval']['p50_ms']:.2f} / {serve['retrieval']['p99_ms']:.2f} ms",
                     f"{serve['answer']['p50_ms']:.1f} / {serve['answer']['p99_ms']:.1f} ms",
-                    f"{serve['memory_mib']['VmRSS']:.0f} MiB",
+                    serving,
+                    reloaded,
                     *ref_cells,
                     " / ".join(f"{reload[s]['seconds']:.2f}" for s in ("add", "change", "remove"))
                     + " s",
@@ -666,7 +699,9 @@ def main() -> None:
     parser.add_argument("--tiny", type=int, default=0, help="also index N tiny files (100000)")
     parser.add_argument("--no-splitter", action="store_true", help="skip the splitter timing")
     parser.add_argument("--cli", action="store_true", help="measure through the CLI instead")
-    parser.add_argument("--baseline", help="with --cli: also run the tree at this git revision")
+    parser.add_argument(
+        "--baseline", help="also run the tree at this git revision (cold and serve, or --cli)"
+    )
     parser.add_argument(
         "--restarts", type=int, default=5, help="with --cli: restarts per tree, in turns (5)"
     )
@@ -679,6 +714,7 @@ def main() -> None:
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "sizes": {},
+        "baseline": args.baseline,
     }
     labels = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     if args.cli:
@@ -705,6 +741,19 @@ def main() -> None:
         print(f"[{label}] cold build {entry['cold']['seconds']} s", file=sys.stderr)
         entry["serve"] = run_child("serve", str(corpus), str(index_dir), str(args.questions))
         print(f"[{label}] restart ready {entry['serve']['ready_s']} s", file=sys.stderr)
+        if args.baseline:
+            tree, folder = baseline_tree(args.baseline), DATA / f"index-{label}-baseline"
+            entry["baseline"] = {
+                "cold": run_child("cold", str(corpus), str(folder), tree=tree),
+                "serve": run_child(
+                    "serve", str(corpus), str(folder), str(args.questions), tree=tree
+                ),
+            }
+            # Serve the current tree once more, after the baseline: the machine's load
+            # changes from minute to minute; the table shows the second run.
+            entry["serve_first"] = entry["serve"]
+            entry["serve"] = run_child("serve", str(corpus), str(index_dir), str(args.questions))
+            shutil.rmtree(folder, ignore_errors=True)
         sample = 0 if entry["cold"]["sentences"] <= args.reference_max else args.reference_sample
         if entry["cold"]["sentences"] <= args.reference_max or args.reference_sample:
             entry["reference"] = run_child(

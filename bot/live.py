@@ -32,7 +32,7 @@ from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore
-from bot.index.storage.loading import collecting_later
+from bot.index.storage.memory import collecting_later
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.wording import plural

@@ -244,7 +244,7 @@ def check_index(context: Context) -> Check:
     """Check the saved index of the corpus folder: present, complete, checksums right."""
     from bot.cli.info import describe_index
     from bot.index.storage import default_index_root, index_folder
-    from bot.index.storage.generations import open_generation
+    from bot.index.storage.opening import open_generation
 
     root = context.corpus
     if not root.is_dir():

@@ -8,8 +8,9 @@ The postings are compressed sparse rows: for term ``t`` (an id from the
 vocabulary), ``docs[offsets[t]:offsets[t + 1]]`` are the ids of the sentences
 that contain it, in ascending order, and ``contributions`` holds the matching
 BM25 saturation ``tf * (k1 + 1) / (k1 * (1 - b + b * len / avgdl) + tf)``,
-precomputed in float64. The arrays may be memory-mapped files (see
-``bot.index.storage``), so a restart does not read them into memory.
+precomputed in float64. For a saved index the sentence ids and saturations are
+read from their files a posting list at a time (:mod:`bot.index.saved`), so a
+restart does not read them into memory and answers do not keep them there.
 
 Scores are summed term by term in the order of the query's weights, in
 float64, exactly as a dense accumulation would, so the sparse search
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from bot.index.saved import Served
 
 Floats = npt.NDArray[np.float64]
 Ids = npt.NDArray[np.int32]
@@ -152,15 +155,20 @@ class BM25Index:
         params: BM25Params | None = None,
         contributions: tuple[float, Floats] | None = None,
         term_ids: Mapping[str, int] | None = None,
+        saved: tuple[Served, Served] | None = None,
     ) -> BM25Index:
         """Build an index from postings and document lengths (in terms, repeats counted).
 
         contributions, when given, are the (avgdl, saturations) that
         :func:`saturations` returns for these postings and params, saved earlier;
-        term_ids, the map from each term of the vocabulary to its position.
+        term_ids, the map from each term of the vocabulary to its position;
+        saved, the same sentence ids and saturations as read from their files,
+        which questions then read instead.
         """
         index = cls.__new__(cls)
         index._setup(postings, lengths, params or BM25Params(), contributions, term_ids)
+        if saved is not None:
+            index._docs, index._contribution = saved
         return index
 
     def _setup(
@@ -177,26 +185,36 @@ class BM25Index:
         self.lengths = lengths
         if contributions is None:
             contributions = saturations(postings.docs, postings.tf, lengths, params)
-        self.avgdl, self._contribution = contributions
+        self.avgdl, contribution = contributions
+        self._contribution: Served = contribution
         if term_ids is None:
             term_ids = {term: i for i, term in enumerate(postings.vocabulary)}
         self._terms = term_ids
         self._offsets = postings.offsets
-        self._docs = postings.docs
+        self._docs: Served = postings.docs
         self._scratch = _Scratch()
 
-    def rebind(self, postings: Postings, lengths: npt.NDArray[np.integer], contrib: Floats) -> None:
-        """Read the same postings from other memory (the saved, memory-mapped files).
+    def rebind(
+        self,
+        postings: Postings,
+        lengths: npt.NDArray[np.integer],
+        saved: tuple[Served, Served],
+        term_ids: Mapping[str, int] | None = None,
+    ) -> None:
+        """Read the same postings from other memory (the saved files): saved, (docs, contrib).
 
         The values must be those already served: a question running meanwhile
         may read some arrays from the old memory and some from the new.
         """
-        self._docs, self._contribution, self._offsets = postings.docs, contrib, postings.offsets
+        self._docs, self._contribution = saved
+        self._offsets = postings.offsets
         self.postings, self.lengths = postings, lengths
+        if term_ids is not None:
+            self._terms = term_ids
 
     @property
-    def contributions(self) -> Floats:
-        """Return every posting's saturation, aligned with ``postings.docs``."""
+    def contributions(self) -> Served:
+        """Return every posting's saturation, aligned with ``postings.docs`` (maybe on disk)."""
         return self._contribution
 
     def _posting(self, term: str) -> tuple[Ids, Floats] | None:

@@ -20,6 +20,7 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
+from bot.index.saved import Served
 from bot.ingest.loader import Corpus
 from bot.ingest.models import Article, Sentence
 
@@ -31,7 +32,7 @@ class SentenceTable:
         self,
         text: npt.NDArray[np.uint8],
         tail: bytes,
-        rows: npt.NDArray[np.int64],
+        rows: Served,
         counts: npt.NDArray[np.int64],
         keys: list[str],
         prefix: bool,
@@ -43,10 +44,10 @@ class SentenceTable:
 
         rows hold per sentence its text's start and end in text followed by tail,
         its paragraph and number; counts the sentences of each article, whose key
-        is in keys; prefix says whether citations carry the article key. pack,
-        the saved file that holds text: sentences are then read from it with
-        pread, so that reading passages adds no mapped pages to the program's
-        memory.
+        is in keys; prefix says whether citations carry the article key; rows
+        may be read from their saved file (see bot.index.saved). pack, the saved
+        file that holds text: sentences are then read from it with pread, so
+        that reading passages adds no mapped pages to the program's memory.
         """
         self._buffers = (text, tail, _Pack.open(pack))
         self._rows = rows
@@ -67,7 +68,7 @@ class SentenceTable:
 
     def text(self, index: int) -> str:
         """Return one sentence's text without making a Sentence."""
-        start, end = self._rows[index, :2].tolist()
+        start, end = self._rows[index][:2].tolist()
         return self._decode(start, end)
 
     def _decode(self, start: int, end: int) -> str:
@@ -82,23 +83,23 @@ class SentenceTable:
         self,
         text: npt.NDArray[np.uint8],
         tail: bytes,
-        rows: npt.NDArray[np.int64],
+        rows: Served,
         pack: Path | None = None,
     ) -> None:
         """Read the same sentences from other memory (the saved, memory-mapped files)."""
         self._buffers = (text, tail, _Pack.open(pack))
         self._rows = rows
 
-    @property
-    def paragraphs(self) -> npt.NDArray[np.int64]:
-        """Return every sentence's paragraph number (0 for a headline)."""
-        return self._rows[:, 2]
+    def paragraphs(self, start: int = 0, stop: int | None = None) -> npt.NDArray[np.int64]:
+        """Return the paragraph numbers (0 for a headline) of the sentences start to stop."""
+        found: npt.NDArray[np.int64] = self._rows[start : len(self) if stop is None else stop][:, 2]
+        return found
 
     def same_paragraph(self) -> npt.NDArray[np.bool_]:
         """Tell, for each sentence but the last, whether the next is in the same body paragraph."""
         if self._linked is not None:
             return self._linked
-        paragraphs = self.paragraphs
+        paragraphs = self.paragraphs()
         linked: npt.NDArray[np.bool_] = (
             (self.article_ids[1:] == self.article_ids[:-1])
             & (paragraphs[1:] == paragraphs[:-1])
@@ -181,8 +182,9 @@ class SentenceView(Sequence[Sentence]):
         """Count the sentences outside headlines, without making them."""
         span = self._span
         if span.step == 1:
-            return int(np.count_nonzero(self.table.paragraphs[span.start : span.stop] > 0))
-        return sum(1 for i in span if self.table.paragraphs[i] > 0)
+            return int(np.count_nonzero(self.table.paragraphs(span.start, span.stop) > 0))
+        paragraphs = self.table.paragraphs()
+        return sum(1 for i in span if paragraphs[i] > 0)
 
 
 @dataclass(frozen=True, slots=True)

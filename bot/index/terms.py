@@ -22,13 +22,16 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.index.saved import SavedArray
 from bot.index.storage.arrays import ArrayStore, ArticleSlot, SentenceArrays
+from bot.index.storage.memory import release_memory
 from bot.index.tokenize import terms
 
 logger = logging.getLogger(__name__)
@@ -108,6 +111,9 @@ class SentenceTerms:
         self._text = text
         # Each article's first sentence (and the total), and the stored rows; set once open.
         self._stored: tuple[npt.NDArray[np.int64], SentenceArrays] | None = None
+        # Once every article's rows are saved: where each lies, read there by pread (see
+        # _place); then neither a map of every article nor their mapped pages are kept.
+        self._placed: _Placed | None = None
         self._open = open_rows
         self._given = given or {}
         self._lock = threading.Lock()
@@ -135,6 +141,10 @@ class SentenceTerms:
                 starts, rows = self._open(self.offsets)
                 self._stored = starts, rows
                 self._fill(starts, rows)
+                del rows
+                if self._place():
+                    # The per-article objects of the open are gone: give their memory back.
+                    release_memory()
         except Exception:  # answers tokenise instead; say why once
             logger.exception("could not store the sentences' terms; answers tokenise them")
         finally:
@@ -180,6 +190,24 @@ class SentenceTerms:
         del every
         self._stored = starts, SentenceArrays(rows.store, rows.articles, total)
 
+    def _place(self) -> bool:
+        """Read the stored rows from their files from now on, when all are saved; say if so."""
+        stored = self._stored
+        if stored is None or stored[1].store.shape != ():
+            return False
+        starts, rows = stored
+        places = rows.places()
+        if places is None:
+            return False
+        paths, which, first = places
+        hashes = np.dtype(np.uint64)
+        files = [SavedArray(p, 0, hashes, (p.stat().st_size // hashes.itemsize,)) for p in paths]
+        # Where sentence i's terms are: first[n] + offsets[i] - offsets[starts[n]].
+        base = first - self.offsets[starts[:-1]]
+        self._placed = _Placed(starts, files, which, base)
+        self._stored = None
+        return True
+
     def _article(self, starts: npt.NDArray[np.int64], slot: ArticleSlot) -> Hashes:
         """Tokenise one article's sentences; return their hashed terms, in order."""
         first, stop = int(starts[slot.position]), int(starts[slot.position + 1])
@@ -197,6 +225,12 @@ class SentenceTerms:
     def hashes(self, i: int) -> Hashes:
         """Return the hashed terms of sentence i, in order."""
         start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        placed = self._placed
+        if placed is not None:
+            n = int(np.searchsorted(placed.starts, i, side="right")) - 1
+            base = int(placed.base[n])
+            read: Hashes = placed.files[placed.which[n]][base + start : base + end]
+            return read
         stored = self._stored
         if stored is not None:
             starts, rows = stored
@@ -217,6 +251,16 @@ class SentenceTerms:
         for i in ids:
             out.extend(by_hash.get(h, "") for h in self.hashes(i).tolist())
         return out
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where the stored terms lie: per article, its segment file and its rows' offset."""
+
+    starts: npt.NDArray[np.int64]  # each article's first sentence, and the total
+    files: list[SavedArray]  # the segment files
+    which: npt.NDArray[np.int32]  # per article, its file
+    base: npt.NDArray[np.int64]  # per article, its first row minus its first term's offset
 
 
 def stored_rows(store: ArrayStore, slots: Callable[[], Sequence[ArticleSlot]]) -> Opener:

@@ -15,7 +15,7 @@ import pytest
 from bot.answer.engine import Engine
 from bot.index import aliases
 from bot.index.aliases import AliasGroup, DefinedAcronyms, build_aliases
-from bot.index.storage import IndexStore, generations, index_folder
+from bot.index.storage import IndexStore, generations, index_folder, opening
 from bot.index.storage.checked import CHECKED
 from bot.index.storage.format import meta_bytes, read_meta_file
 from bot.index.storage.generation import TermLookup
@@ -74,13 +74,13 @@ def corpus(tmp_path: Path) -> Path:
 def _checks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record, per open of a saved generation, which files get their CRC checked."""
     asked: list[list[str]] = []
-    original = generations.verify
+    original = opening.verify
 
     def spy(folder: Path, files: dict[str, Any], pack: dict[str, Any] | None = None) -> list[str]:
         asked.append(sorted(files) + (["<pack>"] if pack is not None else []))
         return original(folder, files, pack)
 
-    monkeypatch.setattr(generations, "verify", spy)
+    monkeypatch.setattr(opening, "verify", spy)
     return asked
 
 

@@ -20,7 +20,8 @@ import pytest
 import bot.index.storage.generations as generations
 import bot.index.storage.loading as loading
 from bot.index.storage import IndexStore, index_folder, parsing
-from bot.index.storage.generations import current_name, open_generation
+from bot.index.storage.generations import current_name
+from bot.index.storage.opening import open_generation
 from bot.live import LiveEngine
 from tests.polling import wait_until
 

@@ -52,17 +52,20 @@ Modules, one job each: :mod:`.records` (the row of one article file),
 :mod:`.parsing` (reading, splitting and tokenising files, in parallel),
 :mod:`.generation` (one complete index), :mod:`.merging` (postings and sentence
 merge), :mod:`.format` (meta and array files, CRC checks), :mod:`.generations`
-(saving, opening, holding and switching generations), :mod:`.segments` (append-only
+(saving, holding, switching and cleaning generations), :mod:`.opening` (opening the
+current one, checked), :mod:`.segments` (append-only
 per-article rows), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
 :mod:`.checked` (which files need checking again),
-:mod:`.snapshot` (what a load hands the engine) and :mod:`.loading`
+:mod:`.snapshot` (what a load hands the engine), :mod:`.memory` (the cycle
+collector held off during loads, freed memory given back) and :mod:`.loading`
 (:class:`IndexStore`, which ties them together).
 """
 
 from bot.errors import ReadError, StoreError
 from bot.index.storage.format import code_version
 from bot.index.storage.generations import default_index_root, index_folder, saved_size
-from bot.index.storage.loading import IndexStore, release_memory
+from bot.index.storage.loading import IndexStore
+from bot.index.storage.memory import release_memory
 from bot.index.storage.records import FileRecord
 from bot.index.storage.snapshot import Changes, Snapshot
 

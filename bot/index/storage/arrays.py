@@ -125,6 +125,24 @@ class SentenceArrays:
         with self._lock:
             return self._found.get(slot.position)
 
+    def places(self) -> tuple[list[Path], npt.NDArray[np.int32], npt.NDArray[np.int64]] | None:
+        """Say where every article's checked rows lie on disk, to be read there by pread.
+
+        Returns the segment files, and per article (in order) the number of its
+        file and its first row there; None unless every article's rows are saved.
+        """
+        if self.store.folder is None:
+            return None
+        files: dict[str, int] = {}
+        which = np.empty(len(self.articles), dtype=np.int32)
+        first = np.empty(len(self.articles), dtype=np.int64)
+        for n, slot in enumerate(self.articles):
+            found = self.store.location(slot.key, slot.count)
+            if found is None:
+                return None
+            which[n], first[n] = files.setdefault(found[0], len(files)), found[1]
+        return [self.store.folder / f"{name}.rows" for name in files], which, first
+
     def _empty(self, n: int) -> npt.NDArray[Any]:
         if self.store.dtype is None or self.store.shape is None:
             return np.zeros((n,), dtype=np.float32)

@@ -21,6 +21,7 @@ from bot.index.bm25 import (
     saturations,
     saturations_in_chunks,
 )
+from bot.index.saved import SavedArray, Served
 from bot.index.storage.records import FileRecord
 from bot.ingest.loader import article_keys
 
@@ -117,12 +118,32 @@ class Generation:
             return TermLookup(self.vocabulary, self.order)
         return self.term_ids
 
+    def served(self, name: str) -> Served:
+        """Return one of the arrays as answers read it: from its saved file by pread, if saved.
+
+        Read through the memory map instead, every page an answer touches would stay
+        in the program's resident memory (see bot.index.saved).
+        """
+        array: npt.NDArray[Any] = getattr(self, name)
+        if self.folder is None:
+            return array
+        try:
+            saved = SavedArray.open(self.folder / f"{name}.npy")
+        except (OSError, ValueError):
+            return array  # the map still reads the same values
+        return saved if saved.shape == array.shape and saved.dtype == array.dtype else array
+
     def index(self) -> BM25Index:
         """Return the BM25 index over the saved postings."""
         assert self.contrib is not None, "saturations not computed: save or use in_memory()"
         postings = Postings(self.vocabulary, self.offsets, self.docs, self.tf)
         return BM25Index.from_postings(
-            postings, self.lengths, self.params, (self.avgdl, self.contrib), self.term_lookup()
+            postings,
+            self.lengths,
+            self.params,
+            (self.avgdl, self.contrib),
+            self.term_lookup(),
+            saved=(self.served("docs"), self.served("contrib")),
         )
 
 

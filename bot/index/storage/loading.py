@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from operator import eq, itemgetter
 from pathlib import Path
@@ -26,9 +22,18 @@ from bot.index.sentences import (
     StoredCorpus,
 )
 from bot.index.storage.arrays import ArrayStores
-from bot.index.storage.generation import Generation, relabel, replaced, reweight, same_articles
-from bot.index.storage.generations import index_folder, open_files, open_generation, save
+from bot.index.storage.generation import (
+    Generation,
+    TermLookup,
+    relabel,
+    replaced,
+    reweight,
+    same_articles,
+)
+from bot.index.storage.generations import index_folder, save
+from bot.index.storage.memory import collecting_later, release_memory
 from bot.index.storage.merging import merge
+from bot.index.storage.opening import open_files, open_generation
 from bot.index.storage.parsing import ParsedFile, read_files
 from bot.index.storage.records import FileRecord
 from bot.index.storage.snapshot import Changes, Snapshot
@@ -268,9 +273,14 @@ class IndexStore:
         if saved.contrib is None:  # pragma: no cover - a saved generation has them
             return
         postings = Postings(saved.vocabulary, saved.offsets, saved.docs, saved.tf)
-        snapshot.index.rebind(postings, saved.lengths, saved.contrib)
+        # The saved term order finds a question's terms: the merge's map of every term
+        # (15 MB at a million sentences) need not outlive the reload.
+        lookup = TermLookup(saved.vocabulary, saved.order) if saved.order is not None else None
+        saved.__dict__.pop("term_ids", None)
+        served = saved.served("docs"), saved.served("contrib")
+        snapshot.index.rebind(postings, saved.lengths, served, lookup)
         pack = self.folder / saved.pack if self.folder is not None and saved.pack else None
-        snapshot.table.rebind(saved.text, saved.tail, saved.sentences, pack)
+        snapshot.table.rebind(saved.text, saved.tail, saved.served("sentences"), pack)
         if self._last is generation:
             self._last = saved
             snapshot.generation = saved
@@ -304,7 +314,14 @@ class IndexStore:
         pack = self.folder / g.pack if self.folder is not None and g.pack is not None else None
         counts = np.diff(starts)
         table = SentenceTable(
-            g.text, g.tail, g.sentences, counts, g.keys, g.prefix, pack=pack, linked=g.linked
+            g.text,
+            g.tail,
+            g.served("sentences"),
+            counts,
+            g.keys,
+            g.prefix,
+            pack=pack,
+            linked=g.linked,
         )
         corpus = StoredCorpus(root=self.root, problems=problems, view=table.view())
         bounds = starts.tolist()
@@ -327,49 +344,6 @@ class IndexStore:
             store_folder=self.folder,
             array_stores=self.array_stores,
         )
-
-
-_pauses = 0
-_pauses_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def collecting_later(*, keep: bool = False) -> Iterator[None]:
-    """Hold off Python's cycle collector while a load makes its many objects.
-
-    A load makes hundreds of thousands of objects (file rows, articles, alias
-    phrases) and keeps them all; the collector, run every few hundred
-    allocations, would walk them again and again (a third of a restart's time
-    at a million sentences). With keep, what exists at the end is moved out of
-    the collector's sight for good (gc.freeze): LiveEngine does so at its start
-    and after each reload. Left in the oldest generation, every full collection
-    rescanned them all (with 100 servers' engines loaded one took 1.05 s in the
-    middle of a question, ``bench/guilds.py --compare-gc``). An engine replaced
-    by a reload is still freed, by reference counting; only cycles among frozen
-    objects would wait. Nests and may be used from several threads at once.
-    """
-    global _pauses
-    with _pauses_lock:
-        _pauses += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _pauses_lock:
-            _pauses -= 1
-            if keep:
-                gc.freeze()
-            if _pauses == 0:
-                gc.enable()
-
-
-def release_memory() -> None:
-    """Give the memory freed by a build back to the system (glibc keeps it otherwise)."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
 
 
 def skipped_lines(records: list[FileRecord]) -> list[str]:
