@@ -187,7 +187,9 @@ def read_files(
             chunks = [list(sources[i : i + chunk]) for i in range(0, len(sources), chunk)]
             try:
                 with worker_pool() as pool:
-                    for parsed in pool.map(partial(_read_chunk, where), chunks):
+                    with _ctrl_c_held():  # map() starts the workers and submits every chunk
+                        results = pool.map(partial(_read_chunk, where), chunks)
+                    for parsed in results:
                         yield from parsed
                         done += len(parsed)
                         advance(len(parsed))
@@ -208,6 +210,24 @@ def worker_pool() -> ProcessPoolExecutor:
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold back SIGINT while worker processes start; they inherit it held, so ignored.
+
+    A terminal's Ctrl-C reaches the whole process group: a worker it reached before its
+    initializer ignored SIGINT printed a KeyboardInterrupt traceback. Here a Ctrl-C
+    waits until the workers are started and then interrupts this process as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def die_with_parent(parent: int) -> None:
