@@ -254,7 +254,7 @@ def held_out_probabilities(
     """
     import zlib
 
-    key = [str(r.get("corpus") or r["question"]) for r in rows]
+    key = [str(r.get("corpus") or r.get("question") or n) for n, r in enumerate(rows)]
     fold = np.array([zlib.crc32(k.encode()) % FOLDS for k in key])
     x = np.array([[r["values"].get(n, 0.0) for n in names] for r in rows])  # type: ignore[attr-defined]
     y = np.array([r["label"] for r in rows])

@@ -85,7 +85,6 @@ LEXICAL_FEATURES = (
     "number_contradicted",  # the question says a number the passage lacks, the passage another
     "negated_near",  # the passage negates a word of the question right before it; the question not
     "opposite",  # the passage says the opposite of a question word and not the word itself
-    "rerank",  # the reranker's probability that the best passage holds the answer; -1: none
 )
 SEMANTIC_FEATURES = (
     *LEXICAL_FEATURES,
@@ -111,7 +110,6 @@ class Evidence:
     similarity: float | None = None  # cosine of question and best passage, with a model
     ids: Sequence[int] = ()  # the best passage's sentence ids, best sentence first
     rival_similarity: float | None = None  # cosine of question and the next passage
-    rerank: float | None = None  # the reranker's probability for the best passage (None: none)
 
 
 def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, float]:
@@ -174,8 +172,6 @@ def features(query: Query, evidence: Evidence, index: BM25Index) -> dict[str, fl
     values["opposite"] = _opposite(query.text, best)
     values["number_contradicted"] = _number_contradicted(query.text, best)
     values["negated_near"] = float(says_not and not asks_not and _negates(best, query.terms))
-    # A reading that lifts the previous answer is not reranked: -1 says so to the trees.
-    values["rerank"] = evidence.rerank if evidence.rerank is not None else -1.0
     if evidence.similarity is not None:
         values["similarity"] = evidence.similarity
         rival = evidence.rival_similarity

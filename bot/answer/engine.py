@@ -398,7 +398,6 @@ class Engine:
             cosines[0] if meaning is not None else None,
             groups[0].ids if groups else (),
             cosines[1] if meaning is not None and len(cosines) > 1 else None,
-            _reranked(scored, groups[0].ids) if groups else None,
         )
         values = features(query, evidence, self.index) if groups else {}
         probability = self.answerability.probability(values) if groups else 0.0
@@ -576,11 +575,6 @@ class Engine:
             ],
             dtype=np.float64,
         )
-
-
-def _reranked(scored: Scored, ids: Sequence[int]) -> float | None:
-    """Return the reranker's best probability among a passage's sentences (None: none)."""
-    return max((scored.reranked[i] for i in ids if i in scored.reranked), default=None)
 
 
 def question_terms(query: Query) -> frozenset[str]:
