@@ -89,7 +89,7 @@ def child_prepare(corpus: Path, index_dir: Path, expansion_add: int = 0) -> dict
     position, pending, rows = 0, [], 0
     for article in engine.articles:
         count = len(article.sentences)
-        texts = engine._texts(position, position + count)
+        texts = engine.text.texts(position, position + count)
         noise = rng.normal(size=(count, 384)).astype(np.float32) / np.sqrt(384)
         # A blend of two real embeddings: a million distinct points near where real
         # sentences lie (copies of a few thousand would make near-duplicate clusters).
@@ -117,7 +117,7 @@ def _graphs(
 
     start, cpu = time.perf_counter(), time.process_time()
     count = len(engine.articles[0].sentences)
-    first_key = article_digest(engine._texts(0, count))
+    first_key = article_digest(engine.text.texts(0, count))
     if expansion_add:
         # The product builds with ann.EXPANSION_ADD; a smaller candidate list builds a
         # graph of the same format several times faster (search cost is about the same,

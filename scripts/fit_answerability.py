@@ -200,7 +200,7 @@ def _row(engine_of: object, question: EvalQuestion, name: str, weight: float) ->
     answer, reading = assess(engine_of(question), question)  # type: ignore[operator]
     if reading is None or not reading.values:
         return []
-    # The on-topic floor applies to questions read alone (engine._respond).
+    # The on-topic floor applies to questions read alone (bot.answer.responding).
     nearest = reading.scored.nearest if answer.read_with is None else None
     texts = list(reading.evidence.texts)
     hit3 = question.answerable and any(is_hit(t, question.answers) for t in texts[:3])

@@ -93,7 +93,7 @@ class Bench:
         engine.config = config
         engine.index = index
         engine.ranker = Ranker(
-            index, engine.sentences, engine._linked, config, engine.ranker.reranker
+            index, engine.sentences, engine.text.linked, config, engine.ranker.reranker
         )
 
     def run(self, config: RankingConfig) -> dict[str, dict[str, float]]:
@@ -112,7 +112,7 @@ class Bench:
                     texts = [p.text for p in answer.passages]
                     length += len(answer.passages[0].citations)
                 elif reading is not None:
-                    texts = [engine._text(g) for g in reading.groups[:RANK_DEPTH]]
+                    texts = [engine.text.joined(g.ids) for g in reading.groups[:RANK_DEPTH]]
                 else:
                     texts = []
                 rank = next(

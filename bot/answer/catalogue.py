@@ -226,6 +226,14 @@ class Catalogue:
         found.flags[[positions[k] for k in keys if k in positions]] = True
         return found
 
+    def mask(self, keys: Iterable[str], articles: npt.NDArray[np.int32]) -> SentenceMask:
+        """Return per sentence whether its article is among keys; articles: each one's article.
+
+        An ArticleSet of this catalogue (what filters give) is read as it is; other
+        keys are looked up once. Either way nothing is done per sentence.
+        """
+        return SentenceMask(self.wait().of_keys(keys).flags, articles)
+
     def day(self, key: str) -> dt.date | None:
         """Return the date of the article with this key (None: undated or unknown)."""
         self.wait()

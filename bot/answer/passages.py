@@ -5,15 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer.cues import Cue
+from bot.answer.decline import coverage, covered_concepts
 from bot.answer.models import Passage
+from bot.answer.query import Query
+from bot.answer.ranking import RankingConfig, Scored
 from bot.answer.spans import spans_for
-from bot.index.bm25 import Floats
+from bot.index.bm25 import BM25Index, Floats
 from bot.index.tokenize import is_content, stem, terms, words
 from bot.ingest.models import Article, Sentence
 
 # A headline repeats a body sentence when this share of its content terms are in it.
 HEADLINE_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class PassageConfig:
+    """Which ranked passages are worth showing."""
+
+    # A passage after the first is shown when it covers at least this share of what the
+    # best passage covers of the question (IDF-weighted)...
+    relative_coverage: float = 0.5
+    # ...and scores at least this share of the best passage.
+    relative_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,63 @@ def merge_adjacent(
     merged = [Group(sorted(g), max(scores[i] for i in g), g[0]) for g in groups]
     merged.sort(key=lambda g: (-g.score, g.ids[0]))
     return merged
+
+
+def passages_of(
+    scored: Scored, sentences: Sequence[Sentence], linked: Floats, config: RankingConfig
+) -> list[Group]:
+    """Merge the scored sentences into passages, drop the weak and the repeated."""
+    if not scored.hits:
+        return []
+    semantic = bool(scored.similarity)
+    ratio = config.semantic_merge_ratio if semantic else config.merge_ratio
+    groups = merge_adjacent(scored.hits, scored.scores, linked, ratio)
+    best = groups[0].score
+    groups = [g for g in groups if g.score >= config.relative_cut * best]
+    return drop_repeated_headlines(groups, sentences)
+
+
+def worth_reading(
+    groups: Sequence[Group], query: Query, index: BM25Index, config: PassageConfig, wanted: int
+) -> list[Group]:
+    """Keep the best passage and those relevant on their own: no padding to k.
+
+    A further passage must cover a good share of what the best one covers of the
+    question, and more than one of its concepts when the best covers several:
+    sharing one word with the question is not relevant. Stops at wanted passages.
+    """
+    held = held_terms(query, groups, index)
+    best = groups[0]
+    best_coverage = coverage(query, held[0], index)
+    needed = min(2, covered_concepts(query, held[0]))
+    kept = [best]
+    for group, terms_held in zip(groups[1:], held[1:], strict=True):
+        if len(kept) >= wanted:
+            break
+        if group.score < config.relative_score * best.score:
+            continue
+        if (
+            coverage(query, terms_held, index) >= config.relative_coverage * best_coverage
+            and covered_concepts(query, terms_held) >= needed
+        ):
+            kept.append(group)
+    return kept
+
+
+def held_terms(query: Query, groups: Sequence[Group], index: BM25Index) -> list[set[str]]:
+    """Return, per group, the query terms its sentences hold, read from the postings."""
+    ids = np.array([i for g in groups for i in g.ids], dtype=np.int64)
+    owner = np.repeat(np.arange(len(groups)), [len(g.ids) for g in groups])
+    held: list[set[str]] = [set() for _ in groups]
+    for term in query.terms:
+        posting = index.contains(term)
+        if posting.size == 0:
+            continue
+        at = np.minimum(np.searchsorted(posting, ids), posting.size - 1)
+        # A set, not np.unique: that imports numpy.ma (0.05-0.1 s) at the first answer.
+        for g in set(owner[posting[at] == ids].tolist()):
+            held[g].add(term)
+    return held
 
 
 def content_terms(text: str) -> frozenset[str]:

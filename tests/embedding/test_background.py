@@ -155,7 +155,7 @@ def test_embeddings_land_in_the_index_array_store_and_are_reused_after_a_restart
     (job,) = model.jobs
     engine = restarted.engine
     assert [span.key for span in job.spans] == [
-        article_digest(engine._texts(span.start, span.start + span.count)) for span in job.spans
+        article_digest(engine.text.texts(span.start, span.start + span.count)) for span in job.spans
     ]
     texts = [s.text for s in restarted.engine.sentences]
     assert np.allclose(semantic.vectors, embedder.encode(texts), atol=2e-3)

@@ -1,0 +1,108 @@
+"""Read a follow-up with the previous question when it refers back and that answers better."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from bot.answer.decline import coverage, known
+from bot.answer.explanations import Arrange, arrange, asks
+from bot.answer.followup import (
+    FollowUp,
+    continues,
+    describes_back,
+    is_follow_up,
+    new_unknowns,
+    own_topic,
+    restates,
+)
+from bot.answer.query import Query, build_query, with_context
+from bot.answer.reading import Reading
+from bot.answer.sentences import CorpusSentences
+from bot.answer.usage import tidy
+from bot.index.aliases import Aliases
+from bot.index.bm25 import BM25Index
+
+# Rank a query, lifting these sentences (the previous answer's), in this order (None: as ranked).
+Read = Callable[[Query, Sequence[int], Arrange | None], Reading]
+
+
+@dataclass(frozen=True)
+class FollowUpConfig:
+    """How a question that refers back is read with the previous one."""
+
+    # The weight of the previous question's words...
+    weight: float = 0.5
+    # ...and the lift of the sentences the previous answer showed, and their neighbours.
+    bonus: float = 0.1
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What reading a follow-up with its previous question needs from the engine."""
+
+    aliases: Aliases
+    index: BM25Index
+    sentences: CorpusSentences
+    config: FollowUpConfig
+    lift: float  # how far an explaining passage is raised above the best (the cue bonus)
+    on_topic: float  # below this nearest cosine a question alone is about something else
+
+    def choose(
+        self, text: str, own: Query, alone: Reading | None, context: FollowUp | None, read: Read
+    ) -> tuple[Reading | None, str | None]:
+        """Return the reading to answer text from, and the previous question it was read with.
+
+        own is text's query, alone its reading by itself (None: it has no words).
+
+        A bare reference ("why?", "based on what?", "in what year?") or a continuation
+        ("same for China?") means the previous topic even when a word of it matches
+        elsewhere; another question with words of its own ("who was his father?") is
+        read together only when that is more confident.
+        """
+        if context is None or not (is_follow_up(text) or describes_back(own, self.index)):
+            return alone, None
+        together = self.read_with(own, context, read)
+        if together is not None and (
+            alone is None
+            or not own_topic(own)
+            or asks(text) is not None
+            or continues(text)
+            or together.probability > self.standing(alone)
+        ):
+            return together, context.question
+        return alone, None
+
+    def standing(self, alone: Reading) -> float:
+        """Return a reading alone's probability, 0 when it is declined as about something else."""
+        nearest = alone.scored.nearest
+        return 0.0 if nearest is not None and nearest < self.on_topic else alone.probability
+
+    def read_with(self, own: Query, context: FollowUp, read: Read) -> Reading | None:
+        """Read a question with the previous one, unless that cannot help.
+
+        The previous question's words cannot supply what the corpus never mentions:
+        a question naming such a thing ("what about Japan?") is read alone, and so is
+        one that asks the previous question again about something else.
+        """
+        earlier = build_query(tidy(context.text), self.aliases)
+        kind = asks(own.text)
+        # "how come?" holds a word the corpus never uses, and asks only why.
+        unknowns = kind is None and new_unknowns(own, self.index)
+        if earlier.empty or unknowns or restates(own.text, context.question):
+            return None
+        # The earlier question's words no sentence holds were excused when it was
+        # answered; they match nothing and must not count against the follow-up.
+        topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
+        query = with_context(own, topic, self.config.weight)
+        near = self.sentences.positions(context.citations)
+        if kind is None:
+            return read(query, near, None)
+        order = arrange(
+            kind,
+            lambda found: coverage(topic, found, self.index),
+            near,
+            self.sentences.sentences,
+            self.lift,
+        )
+        return read(query, near, order)
