@@ -54,7 +54,8 @@ Modules, one job each: :mod:`.records` (the row of one article file),
 merge), :mod:`.format` (meta and array files, CRC checks), :mod:`.generations`
 (saving, holding, switching and cleaning generations), :mod:`.opening` (opening the
 current one, checked), :mod:`.segments` (append-only
-per-article rows), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
+per-article rows: the store, over :mod:`.segment_format`, :mod:`.segment_reader`
+and :mod:`.segment_writer`), :mod:`.arrays` (a snapshot's per-sentence arrays: the API),
 :mod:`.checked` (which files need checking again),
 :mod:`.snapshot` (what a load hands the engine), :mod:`.memory` (the cycle
 collector held off during loads, freed memory given back) and :mod:`.loading`
