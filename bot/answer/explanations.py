@@ -7,7 +7,9 @@ its third nuclear test"), or, when the answer shown gives no reason, in the next
 sentence carrying on the same speaker's account ("'ASEAN countries are
 pragmatic...,' he said."). A bare "how?" asks for the means: the sentence whose
 purpose clause is the thing asked about ("...forge closer ties with ASEAN *in a bid
-to weaken sanctions*").
+to weaken sanctions*"). A bare "will it work?" asks how the thing just discussed will turn
+out: the sentence about it that judges its outcome or its odds ("...the move is *likely to
+fail*").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Asks(Enum):
     REASON = "reason"  # "why?", "why not?", "how so?", "what for?"
     MEANS = "means"  # "how?"
     SOURCE = "source"  # "who says so?", "according to whom?"
+    OUTCOME = "outcome"  # "will it work?", "is it going to succeed?"
 
 
 _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
@@ -35,7 +38,12 @@ _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
         re.compile(
             r"^(?:(?:and|but|so)\s+)?(?:why(?:\s+(?:not|so|is\s+that|was\s+that|is\s+it))?"
             r"|how\s+so|how\s+come|what\s+for|for\s+what\s+reason|on\s+what\s+(?:grounds|basis)"
-            r"|based\s+on\s+what)\W*$",
+            r"|based\s+on\s+what|what\s+caused\s+(?:it|that|this)"
+            # "what was the reason?", "why did they do that?": the same, in more words.
+            r"|what(?:\s+is|\s+was|['\u2019]s)\s+(?:the|their|its|his|her)\s+"
+            r"(?:reason|motive|purpose|cause)(?:\s+for\s+(?:it|that|this))?"
+            r"|why\s+(?:did|does|do|would)\s+(?:it|that|this|they|he|she)"
+            r"(?:\s+(?:do\s+(?:it|that|this|so)|happen))?)\W*$",
             re.IGNORECASE,
         ),
         Asks.REASON,
@@ -50,6 +58,28 @@ _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
         ),
         Asks.SOURCE,
     ),
+    (
+        # "will it work?", "is it likely to succeed?", and in a stance ("do they think it
+        # will work?"): the verb is about how the previous topic turns out, not a topic.
+        re.compile(
+            r"^(?:(?:and|but|so)\s+)?(?:"
+            r"(?:will|would|could|can|did|does|do|is|was|are|were)\s+(?:it|that|this|they)"
+            r"|(?:do|does|did)\s+(?:they|he|she|you|people|experts|officials)\s+"
+            r"(?:think|expect|believe)\s+(?:that\s+)?(?:it|that|this|they)"
+            r"\s+(?:will|would|could|can|is|was|are|were))"
+            r"\s+(?:be\s+)?(?:(?:likely|going|expected|able)\s+to\s+)?"
+            r"(?:work|succeed|fail|pay\s+off|be\s+(?:successful|effective)|help|last)\W*$",
+            re.IGNORECASE,
+        ),
+        Asks.OUTCOME,
+    ),
+)
+# Words that judge how something turns out, or its odds.
+_OUTCOME = re.compile(
+    r"\b(?:fail(?:s|ed|ure|ing)?|succeed(?:s|ed)?|success(?:ful)?|unsuccessful|(?:un)?likely"
+    r"|(?:in)?effective|futile|backfire[sd]?|pay\s+off|work\s+out|chances?|prospects?"
+    r"|doubt(?:s|ful)?)\b",
+    re.IGNORECASE,
 )
 # Words that open a clause giving a purpose, and a cause (a gerund after "for": "for
 # conducting"). Split from cues.REASON_OPENERS because a bare "how?" wants the one.
@@ -114,15 +144,18 @@ Cover = Callable[[AbstractSet[str]], float]
 
 
 def explains(text: str, cover: Cover, kind: Asks) -> bool:
-    """Tell whether a passage gives the reason for the topic, or (MEANS) the way to it.
+    """Tell whether a passage gives the reason for the topic, the way to it, or its outcome.
 
     cover gives the share of the topic a set of terms holds. A reason explains the
     topic when the words before it are about the topic and the reason itself holds
     none of it: "...ties with ASEAN in a bid to weaken sanctions" gives no reason for
-    the sanctions. The means to a topic is a sentence whose purpose clause is it.
+    the sanctions. The means to a topic is a sentence whose purpose clause is it; its
+    outcome, a sentence about it that judges how it turns out or its odds.
     """
     if kind is Asks.MEANS:
         return any(cover(set(terms(clause))) >= ABOUT for _, clause in _clauses(text, _PURPOSE))
+    if kind is Asks.OUTCOME:
+        return bool(_OUTCOME.search(text)) and cover(set(terms(text))) > 0.0
     return any(
         cover(set(terms(before))) >= ABOUT and cover(set(terms(clause))) == 0.0
         for opener in (_CAUSE, _PURPOSE)
@@ -159,7 +192,7 @@ def arrange(
                 return lambda groups: lead_with(groups, [*sorted(shown), after], lift)
 
     def explaining_first(groups: list[Group]) -> list[Group]:
-        # The passages left are all relevant enough (bot.answer.engine cuts the weak):
+        # The passages left are all relevant enough (passages.passages_of cuts the weak):
         # one that explains answers a "why?", however well another matches its words.
         said = [explains(" ".join(sentences[i].text for i in g.ids), cover, kind) for g in groups]
         if not any(said):

@@ -31,6 +31,10 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("what for?", Asks.REASON),
         ("based on what?", Asks.REASON),
         ("on what grounds?", Asks.REASON),
+        ("what was the reason?", Asks.REASON),
+        ("why did they do that?", Asks.REASON),
+        ("what caused it?", Asks.REASON),
+        ("what was the reason for the sanctions?", None),
         ("how?", Asks.MEANS),
         ("who says so?", Asks.SOURCE),
         ("says who?", Asks.SOURCE),
@@ -38,6 +42,13 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("why did he die?", None),
         ("how old is he?", None),
         ("who says the move will fail?", None),
+        ("will it work?", Asks.OUTCOME),
+        ("is it going to succeed?", Asks.OUTCOME),
+        ("and is it likely to fail?", Asks.OUTCOME),
+        ("do you think it will work?", Asks.OUTCOME),
+        ("will Kim visit China?", None),
+        ("will it rain?", None),
+        ("does the plan work for Seoul?", None),
     ],
 )
 def test_only_a_bare_request_asks_for_an_explanation(question: str, kind: Asks | None) -> None:
@@ -74,6 +85,38 @@ def test_a_reason_explains_the_topic_only_when_it_is_not_about_it() -> None:
     assert not explains("The council imposed sanctions on Monday.", cover, Asks.REASON)
 
 
+def test_an_outcome_is_a_sentence_about_the_topic_that_judges_it() -> None:
+    cover = share({"move", "weaken"})
+    assert explains("The move to weaken the sanctions is likely to fail.", cover, Asks.OUTCOME)
+    # An outcome word about something else, or the topic without an outcome, is not one.
+    assert not explains("The talks are likely to fail.", cover, Asks.OUTCOME)
+    assert not explains("The move aims to weaken the sanctions.", cover, Asks.OUTCOME)
+    # "hard at work" is no verdict on how the effort turns out.
+    assert not explains("The North is hard at work on the move.", cover, Asks.OUTCOME)
+
+
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        ("what is North Korea trying to achieve with ASEAN?", "will it work?"),
+        (
+            "who said that Pyongyang wants to weaken the sanctions?",
+            "did they think it would succeed?",
+        ),
+    ],
+)
+def test_will_it_work_is_answered_by_the_verdict_on_the_topic(
+    engine: Engine, previous: str, question: str
+) -> None:
+    # Alone, "will it work?" finds "hard at work" (11.1) and the other is declined;
+    # about the previous topic each asks how it turns out: 8.1, "...likely to fail".
+    _, answer = after(engine, previous, question)
+    assert answer.passages[0].citation == "8.1"
+    assert answer.read_with == previous
+    alone = engine.answer(question)
+    assert [p.citation for p in alone.passages[:1]] != ["8.1"]
+
+
 def test_why_after_a_claim_without_a_reason_shows_it_with_the_next_sentence(
     engine: Engine,
 ) -> None:
@@ -103,6 +146,7 @@ def test_why_keeps_an_answer_whose_next_sentence_starts_another_account(
         # for the sanctions; 5.1 gives it: "...sanctions on the North for conducting...".
         ("who imposed sanctions on North Korea?", "why?", "5.1", "1.1"),
         ("who sanctioned North Korea?", "what for?", "5.1", "1.1"),
+        ("who imposed sanctions on North Korea?", "what was the reason?", "5.1", "1.1"),
         # 8.1 (the source: Pyongyang "wants to weaken the global sanctions") was shown;
         # 1.1 says how: "...forge closer ties with ASEAN in a bid to weaken sanctions".
         ("who wants to weaken the sanctions?", "how?", "1.1", "8.1"),
