@@ -65,7 +65,9 @@ CODE = Path(os.environ.get("BENCH_CODE_TREE") or ROOT)
 if str(CODE) not in sys.path:
     sys.path.insert(0, str(CODE))
 
-DATA = ROOT / "bench" / "data"
+# BENCH_DATA: another folder for the corpora, indexes and baseline trees (helpers that
+# share bench/data each use their own, so that no run rewrites another's corpus).
+DATA = Path(os.environ.get("BENCH_DATA") or ROOT / "bench" / "data")
 RESULTS = ROOT / "bench" / "results"
 ARCHIVES = ("news-articles.tar.gz", "wiki-articles.tar.gz")
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}

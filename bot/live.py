@@ -32,7 +32,7 @@ from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore
-from bot.index.storage.memory import collecting_later
+from bot.index.storage.memory import collecting_later, free_replaced
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.wording import plural
@@ -157,8 +157,13 @@ class LiveEngine:
         On failure the current engine stays and the result says what failed.
         """
         with self._reload_lock:
+            before = self._engine
             result = self._reload()
             self.last_result = result
+            replaced = self._engine is not before
+            del before
+            if replaced:
+                free_replaced()
         if result.ok:
             logger.info("%s", result.message)
         else:

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.index.storage.checked import CHECKED
 from bot.index.storage.format import meta_bytes, read_meta_file
 from bot.index.storage.generation import TermLookup
 from bot.live import LiveEngine
+from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
@@ -256,3 +258,20 @@ def test_what_a_start_and_each_reload_load_is_kept_out_of_the_collector_s_sight(
     assert live.reload().changed
     assert live.engine is not started and not _seen_by_the_collector(live.engine)
     assert live.engine.answer("When does the Quaxly ferry sail?").answered
+
+
+def test_an_engine_a_reload_replaced_is_freed_though_it_was_frozen(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    _article(folder, "a.txt", "Harbour news\n\nThe harbour board met on Monday.\n")
+    live = LiveEngine(folder, index_dir=tmp_path / "index")
+    assert live.engine.answer("When did the harbour board meet?").answered
+    started, its_index = weakref.ref(live.engine), weakref.ref(live.engine.index)
+    for n in range(3):
+        _article(folder, f"b{n}.txt", f"Ferry news\n\nThe Quaxly ferry {n} sails at dawn.\n")
+        assert live.reload().changed
+        assert started() is None  # freed at once, cycles and all
+        # Its index goes once the thread that opens its sentences' terms has ended.
+        assert wait_until(lambda gone=its_index: gone() is None)
+        started, its_index = weakref.ref(live.engine), weakref.ref(live.engine.index)
+    assert live.engine.answer("When does the Quaxly ferry 2 sail?").answered
+    assert gc.get_freeze_count() > 0  # what serves stays out of the collector's sight
