@@ -295,7 +295,7 @@ class Engine:
         reason = usage_reason(text)
         if reason is not None:
             return Answer(question=text, status=Status.USAGE, message=usage_message(reason)), None
-        own = build_query(text, self.aliases)
+        own = build_query(text, self.aliases, self.index)
         allowed = self._allowed(only)
         depth = offset + k + 1
         reading = None if own.empty else self._read(own, depth, (), allowed)
@@ -338,7 +338,7 @@ class Engine:
         a question naming such a thing ("what about Japan?") is read alone, and so is
         one that asks the previous question again about something else.
         """
-        earlier = build_query(tidy(context.text), self.aliases)
+        earlier = build_query(tidy(context.text), self.aliases, self.index)
         kind = asks(own.text)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)

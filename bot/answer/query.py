@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.index.aliases import Aliases, phrase
 from bot.index.spelling import variants
 from bot.index.tokenize import Token, is_content, is_shouting, stem, words
+from bot.index.typos import Vocabulary, correction
 
 # An alternative name scores a little below the words the user typed, so that
 # a sentence using the user's own words wins a tie.
@@ -80,6 +81,58 @@ WORD_FAMILIES = (
     "forget forgot forgotten",
     "rise risen",
     "begin began begun",
+    # Months and their abbreviations ("12 February" - "Feb. 12"); "may" is a stop word.
+    "january jan",
+    "february feb",
+    "march mar",
+    "april apr",
+    "june jun",
+    "july jul",
+    "august aug",
+    "september sept sep",
+    "october oct",
+    "november nov",
+    "december dec",
+    # Numbers in words and in digits ("fifteen exchanges" - "15 exchanges").
+    "two 2",
+    "three 3",
+    "four 4",
+    "five 5",
+    "six 6",
+    "seven 7",
+    "eight 8",
+    "nine 9",
+    "ten 10",
+    "eleven 11",
+    "twelve 12",
+    "thirteen 13",
+    "fourteen 14",
+    "fifteen 15",
+    "sixteen 16",
+    "seventeen 17",
+    "eighteen 18",
+    "nineteen 19",
+    "twenty 20",
+    "thirty 30 thirties 30s",
+    "forty 40 forties 40s",
+    "fifty 50 fifties 50s",
+    "sixty 60 sixties 60s",
+    "seventy 70 seventies 70s",
+    "eighty 80 eighties 80s",
+    "ninety 90 nineties 90s",
+    "hundred 100",
+    "first 1st",
+    "second 2nd",
+    "third 3rd",
+    "fourth 4th",
+    "fifth 5th",
+    "sixth 6th",
+    "seventh 7th",
+    "eighth 8th",
+    "ninth 9th",
+    "tenth 10th",
+    "eleventh 11th",
+    "twelfth 12th",
 )
 
 
@@ -129,15 +182,18 @@ class Query:
     expansions: list[str] = field(default_factory=list)
     # What to embed instead of the text (a follow-up with words of its own: those).
     meaning: str | None = None
+    # The text with its misspelt words corrected, when it had some.
+    spelt: str | None = None
 
     @property
     def meaning_text(self) -> str:
-        """Return the text to embed: the question plus the full names of its aliases."""
+        """Return the text to embed: the question spelt right, plus its aliases' full names."""
         if self.meaning is not None:
             return self.meaning
+        text = self.spelt or self.text
         if not self.expansions:
-            return self.text
-        return f"{self.text} ({'; '.join(self.expansions)})"
+            return text
+        return f"{text} ({'; '.join(self.expansions)})"
 
     @property
     def terms(self) -> frozenset[str]:
@@ -163,8 +219,12 @@ def _content_terms(tokens: list[Token], shouting: bool) -> tuple[str, ...]:
     return tuple(stem(t.word) for t in tokens if is_content(t, shouting=shouting))
 
 
-def build_query(text: str, aliases: Aliases) -> Query:
-    """Tokenise a question and attach the alternative names of every alias it mentions."""
+def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = None) -> Query:
+    """Tokenise a question and attach the alternative names of every alias it mentions.
+
+    With the index's vocabulary, a misspelt word that no sentence holds also gets
+    the corpus word one edit away as another name, and the text to embed spells it so.
+    """
     text = unicodedata.normalize("NFKC", text)
     shouting = is_shouting(text)
     tokens = words(text)
@@ -196,11 +256,38 @@ def build_query(text: str, aliases: Aliases) -> Query:
         counts[term] = counts.get(term, 0) + 1
         labels.setdefault(term, text[token.start : token.end])
         token_words.setdefault(term, token.word)
+    spelt: dict[str, str] = {}
     for term, count in counts.items():
-        family = tuple(((other,), ALIAS_DISCOUNT) for other in _others(term, token_words[term]))
+        others = _others(term, token_words[term])
+        fixed = _corrected(token_words[term], (term, *others), vocabulary)
+        if fixed is not None:
+            spelt[term] = fixed
+            others = (*others, stem(fixed))
+        family = tuple(((other,), ALIAS_DISCOUNT) for other in others)
         forms: tuple[tuple[tuple[str, ...], float], ...] = (((term,), 1.0), *family)
         query.concepts.append(Concept(labels[term], forms, weight=float(count)))
+    if spelt:
+        query.spelt = _respelt(text, tokens, spelt)
     return query
+
+
+def _corrected(word: str, forms: tuple[str, ...], vocabulary: Vocabulary | None) -> str | None:
+    """Return the corpus word a misspelt word meant, when no sentence holds any of its forms."""
+    if vocabulary is None or any(vocabulary.document_frequency(f) for f in forms):
+        return None
+    return correction(word, vocabulary)
+
+
+def _respelt(text: str, tokens: list[Token], spelt: dict[str, str]) -> str:
+    """Return text with every misspelt word replaced by the corpus word it meant."""
+    pieces: list[str] = []
+    last = 0
+    for token in tokens:
+        fixed = spelt.get(stem(token.word))
+        if fixed is not None:
+            pieces += [text[last : token.start], fixed]
+            last = token.end
+    return "".join(pieces) + text[last:]
 
 
 def _others(term: str, word: str) -> tuple[str, ...]:
