@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.index.aliases import Aliases, phrase
 from bot.index.spelling import variants
-from bot.index.tokenize import Token, is_content, is_shouting, stem, words
+from bot.index.tokenize import Token, is_content, is_shouting, stem, terms, words
 from bot.index.typos import Vocabulary, correction
 
 # An alternative name scores a little below the words the user typed, so that
@@ -136,6 +136,32 @@ WORD_FAMILIES = (
 )
 
 
+# Words that say what kind of answer is wanted rather than what it is about
+# ("what is the *name* of...", "what *kind* of...", "how *old*...", "what is the
+# *reason*..." - a reason is asked as "why" too; "what *role* does X *play*", "how
+# *important* is X"), and the filler of a question in conversation ("what *exactly*
+# did they *actually* say"): a corpus that never uses them can still answer.
+QUESTION_FRAME_TERMS = frozenset(
+    terms(
+        """name named names kind kinds type types sort sorts else main called term terms
+        percentage percent much many old long far big large tall example examples one ones
+        usually often primarily primary mainly certain particular specific exactly roughly
+        approximately happened happen happens mostly typically generally commonly stand
+        beyond besides despite except apart instead else reason reasons purpose purposes
+        cause causes motive motives aim aims goal goals role roles part parts play plays
+        played playing important importance significant significance matter matters
+        actually really basically anything something thing things stuff remind remember
+        wondering wonder age"""
+    )
+)
+
+
+# Frame words that stay in the question though no sentence holds them: "how many
+# members does ASEAN have?" of an article without the count must look unanswered,
+# and "his old friends" is no frame.
+MEASURE_TERMS = frozenset(terms("much many old long far big large tall"))
+
+
 def _families() -> dict[str, tuple[str, ...]]:
     table: dict[str, tuple[str, ...]] = {}
     for family in WORD_FAMILIES:
@@ -257,7 +283,10 @@ def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = Non
         labels.setdefault(term, text[token.start : token.end])
         token_words.setdefault(term, token.word)
     spelt: dict[str, str] = {}
+    framing = _unknown_frame(counts, len(query.concepts), vocabulary)
     for term, count in counts.items():
+        if term in framing:
+            continue
         others = _others(term, token_words[term])
         fixed = _corrected(token_words[term], (term, *others), vocabulary)
         if fixed is not None:
@@ -269,6 +298,26 @@ def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = Non
     if spelt:
         query.spelt = _respelt(text, tokens, spelt)
     return query
+
+
+def _unknown_frame(counts: dict[str, int], names: int, vocabulary: Vocabulary | None) -> set[str]:
+    """Return the frame words of a question that no sentence holds, to leave out.
+
+    They say what kind of answer is wanted ("what role does China play?"), and
+    counted as things the corpus lacks they made an answerable question look
+    unanswerable. A question of frame words only (names: how many names it holds
+    besides) keeps them.
+    """
+    if vocabulary is None:
+        return set()
+    framing = {
+        t
+        for t in counts
+        if t in QUESTION_FRAME_TERMS
+        and t not in MEASURE_TERMS
+        and not vocabulary.document_frequency(t)
+    }
+    return framing if len(framing) < len(counts) + names else set()
 
 
 def _corrected(word: str, forms: tuple[str, ...], vocabulary: Vocabulary | None) -> str | None:
