@@ -52,3 +52,11 @@ def test_months_and_numbers_in_other_forms_name_the_same_thing() -> None:
     assert "15" in by_label["fifteen"]
     assert "feb" in by_label["february"]
     assert "30" in build_query("is he in his thirties?", Aliases()).terms
+
+
+def test_a_question_about_someone_s_age_asks_for_a_number() -> None:
+    from bot.answer.cues import Cue, question_cue
+
+    assert question_cue("kim's age?") is Cue.NUMBER
+    assert question_cue("what is the age of Kim?") is Cue.NUMBER
+    assert question_cue("what happened in the age of the internet?") is None
