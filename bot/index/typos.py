@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import string
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -76,14 +76,15 @@ def is_english(word: str, words: frozenset[str]) -> bool:
     return any(word.endswith(e) and word[: -len(e)] in words for e in _ENDINGS)
 
 
-def edits(word: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def edits(word: str) -> tuple[str, ...]:
     """Return the distinct words one deletion, transposition, slip of a key or insertion away."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     found = [a + b[1:] for a, b in splits if b]
     found += [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
     found += [a + c + b[1:] for a, b in splits if b for c in _SLIPS.get(b[0], "")]
     found += [a + c + b for a, b in splits for c in _LETTERS]
-    return list(dict.fromkeys(w for w in found if w != word))
+    return tuple(dict.fromkeys(w for w in found if w != word))
 
 
 def correction(word: str, vocabulary: Vocabulary) -> str | None:
