@@ -32,6 +32,7 @@ _QUESTION_CUES: tuple[tuple[re.Pattern[str], Cue], ...] = (
         re.compile(
             r"\bhow\s+(?:many|much|old|long|far|large|big|tall|high|fast|often)\b"
             r"|\bwhat\s+(?:percentage|percent|share|number|amount|proportion|age)\b"
+            r"|['’]s\s+age\b|\bage\s+of\s+(?!the\b)"
         ),
         Cue.NUMBER,
     ),

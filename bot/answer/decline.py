@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
+from bot.answer.query import QUESTION_FRAME_TERMS as QUESTION_FRAME_TERMS
 from bot.answer.query import Concept, Query
 from bot.index.bm25 import BM25Index
-from bot.index.tokenize import terms
-
-# Words that say what kind of answer is wanted rather than what it is about
-# ("what is the *name* of...", "what *kind* of...", "how *old*...", "what is the
-# *reason*..." - a reason is asked as "why" too): a corpus that never uses them can
-# still answer.
-QUESTION_FRAME_TERMS = frozenset(
-    terms(
-        """name named names kind kinds type types sort sorts else main called term terms
-        percentage percent much many old long far big large tall example examples one ones
-        usually often primarily primary mainly certain particular specific exactly roughly
-        approximately happened happen happens mostly typically generally commonly stand
-        beyond besides despite except apart instead else reason reasons purpose purposes
-        cause causes motive motives aim aims goal goals"""
-    )
-)
 
 
 def known(concept: Concept, index: BM25Index) -> bool:

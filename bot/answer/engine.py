@@ -219,7 +219,7 @@ class Engine:
         reason = usage_reason(text)
         if reason is not None:
             return Answer(question=text, status=Status.USAGE, message=usage_message(reason)), None
-        own = build_query(text, self.aliases)
+        own = build_query(text, self.aliases, self.index)
         allowed = self._allowed(only)
         depth = offset + k + 1
 

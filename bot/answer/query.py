@@ -6,93 +6,40 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bot.index.aliases import Aliases, phrase
+from bot.index.families import relatives
 from bot.index.spelling import variants
-from bot.index.tokenize import Token, is_content, is_shouting, stem, words
+from bot.index.tokenize import Token, is_content, is_shouting, stem, terms, words
+from bot.index.typos import Vocabulary, correction
 
 # An alternative name scores a little below the words the user typed, so that
 # a sentence using the user's own words wins a tie.
 ALIAS_DISCOUNT = 0.9
 
-# Word families the stemmer cannot join: the verb a question uses and the noun or
-# adjective an article writes ("when did he die?" - "after his death").
-WORD_FAMILIES = (
-    "die died dies dying death dead",
-    "born birth",
-    "marry married marriage",
-    "win won victory",
-    "lose lost loss defeat",
-    "sell sold sale",
-    "buy bought purchase",
-    "begin began begun beginning start",
-    "invade invasion",
-    "decide decision",
-    "succeed success successful",
-    "fail failure",
-    "grow growth",
-    "live life",
-    "high height",
-    "long length",
-    "wide width",
-    "deep depth",
-    "strong strength",
-    "weigh weight",
-    "old age",
-    "elect election",
-    "arrive arrival",
-    "destroy destruction",
-    "produce production",
-    "explain explanation",
-    "describe description",
-    "pay payment",
-    "fight fought battle",
-    # Irregular verbs, whose past forms the stemmer leaves apart.
-    "take took taken",
-    "give gave given",
-    "go went gone",
-    "make made",
-    "see seen",
-    "come came",
-    "know knew known",
-    "get got gotten",
-    "run ran",
-    "write wrote written",
-    "speak spoke spoken",
-    "hold held",
-    "lead led",
-    "meet met",
-    "send sent",
-    "spend spent",
-    "build built",
-    "think thought",
-    "bring brought",
-    "grow grew grown",
-    "fall fell fallen",
-    "drive drove driven",
-    "fly flew flown",
-    "choose chose chosen",
-    "break broke broken",
-    "steal stole stolen",
-    "eat ate eaten",
-    "teach taught",
-    "catch caught",
-    "keep kept",
-    "become became",
-    "forget forgot forgotten",
-    "rise risen",
-    "begin began begun",
+# Words that say what kind of answer is wanted rather than what it is about
+# ("what is the *name* of...", "what *kind* of...", "how *old*...", "what is the
+# *reason*..." - a reason is asked as "why" too; "what *role* does X *play*", "how
+# *important* is X"), and the filler of a question in conversation ("what *exactly*
+# did they *actually* say"): a corpus that never uses them can still answer.
+QUESTION_FRAME_TERMS = frozenset(
+    terms(
+        """name named names kind kinds type types sort sorts else main called term terms
+        percentage percent much many old long far big large tall example examples one ones
+        usually often primarily primary mainly certain particular specific exactly roughly
+        approximately happened happen happens mostly typically generally commonly stand
+        beyond besides despite except apart instead else reason reasons purpose purposes
+        cause causes motive motives aim aims goal goals role roles part parts play plays
+        played playing important importance significant significance matter matters
+        actually really basically anything something thing things stuff remind remember
+        wondering wonder age now currently presently nowadays since ago ever yet already
+        anyway gonna wanna gotta please"""
+    )
 )
 
 
-def _families() -> dict[str, tuple[str, ...]]:
-    table: dict[str, tuple[str, ...]] = {}
-    for family in WORD_FAMILIES:
-        stems = tuple(dict.fromkeys(stem(w) for w in family.split()))
-        for term in stems:
-            table[term] = tuple(t for t in stems if t != term)
-    return table
-
-
-_FAMILY = _families()
+# Frame words that stay in the question though no sentence holds them: "how many
+# members does ASEAN have?" of an article without the count must look unanswered,
+# and "his old friends" is no frame.
+MEASURE_TERMS = frozenset(terms("much many old long far big large tall"))
 
 
 @dataclass(frozen=True)
@@ -129,15 +76,18 @@ class Query:
     expansions: list[str] = field(default_factory=list)
     # What to embed instead of the text (a follow-up with words of its own: those).
     meaning: str | None = None
+    # The text with its misspelt words corrected, when it had some.
+    spelt: str | None = None
 
     @property
     def meaning_text(self) -> str:
-        """Return the text to embed: the question plus the full names of its aliases."""
+        """Return the text to embed: the question spelt right, plus its aliases' full names."""
         if self.meaning is not None:
             return self.meaning
+        text = self.spelt or self.text
         if not self.expansions:
-            return self.text
-        return f"{self.text} ({'; '.join(self.expansions)})"
+            return text
+        return f"{text} ({'; '.join(self.expansions)})"
 
     @property
     def terms(self) -> frozenset[str]:
@@ -163,8 +113,12 @@ def _content_terms(tokens: list[Token], shouting: bool) -> tuple[str, ...]:
     return tuple(stem(t.word) for t in tokens if is_content(t, shouting=shouting))
 
 
-def build_query(text: str, aliases: Aliases) -> Query:
-    """Tokenise a question and attach the alternative names of every alias it mentions."""
+def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = None) -> Query:
+    """Tokenise a question and attach the alternative names of every alias it mentions.
+
+    With the index's vocabulary, a misspelt word that no sentence holds also gets
+    the corpus word one edit away as another name, and the text to embed spells it so.
+    """
     text = unicodedata.normalize("NFKC", text)
     shouting = is_shouting(text)
     tokens = words(text)
@@ -196,17 +150,67 @@ def build_query(text: str, aliases: Aliases) -> Query:
         counts[term] = counts.get(term, 0) + 1
         labels.setdefault(term, text[token.start : token.end])
         token_words.setdefault(term, token.word)
+    spelt: dict[str, str] = {}
+    framing = _unknown_frame(counts, len(query.concepts), vocabulary)
     for term, count in counts.items():
-        family = tuple(((other,), ALIAS_DISCOUNT) for other in _others(term, token_words[term]))
+        if term in framing:
+            continue
+        others = _others(term, token_words[term])
+        fixed = _corrected(token_words[term], (term, *others), vocabulary)
+        if fixed is not None:
+            spelt[term] = fixed
+            others = (*others, stem(fixed))
+        family = tuple(((other,), ALIAS_DISCOUNT) for other in others)
         forms: tuple[tuple[tuple[str, ...], float], ...] = (((term,), 1.0), *family)
         query.concepts.append(Concept(labels[term], forms, weight=float(count)))
+    if spelt:
+        query.spelt = _respelt(text, tokens, spelt)
     return query
+
+
+def _unknown_frame(counts: dict[str, int], names: int, vocabulary: Vocabulary | None) -> set[str]:
+    """Return the frame words of a question that no sentence holds, to leave out.
+
+    They say what kind of answer is wanted ("what role does China play?"), and
+    counted as things the corpus lacks they made an answerable question look
+    unanswerable. A question of frame words only (names: how many names it holds
+    besides) keeps them.
+    """
+    if vocabulary is None:
+        return set()
+    framing = {
+        t
+        for t in counts
+        if t in QUESTION_FRAME_TERMS
+        and t not in MEASURE_TERMS
+        and not vocabulary.document_frequency(t)
+    }
+    return framing if len(framing) < len(counts) + names else set()
+
+
+def _corrected(word: str, forms: tuple[str, ...], vocabulary: Vocabulary | None) -> str | None:
+    """Return the corpus word a misspelt word meant, when no sentence holds any of its forms."""
+    if vocabulary is None or any(vocabulary.document_frequency(f) for f in forms):
+        return None
+    return correction(word, vocabulary)
+
+
+def _respelt(text: str, tokens: list[Token], spelt: dict[str, str]) -> str:
+    """Return text with every misspelt word replaced by the corpus word it meant."""
+    pieces: list[str] = []
+    last = 0
+    for token in tokens:
+        fixed = spelt.get(stem(token.word))
+        if fixed is not None:
+            pieces += [text[last : token.start], fixed]
+            last = token.end
+    return "".join(pieces) + text[last:]
 
 
 def _others(term: str, word: str) -> tuple[str, ...]:
     """Return the terms that name the same thing: its word family, its other spellings."""
     spelt = (stem(v) for v in variants(word))
-    return tuple(dict.fromkeys(t for t in (*_FAMILY.get(term, ()), *spelt) if t != term))
+    return tuple(dict.fromkeys(t for t in (*relatives(term), *spelt) if t != term))
 
 
 def with_context(query: Query, earlier: Query, weight: float) -> Query:

@@ -85,7 +85,7 @@ class Conversation:
         a question naming such a thing ("what about Japan?") is read alone, and so is
         one that asks the previous question again about something else.
         """
-        earlier = build_query(tidy(context.text), self.aliases)
+        earlier = build_query(tidy(context.text), self.aliases, self.index)
         kind = asks(own.text)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)
