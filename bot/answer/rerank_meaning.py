@@ -14,11 +14,12 @@ compared as stored.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -37,15 +38,13 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 class StaticPieces:
-    """The word-piece tokenizer and static embedding table of the shipped MiniLM."""
+    """The word-piece vocabulary and static embedding table of the shipped MiniLM."""
 
-    def __init__(self, tokenizer: Any, table: npt.NDArray[np.int8]) -> None:
-        self._tokenizer = tokenizer
+    def __init__(self, vocab: dict[str, int], table: npt.NDArray[np.int8]) -> None:
         self._table = table
         norms = np.linalg.norm(table.astype(np.float32), axis=1)
         self._inverse = (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
         # [CLS], [SEP], [PAD], [UNK] and punctuation-only pieces say nothing of meaning.
-        vocab = tokenizer.get_vocab()
         self._vocab: dict[str, int] = vocab
         self._words: dict[str, tuple[int, ...]] = {}
         self._ignored = np.zeros(table.shape[0], dtype=np.bool_)
@@ -151,22 +150,30 @@ def _word_pieces(word: str, vocab: dict[str, int]) -> list[int]:
     return pieces
 
 
+def vocabulary(tokenizer_file: Path) -> dict[str, int]:
+    """Return a WordPiece tokenizer.json's pieces and their ids, its added tokens included.
+
+    Read as JSON, the same as the tokenizers library's get_vocab(), without keeping a
+    second tokenizer (7.5 MB) beside the model's.
+    """
+    spec = json.loads(tokenizer_file.read_text(encoding="utf-8"))
+    vocab: dict[str, int] = dict(spec["model"]["vocab"])
+    for token in spec.get("added_tokens", ()):
+        vocab[token["content"]] = int(token["id"])
+    return vocab
+
+
 @functools.cache
 def static_pieces() -> StaticPieces | None:
     """Return the shipped model's pieces and table, read once; None when it is not installed."""
     try:
-        from tokenizers import Tokenizer
-
         from bot.embedding.model import TOKENIZER_FILE, minilm_model_file
         from bot.embedding.weights import initializer
 
         table = initializer(minilm_model_file(), TABLE)
         if table is None or table.dtype != np.int8:
             raise ValueError(f"the model file has no int8 {TABLE}")
-        tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        return StaticPieces(tokenizer, table)
+        return StaticPieces(vocabulary(TOKENIZER_FILE), table)
     except Exception as exc:  # any failure only turns the soft match off
         log.warning("the reranker's soft word match is off: %s", exc)
         return None

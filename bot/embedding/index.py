@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.embedding.loader import SemanticModel
 
 Ids = npt.NDArray[np.int64]
+Positions = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
 
 # Sentences whose similarity to the question sets the floor of the min-max scaling
@@ -50,8 +51,9 @@ class SemanticIndex:
         # Ref of each sentence's row in the store (bot.embedding.rows), -1 while it has none.
         self.row_of: Ids = np.full(size, -1, dtype=np.int64)
         self.embedded_count = 0
-        # Per store segment, the sentence of each row (-1 for rows of other articles).
-        self._sentence_of_row: dict[int, Ids] = {}
+        # Per store segment, the sentence of each row (-1 for rows of other articles);
+        # int32, as positions fit (4 MB a million rows, not 8).
+        self._sentence_of_row: dict[int, Positions] = {}
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._encoding: dict[str, Future[npt.NDArray[np.float32] | None]] = {}
@@ -83,10 +85,12 @@ class SemanticIndex:
             for number in np.unique(numbers).tolist():
                 where = numbers == number
                 local = rows[where] & ((1 << SHIFT) - 1)
-                of_row = self._sentence_of_row.get(number, np.full(0, -1, dtype=np.int64))
+                of_row = self._sentence_of_row.get(number, np.full(0, -1, dtype=np.int32))
                 top = int(local.max()) + 1
                 if top > of_row.size:
-                    grown = np.full(max(top, 2 * of_row.size), -1, dtype=np.int64)
+                    # A quarter more, not twice: a restart's last growth would leave up
+                    # to half of a million-row map unused.
+                    grown = np.full(max(top, of_row.size + of_row.size // 4), -1, dtype=np.int32)
                     grown[: of_row.size] = of_row
                     of_row = self._sentence_of_row[number] = grown
                 of_row[local] = positions[where]
