@@ -36,7 +36,7 @@ class Segment:
     broken: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """The rows of one article in a segment."""
 
