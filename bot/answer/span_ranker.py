@@ -68,6 +68,8 @@ FEATURES = (
     "quantity_fit",  # a number, for a question about a number, amount or total
     "capital_beside",  # its word beside the question's words is capitalised
     "question_share",  # share of its content words that are the question's
+    "head_follows",  # the question's head noun comes right after it ("Ku [band]")
+    "apposition",  # set off by a comma right beside the question's words ("governor, X")
 )
 _COPULAS = frozenset("is was are were".split())
 _NEAREST = FEATURES.index("nearest")
@@ -255,6 +257,8 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 # The capitalised word itself touches the question's words.
                 float((after and upper[first] and not opening) or (before and upper[last])),
                 (above - below) / content if content else 0.0,
+                float(following is not None and stems[following] in shape.head),
+                float(_apposition(passage, previous, following, first, last)),
             ]
         )
     closest = max((row[0] for row in rows), default=0.0)
@@ -277,6 +281,27 @@ def _copula_link(tokens: list[Token], matched: list[bool], first: int, last: int
     if first >= 2 and tokens[first - 1].word in _COPULAS:
         return bool(matched[first - 2])
     return False
+
+
+def _apposition(
+    passage: PassageWords, previous: int | None, following: int | None, first: int, last: int
+) -> bool:
+    """Tell whether a comma alone parts the candidate from a question word beside it."""
+    text, tokens, matched = passage.text, passage.tokens, passage.matched
+    if (
+        previous is not None
+        and matched[previous]
+        and _comma_gap(text[tokens[previous].end : tokens[first].start])
+    ):
+        return True
+    if following is not None and matched[following]:
+        return _comma_gap(text[tokens[last].end : tokens[following].start])
+    return False
+
+
+def _comma_gap(gap: str) -> bool:
+    """Tell whether the text between two words is a comma, with at most an article after it."""
+    return gap.lstrip().startswith(",") and gap.count(",") == 1 and len(gap) <= 7
 
 
 def _holds(spans: list[Span], starts: list[int], start: int, end: int) -> bool:

@@ -136,6 +136,29 @@ def test_every_feature_has_a_weight_for_every_question_type() -> None:
     assert len(rows) == len(found) > 1 and all(len(row) == len(FEATURES) for row in rows)
 
 
+def _feature_of(question: str, text: str, phrase: str, feature: str) -> float:
+    """Return one feature of the candidate marking phrase, the question's words as searched."""
+    cue = asked_cue(question, question_cue(question))
+    passage, found = candidates(question, text, frozenset(terms(question)), cue)
+    rows = features(passage, found, shape_of(question))
+    row = next(r for c, r in zip(found, rows, strict=True) if text[c.span[0] : c.span[1]] == phrase)
+    return row[FEATURES.index(feature)]
+
+
+def test_an_apposition_beside_the_questions_words_is_told() -> None:
+    text = "The plan was noticed by the governor, the Marquis de Vaudreuil, in May."
+    question = "Who was the governor?"
+    assert _feature_of(question, text, "Marquis de Vaudreuil", "apposition") == 1.0
+    assert _feature_of(question, text, "plan was noticed", "apposition") == 0.0
+
+
+def test_a_modifier_of_the_questions_head_noun_is_told() -> None:
+    text = "A universal Ku band LNB is fitted at the end of the dish."
+    question = "What band is the LNB fitted for?"
+    assert _feature_of(question, text, "universal Ku", "head_follows") == 1.0
+    assert _feature_of(question, text, "end of the dish", "head_follows") == 0.0
+
+
 def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:
     (tmp_path / "bridge.txt").write_text(
         "Harbour town gets a new bridge\n\n"
