@@ -22,6 +22,12 @@ Span = tuple[int, int]
 
 # Where a stretch stops: punctuation between two words.
 _BOUNDARY = re.compile(r"[,;:()\"“”!?\[\]]|\s[-–—]\s|[.!?]\s")
+_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
+# Words whose full stop ends no sentence ("the U.S. population", "Mt. Kenya").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr mt st jr sr gen col lt gov sen rep prof inc co ltd vs etc fig".split()
+    + "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 # Where a clause stops: the stronger punctuation only.
 _CLAUSE_BOUNDARY = re.compile(r"[;:()\"“”!?\[\]]|\s[-–—]\s|[.!?]\s")
 # Words that open a new clause: a stretch does not run across them.
@@ -123,6 +129,25 @@ def asks(question: str) -> bool:
     return question.rstrip().endswith("?")
 
 
+def ends_sentence(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether a sentence ends between two words: a stop, then a capital or a digit.
+
+    The full stop of an initial or an abbreviation ("U.S.", "Mt.") ends none.
+    """
+    if not _SENTENCE_END.search(gap):
+        return False
+    word = before.word
+    if gap[0] == "." and (len(word) == 1 or "." in word or word in _ABBREVIATIONS):
+        return False
+    first = text[after.start]
+    return first.isupper() or first.isdigit()
+
+
+def short_stop(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether the gap between two words is a full stop ending no sentence ("St. George")."""
+    return gap.strip() == "." and not ends_sentence(text, before, after, gap)
+
+
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:
     """Tell, per word, whether it is one of the question's content words."""
     return [is_content(t) and stem(t.word) in question_terms for t in tokens]
@@ -157,7 +182,11 @@ def _runs(
     current: list[int] = []
     for i, token in enumerate(tokens):
         gap = text[tokens[i - 1].end : token.start] if i else " "
-        if gap != " " and boundary.search(gap + " "):
+        if (
+            gap != " "
+            and boundary.search(gap + " ")
+            and not short_stop(text, tokens[i - 1], token, gap)
+        ):
             current = _close(runs, current)
         if matched[i] or token.word in clause_words:
             current = _close(runs, current)

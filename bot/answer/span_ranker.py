@@ -21,7 +21,7 @@ from itertools import accumulate
 import numpy as np
 
 from bot.answer.cues import _NUMBER_WORDS, Cue
-from bot.answer.slots import NAMING, Shape
+from bot.answer.slots import NAMING, Shape, ends_sentence, short_stop
 from bot.answer.span_weights import WEIGHTS
 from bot.index.tokenize import STOP_WORDS, Token, is_content, stem
 
@@ -74,12 +74,6 @@ FEATURES = (
 _COPULAS = frozenset("is was are were".split())
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
-_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
-# Words whose full stop ends no sentence ("the U.S. population", "Mt. Kenya").
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr mt st jr sr gen col lt gov sen rep prof inc co ltd vs etc fig".split()
-    + "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
 _QUOTE = re.compile('["“”]')
@@ -121,8 +115,9 @@ def read_words(
             sentence[i], clause[i] = sentence[i - 1], clause[i - 1]
             continue
         gap += " "
-        sentence[i] = sentence[i - 1] + _ends_sentence(text, tokens[i - 1], tokens[i], gap)
-        clause[i] = clause[i - 1] + bool(_CLAUSE_END.search(gap))
+        ends = ends_sentence(text, tokens[i - 1], tokens[i], gap)
+        sentence[i] = sentence[i - 1] + ends
+        clause[i] = clause[i - 1] + (ends or _clause_ends(text, tokens[i - 1], tokens[i], gap))
     hits: dict[int, list[int]] = {}
     for i, hit in enumerate(matched):
         if hit:
@@ -131,18 +126,9 @@ def read_words(
     return PassageWords(text, tokens, matched, stems, sentence, clause, hits, best)
 
 
-def _ends_sentence(text: str, before: Token, after: Token, gap: str) -> bool:
-    """Tell whether a sentence ends between two words: a stop, then a capital or a digit.
-
-    The full stop of an initial or an abbreviation ("U.S.", "Mt.") ends none.
-    """
-    if not _SENTENCE_END.search(gap):
-        return False
-    word = before.word
-    if gap[0] == "." and (len(word) == 1 or "." in word or word in _ABBREVIATIONS):
-        return False
-    first = text[after.start]
-    return first.isupper() or first.isdigit()
+def _clause_ends(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether a clause ends between two words; an initial's full stop ends none."""
+    return bool(_CLAUSE_END.search(gap)) and not short_stop(text, before, after, gap)
 
 
 def best_span(

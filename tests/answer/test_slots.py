@@ -8,7 +8,7 @@ import pytest
 
 from bot.answer.cues import Cue, question_cue
 from bot.answer.engine import Engine
-from bot.answer.slots import asked_cue, shape_of
+from bot.answer.slots import asked_cue, shape_of, stretches
 from bot.answer.span_ranker import FEATURES, features, read_words
 from bot.answer.span_weights import WEIGHTS
 from bot.answer.spans import candidates, spans_for
@@ -244,6 +244,16 @@ def test_an_abbreviations_full_stop_ends_no_sentence() -> None:
     sentence = {t.word: passage.sentence[i] for i, t in enumerate(tokens)}
     assert sentence["about"] == sentence["population"] == sentence["members"] == 0
     assert sentence["mt"] == sentence["kenya"] == sentence["high"] == 1
+
+
+def test_an_abbreviations_full_stop_parts_no_stretch() -> None:
+    text = "They were licensed by St. George's Church in 1784."
+    assert _span("By what church were they licensed?", text) == ["St. George's"]
+    text = "The council slapped sanctions on the North on Feb. 12, despite warnings."
+    stretches_of = stretches(text, words(text), [False] * len(words(text)))
+    assert [text[words(text)[a].start : words(text)[b].end] for a, b in stretches_of][:1] == [
+        "council slapped sanctions on the North on Feb. 12"
+    ]
 
 
 def test_a_name_keeps_its_initials_and_particles() -> None:
