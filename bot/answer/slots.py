@@ -47,6 +47,7 @@ _AUXILIARIES = frozenset(
     "is was are were be been do does did has have had can could will would should may might "
     "must shall".split()
 )
+_COPULAS = frozenset("is was are were".split())
 NAMING = frozenset("called named known as is was are were termed dubbed".split())
 # Lowercase words that are not nouns a question asks for ("what other..." - "other").
 _HEAD_SKIP = frozenset(
@@ -66,15 +67,30 @@ class Shape:
 
 
 def shape_of(question: str) -> Shape:
-    """Read where the question word stands in the question."""
+    """Read where the question word stands in the question.
+
+    "what is the X..." asks for an X as "what X" does: X is its head noun too.
+    """
     tokens = [t.word for t in words(question)]
     at = next((i for i, w in enumerate(tokens) if w in _WH), None)
     if at is None:
         return Shape(False, False, frozenset(), frozenset(), any(w in _QUANTITY for w in tokens))
     before = [w for w in tokens[:at] if w not in STOP_WORDS]
     left = frozenset(stem(w) for w in before)
+    head, j = _head(tokens, at + 1)
+    follows_aux = j < len(tokens) and tokens[j] in _AUXILIARIES
+    opening = not before
+    subject = opening and not follows_aux
+    obj = opening and follows_aux and not head
+    if obj and tokens[j] in _COPULAS and tokens[j + 1 : j + 2] == ["the"]:
+        head = _head(tokens, j + 2)[0]
+    quantity = any(w in _QUANTITY for w in tokens)
+    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
+
+
+def _head(tokens: list[str], j: int) -> tuple[list[str], int]:
+    """Return the stems of the noun phrase from word j on, and where it stops."""
     head: list[str] = []
-    j = at + 1
     while j < len(tokens) and tokens[j] not in _AUXILIARIES and len(head) < 4:
         word = tokens[j]
         if word not in STOP_WORDS and word not in _HEAD_SKIP:
@@ -82,12 +98,7 @@ def shape_of(question: str) -> Shape:
         elif word != "of" and word not in _HEAD_SKIP:
             break
         j += 1
-    follows_aux = j < len(tokens) and tokens[j] in _AUXILIARIES
-    opening = not before
-    subject = opening and not follows_aux
-    obj = opening and follows_aux and not head
-    quantity = any(w in _QUANTITY for w in tokens)
-    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
+    return head, j
 
 
 # "when" opening a clause that sets the scene, not asking for a time: "who led it when

@@ -24,6 +24,8 @@ def test_the_shape_says_where_the_question_word_stands() -> None:
     assert subject.subject and not subject.object
     definition = shape_of("What is the name of the latest epoch?")
     assert definition.object and not definition.subject
+    assert definition.head == frozenset({"name"})
+    assert shape_of("What did Kenya unveil?").head == frozenset()
     headed = shape_of("What theorem did Manuel Blum prove?")
     assert headed.head == frozenset({"theorem"}) and not headed.subject
     middle = shape_of("The church prohibits the celebration of what type of unions?")
