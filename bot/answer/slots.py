@@ -48,6 +48,7 @@ _AUXILIARIES = frozenset(
     "must shall".split()
 )
 _COPULAS = frozenset("is was are were".split())
+PREPOSITIONS = frozenset("in at on from to of for with into during by about over under".split())
 NAMING = frozenset("called named known as is was are were termed dubbed".split())
 # Lowercase words that are not nouns a question asks for ("what other..." - "other").
 _HEAD_SKIP = frozenset(
@@ -64,6 +65,7 @@ class Shape:
     left: frozenset[str]  # question terms before a mid-question wh-word
     head: frozenset[str]  # the noun the wh-word asks for ("what theorem")
     quantity: bool = False  # it asks for a quantity ("what is the least number of members")
+    preposition: str = ""  # the one that governs the wh-word ("by what church", "consists of?")
 
 
 def shape_of(question: str) -> Shape:
@@ -85,7 +87,15 @@ def shape_of(question: str) -> Shape:
     if obj and tokens[j] in _COPULAS and tokens[j + 1 : j + 2] == ["the"]:
         head = _head(tokens, j + 2)[0]
     quantity = any(w in _QUANTITY for w in tokens)
-    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
+    left = left if not opening else frozenset()
+    return Shape(subject, obj, left, frozenset(head), quantity, _governing(tokens, at))
+
+
+def _governing(tokens: list[str], at: int) -> str:
+    """Return the preposition before the wh-word, or the one ending the question ("rename to?")."""
+    if at and tokens[at - 1] in PREPOSITIONS:
+        return tokens[at - 1]
+    return tokens[-1] if tokens[-1] in PREPOSITIONS and at < len(tokens) - 1 else ""
 
 
 def _head(tokens: list[str], j: int) -> tuple[list[str], int]:

@@ -70,10 +70,12 @@ FEATURES = (
     "question_share",  # share of its content words that are the question's
     "head_follows",  # the question's head noun comes right after it ("Ku [band]")
     "apposition",  # set off by a comma right beside the question's words ("governor, X")
+    "same_preposition",  # follows the preposition governing the wh-word ("licensed by [X]")
 )
 _COPULAS = frozenset("is was are were".split())
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
+_ARTICLES = frozenset("the a an".split())
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
 _QUOTE = re.compile('["“”]')
@@ -245,6 +247,7 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 (above - below) / content if content else 0.0,
                 float(following is not None and stems[following] in shape.head),
                 float(_apposition(passage, previous, following, first, last)),
+                float(bool(shape.preposition) and _governor(tokens, first) == shape.preposition),
             ]
         )
     closest = max((row[0] for row in rows), default=0.0)
@@ -267,6 +270,14 @@ def _copula_link(tokens: list[Token], matched: list[bool], first: int, last: int
     if first >= 2 and tokens[first - 1].word in _COPULAS:
         return bool(matched[first - 2])
     return False
+
+
+def _governor(tokens: list[Token], first: int) -> str:
+    """Return the word before a candidate, past an article ("by [the] Methodist Church")."""
+    j = first - 1
+    while j >= 0 and tokens[j].word in _ARTICLES:
+        j -= 1
+    return tokens[j].word if j >= 0 else ""
 
 
 def _apposition(

@@ -26,6 +26,9 @@ def test_the_shape_says_where_the_question_word_stands() -> None:
     assert definition.object and not definition.subject
     assert definition.head == frozenset({"name"})
     assert shape_of("What did Kenya unveil?").head == frozenset()
+    assert shape_of("They were licensed by what church?").preposition == "by"
+    assert shape_of("What does the council consist of?").preposition == "of"
+    assert shape_of("What did Kenya unveil in 2030?").preposition == ""
     headed = shape_of("What theorem did Manuel Blum prove?")
     assert headed.head == frozenset({"theorem"}) and not headed.subject
     middle = shape_of("The church prohibits the celebration of what type of unions?")
@@ -159,6 +162,13 @@ def test_a_modifier_of_the_questions_head_noun_is_told() -> None:
     question = "What band is the LNB fitted for?"
     assert _feature_of(question, text, "universal Ku", "head_follows") == 1.0
     assert _feature_of(question, text, "end of the dish", "head_follows") == 0.0
+
+
+def test_a_candidate_after_the_preposition_governing_the_wh_word_is_told() -> None:
+    text = "Allen was ordained by the Methodist Church. He was licensed by St. George's Church."
+    question = "Allen was licensed by what church?"
+    assert _feature_of(question, text, "St. George's", "same_preposition") == 1.0
+    assert _feature_of(question, text, "ordained by the Methodist", "same_preposition") == 0.0
 
 
 def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:
