@@ -126,6 +126,18 @@ def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None
     ) == ["local volunteers"]
 
 
+def test_a_reason_given_in_so_many_words_answers_why_alone() -> None:
+    question = "Why is the North courting ASEAN?"
+    text = "The North is forging closer ties with ASEAN in a bid to weaken sanctions, it said."
+    cue = asked_cue(question, question_cue(question))
+    found = candidates(question, text, frozenset(terms(question)), cue)[1]
+    assert [text[c.span[0] : c.span[1]] for c in found] == ["weaken sanctions"]
+    # Without such words, a stretch in the slot may say why ("to" + verb is no stated reason).
+    text = "The North is forging closer ties with ASEAN to weaken sanctions, it said."
+    found = candidates(question, text, frozenset(terms(question)), cue)[1]
+    assert any(not c.typed for c in found)
+
+
 def test_a_date_or_number_question_is_never_answered_by_a_slot() -> None:
     text = "The old bridge was repaired by local volunteers."
     assert _span("How old is the bridge?", text) == []
