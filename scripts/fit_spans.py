@@ -4,6 +4,7 @@ Run from the repository root:
 
     python scripts/fit_spans.py            # fit on squad-dev's training half, write the weights
     python scripts/fit_spans.py --check    # score the shipped weights on both halves
+    python scripts/fit_spans.py --folds    # also score by leaving each training article out
 
 It asks squad-dev's questions (lexical ranking), keeps those answered right at rank 1,
 and labels each candidate span of the top passage (bot.answer.spans.candidates) by
@@ -15,7 +16,9 @@ model is not drawn to long spans that hold the answer among other words. Each
 question type gets its own vector: weights shared by all types plus a difference
 per type, penalised harder, so a type with few questions stays near the shared ones.
 Both halves are scored by how often the chosen candidate holds the gold, with the
-chosen spans' mean length in characters beside the gold answers'.
+chosen spans' mean length in characters beside the gold answers'. --folds also fits
+once per training article without it and scores it: a feature or setting can be
+chosen on that, without looking at the report half.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Example:
     holds: list[bool]
     tight: list[float]  # SQuAD's word F1 of each candidate against the gold answer
     gold_chars: int
+    article: str  # the corpus the question is asked against
 
 
 def collect(squad: Path) -> dict[str, list[Example]]:
@@ -102,6 +106,7 @@ def collect(squad: Path) -> dict[str, list[Example]]:
                 holds,
                 tight,
                 gold,
+                question.corpus_id,
             )
         )
     return halves
@@ -163,6 +168,16 @@ def fit(examples: list[Example]) -> dict[str, tuple[float, ...]]:
     }
 
 
+def folds(examples: list[Example]) -> dict[str, float]:
+    """Return the share holding the gold when each article's questions are left out of the fit."""
+    right = 0
+    for article in sorted({e.article for e in examples}):
+        weights = fit([e for e in examples if e.article != article])
+        held_out = [e for e in examples if e.article == article]
+        right += round(score(held_out, weights)["holds"] * len(held_out))
+    return {"n": len(examples), "holds": right / max(len(examples), 1)}
+
+
 def write(weights: dict[str, tuple[float, ...]], out: Path) -> None:
     """Write the weights as the Python module span_ranker reads."""
     lines = [
@@ -188,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--check", action="store_true", help="only score the shipped weights")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--folds", action="store_true", help="also score leaving each training article out"
+    )
     args = parser.parse_args(argv)
     width = len(span_ranker.FEATURES)
     if not args.check and any(len(v) != width for v in WEIGHTS.values()):
@@ -205,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
                 f" (spans {s['chars']:.1f} chars on average, gold {s['gold']:.1f};"
                 f" SQuAD word F1 {s['f1']:.1%})"
             )
+    if args.folds:
+        s = folds(halves["train"])
+        print(f"train, each article left out of the fit: span holds gold {s['holds']:.1%}")
     if not args.check:
         write(weights, args.out)
         print(f"wrote {args.out}")

@@ -22,6 +22,12 @@ Span = tuple[int, int]
 
 # Where a stretch stops: punctuation between two words.
 _BOUNDARY = re.compile(r"[,;:()\"“”!?\[\]]|\s[-–—]\s|[.!?]\s")
+_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
+# Words whose full stop ends no sentence ("the U.S. population", "Mt. Kenya").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr mt st jr sr gen col lt gov sen rep prof inc co ltd vs etc fig".split()
+    + "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 # Where a clause stops: the stronger punctuation only.
 _CLAUSE_BOUNDARY = re.compile(r"[;:()\"“”!?\[\]]|\s[-–—]\s|[.!?]\s")
 # Words that open a new clause: a stretch does not run across them.
@@ -41,6 +47,8 @@ _AUXILIARIES = frozenset(
     "is was are were be been do does did has have had can could will would should may might "
     "must shall".split()
 )
+_COPULAS = frozenset("is was are were".split())
+PREPOSITIONS = frozenset("in at on from to of for with into during by about over under".split())
 NAMING = frozenset("called named known as is was are were termed dubbed".split())
 # Lowercase words that are not nouns a question asks for ("what other..." - "other").
 _HEAD_SKIP = frozenset(
@@ -57,18 +65,42 @@ class Shape:
     left: frozenset[str]  # question terms before a mid-question wh-word
     head: frozenset[str]  # the noun the wh-word asks for ("what theorem")
     quantity: bool = False  # it asks for a quantity ("what is the least number of members")
+    preposition: str = ""  # the one that governs the wh-word ("by what church", "consists of?")
 
 
 def shape_of(question: str) -> Shape:
-    """Read where the question word stands in the question."""
+    """Read where the question word stands in the question.
+
+    "what is the X..." asks for an X as "what X" does: X is its head noun too.
+    """
     tokens = [t.word for t in words(question)]
     at = next((i for i, w in enumerate(tokens) if w in _WH), None)
     if at is None:
         return Shape(False, False, frozenset(), frozenset(), any(w in _QUANTITY for w in tokens))
     before = [w for w in tokens[:at] if w not in STOP_WORDS]
     left = frozenset(stem(w) for w in before)
+    head, j = _head(tokens, at + 1)
+    follows_aux = j < len(tokens) and tokens[j] in _AUXILIARIES
+    opening = not before
+    subject = opening and not follows_aux
+    obj = opening and follows_aux and not head
+    if obj and tokens[j] in _COPULAS and tokens[j + 1 : j + 2] == ["the"]:
+        head = _head(tokens, j + 2)[0]
+    quantity = any(w in _QUANTITY for w in tokens)
+    left = left if not opening else frozenset()
+    return Shape(subject, obj, left, frozenset(head), quantity, _governing(tokens, at))
+
+
+def _governing(tokens: list[str], at: int) -> str:
+    """Return the preposition before the wh-word, or the one ending the question ("rename to?")."""
+    if at and tokens[at - 1] in PREPOSITIONS:
+        return tokens[at - 1]
+    return tokens[-1] if tokens[-1] in PREPOSITIONS and at < len(tokens) - 1 else ""
+
+
+def _head(tokens: list[str], j: int) -> tuple[list[str], int]:
+    """Return the stems of the noun phrase from word j on, and where it stops."""
     head: list[str] = []
-    j = at + 1
     while j < len(tokens) and tokens[j] not in _AUXILIARIES and len(head) < 4:
         word = tokens[j]
         if word not in STOP_WORDS and word not in _HEAD_SKIP:
@@ -76,12 +108,7 @@ def shape_of(question: str) -> Shape:
         elif word != "of" and word not in _HEAD_SKIP:
             break
         j += 1
-    follows_aux = j < len(tokens) and tokens[j] in _AUXILIARIES
-    opening = not before
-    subject = opening and not follows_aux
-    obj = opening and follows_aux and not head
-    quantity = any(w in _QUANTITY for w in tokens)
-    return Shape(subject, obj, left if not opening else frozenset(), frozenset(head), quantity)
+    return head, j
 
 
 # "when" opening a clause that sets the scene, not asking for a time: "who led it when
@@ -123,6 +150,25 @@ def asks(question: str) -> bool:
     return question.rstrip().endswith("?")
 
 
+def ends_sentence(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether a sentence ends between two words: a stop, then a capital or a digit.
+
+    The full stop of an initial or an abbreviation ("U.S.", "Mt.") ends none.
+    """
+    if not _SENTENCE_END.search(gap):
+        return False
+    word = before.word
+    if gap[0] == "." and (len(word) == 1 or "." in word or word in _ABBREVIATIONS):
+        return False
+    first = text[after.start]
+    return first.isupper() or first.isdigit()
+
+
+def short_stop(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether the gap between two words is a full stop ending no sentence ("St. George")."""
+    return gap.strip() == "." and not ends_sentence(text, before, after, gap)
+
+
 def matched_words(tokens: list[Token], question_terms: frozenset[str]) -> list[bool]:
     """Tell, per word, whether it is one of the question's content words."""
     return [is_content(t) and stem(t.word) in question_terms for t in tokens]
@@ -157,7 +203,11 @@ def _runs(
     current: list[int] = []
     for i, token in enumerate(tokens):
         gap = text[tokens[i - 1].end : token.start] if i else " "
-        if gap != " " and boundary.search(gap + " "):
+        if (
+            gap != " "
+            and boundary.search(gap + " ")
+            and not short_stop(text, tokens[i - 1], token, gap)
+        ):
             current = _close(runs, current)
         if matched[i] or token.word in clause_words:
             current = _close(runs, current)

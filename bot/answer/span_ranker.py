@@ -21,7 +21,7 @@ from itertools import accumulate
 import numpy as np
 
 from bot.answer.cues import _NUMBER_WORDS, Cue
-from bot.answer.slots import NAMING, Shape
+from bot.answer.slots import NAMING, Shape, ends_sentence, short_stop
 from bot.answer.span_weights import WEIGHTS
 from bot.index.tokenize import STOP_WORDS, Token, is_content, stem
 
@@ -68,16 +68,14 @@ FEATURES = (
     "quantity_fit",  # a number, for a question about a number, amount or total
     "capital_beside",  # its word beside the question's words is capitalised
     "question_share",  # share of its content words that are the question's
+    "head_follows",  # the question's head noun comes right after it ("Ku [band]")
+    "apposition",  # set off by a comma right beside the question's words ("governor, X")
+    "same_preposition",  # follows the preposition governing the wh-word ("licensed by [X]")
 )
 _COPULAS = frozenset("is was are were".split())
 _NEAREST = FEATURES.index("nearest")
 _PREPOSITIONS = frozenset("in at on from to of for with into during".split())
-_SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s")
-# Words whose full stop ends no sentence ("the U.S. population", "Mt. Kenya").
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr mt st jr sr gen col lt gov sen rep prof inc co ltd vs etc fig".split()
-    + "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+_ARTICLES = frozenset("the a an".split())
 _CLAUSE_END = re.compile(r"[,;:()\"“”]|[.!?]\s|\s[-–—]\s")
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
 _QUOTE = re.compile('["“”]')
@@ -119,8 +117,9 @@ def read_words(
             sentence[i], clause[i] = sentence[i - 1], clause[i - 1]
             continue
         gap += " "
-        sentence[i] = sentence[i - 1] + _ends_sentence(text, tokens[i - 1], tokens[i], gap)
-        clause[i] = clause[i - 1] + bool(_CLAUSE_END.search(gap))
+        ends = ends_sentence(text, tokens[i - 1], tokens[i], gap)
+        sentence[i] = sentence[i - 1] + ends
+        clause[i] = clause[i - 1] + (ends or _clause_ends(text, tokens[i - 1], tokens[i], gap))
     hits: dict[int, list[int]] = {}
     for i, hit in enumerate(matched):
         if hit:
@@ -129,18 +128,9 @@ def read_words(
     return PassageWords(text, tokens, matched, stems, sentence, clause, hits, best)
 
 
-def _ends_sentence(text: str, before: Token, after: Token, gap: str) -> bool:
-    """Tell whether a sentence ends between two words: a stop, then a capital or a digit.
-
-    The full stop of an initial or an abbreviation ("U.S.", "Mt.") ends none.
-    """
-    if not _SENTENCE_END.search(gap):
-        return False
-    word = before.word
-    if gap[0] == "." and (len(word) == 1 or "." in word or word in _ABBREVIATIONS):
-        return False
-    first = text[after.start]
-    return first.isupper() or first.isdigit()
+def _clause_ends(text: str, before: Token, after: Token, gap: str) -> bool:
+    """Tell whether a clause ends between two words; an initial's full stop ends none."""
+    return bool(_CLAUSE_END.search(gap)) and not short_stop(text, before, after, gap)
 
 
 def best_span(
@@ -255,6 +245,9 @@ def features(passage: PassageWords, candidates: list[Candidate], shape: Shape) -
                 # The capitalised word itself touches the question's words.
                 float((after and upper[first] and not opening) or (before and upper[last])),
                 (above - below) / content if content else 0.0,
+                float(following is not None and stems[following] in shape.head),
+                float(_apposition(passage, previous, following, first, last)),
+                float(bool(shape.preposition) and _governor(tokens, first) == shape.preposition),
             ]
         )
     closest = max((row[0] for row in rows), default=0.0)
@@ -277,6 +270,35 @@ def _copula_link(tokens: list[Token], matched: list[bool], first: int, last: int
     if first >= 2 and tokens[first - 1].word in _COPULAS:
         return bool(matched[first - 2])
     return False
+
+
+def _governor(tokens: list[Token], first: int) -> str:
+    """Return the word before a candidate, past an article ("by [the] Methodist Church")."""
+    j = first - 1
+    while j >= 0 and tokens[j].word in _ARTICLES:
+        j -= 1
+    return tokens[j].word if j >= 0 else ""
+
+
+def _apposition(
+    passage: PassageWords, previous: int | None, following: int | None, first: int, last: int
+) -> bool:
+    """Tell whether a comma alone parts the candidate from a question word beside it."""
+    text, tokens, matched = passage.text, passage.tokens, passage.matched
+    if (
+        previous is not None
+        and matched[previous]
+        and _comma_gap(text[tokens[previous].end : tokens[first].start])
+    ):
+        return True
+    if following is not None and matched[following]:
+        return _comma_gap(text[tokens[last].end : tokens[following].start])
+    return False
+
+
+def _comma_gap(gap: str) -> bool:
+    """Tell whether the text between two words is a comma, with at most an article after it."""
+    return gap.lstrip().startswith(",") and gap.count(",") == 1 and len(gap) <= 7
 
 
 def _holds(spans: list[Span], starts: list[int], start: int, end: int) -> bool:

@@ -58,12 +58,17 @@ _PLACE_RUN = re.compile(
     r"\b(?:in|at|from|to|near|across|throughout|into|outside|inside|within|of|between|with)\s+"
     rf"(?:the\s+)?({_PLACE_NAME}(?:(?:,\s+|,?\s+(?:and|or)\s+){_PLACE_NAME})*)"
 )
+# Openers that say a reason follows; "to" and "since" may open one too, saying less.
+_STATED = (
+    r"because(?:\s+of)?|due\s+to|owing\s+to|in\s+a\s+bid\s+to|in\s+an\s+(?:effort|attempt)\s+to"
+    r"|in\s+order\s+to|so\s+that|so\s+as\s+to|as\s+a\s+result\s+of"
+)
 _REASON = re.compile(
-    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|in\s+a\s+bid\s+to"
-    r"|in\s+an\s+(?:effort|attempt)\s+to|in\s+order\s+to|so\s+that|so\s+as\s+to|aimed\s+at"
-    r"|as\s+a\s+result\s+of|for\s+the\s+purpose\s+of|since|to\s+(?=[a-z]))\s*",
+    rf"\b(?:{_STATED}|thanks\s+to|aimed\s+at|for\s+the\s+purpose\s+of|since|to\s+(?=[a-z]))\s*",
     re.IGNORECASE,
 )
+# A stated opener ending where a reason starts.
+_STATED_REASON = re.compile(rf"\b(?:{_STATED})\s*$", re.IGNORECASE)
 _YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?[,.]?")
 # Where a reason clause stops.
 _CLAUSE_END = re.compile(r"[,;:.!?()\"“”]|\s(?:and|but|while|whereas|the\s+\w+\s+said)\s")
@@ -121,7 +126,10 @@ def candidates(
             found.append(Candidate(first, last, True, span))
     asked = [c for c in found if passage.sentence[c.first] in passage.hits]
     found = asked or found
-    if not question or cue in (Cue.DATE, Cue.NUMBER) or not (cue or asks(question)):
+    # A reason given in so many words ("because", "in a bid to") beside the question's
+    # words answers "why" alone, as a date answers "when".
+    said = cue is Cue.REASON and any(_stated_reason(text, c.span[0]) for c in asked)
+    if not question or said or cue in (Cue.DATE, Cue.NUMBER) or not (cue or asks(question)):
         return passage, found
     typed = [(c.first, c.last) for c in found]
     # Only a sentence holding some of the question's words has a slot; a stretch holding
@@ -132,6 +140,11 @@ def candidates(
         ):
             found.append(Candidate(first, last, False, (tokens[first].start, tokens[last].end)))
     return passage, found
+
+
+def _stated_reason(text: str, start: int) -> bool:
+    """Tell whether an opener saying it is a reason ends right where start is."""
+    return bool(_STATED_REASON.search(text, max(start - 30, 0), start))
 
 
 def _token_range(tokens: list[Token], starts: list[int], span: Span) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.answer.cues import Cue, question_cue
 from bot.answer.engine import Engine
-from bot.answer.slots import asked_cue, shape_of
+from bot.answer.slots import asked_cue, shape_of, stretches
 from bot.answer.span_ranker import FEATURES, features, read_words
 from bot.answer.span_weights import WEIGHTS
 from bot.answer.spans import candidates, spans_for
@@ -24,6 +24,11 @@ def test_the_shape_says_where_the_question_word_stands() -> None:
     assert subject.subject and not subject.object
     definition = shape_of("What is the name of the latest epoch?")
     assert definition.object and not definition.subject
+    assert definition.head == frozenset({"name"})
+    assert shape_of("What did Kenya unveil?").head == frozenset()
+    assert shape_of("They were licensed by what church?").preposition == "by"
+    assert shape_of("What does the council consist of?").preposition == "of"
+    assert shape_of("What did Kenya unveil in 2030?").preposition == ""
     headed = shape_of("What theorem did Manuel Blum prove?")
     assert headed.head == frozenset({"theorem"}) and not headed.subject
     middle = shape_of("The church prohibits the celebration of what type of unions?")
@@ -121,6 +126,18 @@ def test_a_typed_question_whose_type_is_missing_falls_back_to_the_slot() -> None
     ) == ["local volunteers"]
 
 
+def test_a_reason_given_in_so_many_words_answers_why_alone() -> None:
+    question = "Why is the North courting ASEAN?"
+    text = "The North is forging closer ties with ASEAN in a bid to weaken sanctions, it said."
+    cue = asked_cue(question, question_cue(question))
+    found = candidates(question, text, frozenset(terms(question)), cue)[1]
+    assert [text[c.span[0] : c.span[1]] for c in found] == ["weaken sanctions"]
+    # Without such words, a stretch in the slot may say why ("to" + verb is no stated reason).
+    text = "The North is forging closer ties with ASEAN to weaken sanctions, it said."
+    found = candidates(question, text, frozenset(terms(question)), cue)[1]
+    assert any(not c.typed for c in found)
+
+
 def test_a_date_or_number_question_is_never_answered_by_a_slot() -> None:
     text = "The old bridge was repaired by local volunteers."
     assert _span("How old is the bridge?", text) == []
@@ -134,6 +151,36 @@ def test_every_feature_has_a_weight_for_every_question_type() -> None:
     passage, found = candidates(question, text, frozenset({"caus", "delay"}), None)
     rows = features(passage, found, shape_of(question))
     assert len(rows) == len(found) > 1 and all(len(row) == len(FEATURES) for row in rows)
+
+
+def _feature_of(question: str, text: str, phrase: str, feature: str) -> float:
+    """Return one feature of the candidate marking phrase, the question's words as searched."""
+    cue = asked_cue(question, question_cue(question))
+    passage, found = candidates(question, text, frozenset(terms(question)), cue)
+    rows = features(passage, found, shape_of(question))
+    row = next(r for c, r in zip(found, rows, strict=True) if text[c.span[0] : c.span[1]] == phrase)
+    return row[FEATURES.index(feature)]
+
+
+def test_an_apposition_beside_the_questions_words_is_told() -> None:
+    text = "The plan was noticed by the governor, the Marquis de Vaudreuil, in May."
+    question = "Who was the governor?"
+    assert _feature_of(question, text, "Marquis de Vaudreuil", "apposition") == 1.0
+    assert _feature_of(question, text, "plan was noticed", "apposition") == 0.0
+
+
+def test_a_modifier_of_the_questions_head_noun_is_told() -> None:
+    text = "A universal Ku band LNB is fitted at the end of the dish."
+    question = "What band is the LNB fitted for?"
+    assert _feature_of(question, text, "universal Ku", "head_follows") == 1.0
+    assert _feature_of(question, text, "end of the dish", "head_follows") == 0.0
+
+
+def test_a_candidate_after_the_preposition_governing_the_wh_word_is_told() -> None:
+    text = "Allen was ordained by the Methodist Church. He was licensed by St. George's Church."
+    question = "Allen was licensed by what church?"
+    assert _feature_of(question, text, "St. George's", "same_preposition") == 1.0
+    assert _feature_of(question, text, "ordained by the Methodist", "same_preposition") == 0.0
 
 
 def test_the_engine_marks_a_span_for_a_what_question(tmp_path: Path) -> None:
@@ -221,6 +268,16 @@ def test_an_abbreviations_full_stop_ends_no_sentence() -> None:
     sentence = {t.word: passage.sentence[i] for i, t in enumerate(tokens)}
     assert sentence["about"] == sentence["population"] == sentence["members"] == 0
     assert sentence["mt"] == sentence["kenya"] == sentence["high"] == 1
+
+
+def test_an_abbreviations_full_stop_parts_no_stretch() -> None:
+    text = "They were licensed by St. George's Church in 1784."
+    assert _span("By what church were they licensed?", text) == ["St. George's"]
+    text = "The council slapped sanctions on the North on Feb. 12, despite warnings."
+    stretches_of = stretches(text, words(text), [False] * len(words(text)))
+    assert [text[words(text)[a].start : words(text)[b].end] for a, b in stretches_of][:1] == [
+        "council slapped sanctions on the North on Feb. 12"
+    ]
 
 
 def test_a_name_keeps_its_initials_and_particles() -> None:
