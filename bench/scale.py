@@ -26,6 +26,9 @@ the table gives its row beside the current one, with ratios for the serving memo
 
     .venv/bin/python bench/scale.py --sizes 1m --baseline 3e8836d --no-splitter
 
+With BENCH_DATA=DIR the corpora, indexes and baseline trees go in DIR instead of
+bench/data (link src and counts.json there to reuse an extraction).
+
 It also times the sentence splitter against pysbd and, with --tiny, indexes a
 folder of 100,000 tiny files. Results go to bench/results/ as JSON and are
 printed as a table.
@@ -738,7 +741,8 @@ def main() -> None:
         corpus, files, estimated = build_corpus(src, label, SIZES[label])
         index_dir = DATA / f"index-{label}"
         print(f"[{label}] {files} files, about {estimated} sentences", file=sys.stderr)
-        entry: dict[str, Any] = {"corpus": str(corpus.relative_to(ROOT))}
+        shown = corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus
+        entry: dict[str, Any] = {"corpus": str(shown)}
         entry["cold"] = run_child("cold", str(corpus), str(index_dir))
         print(f"[{label}] cold build {entry['cold']['seconds']} s", file=sys.stderr)
         entry["serve"] = run_child("serve", str(corpus), str(index_dir), str(args.questions))

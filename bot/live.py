@@ -32,7 +32,7 @@ from bot.embedding.loader import SemanticModel
 from bot.errors import CorpusError, ReadError
 from bot.index.aliases import ALIAS_FILE
 from bot.index.storage import Changes, IndexStore
-from bot.index.storage.memory import collecting_later, free_replaced
+from bot.index.storage.memory import collecting_later, free_replaced, hand_back_large_blocks
 from bot.ingest.loader import ARTICLE_SUFFIXES, scan_folder
 from bot.progress import QUIET, Progress
 from bot.wording import plural
@@ -114,6 +114,9 @@ class LiveEngine:
             self._corpus = snapshot.corpus
             self._alias_stamp = self._alias_file_stamp()
             self._engine = Engine.from_snapshot(snapshot, self.config, semantic)
+        # Serving from now on: reloads' freed blocks go back to the system (a cold build
+        # above keeps glibc's own thresholds, which reuse its large blocks faster).
+        hand_back_large_blocks()
         self.last_result = ReloadResult(
             ok=True,
             message=f"Loaded {self.describe()}.",

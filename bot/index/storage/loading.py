@@ -31,7 +31,7 @@ from bot.index.storage.generation import (
     same_articles,
 )
 from bot.index.storage.generations import index_folder, save
-from bot.index.storage.memory import collecting_later, hand_back_large_blocks, release_memory
+from bot.index.storage.memory import collecting_later, release_memory
 from bot.index.storage.merging import merge
 from bot.index.storage.opening import open_files, open_generation
 from bot.index.storage.parsing import ParsedFile, read_files
@@ -75,7 +75,6 @@ class IndexStore:
         self._lock = threading.Lock()
         self._saving: threading.Thread | None = None
         self.array_stores = ArrayStores(self.folder / "arrays" if self.folder is not None else None)
-        hand_back_large_blocks()
 
     def load(self, *, strict: bool = False) -> Snapshot:
         """Bring the index up to date with the folder and return it.
