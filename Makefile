@@ -51,6 +51,7 @@ eval: $(RUNTIME)
 	for mode in --lexical --semantic; do \
 	  $(BIN)/qabot eval $$mode eval/seed_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode eval/followup_questions.jsonl && \
+	  $(BIN)/qabot eval $$mode eval/wording_questions.jsonl && \
 	  if [ -d $(SQUAD) ]; then \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/questions.jsonl && \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/unanswerable.jsonl; \

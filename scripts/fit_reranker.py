@@ -5,8 +5,8 @@ Run from the repository root (the semantic model embeds squad-dev's articles, a 
     python scripts/fit_reranker.py                    # fit both models, write rerank.json
     python scripts/fit_reranker.py --dry-run          # fit and report, write nothing
 
-Each question of the train halves (squad-dev's answerable questions, the seed and
-follow-up sets; the split is by article for squad-dev) is asked with the reranker
+Each question of the train halves (squad-dev's answerable questions, the seed,
+follow-up and wording sets; the split is by article for squad-dev) is asked with the reranker
 off, and its ranking's best --collect sentences are recorded with their features
 (bot/answer/rerank_features.py) and whether each holds a gold answer (the eval's text
 rule). A logistic regression of "holds the answer" is fitted per mode (word match
@@ -40,7 +40,7 @@ from bot.evaluation.metrics import is_hit  # noqa: E402
 from bot.evaluation.runner import RANK_DEPTH, engines_for  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
-OWN = ("seed_questions.jsonl", "followup_questions.jsonl")
+OWN = ("seed_questions.jsonl", "followup_questions.jsonl", "wording_questions.jsonl")
 COLLECT = 30
 
 

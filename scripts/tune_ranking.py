@@ -38,7 +38,7 @@ from bot.index.bm25 import BM25Index, BM25Params  # noqa: E402
 from bot.index.tokenize import terms  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
-OWN = ("seed_questions.jsonl", "followup_questions.jsonl")
+OWN = ("seed_questions.jsonl", "followup_questions.jsonl", "wording_questions.jsonl")
 BM25_FIELDS = {f.name for f in fields(BM25Params)}
 CONFIG_FIELDS = {f.name for f in fields(RankingConfig)} - {"bm25"}
 

@@ -1,0 +1,50 @@
+"""The repo's own question sets are well formed: gold sentences of the corpus, both halves used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation.datasets import load_eval_file, split_of
+from bot.ingest.loader import load_corpus
+
+REPO = Path(__file__).parents[2]
+# The held-out sets are the lead's and are never read here.
+OWN_SETS = (
+    "seed_questions.jsonl",
+    "followup_questions.jsonl",
+    "answerability_questions.jsonl",
+    "wording_questions.jsonl",
+)
+
+
+@pytest.fixture(scope="module")
+def corpus_sentences() -> set[str]:
+    return {s.text for a in load_corpus(REPO / "corpus").articles for s in a.sentences}
+
+
+@pytest.mark.parametrize("name", OWN_SETS)
+def test_gold_sentences_are_corpus_sentences(name: str, corpus_sentences: set[str]) -> None:
+    questions = load_eval_file(REPO / "eval" / name).questions
+    strays = [
+        (q.qid, a.gold_sentence)
+        for q in questions
+        for a in q.answers
+        if a.gold_sentence not in corpus_sentences
+    ]
+    assert questions and not strays
+
+
+@pytest.mark.parametrize("name", OWN_SETS)
+def test_ids_are_unique(name: str) -> None:
+    ids = [q.qid for q in load_eval_file(REPO / "eval" / name).questions]
+    assert len(ids) == len(set(ids))
+
+
+def test_wording_set_spreads_over_both_halves() -> None:
+    questions = load_eval_file(REPO / "eval" / "wording_questions.jsonl").questions
+    halves = {(q.answerable, split_of(q)) for q in questions}
+    assert halves == {(True, "train"), (True, "report"), (False, "train"), (False, "report")}
+    assert sum(q.answerable for q in questions) >= 60
+    assert sum(not q.answerable for q in questions) >= 30
