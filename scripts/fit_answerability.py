@@ -23,7 +23,7 @@ Thresholds are chosen on the training half from the fitted probabilities:
 - decline: answerable questions with a hit below it are at most DECLINE_LOSS of them
   (read on out-of-fold probabilities, FOLDS folds by article),
   every off-topic question and topic switch of the repo's sets is below it or below
-  on_topic as long as that declines at most DECLINE_CAP of those answered questions, and with
+  on_topic, and with
   semantic ranking so are ELSEWHERE_DECLINED of the SQuAD questions asked of the repo's
   article;
 - low: SQuAD's answerable questions below it (declined or "low") are at most LOW_SHARE;
@@ -66,12 +66,11 @@ from bot.evaluation.metrics import is_hit  # noqa: E402
 from bot.evaluation.runner import assess, engines_for  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev")
-OWN_SETS = (
-    "seed_questions.jsonl",
-    "followup_questions.jsonl",
-    "answerability_questions.jsonl",
-    "wording_questions.jsonl",
-)
+# Not the wording set (eval/wording_questions.jsonl): fitted on, it taught the lexical model to
+# answer off-topic questions ("What is the boiling point of water?" 0.04 -> 0.21: its answerable
+# questions in other words look like them to word match) and the semantic one to let a
+# missing-content seed question be "medium" (the CI gate); it is reported, not fitted.
+OWN_SETS = ("seed_questions.jsonl", "followup_questions.jsonl", "answerability_questions.jsonl")
 # The repo's own questions are few next to SQuAD's; each counts this many times.
 OWN_WEIGHT = 8.0
 # Every this many SQuAD questions, one is also asked of another article, with this weight.
@@ -81,8 +80,6 @@ ELSEWHERE_WEIGHT = 0.5
 ASKED_ELSEWHERE = "asked of another article"
 ELSEWHERE_DECLINED = 0.93
 DECLINE_LOSS = 0.005
-# The most of those that declining every off-topic question and topic switch may cost.
-DECLINE_CAP = 0.01
 # The decline reads that share on probabilities from models fitted without the question's
 # fold (SQuAD: its article): on new articles the answered questions sit lower than in-sample.
 FOLDS = 5
@@ -370,11 +367,7 @@ def choose_thresholds(
     # So is a follow-up that switches to what the articles do not answer (issue 10).
     off_topic = np.array([r.get("kind") in ("off-topic", "switch") for r in rows]) & ~gated
     if off_topic.any():
-        # Never at the cost of more than DECLINE_CAP of the answered questions: without a
-        # model, an off-topic question that shares a few common words with the article
-        # ("who won the Super Bowl last year?") looks like an answerable one in other words.
-        cap = float(np.quantile(unseen[answerable & hit3 & ~gated], DECLINE_CAP))
-        decline = max(decline, min(float(p[off_topic].max()) + 0.001, cap))
+        decline = max(decline, float(p[off_topic].max()) + 0.001)
     elsewhere = np.array([r.get("kind") == ASKED_ELSEWHERE for r in rows])
     if semantic and elsewhere.any():
         # ELSEWHERE_DECLINED of them in all, counting those below the floor.
