@@ -153,6 +153,17 @@ def test_high_counts_the_unanswerable_questions_it_would_label_high() -> None:
     assert alone.high == alone.low < 0.5
 
 
+def test_low_is_read_on_squad_answerable_questions_only() -> None:
+    fit = _fitting_script()
+    # SQuAD's answerable questions at 0.5-1.0, the repo's own at 0.0-0.5 (worded unlike
+    # the article on purpose): "low" sits at LOW_SHARE of SQuAD's, not of both.
+    squad = [{"set": "questions.jsonl", "label": 1, "hit1": 1, "answerable": True}] * 100
+    own = [{"set": "wording_questions.jsonl", "label": 1, "hit1": 1, "answerable": True}] * 100
+    p = np.array([0.5 + i / 200 for i in range(100)] + [i / 200 for i in range(100)])
+    low = fit.choose_thresholds([*squad, *own], p).low
+    assert low == pytest.approx(float(np.quantile(p[:100], fit.LOW_SHARE)), abs=0.001)
+
+
 def _fitting_script():  # type: ignore[no-untyped-def]
     sys.path.insert(0, str(REPO / "scripts"))
     try:
