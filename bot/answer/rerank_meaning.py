@@ -14,17 +14,16 @@ compared as stored.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.index.tokenize import STOP_WORDS
+from bot.index.wordpieces import shipped_pieces
 
 log = logging.getLogger(__name__)
 
@@ -150,30 +149,17 @@ def _word_pieces(word: str, vocab: dict[str, int]) -> list[int]:
     return pieces
 
 
-def vocabulary(tokenizer_file: Path) -> dict[str, int]:
-    """Return a WordPiece tokenizer.json's pieces and their ids, its added tokens included.
-
-    Read as JSON, the same as the tokenizers library's get_vocab(), without keeping a
-    second tokenizer (7.5 MB) beside the model's.
-    """
-    spec = json.loads(tokenizer_file.read_text(encoding="utf-8"))
-    vocab: dict[str, int] = dict(spec["model"]["vocab"])
-    for token in spec.get("added_tokens", ()):
-        vocab[token["content"]] = int(token["id"])
-    return vocab
-
-
 @functools.cache
 def static_pieces() -> StaticPieces | None:
     """Return the shipped model's pieces and table, read once; None when it is not installed."""
     try:
-        from bot.embedding.model import TOKENIZER_FILE, minilm_model_file
+        from bot.embedding.model import minilm_model_file
         from bot.embedding.weights import initializer
 
         table = initializer(minilm_model_file(), TABLE)
         if table is None or table.dtype != np.int8:
             raise ValueError(f"the model file has no int8 {TABLE}")
-        return StaticPieces(vocabulary(TOKENIZER_FILE), table)
+        return StaticPieces(shipped_pieces(), table)
     except Exception as exc:  # any failure only turns the soft match off
         log.warning("the reranker's soft word match is off: %s", exc)
         return None

