@@ -51,12 +51,13 @@ def collecting_later(*, keep: bool = False) -> Iterator[None]:
 def free_replaced() -> None:
     """Free what a reload replaced, reference cycles included; freeze again what stays.
 
-    Reference counting alone left a replaced engine in memory for good: it holds
-    cycles (its reranker calls back into it), and frozen objects are never
-    collected, so each reload kept one more index and its mapped files
-    (``bench/scale.py`` at a million sentences: 766 MiB after three reloads).
-    One full collection after the swap frees it (about 0.2 s there); an engine
-    still answering a question then is freed by the next reload's.
+    Frozen objects are never collected, so a replaced engine caught in a reference
+    cycle stays in memory for good, with its index and mapped files: the engine of
+    session 18, whose reranker called back into it, kept one more of each a reload
+    (``bench/scale.py`` at a million sentences: 766 MiB after three reloads). Today's
+    engine is freed by reference counting alone; this one full collection after the
+    swap (about 0.2 s there) keeps a cycle added later from doing that again. An
+    engine still answering a question then is freed by the next reload's.
     """
     with _pauses_lock:
         gc.unfreeze()
