@@ -105,6 +105,7 @@ class LiveEngine:
         )
         self._reload_lock = threading.Lock()
         self._listeners: list[ReloadListener] = []
+        self._serving = False
         start = time.perf_counter()
         # What a load builds is kept while it serves: out of the collector's way (here and
         # after each reload; the one place that freezes what is loaded).
@@ -149,6 +150,16 @@ class LiveEngine:
             return "nothing yet"
         articles, sentences = len(engine.articles), len(engine.sentences)
         return f"{plural(articles, 'article')}, {plural(sentences, 'sentence')}"
+
+    def serve(self) -> None:
+        """Say this process goes on answering: the engine, and each reload's, gets ready for it.
+
+        The front ends that serve call it (the REPL, a batch on standard input, the
+        Discord bot); a one-shot question does not, and so never waits for what only
+        many questions pay back.
+        """
+        self._serving = True
+        self._engine.serve()
 
     def add_listener(self, listener: ReloadListener) -> None:
         """Call listener(result) after every reload, in the thread that reloaded."""
@@ -204,6 +215,9 @@ class LiveEngine:
                 aliases = self._engine.aliases if same_aliases else None
                 with collecting_later(keep=True):
                     engine = Engine.from_snapshot(snapshot, self.config, self.semantic, aliases)
+                if self._serving:
+                    # On this reload thread, before the swap: the new engine serves ready.
+                    engine.serve(wait=True)
         except ReadError as exc:
             return self._failed(start, exc.failures)
         except CorpusError as exc:

@@ -110,6 +110,10 @@ class Engine:
             self.reranker(default_models()),
         )
 
+    def serve(self, *, wait: bool = False) -> None:
+        """Get ready for many questions: open the stored terms (on a thread unless wait)."""
+        self.terms.open(background=not wait)
+
     def reranker(self, models: RerankModels | None, **hooks: Any) -> Reranker:
         """Return the ranking's reranking step over this engine's sentences (hooks: Reranker's)."""
         return Reranker(models, self.terms.hashes, self.text.text, **hooks)

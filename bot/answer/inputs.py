@@ -55,14 +55,12 @@ def bm25_index(sentences: CorpusSentences, params: BM25Params) -> BM25Index:
 def sentence_terms(
     index: BM25Index, sentences: CorpusSentences, arrays: ArrayStores, slots: Slots | None
 ) -> SentenceTerms:
-    """Open the stored terms of the sentences and fill in the missing ones, on a thread."""
-    found = SentenceTerms(
+    """Hold the sentences' terms: their stored rows open once the engine serves (Engine.serve)."""
+    return SentenceTerms(
         index.lengths,
         sentences.text,
         stored_rows(arrays.get(terms_kind()), slots or (lambda: article_slots(sentences))),
     )
-    found.open(background=True)
-    return found
 
 
 def article_slots(sentences: CorpusSentences) -> list[ArticleSlot]:

@@ -44,6 +44,7 @@ def ask(engine: Engine, args: argparse.Namespace, k: int, console: Console) -> i
             console.out(format_answer(answer, width, color, ASK_MORE_HINT))
         return EXIT_OK
     # One answer per input line, flushed at once, so another program can drive us.
+    engine.serve()
     first = True
     for line in iter(read_line, None):
         answer = filtered_answer(engine, line, k=k, options=args.options)
@@ -81,6 +82,7 @@ def repl(
     )
     # WATCH_CORPUS: pick up added, changed and removed articles while the prompt is open.
     watcher = live.start_watching() if settings.watch_corpus else None
+    live.serve()
     try:
         return repl.run()
     finally:

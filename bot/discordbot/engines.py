@@ -97,6 +97,8 @@ class GuildEngines:
     def set_default(self, engine: Engine | LiveEngine | None) -> None:
         """Serve this engine (a fixed Engine is never reloaded) for the default folder."""
         self._fixed = None if isinstance(engine, LiveEngine) else engine
+        if self._fixed is not None:
+            self._fixed.serve()
         if isinstance(engine, LiveEngine):
             self._live[self.default_folder] = engine
         else:
@@ -143,6 +145,7 @@ class GuildEngines:
         """Keep a live engine: log its skipped files on reload, and watch it (WATCH_CORPUS)."""
         folder = live.root.resolve()
         self._live[folder] = live
+        live.serve()
         where = "" if folder == self.default_folder else str(folder)
         live.add_listener(ProblemLog(list(live.engine.corpus.problems), where))
         if self.settings.watch_corpus and folder not in self.watchers:

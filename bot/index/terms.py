@@ -47,19 +47,13 @@ Opener = Callable[[npt.NDArray[np.int64]], tuple[npt.NDArray[np.int64], "Sentenc
 # Set when the program ends: a filling thread stops between articles, so that it
 # never holds the array store's lock while the interpreter shuts down.
 _STOP = threading.Event()
-_FILLING: set[threading.Timer] = set()
-# A background open waits this long first. Opening the stored rows of a million sentences
-# is half a second of Python work (and a CRC pass); on a thread beside a start and its
-# first answer it took the interpreter lock from them, and a one-shot question has no use
-# for it: its few passages are tokenised instead (the same values, milliseconds).
-OPEN_AFTER_SECONDS = 1.0
+_FILLING: set[threading.Thread] = set()
 
 
 @atexit.register
 def _stop_filling() -> None:
     _STOP.set()
     for thread in list(_FILLING):
-        thread.cancel()  # not started yet: never starts
         thread.join(timeout=30)  # a segment being written finishes: seconds at most
 
 
@@ -118,18 +112,25 @@ class SentenceTerms:
         self._given = given or {}
         self._lock = threading.Lock()
         self.computed = 0
+        self._opening = False
+        # Set once open() has opened the stored rows (or failed to, and said why).
         self.ready = threading.Event()
 
     def open(self, *, background: bool) -> None:
-        """Open the stored rows and compute the missing ones (on a thread of its own if asked).
+        """Open the stored rows and compute the missing ones, once (on a thread if asked).
 
-        In the background it starts OPEN_AFTER_SECONDS later. Until it is done, and
-        for an article whose rows are not there yet, a sentence's terms are
-        tokenised when asked: the same values, only slower.
+        Nothing opens them until a process says it goes on serving (Engine.serve):
+        at a million sentences the open is half a second of Python work, which a
+        one-shot question has no use for (its few passages are tokenised instead:
+        the same values, milliseconds). Until the open is done, and for an article
+        whose rows are not there yet, a sentence's terms are tokenised when asked.
         """
+        with self._lock:
+            if self._opening:
+                return
+            self._opening = True
         if background and not _STOP.is_set():
-            thread = threading.Timer(OPEN_AFTER_SECONDS, self._open_and_fill)
-            thread.name, thread.daemon = "terms", True
+            thread = threading.Thread(target=self._open_and_fill, name="terms", daemon=True)
             _FILLING.add(thread)
             thread.start()
         else:

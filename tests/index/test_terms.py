@@ -28,6 +28,7 @@ def write_corpus(folder: Path) -> None:
 
 
 def ready(engine: Engine) -> Engine:
+    engine.serve()
     assert engine.terms.ready.wait(60)
     return engine
 
@@ -83,6 +84,38 @@ def test_a_changed_article_computes_only_its_terms(tmp_path: Path) -> None:
     assert_terms_match_the_text(engine)
     answer = engine.answer("Where did the envoys meet on Friday?")
     assert answer.answered and "Hanoi" in answer.passages[0].text
+
+
+def test_a_one_shot_engine_never_opens_the_stored_terms(tmp_path: Path) -> None:
+    folder, index = tmp_path / "articles", tmp_path / "index"
+    write_corpus(folder)
+    ready(Engine.from_folder(folder, index_dir=index))
+    again = Engine.from_folder(folder, index_dir=index)
+    answer = again.answer("Why is North Korea courting ASEAN?")
+    assert answer.answered and "ASEAN" in answer.passages[0].text
+    # Nothing said it serves: the passages were tokenised, the stored rows left shut.
+    assert not again.terms.ready.is_set()
+    assert again.terms.computed > 0
+
+
+def test_a_serving_live_engine_opens_each_reload_s_terms_before_the_swap(
+    tmp_path: Path,
+) -> None:
+    folder, index = tmp_path / "articles", tmp_path / "index"
+    write_corpus(folder)
+    live = LiveEngine(folder, index_dir=index)
+    live.serve()
+    assert live.engine.terms.ready.wait(60)
+    (folder / "part-1.txt").write_text(
+        "Part 1, rewritten\n\nThe envoys met again in Hanoi on Friday.\n", encoding="utf-8"
+    )
+    before = live.engine
+    result = live.reload()
+    assert result.ok, result.message
+    assert live.engine is not before
+    assert live.engine.terms.ready.is_set()  # no wait: opened on the reload thread
+    assert live.engine.terms.computed == 0
+    assert_terms_match_the_text(live.engine)
 
 
 def test_an_engine_without_an_index_folder_keeps_them_in_memory(tmp_path: Path) -> None:
