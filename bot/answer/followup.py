@@ -213,13 +213,38 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     # the previous answer holds ("with which group?", "how old is this man?").
     if len(unknown) == len(content) and not any(_introduced(c, query) for c in unknown):
         return True
-    # A pronoun after a name the question gives ("...North Korea spend on its military?")
-    # points at that name, not back.
+    return not points_back(query) and any(_named(c, query) for c in content if c not in unknown)
+
+
+def points_back(query: Query) -> bool:
+    """Tell whether a question points back with a pronoun or a reaction.
+
+    A pronoun after a name the question gives ("...North Korea spend on its military?")
+    points at that name, not back.
+    """
     raw = _WORD.findall(query.text)
     named_at = next((at for at, w in enumerate(raw) if at and w[:1].isupper()), len(raw))
-    points_back = bool(_pointers([w.casefold() for w in raw[:named_at]]))
-    points_back = points_back or bool(_REACTION.search(query.text))
-    return not points_back and any(_named(c, query) for c in content if c not in unknown)
+    return bool(_pointers([w.casefold() for w in raw[:named_at]])) or bool(
+        _REACTION.search(query.text)
+    )
+
+
+def in_other_words(query: Query, index: BM25Index) -> bool:
+    """Tell whether a question points back and only its own wording is new to the corpus.
+
+    "since when has he been in charge?", "how old is he supposed to be?": no name the
+    corpus lacks, every word of its own unknown, and a pronoun for the thing asked about.
+    Such a question may ask what the previous answer says in other words, or what the
+    article never says ("who will succeed him?"); the words alone cannot tell which.
+    """
+    content = _content(query)
+    unknown = [c for c in content if not any(_mentioned(t, index) for t in c.terms)]
+    return (
+        bool(unknown)
+        and len(unknown) == len(content)
+        and not any(_named(c, query) for c in unknown)
+        and points_back(query)
+    )
 
 
 def _pointers(words: list[str]) -> list[str]:

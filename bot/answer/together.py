@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
 from bot.answer.explanations import Arrange, arrange, asks
 from bot.answer.followup import (
     FollowUp,
     continues,
     describes_back,
+    in_other_words,
     is_follow_up,
     new_unknowns,
     own_topic,
@@ -23,6 +25,8 @@ from bot.answer.usage import tidy
 from bot.index.aliases import Aliases
 from bot.index.bm25 import BM25Index
 
+# The kinds of answer that a previous answer holding them is evidence for.
+_TELLING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.PLACE})
 # Rank a query, lifting these sentences (the previous answer's), in this order (None: as ranked).
 Read = Callable[[Query, Sequence[int], Arrange | None], Reading]
 
@@ -78,6 +82,23 @@ class Conversation:
         nearest = alone.scored.nearest
         return 0.0 if nearest is not None and nearest < self.on_topic else alone.probability
 
+    def previous_holds(self, own: Query, earlier: Query, context: FollowUp) -> bool:
+        """Tell whether the previous answer holds the kind of thing a question asks for.
+
+        "how old is he supposed to be?" after an answer giving "around 30" can be read
+        with it; "where was he educated?" after one that names no place cannot. A
+        question whose wording names no kind of answer is not given the benefit, nor one
+        asking "who": nearly every sentence of the news names someone, so a name in the
+        previous answer says nothing ("who will succeed him?").
+        """
+        cue = question_cue(own.text)
+        if cue not in _TELLING_CUES:
+            return False
+        asked = own.terms | earlier.terms
+        shown = self.sentences.positions(context.citations)
+        texts = (self.sentences.sentences[i].text for i in shown)
+        return any(answers_cue(cue, sentence_cues(text), asked) for text in texts)
+
     def read_with(self, own: Query, context: FollowUp, read: Read) -> Reading | None:
         """Read a question with the previous one, unless that cannot help.
 
@@ -89,6 +110,8 @@ class Conversation:
         kind = asks(own.text)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)
+        if unknowns and in_other_words(own, self.index):
+            unknowns = not self.previous_holds(own, earlier, context)
         if earlier.empty or unknowns or restates(own.text, context.question):
             return None
         # The earlier question's words no sentence holds were excused when it was

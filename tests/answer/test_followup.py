@@ -225,6 +225,26 @@ def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
 
 
 @pytest.mark.parametrize(
+    ("question", "read_with"),
+    [
+        # "reckoned" is nowhere in the article; the answer shown gives an age.
+        ("how old is he reckoned to be?", True),
+        # The answer shown names no place: where he was schooled is not there.
+        ("where was he schooled?", False),
+    ],
+)
+def test_other_words_are_read_with_an_answer_holding_what_they_ask(
+    engine: Engine, question: str, read_with: bool
+) -> None:
+    previous = "who took control of North Korea in 2011?"
+    after = engine.answer(question, previous=FollowUp.from_answer(engine.answer(previous)))
+    if read_with:
+        assert after.read_with == previous and after.passages[0].citations[0] == "7.1"
+    else:
+        assert after.read_with is None and after.status is Status.NOT_FOUND
+
+
+@pytest.mark.parametrize(
     ("previous", "question", "citation"),
     [
         ("how many senior-level exchanges were there in 2013?", "with which group?", "3.2"),
