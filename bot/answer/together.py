@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
-from bot.answer.explanations import Arrange, arrange, asks
+from bot.answer.explanations import Arrange, Asks, arrange, asks
 from bot.answer.followup import (
     FollowUp,
     continues,
@@ -70,7 +70,7 @@ class Conversation:
         if together is not None and (
             alone is None
             or not own_topic(own)
-            or asks(text) is not None
+            or self.request(own, context) is not None
             or continues(text)
             or together.probability > self.standing(alone)
         ):
@@ -99,6 +99,24 @@ class Conversation:
         texts = (self.sentences.sentences[i].text for i in shown)
         return any(answers_cue(cue, sentence_cues(text), asked) for text in texts)
 
+    def earlier(self, context: FollowUp) -> Query:
+        """Return the query of the earlier question(s) a follow-up is read with."""
+        return build_query(tidy(context.text), self.aliases, self.index)
+
+    def request(self, own: Query, context: FollowUp) -> Asks | None:
+        """Return what a follow-up asks about the previous answer, if it is a bare request.
+
+        "why?" in any wording explanations knows, or a "why" whose other words all
+        repeat the previous question's ("why would it fail?" after "who thinks the
+        move is likely to fail?"): both ask the reason for what was just said.
+        """
+        kind = asks(own.text)
+        if kind is not None or question_cue(own.text) is not Cue.REASON:
+            return kind
+        topic = own_topic(own)
+        repeated = self.earlier(context).terms
+        return Asks.REASON if topic and all(c.terms & repeated for c in topic) else None
+
     def read_with(self, own: Query, context: FollowUp, read: Read) -> Reading | None:
         """Read a question with the previous one, unless that cannot help.
 
@@ -106,8 +124,8 @@ class Conversation:
         a question naming such a thing ("what about Japan?") is read alone, and so is
         one that asks the previous question again about something else.
         """
-        earlier = build_query(tidy(context.text), self.aliases, self.index)
-        kind = asks(own.text)
+        earlier = self.earlier(context)
+        kind = self.request(own, context)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)
         if unknowns and in_other_words(own, self.index):

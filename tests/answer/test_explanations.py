@@ -34,11 +34,17 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("what was the reason?", Asks.REASON),
         ("why did they do that?", Asks.REASON),
         ("what caused it?", Asks.REASON),
+        ("what's their rationale?", Asks.REASON),
+        ("what is it based on?", Asks.REASON),
+        ("what were his reasons behind it?", Asks.REASON),
         ("what was the reason for the sanctions?", None),
         ("how?", Asks.MEANS),
         ("who says so?", Asks.SOURCE),
         ("says who?", Asks.SOURCE),
         ("according to whom?", Asks.SOURCE),
+        ("who told you that?", Asks.SOURCE),
+        ("whose view is this?", Asks.SOURCE),
+        ("who told Seoul about the trip?", None),
         ("why did he die?", None),
         ("how old is he?", None),
         ("who says the move will fail?", None),
@@ -46,6 +52,7 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("is it going to succeed?", Asks.OUTCOME),
         ("and is it likely to fail?", Asks.OUTCOME),
         ("do you think it will work?", Asks.OUTCOME),
+        ("is it gonna fail tho?", Asks.OUTCOME),
         ("will Kim visit China?", None),
         ("will it rain?", None),
         ("does the plan work for Seoul?", None),
@@ -166,6 +173,16 @@ def test_a_request_in_words_the_article_never_uses_is_still_read_with_the_answer
     # No sentence says "come"; "how come?" asks only why.
     _, answer = after(engine, "does Seoul expect Kim Jong-un to visit China?", "how come?")
     assert answer.passages[0].citation == "12.1-13.1"
+
+
+def test_why_in_the_previous_questions_words_asks_the_reason(engine: Engine) -> None:
+    # "fail" is the previous question's word, so "why will it fail?" is a bare "why?":
+    # 8.1 gives no reason, and 9.1 carries on the same speaker's account with it.
+    previous = "who says the move is likely to fail?"
+    _, answer = after(engine, previous, "why will it fail?")
+    assert answer.read_with == previous
+    assert answer.passages[0].citation == "8.1-9.1"
+    assert [p.citation for p in engine.answer("why will it fail?").passages[:1]] == ["8.1"]
 
 
 def test_who_says_so_shows_the_answer_that_names_its_source(engine: Engine) -> None:
