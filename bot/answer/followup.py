@@ -13,7 +13,7 @@ together is kept only when it answers with more confidence than the question alo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answer.decline import QUESTION_FRAME_TERMS, _content, known
 from bot.answer.models import Answer
@@ -277,4 +277,26 @@ def _named(concept: Concept, query: Query) -> bool:
 
 def _mentioned(term: str, index: BM25Index) -> bool:
     """Tell whether the corpus mentions a term, or its demonym ("Africa": "African")."""
-    return any(form in index for form in (term, f"{term}n", f"{term}an", f"{term}ese"))
+    return any(form in index for form in _forms(term))
+
+
+def _forms(term: str) -> tuple[str, ...]:
+    """Return a term and the demonyms the corpus may write it as."""
+    return (term, f"{term}n", f"{term}an", f"{term}ese")
+
+
+def as_written(query: Query, index: BM25Index) -> Query:
+    """Search a term the corpus writes only as its demonym in that form ("and Africa?").
+
+    Deciding the question refers back let "Africa" stand for "African"; the search
+    must match the word the sentence holds, or the previous answer wins again.
+    """
+    concepts = []
+    for concept in query.concepts:
+        if any(t in index for t in concept.terms):
+            concepts.append(concept)
+            continue
+        written = tuple(f for t in sorted(concept.terms) for f in _forms(t)[1:] if f in index)
+        names = concept.names + tuple(((f,), 1.0) for f in written)
+        concepts.append(replace(concept, names=names))
+    return replace(query, concepts=concepts)

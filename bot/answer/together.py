@@ -10,6 +10,7 @@ from bot.answer.decline import coverage, known
 from bot.answer.explanations import Arrange, Asks, arrange, asks
 from bot.answer.followup import (
     FollowUp,
+    as_written,
     continues,
     describes_back,
     in_other_words,
@@ -135,7 +136,7 @@ class Conversation:
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
         topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
-        query = with_context(own, topic, self.config.weight)
+        query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
         if kind is None:
             return read(query, near, None)

@@ -326,3 +326,15 @@ def test_a_question_that_does_not_refer_back_is_answered_as_alone(
         alone.confidence,
         alone.passages,
     )
+
+
+def test_a_place_the_article_writes_as_its_demonym_is_searched_as_written(
+    engine: Engine,
+) -> None:
+    # The article says "African countries", never "Africa".
+    previous = "which countries does the North have cordial ties with?"
+    after = engine.answer(
+        "what about Africa?", previous=FollowUp.from_answer(engine.answer(previous))
+    )
+    assert after.read_with == previous
+    assert after.passages[0].citation == "11.1"
