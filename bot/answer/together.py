@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +29,12 @@ from bot.index.bm25 import BM25Index
 
 # The kinds of answer that a previous answer holding them is evidence for.
 _TELLING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.PLACE})
+# A question asking yes or no opens with an auxiliary verb ("did they beat it?").
+_YES_NO = re.compile(
+    r"^(?:(?:and|but|so)\s+)?(?:is|are|was|were|do|does|did|has|have|had|will|would|can"
+    r"|could|should)\b",
+    re.IGNORECASE,
+)
 # Rank a query, lifting these sentences (the previous answer's), in this order (None: as ranked).
 Read = Callable[[Query, Sequence[int], Arrange | None], Reading]
 
@@ -93,6 +100,10 @@ class Conversation:
         previous answer says nothing ("who will succeed him?").
         """
         cue = question_cue(own.text)
+        if cue is None:
+            # "did they beat it?": a yes-or-no question asks whether the answer shown
+            # holds, and names nothing new to find.
+            return bool(_YES_NO.match(own.text))
         if cue not in _TELLING_CUES:
             return False
         asked = own.terms | earlier.terms

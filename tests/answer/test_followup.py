@@ -338,3 +338,17 @@ def test_a_place_the_article_writes_as_its_demonym_is_searched_as_written(
     )
     assert after.read_with == previous
     assert after.passages[0].citation == "11.1"
+
+
+def test_a_yes_or_no_question_in_other_words_asks_about_the_answer_shown() -> None:
+    # "exceed" is nowhere in the articles: "did they exceed it?" asks whether the
+    # growth just shown beat its forecast; "what did they exceed?" names nothing shown.
+    engine = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
+    previous = "what growth was forecast for France in the three months to December?"
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == ("bbc-french-economy:2.1",)
+    asked = engine.answer("did they exceed it?", previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].citation == "bbc-french-economy:2.1"
+    named = engine.answer("what did they exceed?", previous=context)
+    assert named.read_with is None and named.status is Status.NOT_FOUND
