@@ -111,7 +111,14 @@ def is_follow_up(question: str) -> bool:
         return False
     if _pointers(words) or _REACTION.search(text):
         return True
-    topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
+    # "how much exactly?": words that frame a question name no topic of their own.
+    topic = [
+        w
+        for w in words
+        if w not in STOP_WORDS
+        and w not in _QUESTION_WORDS
+        and not set(terms(w)) <= QUESTION_FRAME_TERMS
+    ]
     return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
-from bot.answer.explanations import Arrange, Asks, arrange, asks
+from bot.answer.explanations import Arrange, Asks, arrange, asks, lead_with
 from bot.answer.followup import (
     FollowUp,
     as_written,
@@ -29,6 +29,9 @@ from bot.index.bm25 import BM25Index
 
 # The kinds of answer that a previous answer holding them is evidence for.
 _TELLING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.PLACE})
+# The kinds of answer a bare follow-up takes from the answer shown when it holds one
+# ("when exactly?"); a place is only a capitalised word after "in", too loose to tell.
+_SHOWN_CUES = frozenset({Cue.DATE, Cue.NUMBER})
 # A question asking yes or no opens with an auxiliary verb ("did they beat it?").
 _YES_NO = re.compile(
     r"^(?:(?:and|but|so)\s+)?(?:is|are|was|were|do|does|did|has|have|had|will|would|can"
@@ -150,6 +153,15 @@ class Conversation:
         query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
         if kind is None:
+            cue = question_cue(own.text)
+            if (
+                near
+                and cue in _SHOWN_CUES
+                and not own_topic(own)
+                and self.previous_holds(own, earlier, context)
+            ):
+                # "when exactly?" after an answer that gives a date asks for that date.
+                return read(query, near, lambda groups: lead_with(groups, sorted(near), self.lift))
             return read(query, near, None)
         order = arrange(
             kind,

@@ -352,3 +352,14 @@ def test_a_yes_or_no_question_in_other_words_asks_about_the_answer_shown() -> No
     assert asked.passages[0].citation == "bbc-french-economy:2.1"
     named = engine.answer("what did they exceed?", previous=context)
     assert named.read_with is None and named.status is Status.NOT_FOUND
+
+
+def test_a_bare_how_much_takes_the_number_the_answer_shown_gives() -> None:
+    # "exactly" frames the question; the answer shown gives the figure ("45% higher").
+    engine = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
+    previous = "how much higher are oil prices than a year ago?"
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == ("bbc-us-crude-prices:3.5",)
+    asked = engine.answer("by how much exactly?", previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].citation == "bbc-us-crude-prices:3.5"
