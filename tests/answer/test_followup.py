@@ -340,26 +340,43 @@ def test_a_place_the_article_writes_as_its_demonym_is_searched_as_written(
     assert after.passages[0].citation == "11.1"
 
 
-def test_a_yes_or_no_question_in_other_words_asks_about_the_answer_shown() -> None:
-    # "exceed" is nowhere in the articles: "did they exceed it?" asks whether the
-    # growth just shown beat its forecast; "what did they exceed?" names nothing shown.
-    engine = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
+NEWS = Path(__file__).parents[2] / "eval" / "followup2"  # two BBC business articles
+
+
+@pytest.mark.parametrize(
+    ("previous", "shown", "question"),
+    [
+        # "exceed" is nowhere in the articles: the question asks whether the growth
+        # just shown beat its forecast.
+        (
+            "what growth was forecast for France in the three months to December?",
+            "bbc-french-economy:2.1",
+            "did they exceed it?",
+        ),
+        # "exactly" frames the question; the answer shown gives the figure ("45% higher").
+        (
+            "how much higher are oil prices than a year ago?",
+            "bbc-us-crude-prices:3.5",
+            "by how much exactly?",
+        ),
+    ],
+)
+def test_a_bare_question_about_the_answer_shown_is_answered_by_it(
+    previous: str, shown: str, question: str
+) -> None:
+    engine = Engine.from_folder(NEWS)
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == (shown,)
+    asked = engine.answer(question, previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].citation == shown
+
+
+def test_a_wh_question_in_other_words_needs_the_answer_shown_to_hold_it() -> None:
+    # "what did they exceed?" asks for a thing, and "exceed" names nothing shown.
+    engine = Engine.from_folder(NEWS)
     previous = "what growth was forecast for France in the three months to December?"
-    context = FollowUp.from_answer(engine.answer(previous))
-    assert context.citations == ("bbc-french-economy:2.1",)
-    asked = engine.answer("did they exceed it?", previous=context)
-    assert asked.read_with == previous
-    assert asked.passages[0].citation == "bbc-french-economy:2.1"
-    named = engine.answer("what did they exceed?", previous=context)
+    named = engine.answer(
+        "what did they exceed?", previous=FollowUp.from_answer(engine.answer(previous))
+    )
     assert named.read_with is None and named.status is Status.NOT_FOUND
-
-
-def test_a_bare_how_much_takes_the_number_the_answer_shown_gives() -> None:
-    # "exactly" frames the question; the answer shown gives the figure ("45% higher").
-    engine = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
-    previous = "how much higher are oil prices than a year ago?"
-    context = FollowUp.from_answer(engine.answer(previous))
-    assert context.citations == ("bbc-us-crude-prices:3.5",)
-    asked = engine.answer("by how much exactly?", previous=context)
-    assert asked.read_with == previous
-    assert asked.passages[0].citation == "bbc-us-crude-prices:3.5"
