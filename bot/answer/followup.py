@@ -111,15 +111,11 @@ def is_follow_up(question: str) -> bool:
         return False
     if _pointers(words) or _REACTION.search(text):
         return True
-    # "how much exactly?": words that frame a question name no topic of their own.
-    topic = [
-        w
-        for w in words
-        if w not in STOP_WORDS
-        and w not in _QUESTION_WORDS
-        and not set(terms(w)) <= QUESTION_FRAME_TERMS
-    ]
-    return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
+    topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
+    # "by how much exactly?": words that only frame a question name no topic of their
+    # own; "what role does China play" names China.
+    framing = all(set(terms(w)) <= QUESTION_FRAME_TERMS for w in topic)
+    return (framing or len(topic) <= SHORT_QUESTION_WORDS) and len(words) <= 5
 
 
 def describes_back(query: Query, index: BM25Index) -> bool:
