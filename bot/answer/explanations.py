@@ -173,6 +173,10 @@ def explains(text: str, cover: Cover, kind: Asks) -> bool:
         return any(cover(set(terms(clause))) >= ABOUT for _, clause in _clauses(text, _PURPOSE))
     if kind is Asks.OUTCOME:
         return bool(_OUTCOME.search(text)) and cover(set(terms(text))) > 0.0
+    if kind is Asks.SOURCE:
+        # The answer shown does not say whose words it reports: a passage about the
+        # topic that does ("According to state statistics body INSEE, growth...").
+        return bool(_ATTRIBUTED.search(text)) and cover(set(terms(text))) > 0.0
     return any(
         cover(set(terms(before))) >= ABOUT and cover(set(terms(clause))) == 0.0
         for opener in (_CAUSE, _PURPOSE)
@@ -196,10 +200,9 @@ def arrange(
     together.
     """
     texts = {i: sentences[i].text for i in shown}
-    if kind is Asks.SOURCE:
+    if kind is Asks.SOURCE and shown and _ATTRIBUTED.search(" ".join(texts.values())):
         # The answer shown says whose words it reports ("..., the government said").
-        said = shown and _ATTRIBUTED.search(" ".join(texts.values()))
-        return (lambda groups: lead_with(groups, sorted(shown), lift)) if said else _as_ranked
+        return lambda groups: lead_with(groups, sorted(shown), lift)
     if kind is Asks.REASON and shown and not explains(" ".join(texts.values()), cover, kind):
         after = max(shown) + 1
         if after < len(sentences):
@@ -226,10 +229,6 @@ def arrange(
         return first + [g for g, s in zip(groups, said, strict=True) if not s]
 
     return explaining_first
-
-
-def _as_ranked(groups: list[Group]) -> list[Group]:
-    return groups
 
 
 def lead_with(groups: list[Group], ids: Sequence[int], lift: float) -> list[Group]:

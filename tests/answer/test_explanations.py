@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +205,13 @@ def test_the_repl_shows_the_reading_and_the_claim_with_its_reason(engine: Engine
         "            conditions and the timing, that there is no real evidence indicating a trip",
         '            will take place as reported," he said.',
     ]
+
+
+def test_who_says_so_after_an_unattributed_answer_finds_the_passage_that_says() -> None:
+    # 1.1 says "official figures show"; 2.1 names them: "According to ... INSEE, growth...".
+    news = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
+    context, answer = after(
+        news, "how fast did the French economy grow at the end of 2004?", "according to whom?"
+    )
+    assert context.citations == ("bbc-french-economy:1.1",)
+    assert answer.passages[0].citations[0] == "bbc-french-economy:2.1"
