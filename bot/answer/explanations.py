@@ -39,9 +39,11 @@ _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
             r"^(?:(?:and|but|so)\s+)?(?:why(?:\s+(?:not|so|is\s+that|was\s+that|is\s+it))?"
             r"|how\s+so|how\s+come|what\s+for|for\s+what\s+reason|on\s+what\s+(?:grounds|basis)"
             r"|based\s+on\s+what|what\s+caused\s+(?:it|that|this)"
+            r"|what(?:\s+is|\s+was|['\u2019]s)\s+(?:it|that|this)\s+based\s+on"
             # "what was the reason?", "why did they do that?": the same, in more words.
-            r"|what(?:\s+is|\s+was|['\u2019]s)\s+(?:the|their|its|his|her)\s+"
-            r"(?:reason|motive|purpose|cause)(?:\s+for\s+(?:it|that|this))?"
+            r"|what(?:\s+is|\s+was|\s+are|\s+were|['\u2019]s)\s+(?:the|their|its|his|her)\s+"
+            r"(?:reasons?|reasoning|rationale|explanation|justification|grounds|basis|motives?"
+            r"|purpose|cause)(?:\s+(?:for|behind)\s+(?:it|that|this))?"
             r"|why\s+(?:did|does|do|would)\s+(?:it|that|this|they|he|she)"
             r"(?:\s+(?:do\s+(?:it|that|this|so)|happen))?)\W*$",
             re.IGNORECASE,
@@ -53,7 +55,11 @@ _REQUESTS: tuple[tuple[re.Pattern[str], Asks], ...] = (
         re.compile(
             r"^(?:(?:and|but|so)\s+)?(?:who\s+(?:says|said|claims|thinks)(?:\s+(?:so|that|this|it))?"
             r"|says\s+who|according\s+to\s+(?:whom|who)|who\s+(?:is|was)\s+the\s+source"
-            r"|what\s+is\s+the\s+source)\W*$",
+            r"|what\s+is\s+the\s+source"
+            # "who told reporters that?", "whose claim is that?": the same, in more words.
+            r"|who\s+(?:told|tells|claimed|reported|announced|stated)(?:\s+\w+)?\s+(?:so|that|this|it)"
+            r"|whose\s+(?:claim|view|words|idea|opinion|assessment)\s+(?:is|was|are|were)"
+            r"\s+(?:that|this|those|these|it))\W*$",
             re.IGNORECASE,
         ),
         Asks.SOURCE,
@@ -112,9 +118,20 @@ _SAME_SPEAKER = re.compile(
 Arrange = Callable[[list[Group]], list[Group]]
 
 
+# Spoken forms and trailing fillers, read as the words they stand for ("is this gonna
+# work tho?" is "is this going to work?").
+_SPOKEN = (
+    (re.compile(r"\bgonna\b", re.IGNORECASE), "going to"),
+    (re.compile(r"\bwanna\b", re.IGNORECASE), "want to"),
+    (re.compile(r"\s+(?:tho|though|then|anyway|lol|exactly)(?=\W*$)", re.IGNORECASE), ""),
+)
+
+
 def asks(question: str) -> Asks | None:
     """Return what a bare explanation request wants ("why?": a reason), or None."""
     text = question.strip()
+    for spoken, written in _SPOKEN:
+        text = spoken.sub(written, text)
     for pattern, kind in _REQUESTS:
         if pattern.match(text):
             return kind
@@ -156,6 +173,10 @@ def explains(text: str, cover: Cover, kind: Asks) -> bool:
         return any(cover(set(terms(clause))) >= ABOUT for _, clause in _clauses(text, _PURPOSE))
     if kind is Asks.OUTCOME:
         return bool(_OUTCOME.search(text)) and cover(set(terms(text))) > 0.0
+    if kind is Asks.SOURCE:
+        # The answer shown does not say whose words it reports: a passage about the
+        # topic that does ("According to state statistics body INSEE, growth...").
+        return bool(_ATTRIBUTED.search(text)) and cover(set(terms(text))) > 0.0
     return any(
         cover(set(terms(before))) >= ABOUT and cover(set(terms(clause))) == 0.0
         for opener in (_CAUSE, _PURPOSE)
@@ -179,10 +200,9 @@ def arrange(
     together.
     """
     texts = {i: sentences[i].text for i in shown}
-    if kind is Asks.SOURCE:
+    if kind is Asks.SOURCE and shown and _ATTRIBUTED.search(" ".join(texts.values())):
         # The answer shown says whose words it reports ("..., the government said").
-        said = shown and _ATTRIBUTED.search(" ".join(texts.values()))
-        return (lambda groups: lead_with(groups, sorted(shown), lift)) if said else _as_ranked
+        return lambda groups: lead_with(groups, sorted(shown), lift)
     if kind is Asks.REASON and shown and not explains(" ".join(texts.values()), cover, kind):
         after = max(shown) + 1
         if after < len(sentences):
@@ -209,10 +229,6 @@ def arrange(
         return first + [g for g, s in zip(groups, said, strict=True) if not s]
 
     return explaining_first
-
-
-def _as_ranked(groups: list[Group]) -> list[Group]:
-    return groups
 
 
 def lead_with(groups: list[Group], ids: Sequence[int], lift: float) -> list[Group]:

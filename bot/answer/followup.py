@@ -13,7 +13,7 @@ together is kept only when it answers with more confidence than the question alo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answer.decline import QUESTION_FRAME_TERMS, _content, known
 from bot.answer.models import Answer
@@ -112,7 +112,10 @@ def is_follow_up(question: str) -> bool:
     if _pointers(words) or _REACTION.search(text):
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
-    return len(topic) <= SHORT_QUESTION_WORDS and len(words) <= 5
+    # "by how much exactly?": words that only frame a question name no topic of their
+    # own; "what role does China play" names China.
+    framing = all(set(terms(w)) <= QUESTION_FRAME_TERMS for w in topic)
+    return (framing or len(topic) <= SHORT_QUESTION_WORDS) and len(words) <= 5
 
 
 def describes_back(query: Query, index: BM25Index) -> bool:
@@ -213,13 +216,38 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     # the previous answer holds ("with which group?", "how old is this man?").
     if len(unknown) == len(content) and not any(_introduced(c, query) for c in unknown):
         return True
-    # A pronoun after a name the question gives ("...North Korea spend on its military?")
-    # points at that name, not back.
+    return not points_back(query) and any(_named(c, query) for c in content if c not in unknown)
+
+
+def points_back(query: Query) -> bool:
+    """Tell whether a question points back with a pronoun or a reaction.
+
+    A pronoun after a name the question gives ("...North Korea spend on its military?")
+    points at that name, not back.
+    """
     raw = _WORD.findall(query.text)
     named_at = next((at for at, w in enumerate(raw) if at and w[:1].isupper()), len(raw))
-    points_back = bool(_pointers([w.casefold() for w in raw[:named_at]]))
-    points_back = points_back or bool(_REACTION.search(query.text))
-    return not points_back and any(_named(c, query) for c in content if c not in unknown)
+    return bool(_pointers([w.casefold() for w in raw[:named_at]])) or bool(
+        _REACTION.search(query.text)
+    )
+
+
+def in_other_words(query: Query, index: BM25Index) -> bool:
+    """Tell whether a question points back and only its own wording is new to the corpus.
+
+    "since when has he been in charge?", "how old is he supposed to be?": no name the
+    corpus lacks, every word of its own unknown, and a pronoun for the thing asked about.
+    Such a question may ask what the previous answer says in other words, or what the
+    article never says ("who will succeed him?"); the words alone cannot tell which.
+    """
+    content = _content(query)
+    unknown = [c for c in content if not any(_mentioned(t, index) for t in c.terms)]
+    return (
+        bool(unknown)
+        and len(unknown) == len(content)
+        and not any(_named(c, query) for c in unknown)
+        and points_back(query)
+    )
 
 
 def _pointers(words: list[str]) -> list[str]:
@@ -252,4 +280,26 @@ def _named(concept: Concept, query: Query) -> bool:
 
 def _mentioned(term: str, index: BM25Index) -> bool:
     """Tell whether the corpus mentions a term, or its demonym ("Africa": "African")."""
-    return any(form in index for form in (term, f"{term}n", f"{term}an", f"{term}ese"))
+    return any(form in index for form in _forms(term))
+
+
+def _forms(term: str) -> tuple[str, ...]:
+    """Return a term and the demonyms the corpus may write it as."""
+    return (term, f"{term}n", f"{term}an", f"{term}ese")
+
+
+def as_written(query: Query, index: BM25Index) -> Query:
+    """Search a term the corpus writes only as its demonym in that form ("and Africa?").
+
+    Deciding the question refers back let "Africa" stand for "African"; the search
+    must match the word the sentence holds, or the previous answer wins again.
+    """
+    concepts = []
+    for concept in query.concepts:
+        if any(t in index for t in concept.terms):
+            concepts.append(concept)
+            continue
+        written = tuple(f for t in sorted(concept.terms) for f in _forms(t)[1:] if f in index)
+        names = concept.names + tuple(((f,), 1.0) for f in written)
+        concepts.append(replace(concept, names=names))
+    return replace(query, concepts=concepts)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
-from bot.answer.explanations import Arrange, arrange, asks
+from bot.answer.explanations import Arrange, Asks, arrange, asks, lead_with
 from bot.answer.followup import (
     FollowUp,
+    as_written,
     continues,
     describes_back,
+    in_other_words,
     is_follow_up,
     new_unknowns,
     own_topic,
@@ -23,6 +27,17 @@ from bot.answer.usage import tidy
 from bot.index.aliases import Aliases
 from bot.index.bm25 import BM25Index
 
+# The kinds of answer that a previous answer holding them is evidence for.
+_TELLING_CUES = frozenset({Cue.DATE, Cue.NUMBER, Cue.PLACE})
+# The kinds of answer a bare follow-up takes from the answer shown when it holds one
+# ("when exactly?"); a place is only a capitalised word after "in", too loose to tell.
+_SHOWN_CUES = frozenset({Cue.DATE, Cue.NUMBER})
+# A question asking yes or no opens with an auxiliary verb ("did they beat it?").
+_YES_NO = re.compile(
+    r"^(?:(?:and|but|so)\s+)?(?:is|are|was|were|do|does|did|has|have|had|will|would|can"
+    r"|could|should)\b",
+    re.IGNORECASE,
+)
 # Rank a query, lifting these sentences (the previous answer's), in this order (None: as ranked).
 Read = Callable[[Query, Sequence[int], Arrange | None], Reading]
 
@@ -66,7 +81,7 @@ class Conversation:
         if together is not None and (
             alone is None
             or not own_topic(own)
-            or asks(text) is not None
+            or self.request(own, context) is not None
             or continues(text)
             or together.probability > self.standing(alone)
         ):
@@ -78,6 +93,45 @@ class Conversation:
         nearest = alone.scored.nearest
         return 0.0 if nearest is not None and nearest < self.on_topic else alone.probability
 
+    def previous_holds(self, own: Query, earlier: Query, context: FollowUp) -> bool:
+        """Tell whether the previous answer holds the kind of thing a question asks for.
+
+        "how old is he supposed to be?" after an answer giving "around 30" can be read
+        with it; "where was he educated?" after one that names no place cannot. A
+        question whose wording names no kind of answer is not given the benefit, nor one
+        asking "who": nearly every sentence of the news names someone, so a name in the
+        previous answer says nothing ("who will succeed him?").
+        """
+        cue = question_cue(own.text)
+        if cue is None:
+            # "did they beat it?": a yes-or-no question asks whether the answer shown
+            # holds, and names nothing new to find.
+            return bool(_YES_NO.match(own.text))
+        if cue not in _TELLING_CUES:
+            return False
+        asked = own.terms | earlier.terms
+        shown = self.sentences.positions(context.citations)
+        texts = (self.sentences.sentences[i].text for i in shown)
+        return any(answers_cue(cue, sentence_cues(text), asked) for text in texts)
+
+    def earlier(self, context: FollowUp) -> Query:
+        """Return the query of the earlier question(s) a follow-up is read with."""
+        return build_query(tidy(context.text), self.aliases, self.index)
+
+    def request(self, own: Query, context: FollowUp) -> Asks | None:
+        """Return what a follow-up asks about the previous answer, if it is a bare request.
+
+        "why?" in any wording explanations knows, or a "why" whose other words all
+        repeat the previous question's ("why would it fail?" after "who thinks the
+        move is likely to fail?"): both ask the reason for what was just said.
+        """
+        kind = asks(own.text)
+        if kind is not None or question_cue(own.text) is not Cue.REASON:
+            return kind
+        topic = own_topic(own)
+        repeated = self.earlier(context).terms
+        return Asks.REASON if topic and all(c.terms & repeated for c in topic) else None
+
     def read_with(self, own: Query, context: FollowUp, read: Read) -> Reading | None:
         """Read a question with the previous one, unless that cannot help.
 
@@ -85,18 +139,29 @@ class Conversation:
         a question naming such a thing ("what about Japan?") is read alone, and so is
         one that asks the previous question again about something else.
         """
-        earlier = build_query(tidy(context.text), self.aliases, self.index)
-        kind = asks(own.text)
+        earlier = self.earlier(context)
+        kind = self.request(own, context)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)
+        if unknowns and in_other_words(own, self.index):
+            unknowns = not self.previous_holds(own, earlier, context)
         if earlier.empty or unknowns or restates(own.text, context.question):
             return None
         # The earlier question's words no sentence holds were excused when it was
         # answered; they match nothing and must not count against the follow-up.
         topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
-        query = with_context(own, topic, self.config.weight)
+        query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
         if kind is None:
+            cue = question_cue(own.text)
+            if (
+                near
+                and cue in _SHOWN_CUES
+                and not own_topic(own)
+                and self.previous_holds(own, earlier, context)
+            ):
+                # "when exactly?" after an answer that gives a date asks for that date.
+                return read(query, near, lambda groups: lead_with(groups, sorted(near), self.lift))
             return read(query, near, None)
         order = arrange(
             kind,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from pathlib import Path
 
 import pytest
 
@@ -34,11 +35,17 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("what was the reason?", Asks.REASON),
         ("why did they do that?", Asks.REASON),
         ("what caused it?", Asks.REASON),
+        ("what's their rationale?", Asks.REASON),
+        ("what is it based on?", Asks.REASON),
+        ("what were his reasons behind it?", Asks.REASON),
         ("what was the reason for the sanctions?", None),
         ("how?", Asks.MEANS),
         ("who says so?", Asks.SOURCE),
         ("says who?", Asks.SOURCE),
         ("according to whom?", Asks.SOURCE),
+        ("who told you that?", Asks.SOURCE),
+        ("whose view is this?", Asks.SOURCE),
+        ("who told Seoul about the trip?", None),
         ("why did he die?", None),
         ("how old is he?", None),
         ("who says the move will fail?", None),
@@ -46,6 +53,7 @@ def after(engine: Engine, previous: str, question: str) -> tuple[FollowUp, Answe
         ("is it going to succeed?", Asks.OUTCOME),
         ("and is it likely to fail?", Asks.OUTCOME),
         ("do you think it will work?", Asks.OUTCOME),
+        ("is it gonna fail tho?", Asks.OUTCOME),
         ("will Kim visit China?", None),
         ("will it rain?", None),
         ("does the plan work for Seoul?", None),
@@ -168,6 +176,16 @@ def test_a_request_in_words_the_article_never_uses_is_still_read_with_the_answer
     assert answer.passages[0].citation == "12.1-13.1"
 
 
+def test_why_in_the_previous_questions_words_asks_the_reason(engine: Engine) -> None:
+    # "fail" is the previous question's word, so "why will it fail?" is a bare "why?":
+    # 8.1 gives no reason, and 9.1 carries on the same speaker's account with it.
+    previous = "who says the move is likely to fail?"
+    _, answer = after(engine, previous, "why will it fail?")
+    assert answer.read_with == previous
+    assert answer.passages[0].citation == "8.1-9.1"
+    assert [p.citation for p in engine.answer("why will it fail?").passages[:1]] == ["8.1"]
+
+
 def test_who_says_so_shows_the_answer_that_names_its_source(engine: Engine) -> None:
     context, answer = after(engine, "why is NK courting ASEAN?", "who says so?")
     assert context.citations == ("1.1",)  # "..., the government said Thursday."
@@ -187,3 +205,13 @@ def test_the_repl_shows_the_reading_and_the_claim_with_its_reason(engine: Engine
         "            conditions and the timing, that there is no real evidence indicating a trip",
         '            will take place as reported," he said.',
     ]
+
+
+def test_who_says_so_after_an_unattributed_answer_finds_the_passage_that_says() -> None:
+    # 1.1 says "official figures show"; 2.1 names them: "According to ... INSEE, growth...".
+    news = Engine.from_folder(Path(__file__).parents[2] / "eval" / "followup2")
+    context, answer = after(
+        news, "how fast did the French economy grow at the end of 2004?", "according to whom?"
+    )
+    assert context.citations == ("bbc-french-economy:1.1",)
+    assert answer.passages[0].citations[0] == "bbc-french-economy:2.1"

@@ -225,6 +225,26 @@ def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
 
 
 @pytest.mark.parametrize(
+    ("question", "read_with"),
+    [
+        # "reckoned" is nowhere in the article; the answer shown gives an age.
+        ("how old is he reckoned to be?", True),
+        # The answer shown names no place: where he was schooled is not there.
+        ("where was he schooled?", False),
+    ],
+)
+def test_other_words_are_read_with_an_answer_holding_what_they_ask(
+    engine: Engine, question: str, read_with: bool
+) -> None:
+    previous = "who took control of North Korea in 2011?"
+    after = engine.answer(question, previous=FollowUp.from_answer(engine.answer(previous)))
+    if read_with:
+        assert after.read_with == previous and after.passages[0].citations[0] == "7.1"
+    else:
+        assert after.read_with is None and after.status is Status.NOT_FOUND
+
+
+@pytest.mark.parametrize(
     ("previous", "question", "citation"),
     [
         ("how many senior-level exchanges were there in 2013?", "with which group?", "3.2"),
@@ -306,3 +326,57 @@ def test_a_question_that_does_not_refer_back_is_answered_as_alone(
         alone.confidence,
         alone.passages,
     )
+
+
+def test_a_place_the_article_writes_as_its_demonym_is_searched_as_written(
+    engine: Engine,
+) -> None:
+    # The article says "African countries", never "Africa".
+    previous = "which countries does the North have cordial ties with?"
+    after = engine.answer(
+        "what about Africa?", previous=FollowUp.from_answer(engine.answer(previous))
+    )
+    assert after.read_with == previous
+    assert after.passages[0].citation == "11.1"
+
+
+NEWS = Path(__file__).parents[2] / "eval" / "followup2"  # two BBC business articles
+
+
+@pytest.mark.parametrize(
+    ("previous", "shown", "question"),
+    [
+        # "exceed" is nowhere in the articles: the question asks whether the growth
+        # just shown beat its forecast.
+        (
+            "what growth was forecast for France in the three months to December?",
+            "bbc-french-economy:2.1",
+            "did they exceed it?",
+        ),
+        # "exactly" frames the question; the answer shown gives the figure ("45% higher").
+        (
+            "how much higher are oil prices than a year ago?",
+            "bbc-us-crude-prices:3.5",
+            "by how much exactly?",
+        ),
+    ],
+)
+def test_a_bare_question_about_the_answer_shown_is_answered_by_it(
+    previous: str, shown: str, question: str
+) -> None:
+    engine = Engine.from_folder(NEWS)
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == (shown,)
+    asked = engine.answer(question, previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].citation == shown
+
+
+def test_a_wh_question_in_other_words_needs_the_answer_shown_to_hold_it() -> None:
+    # "what did they exceed?" asks for a thing, and "exceed" names nothing shown.
+    engine = Engine.from_folder(NEWS)
+    previous = "what growth was forecast for France in the three months to December?"
+    named = engine.answer(
+        "what did they exceed?", previous=FollowUp.from_answer(engine.answer(previous))
+    )
+    assert named.read_with is None and named.status is Status.NOT_FOUND
