@@ -6,8 +6,8 @@ Run from the repository root (the semantic model embeds squad-dev's articles, a 
     python scripts/fit_reranker.py --dry-run          # fit and report, write nothing
 
 Each question of the train halves (squad-dev's answerable questions, the seed,
-follow-up and wording sets; the split is by article for squad-dev) is asked with the reranker
-off, and its ranking's best --collect sentences are recorded with their features
+follow-up, wording and news sets; the split is by article for squad-dev) is asked with
+the reranker off, and its ranking's best --collect sentences are recorded with their features
 (bot/answer/rerank_features.py) and whether each holds a gold answer (the eval's text
 rule). A logistic regression of "holds the answer" is fitted per mode (word match
 alone, and fused with meaning) on the train half's candidates; the report half only
@@ -40,7 +40,13 @@ from bot.evaluation.metrics import is_hit  # noqa: E402
 from bot.evaluation.runner import RANK_DEPTH, engines_for  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
-OWN = ("seed_questions.jsonl", "followup_questions.jsonl", "wording_questions.jsonl")
+# The repo's own sets and the corpus folder each asks (the news set has its own articles).
+OWN = (
+    ("seed_questions.jsonl", "corpus"),
+    ("followup_questions.jsonl", "corpus"),
+    ("wording_questions.jsonl", "corpus"),
+    ("news_questions.jsonl", "eval/news"),
+)
 COLLECT = 30
 
 
@@ -57,7 +63,7 @@ class Group:
 def collect(semantic: object, squad: Path, depth: int) -> list[Group]:
     """Ask every answerable question with the reranker recording; return the groups."""
     groups: list[Group] = []
-    paths = [(ROOT / "eval" / name, ROOT / "corpus") for name in OWN]
+    paths = [(ROOT / "eval" / name, ROOT / corpus) for name, corpus in OWN]
     paths.append((squad, None))
     for path, corpus in paths:
         eval_set = load_eval_file(path)

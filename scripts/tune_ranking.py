@@ -38,7 +38,13 @@ from bot.index.bm25 import BM25Index, BM25Params  # noqa: E402
 from bot.index.tokenize import terms  # noqa: E402
 
 SQUAD = Path("/work/shared/eval/squad-dev/questions.jsonl")
-OWN = ("seed_questions.jsonl", "followup_questions.jsonl", "wording_questions.jsonl")
+# The repo's own sets and the corpus folder each asks (the news set has its own articles).
+OWN = (
+    ("seed_questions.jsonl", "corpus"),
+    ("followup_questions.jsonl", "corpus"),
+    ("wording_questions.jsonl", "corpus"),
+    ("news_questions.jsonl", "eval/news"),
+)
 BM25_FIELDS = {f.name for f in fields(BM25Params)}
 CONFIG_FIELDS = {f.name for f in fields(RankingConfig)} - {"bm25"}
 
@@ -75,7 +81,7 @@ class Bench:
     def __init__(self, semantic: object, split: str, squad: Path) -> None:
         self.sets: list[tuple[str, list[EvalQuestion], Any]] = []
         self.indexes: dict[tuple[int, BM25Params], BM25Index] = {}
-        paths = [(ROOT / "eval" / name, ROOT / "corpus") for name in OWN]
+        paths = [(ROOT / "eval" / name, ROOT / corpus) for name, corpus in OWN]
         paths.append((squad, None))
         for path, corpus in paths:
             eval_set = load_eval_file(path)

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bot.index.aliases import Aliases, phrase
+from bot.index.common_names import common_names
 from bot.index.families import relatives
 from bot.index.spelling import variants
 from bot.index.tokenize import Token, is_content, is_shouting, stem, terms, words
@@ -18,8 +19,9 @@ ALIAS_DISCOUNT = 0.9
 # Words that say what kind of answer is wanted rather than what it is about
 # ("what is the *name* of...", "what *kind* of...", "how *old*...", "what is the
 # *reason*..." - a reason is asked as "why" too; "what *role* does X *play*", "how
-# *important* is X"), and the filler of a question in conversation ("what *exactly*
-# did they *actually* say"): a corpus that never uses them can still answer.
+# *important* is X", "where was it *held*", "from which *place*"), and the filler of a
+# question in conversation ("what *exactly* did they *actually* say"): a corpus that
+# never uses them can still answer.
 QUESTION_FRAME_TERMS = frozenset(
     terms(
         """name named names kind kinds type types sort sorts else main called term terms
@@ -31,7 +33,7 @@ QUESTION_FRAME_TERMS = frozenset(
         played playing important importance significant significance matter matters
         actually really basically anything something thing things stuff remind remember
         wondering wonder age now currently presently nowadays since ago ever yet already
-        anyway gonna wanna gotta please"""
+        anyway gonna wanna gotta please held place places"""
     )
 )
 
@@ -126,20 +128,18 @@ def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = Non
     covered: set[int] = set()
     capitals = [t.upper and not shouting for t in tokens]
     for start, end, group in aliases.find([t.word for t in tokens], capitals):
-        typed = _content_terms(tokens[start:end], shouting)
-        if not typed:
+        concept = _named(text, tokens[start:end], group.names, shouting)
+        if concept is None:
             continue  # only stop words ("us" of "tell us"): no name was meant
-        names: list[tuple[tuple[str, ...], float]] = [(typed, 1.0)]
-        for name in group.names:
-            name_terms = _content_terms(words(name), is_shouting(name))
-            if name_terms and name_terms != typed and all(name_terms != n for n, _ in names):
-                scale = ALIAS_DISCOUNT * len(typed) / len(name_terms)
-                names.append((name_terms, scale))
         covered.update(range(start, end))
-        label = text[tokens[start].start : tokens[end - 1].end]
-        query.concepts.append(Concept(label, tuple(names)))
-        if phrase(group.canonical) != phrase(label) and group.canonical not in query.expansions:
+        query.concepts.append(concept)
+        if (
+            phrase(group.canonical) != phrase(concept.label)
+            and group.canonical not in query.expansions
+        ):
             query.expansions.append(group.canonical)
+    if vocabulary is not None:
+        _add_common_names(query, tokens, covered, shouting, vocabulary)
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
     token_words: dict[str, str] = {}
@@ -166,6 +166,51 @@ def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = Non
     if spelt:
         query.spelt = _respelt(text, tokens, spelt)
     return query
+
+
+def _named(
+    text: str, tokens: list[Token], names: tuple[str, ...], shouting: bool
+) -> Concept | None:
+    """Return the concept of a name the question typed, with the other names of its group."""
+    typed = _content_terms(tokens, shouting)
+    if not typed:
+        return None
+    forms: list[tuple[tuple[str, ...], float]] = [(typed, 1.0)]
+    for name in names:
+        name_terms = _content_terms(words(name), is_shouting(name))
+        if name_terms and name_terms != typed and all(name_terms != n for n, _ in forms):
+            forms.append((name_terms, ALIAS_DISCOUNT * len(typed) / len(name_terms)))
+    return Concept(text[tokens[0].start : tokens[-1].end], tuple(forms))
+
+
+def _add_common_names(
+    query: Query, tokens: list[Token], covered: set[int], shouting: bool, vocabulary: Vocabulary
+) -> None:
+    """Give a name no sentence holds the general-knowledge names the corpus uses instead.
+
+    "Kiev" asked of an article that says "Ukraine" is about Ukraine; a name some
+    sentence holds is searched as typed (bot.index.common_names).
+    """
+    capitals = [t.upper and not shouting for t in tokens]
+    for start, end, group in common_names().find([t.word for t in tokens], capitals):
+        if covered & set(range(start, end)):
+            continue
+        typed = _content_terms(tokens[start:end], shouting)
+        if not typed or all(vocabulary.document_frequency(t) for t in typed):
+            continue
+        held = tuple(
+            n
+            for n in group.names
+            if (found := _content_terms(words(n), is_shouting(n)))
+            and all(vocabulary.document_frequency(t) for t in found)
+        )
+        concept = _named(query.text, tokens[start:end], held, shouting) if held else None
+        if concept is None:
+            continue
+        covered.update(range(start, end))
+        query.concepts.append(concept)
+        if held[0] not in query.expansions:
+            query.expansions.append(held[0])
 
 
 def _unknown_frame(counts: dict[str, int], names: int, vocabulary: Vocabulary | None) -> set[str]:

@@ -60,3 +60,9 @@ def test_a_question_about_someone_s_age_asks_for_a_number() -> None:
     assert question_cue("kim's age?") is Cue.NUMBER
     assert question_cue("what is the age of Kim?") is Cue.NUMBER
     assert question_cue("what happened in the age of the internet?") is None
+
+
+def test_where_frame_words_no_sentence_holds_are_left_out() -> None:
+    index = _index([*SENTENCES, "The ceremony opened in New York."])
+    assert _labels("where was the ceremony held?", index) == ["ceremony"]
+    assert _labels("the ceremony is from which place?", index) == ["ceremony"]

@@ -42,9 +42,29 @@ def test_ids_are_unique(name: str) -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_wording_set_spreads_over_both_halves() -> None:
-    questions = load_eval_file(REPO / "eval" / "wording_questions.jsonl").questions
+@pytest.mark.parametrize(
+    ("name", "answerable", "unanswerable"),
+    [("wording_questions.jsonl", 60, 30), ("news_questions.jsonl", 70, 25)],
+)
+def test_wording_sets_spread_over_both_halves(
+    name: str, answerable: int, unanswerable: int
+) -> None:
+    questions = load_eval_file(REPO / "eval" / name).questions
     halves = {(q.answerable, split_of(q)) for q in questions}
     assert halves == {(True, "train"), (True, "report"), (False, "train"), (False, "report")}
-    assert sum(q.answerable for q in questions) >= 60
-    assert sum(not q.answerable for q in questions) >= 30
+    assert sum(q.answerable for q in questions) >= answerable
+    assert sum(not q.answerable for q in questions) >= unanswerable
+
+
+def test_news_set_golds_are_sentences_of_its_articles() -> None:
+    sentences = {s.text for a in load_corpus(REPO / "eval" / "news").articles for s in a.sentences}
+    questions = load_eval_file(REPO / "eval" / "news_questions.jsonl").questions
+    strays = [
+        (q.qid, a.gold_sentence)
+        for q in questions
+        for a in q.answers
+        if a.gold_sentence not in sentences
+    ]
+    ids = [q.qid for q in questions]
+    assert questions and not strays
+    assert len(ids) == len(set(ids))
