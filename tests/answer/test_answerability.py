@@ -195,6 +195,28 @@ def test_the_tree_evaluator_equals_scikit_learn_on_the_fitted_model() -> None:
     assert got == pytest.approx(expected.tolist(), abs=1e-6)
 
 
+def test_the_logistic_fit_is_scikit_learns_where_no_sign_binds_and_zero_where_one_would() -> None:
+    fit = _fitting_script()
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    x = rng.random((500, 3))
+    # coverage raises the odds (its plain direction), margin is free, and pairs, which may
+    # only raise them, lowers them in this data: its weight must stop at zero.
+    logit = 3 * x[:, 0] - 1.5 * x[:, 1] - 2 * x[:, 2]
+    y = (rng.random(500) < 1 / (1 + np.exp(-logit))).astype(int)
+    w = np.where(y == 1, 1.0, 2.0)
+    free = fit.fit_logistic(x[:, :2], y, w, ("coverage", "margin"))
+    z = (x[:, :2] - x[:, :2].mean(axis=0)) / x[:, :2].std(axis=0)
+    reference = LogisticRegression(C=fit.REGULARISATION, tol=1e-10, max_iter=10000)
+    reference.fit(z, y, sample_weight=w)
+    assert free.weights == pytest.approx(reference.coef_[0].tolist(), abs=1e-3)
+    assert free.bias == pytest.approx(float(reference.intercept_[0]), abs=1e-3)
+    bounded = fit.fit_logistic(x, y, w, ("coverage", "margin", "pairs"))
+    assert bounded.weights[0] > 0 > bounded.weights[1]
+    assert bounded.weights[2] == 0.0
+
+
 def test_the_fitting_script_fits_trees_with_ordered_thresholds() -> None:
     fit = _fitting_script()
     rows = [
