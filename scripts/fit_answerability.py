@@ -382,7 +382,14 @@ def choose_thresholds(
     if semantic and np.isfinite(nearest[answerable & hit3]).any():
         alone = answerable & hit3 & np.isfinite(nearest)
         on_topic = float(np.quantile(nearest[alone], ON_TOPIC_LOSS))
-    gated = nearest < on_topic
+    # Read on SQuAD's answerable questions: the repo's own sets hold many worded unlike the
+    # article on purpose, and "low" is what the answers of such questions should say.
+    squad = np.array([r.get("set") == "questions.jsonl" for r in rows])
+    squad_low = float(
+        np.quantile(p[answerable & (squad if squad.any() else answerable)], LOW_SHARE)
+    )
+    # The floor declines only what would be "low" or worse (Model.label).
+    gated = (nearest < on_topic) & (p < squad_low)
     unseen = p if held_out is None else held_out
     decline = float(np.quantile(unseen[answerable & hit3 & ~gated], DECLINE_LOSS))
     # A question about something else altogether is declined, not shown as "low": by the
@@ -398,13 +405,7 @@ def choose_thresholds(
         passed = np.sort(p[elsewhere & ~gated])
         if needed > 0 and passed.size:
             decline = max(decline, float(passed[min(needed, passed.size) - 1]) + 0.001)
-    # Read on SQuAD's answerable questions: the repo's own sets hold many worded unlike the
-    # article on purpose, and "low" is what the answers of such questions should say.
-    squad = np.array([r.get("set") == "questions.jsonl" for r in rows])
-    low = max(
-        decline,
-        float(np.quantile(p[answerable & (squad if squad.any() else answerable)], LOW_SHARE)),
-    )
+    low = max(decline, squad_low)
     high = 1.0
     for t in np.unique(np.round(p, 3)):
         chosen = p >= t
