@@ -36,7 +36,7 @@ class Thresholds:
     low: float  # below: "low" (shown, marked as unsure)
     high: float  # at or above: "high"; between: "medium"
     # With a model: a question whose nearest sentence in the whole corpus is less similar
-    # than this is about something else, and is declined whatever the probability.
+    # than this is about something else, and is declined unless its probability is medium.
     on_topic: float = 0.0
 
 
@@ -58,10 +58,13 @@ class Model(ABC):
         """Return "high", "medium" or "low", or None when the engine should decline.
 
         nearest: the cosine of the question and the most similar sentence of the corpus,
-        for a question read alone with a model (None: not known).
+        for a question read alone with a model (None: not known). Below the on-topic floor
+        the question is about something else and declined, unless the probability is
+        "medium" or better: then the passage's words answer it though its form is far
+        from every sentence ("12 february" for "Feb. 12").
         """
         t = self.thresholds
-        if nearest is not None and nearest < t.on_topic:
+        if nearest is not None and nearest < t.on_topic and probability < t.low:
             return None
         if probability < t.decline:
             return None

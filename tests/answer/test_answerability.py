@@ -51,11 +51,15 @@ def test_labels_follow_the_thresholds() -> None:
     assert model.probability({"coverage": 0.5}) == pytest.approx(0.5)
 
 
-def test_a_question_far_from_every_sentence_is_declined_whatever_its_probability() -> None:
+def test_a_question_far_from_every_sentence_is_declined_unless_its_words_answer_it() -> None:
     t = Thresholds(0.2, 0.5, 0.9, on_topic=0.3)
     model = Logistic(("coverage",), (0.0,), (1.0,), (4.0,), -2.0, t)
-    assert model.label(0.95, nearest=0.25) is None
-    assert model.label(0.95, nearest=0.35) == "high"
+    assert model.label(0.45, nearest=0.25) is None  # would be "low": about something else
+    assert model.label(0.45, nearest=0.35) == "low"
+    # Word match alone makes it at least medium ("what happened on 12 february", "Feb. 12"
+    # in the article): the floor's cosine does not overrule the passage's words.
+    assert model.label(0.6, nearest=0.25) == "medium"
+    assert model.label(0.95, nearest=0.25) == "high"
     assert model.label(0.95) == "high"  # read with the previous question, or no model
     assert model.label(0.1, nearest=0.9) is None
 
@@ -77,12 +81,18 @@ def test_the_fit_sets_the_on_topic_floor_below_the_answered_questions() -> None:
                 "kind": "" if answerable else "off-topic",
             }
         )
-    # The probabilities cannot tell them apart: only the floor can.
-    p = np.full(len(rows), 0.6)
+    # The off-topic ones sit among the answered ones' lowest probabilities ("low"): the
+    # probability alone would decline more than the answered 0.5% to decline them.
+    answered = np.array([0.2 + (i % 60) / 100 for i in range(400)])
+    off_topic = np.array([not r["answerable"] for r in rows])
+    p = np.where(off_topic, 0.22, answered)
     t = fit.choose_thresholds(rows, p, semantic=True)
-    assert 0.19 < t.on_topic <= 0.31 and t.decline <= 0.6  # the answered ones are kept
+    assert 0.19 < t.on_topic <= 0.31 and t.decline < 0.22  # the floor declines them
     lexical = fit.choose_thresholds(rows, p, semantic=False)
-    assert lexical.on_topic == 0.0 and lexical.decline > 0.6
+    assert lexical.on_topic == 0.0 and lexical.decline > 0.22
+    # At "medium" the floor does not decline a question (Model.label): the probability must.
+    medium = fit.choose_thresholds(rows, np.where(off_topic, 0.7, p), semantic=True)
+    assert medium.decline > 0.7
 
 
 def test_answers_carry_a_confidence_and_declines_do_too(engine: Engine) -> None:
@@ -193,6 +203,28 @@ def test_the_tree_evaluator_equals_scikit_learn_on_the_fitted_model() -> None:
     expected = classifier.predict_proba(test)[:, 1]
     got = [model.probability(dict(zip(names, row, strict=True))) for row in test]
     assert got == pytest.approx(expected.tolist(), abs=1e-6)
+
+
+def test_the_logistic_fit_is_scikit_learns_where_no_sign_binds_and_zero_where_one_would() -> None:
+    fit = _fitting_script()
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    x = rng.random((500, 3))
+    # coverage raises the odds (its plain direction), margin is free, and pairs, which may
+    # only raise them, lowers them in this data: its weight must stop at zero.
+    logit = 3 * x[:, 0] - 1.5 * x[:, 1] - 2 * x[:, 2]
+    y = (rng.random(500) < 1 / (1 + np.exp(-logit))).astype(int)
+    w = np.where(y == 1, 1.0, 2.0)
+    free = fit.fit_logistic(x[:, :2], y, w, ("coverage", "margin"))
+    z = (x[:, :2] - x[:, :2].mean(axis=0)) / x[:, :2].std(axis=0)
+    reference = LogisticRegression(C=fit.REGULARISATION, tol=1e-10, max_iter=10000)
+    reference.fit(z, y, sample_weight=w)
+    assert free.weights == pytest.approx(reference.coef_[0].tolist(), abs=1e-3)
+    assert free.bias == pytest.approx(float(reference.intercept_[0]), abs=1e-3)
+    bounded = fit.fit_logistic(x, y, w, ("coverage", "margin", "pairs"))
+    assert bounded.weights[0] > 0 > bounded.weights[1]
+    assert bounded.weights[2] == 0.0
 
 
 def test_the_fitting_script_fits_trees_with_ordered_thresholds() -> None:
