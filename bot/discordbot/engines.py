@@ -97,8 +97,6 @@ class GuildEngines:
     def set_default(self, engine: Engine | LiveEngine | None) -> None:
         """Serve this engine (a fixed Engine is never reloaded) for the default folder."""
         self._fixed = None if isinstance(engine, LiveEngine) else engine
-        if self._fixed is not None:
-            self._fixed.serve()
         if isinstance(engine, LiveEngine):
             self._live[self.default_folder] = engine
         else:
