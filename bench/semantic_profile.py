@@ -40,7 +40,7 @@ STEPS = [
     ("bot.answer.ranking", "Ranker", "_lexical", "word match (BM25)"),
     ("bot.embedding.index", "SemanticIndex", "_encode", "question encoded (its thread)"),
     ("bot.embedding.index", "SemanticIndex", "question_vector", "question vector (wait)"),
-    ("bot.embedding.index", "SemanticIndex", "nearest", "nearest (ANN search)"),
+    ("bot.embedding.index", "SemanticIndex", "rescored", "nearest (ANN search)"),
     ("bot.embedding.ann", "AnnIndex", "search", "graphs' proposals"),
     ("bot.embedding.ann", "AnnIndex", "_search", "one graph searched (either thread)"),
     ("bot.embedding.rows", "EmbeddingRows", "vectors", "rows read (pread)"),
