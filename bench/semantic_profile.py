@@ -36,19 +36,23 @@ import scale  # noqa: E402  (bench/scale.py: corpora, questions)
 
 # The steps timed: (module, owner, attribute, label); owner "" for a module's function.
 STEPS = [
+    ("bot.answer.engine", "", "build_query", "query built"),
     ("bot.answer.ranking", "Ranker", "_lexical", "word match (BM25)"),
+    ("bot.embedding.index", "SemanticIndex", "_encode", "question encoded (its thread)"),
     ("bot.embedding.index", "SemanticIndex", "question_vector", "question vector (wait)"),
-    ("bot.embedding.index", "SemanticIndex", "nearest", "nearest (ANN search)"),
+    ("bot.embedding.index", "SemanticIndex", "rescored", "nearest (ANN search)"),
     ("bot.embedding.ann", "AnnIndex", "search", "graphs' proposals"),
+    ("bot.embedding.ann", "AnnIndex", "_search", "one graph searched (either thread)"),
     ("bot.embedding.rows", "EmbeddingRows", "vectors", "rows read (pread)"),
     ("bot.embedding.index", "SemanticIndex", "similarity", "fused candidates' cosines"),
     ("bot.embedding.index", "SemanticIndex", "floor", "floor"),
     ("bot.answer.ranking", "Ranker", "_fuse", "fusion (all of it)"),
     ("bot.answer.rerank", "Reranker", "rerank", "reranker"),
     ("bot.answer.ranking", "Ranker", "score", "ranking (all of it)"),
-    ("bot.answer.engine", "Engine", "_groups", "passages grouped"),
-    ("bot.answer.engine", "", "features", "answerability features"),
-    ("bot.answer.engine", "Engine", "_respond", "answer built (passages, spans)"),
+    ("bot.answer.engine", "", "passages_of", "passages grouped"),
+    ("bot.answer.reading", "", "features", "answerability features"),
+    ("bot.answer.reading", "Judge", "reading", "judged (features and all)"),
+    ("bot.answer.responding", "Responder", "respond", "answer built (passages, spans)"),
     ("bot.answer.engine", "Engine", "_read", "reading (ranking, features)"),
 ]
 

@@ -76,6 +76,10 @@ class Meaning(Protocol):
         """Return the cosine of the question with these sentences; NaN without an embedding."""
         ...
 
+    def read_ahead(self, ids: npt.NDArray[np.int64]) -> None:
+        """Read what similarity() will need for these sentences, before the question is embedded."""
+        ...
+
     def floor(self) -> float:
         """Return the lowest cosine among a fixed spread of sentences (all, in a small corpus)."""
         ...
@@ -342,18 +346,17 @@ class Ranker:
         A candidate without an embedding yet keeps its word match as its meaning score.
         """
         n = self.index.size
+        best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]
+        lifted = np.array(
+            sorted({j for i in near for j in (i - 1, i, i + 1) if 0 <= j < n}), dtype=ids.dtype
+        )
+        words = np.sort(ids[best])
+        # Read while the question is still being embedded on its own thread.
+        meaning.read_ahead(np.concatenate([words, lifted]).astype(np.int64))
         nearest, _ = meaning.nearest(max(wide, MEANING_CANDIDATES))
         if allowed is not None and nearest.size:
             nearest = nearest[allowed[nearest]]
-        best = [p for p in top_k(lexical, LEXICAL_CANDIDATES) if lexical[p] > 0]
-        lifted = sorted({j for i in near for j in (i - 1, i, i + 1) if 0 <= j < n})
-        pool = ascending_union(
-            [
-                np.sort(ids[best]),
-                np.sort(nearest).astype(ids.dtype),
-                np.array(lifted, dtype=ids.dtype),
-            ]
-        )
+        pool = ascending_union([words, np.sort(nearest).astype(ids.dtype), lifted])
         (word,) = spread([(ids, lexical)], pool, n)
         cosines = meaning.similarity(pool.astype(np.int64))
         have = ~np.isnan(cosines)

@@ -34,6 +34,8 @@ MAX_WORDS = 50_000
 # The longest piece of the vocabulary tried first (its longest entries are shorter).
 MAX_PIECE = 24
 _WORD = re.compile(r"[^\W_]+")
+# The longest run of rows whose sum run_sums works out itself (numpy's order of additions).
+REDUCEAT_RUN = 8
 
 
 class StaticPieces:
@@ -113,8 +115,7 @@ class StaticPieces:
             return out
         flat = np.fromiter((i for p in split for i in p), dtype=np.int64)
         counts = np.array([len(p) for p in split if p], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        summed = np.add.reduceat(self._vectors(flat), starts, axis=0)
+        summed = run_sums(self._vectors(flat), counts)
         summed /= np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-6)
         cosines = np.zeros((len(split), len(have)), dtype=np.float32)
         cosines[known] = summed @ asked.T
@@ -122,6 +123,31 @@ class StaticPieces:
             if found:
                 out[row, have] = cosines[found].max(axis=0)
         return out
+
+
+def run_sums(
+    rows: npt.NDArray[np.float32], counts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Sum each run of consecutive rows (counts[i] rows for run i), as ``np.add.reduceat`` does.
+
+    The same sums bit for bit, in a few passes over the runs of up to REDUCEAT_RUN
+    rows (reduceat adds the first row to the sum of the others, those in order),
+    and reduceat itself for longer ones: reduceat along the rows took a third of a
+    millisecond for a question's 150 pieces, most of them runs of one.
+    """
+    starts = np.cumsum(counts) - counts
+    summed: npt.NDArray[np.float32] = rows[starts]
+    several = np.flatnonzero((counts > 1) & (counts <= REDUCEAT_RUN))
+    if several.size:
+        rest = rows[starts[several] + 1]
+        for place in range(2, int(counts[several].max())):
+            longer = np.flatnonzero(counts[several] > place)
+            rest[longer] += rows[starts[several][longer] + place]
+        summed[several] += rest
+    for run in np.flatnonzero(counts > REDUCEAT_RUN).tolist():
+        first = int(starts[run])
+        summed[run] = np.add.reduceat(rows[first : first + int(counts[run])], [0], axis=0)[0]
+    return summed
 
 
 def _word_pieces(word: str, vocab: dict[str, int]) -> list[int]:

@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -158,21 +158,40 @@ class SemanticIndex:
 
     def nearest(self, question: str, k: int) -> tuple[Ids, Floats]:
         """Return up to k embedded sentences nearest the question, and their cosine similarity."""
+        ids, cosines = self.rescored(question, k)
+        return ids[:k], cosines[:k]
+
+    def rescored(self, question: str, k: int) -> tuple[Ids, Floats]:
+        """Return every embedded sentence a search for the k nearest ranked by exact cosine.
+
+        Nearest first, with their cosine: the first k are the k nearest, and the
+        others' cosines spare reading their rows again.
+        """
         vector = self.question_vector(question)
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: some more are returned.
         refs, cosines = self.store.search(vector, k)
         ids = self._sentences_of(refs)
-        kept = np.flatnonzero(ids >= 0)[:k]
+        kept = np.flatnonzero(ids >= 0)
         return ids[kept], np.asarray(cosines[kept], dtype=np.float64)
 
-    def similarity(self, question: str, ids: Ids) -> Floats:
-        """Return the cosine similarity of the question with each sentence; NaN without one."""
+    def similarity(self, question: str, ids: Ids, seen: Seen | None = None) -> Floats:
+        """Return the cosine similarity of the question with each sentence; NaN without one.
+
+        seen holds cosines and rows this question already has: their rows are not read again.
+        """
         vector = self.question_vector(question)
         if vector is None:
             return np.full(len(ids), np.nan)
-        return self._similarity(vector, np.asarray(ids, dtype=np.int64))
+        return self._similarity(vector, np.asarray(ids, dtype=np.int64), seen)
+
+    def rows_of(self, ids: Ids) -> tuple[Ids, npt.NDArray[np.float32]]:
+        """Return those of some sentences that have an embedding, ascending, and their vectors."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        rows = self.row_of[ids]
+        have = rows >= 0
+        return ids[have], self.store.vectors(rows[have])
 
     def similarities(self, question: str) -> Floats:
         """Return the similarity with every sentence (NaN without an embedding); small corpora."""
@@ -197,10 +216,14 @@ class SemanticIndex:
                     self._floor = spread
         return float((spread @ vector).min()) if spread.shape[0] else 0.0
 
-    def _similarity(self, vector: npt.NDArray[np.float32], ids: Ids) -> Floats:
+    def _similarity(
+        self, vector: npt.NDArray[np.float32], ids: Ids, seen: Seen | None = None
+    ) -> Floats:
         rows = self.row_of[ids] if ids.size else np.zeros(0, dtype=np.int64)
         result = np.full(ids.size, np.nan)
         have = rows >= 0
+        if seen is not None and have.any():
+            have &= ~seen.fill(result, ids, vector)
         if have.any():
             result[have] = self.store.vectors(rows[have]) @ vector
         return result
@@ -237,20 +260,63 @@ class SemanticIndex:
         return ids
 
 
+class Seen:
+    """What one question has read so far: sentences' cosines and rows, each looked up by id."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[Ids, Floats | npt.NDArray[np.float32]]] = []
+
+    def add_cosines(self, ids: Ids, cosines: Floats) -> None:
+        """Keep some sentences' cosines with the question."""
+        self._add(ids, cosines)
+
+    def add_rows(self, ids: Ids, rows: npt.NDArray[np.float32]) -> None:
+        """Keep some sentences' vectors (rows), read ahead of the question's own."""
+        self._add(ids, rows)
+
+    def _add(self, ids: Ids, values: Floats | npt.NDArray[np.float32]) -> None:
+        if ids.size:
+            order = np.argsort(ids, kind="stable")
+            self._parts.append((ids[order], values[order]))
+
+    def fill(self, out: Floats, ids: Ids, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+        """Write into out the cosine of each of ids held here; return which ones were."""
+        done = np.zeros(ids.size, dtype=np.bool_)
+        for known, values in self._parts:
+            at = np.minimum(np.searchsorted(known, ids), known.size - 1)
+            hit = ~done & (known[at] == ids)
+            if hit.any():
+                found = values[at[hit]]
+                out[hit] = found @ vector if found.ndim == 2 else found
+                done |= hit
+        return done
+
+
 @dataclass(frozen=True)
 class QuestionMeaning:
-    """One question against a SemanticIndex: nearest sentences, similarities, the floor."""
+    """One question against a SemanticIndex: nearest sentences, similarities, the floor.
+
+    It keeps what it read (the searched sentences' cosines, rows read ahead), so
+    that a sentence's row is read once per question.
+    """
 
     index: SemanticIndex
     question: str
+    seen: Seen = field(default_factory=Seen, compare=False, repr=False)
+
+    def read_ahead(self, ids: Ids) -> None:
+        """Read the vectors of sentences whose cosine will be asked, while the question embeds."""
+        self.seen.add_rows(*self.index.rows_of(ids))
 
     def nearest(self, k: int) -> tuple[Ids, Floats]:
         """Return up to k embedded sentences nearest the question, and their cosine."""
-        return self.index.nearest(self.question, k)
+        ids, cosines = self.index.rescored(self.question, k)
+        self.seen.add_cosines(ids, cosines)
+        return ids[:k], cosines[:k]
 
     def similarity(self, ids: Ids) -> Floats:
         """Return the cosine with each sentence; NaN for those without an embedding."""
-        return self.index.similarity(self.question, ids)
+        return self.index.similarity(self.question, ids, self.seen)
 
     def floor(self) -> float:
         """Return the lowest cosine among a fixed spread of sentences."""

@@ -32,7 +32,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.embedding.ann import SEGMENT_ROWS, AnnIndex
+from bot.embedding.ann import AnnIndex
 from bot.index.storage.segments import ArrayStore
 
 Refs = npt.NDArray[np.int64]
@@ -42,7 +42,7 @@ SHIFT = 32
 LOW = (1 << SHIFT) - 1
 MEMORY = ""  # the name of the segment of rows kept in memory
 # Finished segments with fewer live rows than this are merged, when there are MERGE_AT.
-MERGE_ROWS = SEGMENT_ROWS
+MERGE_ROWS = 250_000
 MERGE_AT = 3
 # Candidates a search ranks by exact cosine for each result it returns: the graphs
 # compare signs only (bench/ann.py --candidates and --at-scale: recall@50 by this number).

@@ -20,7 +20,7 @@ from bot.answer.rerank_features import (
     candidate_features,
     question_terms,
 )
-from bot.answer.rerank_meaning import static_pieces
+from bot.answer.rerank_meaning import REDUCEAT_RUN, run_sums, static_pieces
 from bot.index.terms import hash_terms
 from bot.index.tokenize import terms
 
@@ -157,6 +157,18 @@ def test_static_pieces_match_a_word_to_its_family() -> None:
     assert near[0, 0] > near[1, 0] + 0.2
     # Punctuation and special pieces say nothing: a phrase of them has no vector.
     assert pieces.phrase("?!") is None
+
+
+def test_run_sums_are_numpys_reduceat_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        counts = rng.integers(1, 2 * REDUCEAT_RUN, rng.integers(1, 150))
+        counts[rng.random(counts.size) < 0.6] = 1  # most words are one piece
+        rows = rng.normal(size=(int(counts.sum()), 384)).astype(np.float32)
+        starts = np.cumsum(counts) - counts
+        expected = np.add.reduceat(rows, starts, axis=0)
+        found = run_sums(rows, counts)
+        assert found.dtype == expected.dtype and np.array_equal(found, expected)
 
 
 def test_reranking_keeps_the_flagship_answer(engine: Engine) -> None:

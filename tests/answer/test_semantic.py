@@ -72,6 +72,9 @@ class EveryVector:
     def similarity(self, ids: np.ndarray) -> np.ndarray:
         return self.all[ids]
 
+    def read_ahead(self, ids: np.ndarray) -> None:
+        """Read nothing: every cosine is in memory already."""
+
     def floor(self) -> float:
         return float(self.all.min())
 
@@ -93,6 +96,41 @@ def test_fusion_on_the_ann_candidates_ranks_as_a_pass_over_every_vector(engine: 
         assert np.allclose(
             [fast.scores[i] for i in fast.hits], [exact.scores[i] for i in exact.hits]
         )
+
+
+def test_a_question_reads_each_row_once_and_gets_the_cosines_of_a_fresh_read(
+    engine: Engine,
+) -> None:
+    semantic = engine.semantic
+    assert semantic is not None and semantic.complete
+    question = "why is NK courting ASEAN?"
+    every = np.arange(semantic.size, dtype=np.int64)
+    fresh = semantic.similarity(question, every)
+    store = semantic.store
+    original = store.vectors
+    reads: list[int] = []
+
+    def counted(refs: np.ndarray) -> np.ndarray:
+        reads.append(len(refs))
+        return original(refs)
+
+    # Rows read ahead are not read again; the others are read when asked.
+    ahead = semantic.for_question(question)
+    ahead.read_ahead(every[::3])
+    store.vectors = counted  # type: ignore[method-assign]
+    try:
+        assert np.allclose(ahead.similarity(every), fresh, atol=1e-6)
+        assert sum(reads) == every.size - every[::3].size
+        # The searched sentences' cosines are kept: only the rest is read.
+        reads.clear()
+        searched = semantic.for_question(question)
+        nearest, cosines = searched.nearest(5)
+        assert np.allclose(cosines, fresh[nearest], atol=1e-6)
+        ranked = reads[-1]
+        assert np.allclose(searched.similarity(every), fresh, atol=1e-6)
+        assert sum(reads) == ranked + every.size - semantic.rescored(question, 5)[0].size
+    finally:
+        store.vectors = original  # type: ignore[method-assign]
 
 
 def test_the_lexical_mode_is_unchanged_by_the_model(engine: Engine) -> None:
