@@ -53,6 +53,8 @@ eval: $(RUNTIME)
 	  $(BIN)/qabot eval $$mode eval/followup_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode eval/wording_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode --corpus eval/news eval/news_questions.jsonl && \
+	  $(BIN)/qabot eval $$mode eval/followup2_questions.jsonl && \
+	  $(BIN)/qabot eval $$mode --corpus eval/followup2 eval/followup2_news_questions.jsonl && \
 	  if [ -d $(SQUAD) ]; then \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/questions.jsonl && \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/unanswerable.jsonl; \
