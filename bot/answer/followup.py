@@ -213,8 +213,11 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
         return True
     # All it asks of its own is what no sentence holds ("who will succeed him?", "how
     # much did they cost?"); a noun after "which" or "this" only names a kind of thing
-    # the previous answer holds ("with which group?", "how old is this man?").
-    if len(unknown) == len(content) and not any(_introduced(c, query) for c in unknown):
+    # the previous answer holds ("with which group?", "how old is this man?"), but a
+    # rank picks out a thing of its own ("and the fourth?" after "the third").
+    if len(unknown) == len(content) and not any(
+        _introduced(c, query) and not _RANKS.match(c.label) for c in unknown
+    ):
         return True
     return not points_back(query) and any(_named(c, query) for c in content if c not in unknown)
 

@@ -215,6 +215,8 @@ def test_a_follow_up_with_words_of_its_own_is_embedded_alone() -> None:
     [
         ("when did Kim take control of North Korea?", "who will succeed him?"),
         ("who imposed sanctions on the North?", "how much did they cost?"),
+        # A rank the article never uses picks out a test it never mentions.
+        ("when did the North carry out its third nuclear test?", "and the fifth?"),
     ],
 )
 def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
