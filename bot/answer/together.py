@@ -162,6 +162,10 @@ class Conversation:
             ):
                 # "when exactly?" after an answer that gives a date asks for that date.
                 return read(query, near, lambda groups: lead_with(groups, sorted(near), self.lift))
+            if cue in _SHOWN_CUES and not self.previous_holds(own, earlier, context):
+                # "since when?" after an answer that gives no date: the answer shown
+                # cannot hold it, so it is not lifted above the passages that may.
+                return read(query, (), None)
             return read(query, near, None)
         order = arrange(
             kind,

@@ -382,3 +382,15 @@ def test_a_wh_question_in_other_words_needs_the_answer_shown_to_hold_it() -> Non
         "what did they exceed?", previous=FollowUp.from_answer(engine.answer(previous))
     )
     assert named.read_with is None and named.status is Status.NOT_FOUND
+
+
+def test_a_date_asked_after_an_answer_without_one_is_not_sought_beside_it(
+    engine: Engine,
+) -> None:
+    # The answer shown (3.1) names no date, so it and its neighbours are not lifted
+    # above the sentence that dates the takeover.
+    previous = "who took control of North Korea?"
+    shown = FollowUp(question=previous, citations=("3.1",))
+    asked = engine.answer("in what year?", previous=shown)
+    assert asked.read_with == previous
+    assert asked.passages[0].citations[0] == "7.1"
