@@ -77,11 +77,12 @@ class Conversation:
         """
         if context is None or not (is_follow_up(text) or describes_back(own, self.index)):
             return alone, None
-        together = self.read_with(own, context, read)
+        earlier = self.earlier(context)
+        together = self.read_with(own, earlier, context, read)
         if together is not None and (
             alone is None
             or not own_topic(own)
-            or self.request(own, context) is not None
+            or self.request(own, earlier) is not None
             or continues(text)
             or together.probability > self.standing(alone)
         ):
@@ -118,7 +119,7 @@ class Conversation:
         """Return the query of the earlier question(s) a follow-up is read with."""
         return build_query(tidy(context.text), self.aliases, self.index)
 
-    def request(self, own: Query, context: FollowUp) -> Asks | None:
+    def request(self, own: Query, earlier: Query) -> Asks | None:
         """Return what a follow-up asks about the previous answer, if it is a bare request.
 
         "why?" in any wording explanations knows, or a "why" whose other words all
@@ -129,18 +130,18 @@ class Conversation:
         if kind is not None or question_cue(own.text) is not Cue.REASON:
             return kind
         topic = own_topic(own)
-        repeated = self.earlier(context).terms
-        return Asks.REASON if topic and all(c.terms & repeated for c in topic) else None
+        return Asks.REASON if topic and all(c.terms & earlier.terms for c in topic) else None
 
-    def read_with(self, own: Query, context: FollowUp, read: Read) -> Reading | None:
+    def read_with(
+        self, own: Query, earlier: Query, context: FollowUp, read: Read
+    ) -> Reading | None:
         """Read a question with the previous one, unless that cannot help.
 
         The previous question's words cannot supply what the corpus never mentions:
         a question naming such a thing ("what about Japan?") is read alone, and so is
         one that asks the previous question again about something else.
         """
-        earlier = self.earlier(context)
-        kind = self.request(own, context)
+        kind = self.request(own, earlier)
         # "how come?" holds a word the corpus never uses, and asks only why.
         unknowns = kind is None and new_unknowns(own, self.index)
         if unknowns and in_other_words(own, self.index):
@@ -153,19 +154,16 @@ class Conversation:
         query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
         if kind is None:
-            cue = question_cue(own.text)
-            if (
-                near
-                and cue in _SHOWN_CUES
-                and not own_topic(own)
-                and self.previous_holds(own, earlier, context)
-            ):
-                # "when exactly?" after an answer that gives a date asks for that date.
-                return read(query, near, lambda groups: lead_with(groups, sorted(near), self.lift))
-            if cue in _SHOWN_CUES and not self.previous_holds(own, earlier, context):
-                # "since when?" after an answer that gives no date: the answer shown
-                # cannot hold it, so it is not lifted above the passages that may.
-                return read(query, (), None)
+            if question_cue(own.text) in _SHOWN_CUES:
+                if not self.previous_holds(own, earlier, context):
+                    # "since when?" after an answer that gives no date: the answer shown
+                    # cannot hold it, so it is not lifted above the passages that may.
+                    return read(query, (), None)
+                if near and not own_topic(own):
+                    # "when exactly?" after an answer that gives a date asks for that date.
+                    return read(
+                        query, near, lambda groups: lead_with(groups, sorted(near), self.lift)
+                    )
             return read(query, near, None)
         order = arrange(
             kind,
