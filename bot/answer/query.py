@@ -139,7 +139,7 @@ def build_query(text: str, aliases: Aliases, vocabulary: Vocabulary | None = Non
         ):
             query.expansions.append(group.canonical)
     if vocabulary is not None:
-        _add_common_names(query, tokens, covered, shouting, vocabulary)
+        _add_common_names(query, tokens, capitals, covered, shouting, vocabulary)
     counts: dict[str, int] = {}
     labels: dict[str, str] = {}
     token_words: dict[str, str] = {}
@@ -184,14 +184,18 @@ def _named(
 
 
 def _add_common_names(
-    query: Query, tokens: list[Token], covered: set[int], shouting: bool, vocabulary: Vocabulary
+    query: Query,
+    tokens: list[Token],
+    capitals: list[bool],
+    covered: set[int],
+    shouting: bool,
+    vocabulary: Vocabulary,
 ) -> None:
     """Give a name no sentence holds the general-knowledge names the corpus uses instead.
 
     "Kiev" asked of an article that says "Ukraine" is about Ukraine; a name some
     sentence holds is searched as typed (bot.index.common_names).
     """
-    capitals = [t.upper and not shouting for t in tokens]
     for start, end, group in common_names().find([t.word for t in tokens], capitals):
         if covered & set(range(start, end)):
             continue
