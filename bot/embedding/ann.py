@@ -14,7 +14,7 @@ propose candidates; bot.embedding.rows ranks them by their exact cosine, read fr
 float16 rows (bench/ann.py --at-scale, 1M rows: recall@50 0.984 with eight candidates a
 result ranked so, against 0.891 for the float16 graphs that were built at expansion 32).
 Graphs saved in an older format are deleted and rebuilt from the rows. usearch was
-chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, README).
+chosen by measurement over hnswlib and faiss-cpu (bench/ann.py, docs/semantic.md).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ Rows = npt.NDArray[np.int64]
 # Rows per saved segment (a search visits each segment once). One graph of a million rows
 # proposes a question's candidates for a third of the CPU of four of 250,000 (968,730
 # rows: 0.4-0.5 against 1.0-2.1 ms), at recall@50 0.974 against 0.981 once ranked by
-# exact cosine (README, "Semantic ranking"); an in-memory part this large holds about
-# 200 MB while it is being built.
+# exact cosine (docs/semantic.md, "One graph a million rows"); an in-memory part this
+# large holds about 200 MB while it is being built.
 SEGMENT_ROWS = 1 << 20
 # HNSW parameters: links per node, and the candidate lists when adding and searching.
 CONNECTIVITY = 16

@@ -6,7 +6,7 @@ WordPiece tokenizer (``minilm/tokenizer.json`` beside this module, Apache-2.0,
 see ``minilm/NOTICE``) run by the ``tokenizers`` library. Nothing is
 downloaded, and torch is never imported unless EMBEDDING_MODEL names a
 sentence-transformers model folder and the optional [torch] extra is installed.
-The choice of model is measured in bench/embedding_models.py (see the README).
+The choice of model is measured in bench/embedding_models.py (see docs/semantic.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The tests start no Docker daemon: the Dockerfile is linted with hadolint (from the dev
 extra), its stages, layers and health check are checked as text, and the two commands the
 image runs (the health check and the qabot-service wrapper) are run for real. The image
-itself was built and run by hand (README, "Docker image").
+itself was built and run by hand (docs/install.md, "The Docker image").
 """
 
 from __future__ import annotations
