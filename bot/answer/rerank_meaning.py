@@ -43,8 +43,6 @@ class StaticPieces:
 
     def __init__(self, vocab: dict[str, int], table: npt.NDArray[np.int8]) -> None:
         self._table = table
-        norms = np.linalg.norm(table.astype(np.float32), axis=1)
-        self._inverse = (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
         # [CLS], [SEP], [PAD], [UNK] and punctuation-only pieces say nothing of meaning.
         self._vocab: dict[str, int] = vocab
         self._words: dict[str, tuple[int, ...]] = {}
@@ -54,9 +52,14 @@ class StaticPieces:
                 self._ignored[number] = True
 
     def _vectors(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        """Return the unit vectors of some piece ids, a row each."""
+        """Return the unit vectors of some piece ids, a row each.
+
+        Each row's norm is worked out as it is read, so only the rows a corpus's
+        words use are ever brought in from the mapped file.
+        """
         rows: npt.NDArray[np.float32] = self._table[ids].astype(np.float32)
-        unit: npt.NDArray[np.float32] = rows * self._inverse[ids][:, None]
+        inverse = (1.0 / np.maximum(np.linalg.norm(rows, axis=1), 1e-6)).astype(np.float32)
+        unit: npt.NDArray[np.float32] = rows * inverse[:, None]
         return unit
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one table per process

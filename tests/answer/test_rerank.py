@@ -20,7 +20,9 @@ from bot.answer.rerank_features import (
     candidate_features,
     question_terms,
 )
-from bot.answer.rerank_meaning import REDUCEAT_RUN, run_sums, static_pieces
+from bot.answer.rerank_meaning import REDUCEAT_RUN, TABLE, run_sums, static_pieces
+from bot.embedding.model import minilm_model_file
+from bot.embedding.weights import initializer
 from bot.index.terms import hash_terms
 from bot.index.tokenize import terms
 
@@ -157,6 +159,24 @@ def test_static_pieces_match_a_word_to_its_family() -> None:
     assert near[0, 0] > near[1, 0] + 0.2
     # Punctuation and special pieces say nothing: a phrase of them has no vector.
     assert pieces.phrase("?!") is None
+
+
+def test_piece_vectors_read_from_the_mapped_table_are_its_rows_made_unit() -> None:
+    pieces = static_pieces()
+    assert pieces is not None
+    table = initializer(minilm_model_file(), TABLE)
+    assert table is not None and not table.flags.writeable  # a view of the mapped file
+    # Each row normalised as it is read equals the whole table normalised at once.
+    whole = table.astype(np.float32)
+    inverse = (1.0 / np.maximum(np.linalg.norm(whole, axis=1), 1e-6)).astype(np.float32)
+    ids = np.random.default_rng(5).integers(0, table.shape[0], 300)
+    assert np.array_equal(pieces._vectors(ids), whole[ids] * inverse[ids][:, None])
+
+
+def test_an_empty_model_file_has_no_initializer(tmp_path: Path) -> None:
+    empty = tmp_path / "model.onnx"
+    empty.write_bytes(b"")
+    assert initializer(empty, TABLE) is None
 
 
 def test_run_sums_are_numpys_reduceat_bit_for_bit() -> None:
