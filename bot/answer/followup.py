@@ -214,10 +214,12 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     # All it asks of its own is what no sentence holds ("who will succeed him?", "how
     # much did they cost?"); a noun after "which" or "this" only names a kind of thing
     # the previous answer holds ("with which group?", "how old is this man?"), but a
-    # rank picks out a thing of its own ("and the fourth?" after "the third").
-    if len(unknown) == len(content) and not any(
-        _introduced(c, query) and not _RANKS.match(c.label) for c in unknown
-    ):
+    # rank picks out a thing of its own ("and the fourth?" after "the third"), and so
+    # does a word beside it that is neither a kind nor a reaction ("what sports does he
+    # enjoy?": "sports" is a kind of thing, "enjoy" asks what no sentence holds).
+    kinds = [c for c in unknown if _introduced(c, query) and not _RANKS.match(c.label)]
+    asked = [c for c in unknown if c not in kinds and not _reacts(c)]
+    if len(unknown) == len(content) and (not kinds or asked):
         return True
     return not points_back(query) and any(_named(c, query) for c in content if c not in unknown)
 
@@ -274,6 +276,11 @@ def _introduced(concept: Concept, query: Query) -> bool:
     at = query.text.find(concept.label)
     before = _WORD.findall(query.text[:at]) if at > 0 else []
     return bool(before) and before[-1].casefold() in _DETERMINERS
+
+
+def _reacts(concept: Concept) -> bool:
+    """Tell whether a concept is a reaction ("react", "respond"): to what was said."""
+    return bool(_REACTION.search(concept.label))
 
 
 def _named(concept: Concept, query: Query) -> bool:

@@ -217,6 +217,9 @@ def test_a_follow_up_with_words_of_its_own_is_embedded_alone() -> None:
         ("who imposed sanctions on the North?", "how much did they cost?"),
         # A rank the article never uses picks out a test it never mentions.
         ("when did the North carry out its third nuclear test?", "and the fifth?"),
+        # "sports" only names a kind of thing, but "enjoy" asks what no sentence holds.
+        ("who took control of North Korea in 2011?", "what sports does he enjoy?"),
+        ("who imposed sanctions on the North?", "what penalties did they dislike?"),
     ],
 )
 def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
