@@ -39,6 +39,11 @@ _REACTION = re.compile(
     r"|disagree|disagreed|object|objected|approve|approved)\W*$",
     re.IGNORECASE,
 )
+# Something besides what was just said ("were other refineries hit too?").
+_BESIDES = re.compile(
+    r"\b(?:other|others|another|else|elsewhere)\b.*\b(?:too|also|as\s+well|either)\W*$",
+    re.IGNORECASE,
+)
 _DEICTIC = frozenset("this that these those".split())
 _TIMES = frozenset("year years month months week weeks day days time morning evening".split())
 # Words before a noun that pick out a thing already in view ("which group", "this man").
@@ -109,13 +114,18 @@ def is_follow_up(question: str) -> bool:
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
     if not words:
         return False
-    if _pointers(words) or _REACTION.search(text):
+    if _pointers(words) or _REACTION.search(text) or besides(text):
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
     # "by how much exactly?": words that only frame a question name no topic of their
     # own; "what role does China play" names China.
     framing = all(set(terms(w)) <= QUESTION_FRAME_TERMS for w in topic)
     return (framing or len(topic) <= SHORT_QUESTION_WORDS) and len(words) <= 5
+
+
+def besides(question: str) -> bool:
+    """Tell whether a question asks for more of the same besides what was shown ("... too?")."""
+    return bool(_BESIDES.search(question))
 
 
 def describes_back(query: Query, index: BM25Index) -> bool:

@@ -12,6 +12,7 @@ from bot.answer.explanations import Arrange, Asks, arrange, asks, lead_with
 from bot.answer.followup import (
     FollowUp,
     as_written,
+    besides,
     continues,
     describes_back,
     in_other_words,
@@ -20,6 +21,7 @@ from bot.answer.followup import (
     own_topic,
     restates,
 )
+from bot.answer.passages import Group
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.reading import Reading
 from bot.answer.sentences import CorpusSentences
@@ -84,6 +86,7 @@ class Conversation:
             or not own_topic(own)
             or self.request(own, earlier) is not None
             or continues(text)
+            or besides(text)
             or together.probability > self.standing(alone)
         ):
             return together, context.question
@@ -153,6 +156,9 @@ class Conversation:
         topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
         query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
+        if kind is None and besides(own.text):
+            # "were other refineries hit too?" asks for what the answer shown does not say.
+            return read(query, (), lambda groups: after_these(groups, near))
         if kind is None:
             if question_cue(own.text) in _SHOWN_CUES:
                 if not self.previous_holds(own, earlier, context):
@@ -173,3 +179,9 @@ class Conversation:
             self.lift,
         )
         return read(query, near, order)
+
+
+def after_these(groups: list[Group], ids: Sequence[int]) -> list[Group]:
+    """Put the passages holding these sentences after the others."""
+    taken = set(ids)
+    return [g for g in groups if not taken & set(g.ids)] + [g for g in groups if taken & set(g.ids)]

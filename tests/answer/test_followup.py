@@ -26,6 +26,7 @@ CORPUS = Path(__file__).parents[2] / "corpus"
         "how did the world react?",
         "does Seoul agree?",
         "how old was the new ruler then?",
+        "were other plants hit as well?",
     ],
 )
 def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
@@ -375,6 +376,17 @@ def test_a_bare_question_about_the_answer_shown_is_answered_by_it(
     asked = engine.answer(question, previous=context)
     assert asked.read_with == previous
     assert asked.passages[0].citation == shown
+
+
+def test_more_of_the_same_besides_the_answer_shown_is_read_with_it() -> None:
+    # "other ... too" asks past the Western Refining fire shown: the Houston refinery.
+    engine = Engine.from_folder(NEWS)
+    previous = "why did the Western Refining refinery stop production?"
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == ("bbc-us-crude-prices:2.3",)
+    asked = engine.answer("did other plants have problems too?", previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].text.startswith("Elsewhere, a refinery in Houston was closed")
 
 
 def test_a_wh_question_in_other_words_needs_the_answer_shown_to_hold_it() -> None:
