@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot.answer.answerability import Model
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
 from bot.answer.explanations import Arrange, Asks, arrange, asks, lead_with
@@ -63,7 +64,7 @@ class Conversation:
     sentences: CorpusSentences
     config: FollowUpConfig
     lift: float  # how far an explaining passage is raised above the best (the cue bonus)
-    on_topic: float  # below this nearest cosine a question alone is about something else
+    model: Model  # the answerability model, which declines a question about something else
 
     def choose(
         self, text: str, own: Query, alone: Reading | None, context: FollowUp | None, read: Read
@@ -93,9 +94,18 @@ class Conversation:
         return alone, None
 
     def standing(self, alone: Reading) -> float:
-        """Return a reading alone's probability, 0 when it is declined as about something else."""
-        nearest = alone.scored.nearest
-        return 0.0 if nearest is not None and nearest < self.on_topic else alone.probability
+        """Return a reading alone's probability, 0 when it is declined as about something else.
+
+        The model keeps a question far from every sentence when its passage's words
+        answer it well enough ("12 february" for "Feb. 12"); only one it declines for
+        that distance stands at nothing.
+        """
+        probability = alone.probability
+        off_topic = (
+            self.model.label(probability, alone.scored.nearest) is None
+            and self.model.label(probability) is not None
+        )
+        return 0.0 if off_topic else probability
 
     def previous_holds(self, own: Query, earlier: Query, context: FollowUp) -> bool:
         """Tell whether the previous answer holds the kind of thing a question asks for.

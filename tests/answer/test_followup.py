@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,25 @@ def test_a_question_with_words_of_its_own_is_read_together_only_when_that_is_sur
     year = engine.answer("in what year?", previous="how many senior-level exchanges were there?")
     assert year.read_with == "how many senior-level exchanges were there?"
     assert year.passages[0].citations[0] == "3.2"
+
+
+def test_a_reading_alone_far_from_every_sentence_stands_as_the_model_labels_it(
+    engine: Engine,
+) -> None:
+    # Far from every sentence, a reading alone stands at nothing only when the model
+    # declines it for that distance; one whose words answer it well keeps its probability.
+    reading = engine.assess("who took control of North Korea in 2011?")[1]
+    assert reading is not None
+    far = replace(reading, scored=replace(reading.scored, nearest=0.1))
+    model = engine.answerability
+    kept = replace(model.thresholds, on_topic=0.3, low=far.probability - 0.01)
+    dropped = replace(kept, low=far.probability + 0.01, decline=far.probability - 0.02)
+    conversation = engine._conversation()
+    standing = [
+        replace(conversation, model=replace(model, thresholds=t)).standing(far)
+        for t in (kept, dropped)
+    ]
+    assert standing == [far.probability, 0.0]
 
 
 def test_a_bare_why_is_read_with_the_previous_question(engine: Engine) -> None:
