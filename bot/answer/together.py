@@ -15,6 +15,7 @@ from bot.answer.followup import (
     as_written,
     besides,
     continues,
+    counts_unknown,
     describes_back,
     in_other_words,
     is_follow_up,
@@ -121,7 +122,7 @@ class Conversation:
             # "did they beat it?": a yes-or-no question asks whether the answer shown
             # holds, and names nothing new to find.
             return bool(_YES_NO.match(own.text))
-        if cue not in _TELLING_CUES:
+        if cue not in _TELLING_CUES or counts_unknown(own, self.index):
             return False
         asked = own.terms | earlier.terms
         shown = self.sentences.positions(context.citations)

@@ -241,6 +241,12 @@ def test_a_follow_up_with_words_of_its_own_is_embedded_alone() -> None:
         # "sports" only names a kind of thing, but "enjoy" asks what no sentence holds.
         ("who took control of North Korea in 2011?", "what sports does he enjoy?"),
         ("who imposed sanctions on the North?", "what penalties did they dislike?"),
+        # "what X is it?" asks for an X, which no sentence names ("support" is there).
+        ("will Kim visit China?", "what colour is it?"),
+        ("who was Kim Jong-un's father?", "what team does he support?"),
+        ("who imposed sanctions on the North?", "what breed of dog do they keep?"),
+        # No number of the article counts children, whatever the answer shown gives.
+        ("who was Kim Jong-un's father?", "how many children does he have?"),
     ],
 )
 def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
