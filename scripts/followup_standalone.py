@@ -4,7 +4,8 @@ A question that does not refer back must be answered exactly as it would be alon
 This asks each question of the repo's seed and answerability sets (none has a
 previous question) after each of a few earlier questions, and counts how often it
 is read with the earlier one, how often that changes the answer, and how often a
-question declined alone is answered once read together (the worst case). Then it
+question declined alone is answered once read together (the worst case); the same
+for the switch probes of eval/switch_probes.jsonl ("what colour is it?"). Then it
 asks each switch of the follow-up sets (a new question the articles do not answer)
 after its own previous question, and lists those declined alone but answered there.
 
@@ -26,6 +27,8 @@ from bot.answer.models import Answer
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("seed_questions.jsonl", "answerability_questions.jsonl")
+# Questions about a person or thing just mentioned that news articles rarely answer.
+PROBES = "switch_probes.jsonl"
 # The follow-up sets and the corpus folder each is asked of.
 FOLLOW_UP_SETS = (
     ("followup_questions.jsonl", "corpus"),
@@ -58,10 +61,10 @@ def _same(one: Answer, other: Answer) -> bool:
     return (one.status, one.passages) == (other.status, other.passages)
 
 
-def standalone_questions() -> list[str]:
+def standalone_questions(names: tuple[str, ...] = SETS) -> list[str]:
     """Return the questions of the repo's sets that have no previous question."""
     found = []
-    for name in SETS:
+    for name in names:
         for line in (REPO / "eval" / name).read_text(encoding="utf-8").splitlines():
             if line.startswith("{"):
                 record = json.loads(line)
@@ -142,6 +145,13 @@ def main() -> None:
         f"{len(found.answered_only_together)}"
     )
     for earlier, question in found.answered_only_together:
+        print(f"  answered only together: {earlier!r} -> {question!r}")
+    probed = tally(engine, standalone_questions((PROBES,)))
+    print(
+        f"{engine.mode}: {probed.pairs} probe pairs, declined alone but answered together "
+        f"{len(probed.answered_only_together)}"
+    )
+    for earlier, question in probed.answered_only_together:
         print(f"  answered only together: {earlier!r} -> {question!r}")
     asked = switches()
     leaks = switches_answered_only_together(engine_for, asked)
