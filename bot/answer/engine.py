@@ -250,7 +250,7 @@ class Engine:
             self.text,
             self.follow_up_config,
             self.config.cue_bonus,
-            self.answerability.thresholds.on_topic,
+            self.answerability,
         )
 
     def _read(

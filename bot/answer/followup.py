@@ -39,10 +39,23 @@ _REACTION = re.compile(
     r"|disagree|disagreed|object|objected|approve|approved)\W*$",
     re.IGNORECASE,
 )
+# Something besides what was just said ("were other refineries hit too?").
+_BESIDES = re.compile(
+    r"\b(?:other|others|another|else|elsewhere)\b.*\b(?:too|also|as\s+well|either)\W*$",
+    re.IGNORECASE,
+)
 _DEICTIC = frozenset("this that these those".split())
 _TIMES = frozenset("year years month months week weeks day days time morning evening".split())
 # Words before a noun that pick out a thing already in view ("which group", "this man").
 _DETERMINERS = frozenset("which what whose this that these those the such other another".split())
+# Determiners that ask for a thing of a kind ("what colour", "which group").
+_INTERROGATIVES = frozenset("which what whose".split())
+# The words of a kind asked for at most ("which football club", "what genre of music").
+_KIND_PHRASE = 3
+# Verbs that open the clause asking about it ("what colour *is* it?").
+_AUXILIARIES = frozenset(
+    "is are was were do does did has have had will would can could should".split()
+)
 # Words naming the kind of answer wanted, not a topic ("its reason", "her age").
 _ANSWER_KINDS = frozenset(
     terms("reason reasons purpose cause causes motive age year date time place location")
@@ -109,13 +122,18 @@ def is_follow_up(question: str) -> bool:
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
     if not words:
         return False
-    if _pointers(words) or _REACTION.search(text):
+    if _pointers(words) or _REACTION.search(text) or besides(text):
         return True
     topic = [w for w in words if w not in STOP_WORDS and w not in _QUESTION_WORDS]
     # "by how much exactly?": words that only frame a question name no topic of their
     # own; "what role does China play" names China.
     framing = all(set(terms(w)) <= QUESTION_FRAME_TERMS for w in topic)
     return (framing or len(topic) <= SHORT_QUESTION_WORDS) and len(words) <= 5
+
+
+def besides(question: str) -> bool:
+    """Tell whether a question asks for more of the same besides what was shown ("... too?")."""
+    return bool(_BESIDES.search(question))
 
 
 def describes_back(query: Query, index: BM25Index) -> bool:
@@ -209,15 +227,17 @@ def new_unknowns(query: Query, index: BM25Index) -> bool:
     unknown = [c for c in content if not any(_mentioned(t, index) for t in c.terms)]
     if not unknown:
         return False
-    if any(_named(c, query) for c in unknown):
+    if any(_named(c, query) or _asked_for(c, query) for c in unknown):
         return True
     # All it asks of its own is what no sentence holds ("who will succeed him?", "how
     # much did they cost?"); a noun after "which" or "this" only names a kind of thing
     # the previous answer holds ("with which group?", "how old is this man?"), but a
-    # rank picks out a thing of its own ("and the fourth?" after "the third").
-    if len(unknown) == len(content) and not any(
-        _introduced(c, query) and not _RANKS.match(c.label) for c in unknown
-    ):
+    # rank picks out a thing of its own ("and the fourth?" after "the third"), and so
+    # does a word beside it that is neither a kind nor a reaction ("what sports does he
+    # enjoy?": "sports" is a kind of thing, "enjoy" asks what no sentence holds).
+    kinds = [c for c in unknown if _introduced(c, query) and not _RANKS.match(c.label)]
+    asked = [c for c in unknown if c not in kinds and not _reacts(c)]
+    if len(unknown) == len(content) and (not kinds or asked):
         return True
     return not points_back(query) and any(_named(c, query) for c in content if c not in unknown)
 
@@ -274,6 +294,51 @@ def _introduced(concept: Concept, query: Query) -> bool:
     at = query.text.find(concept.label)
     before = _WORD.findall(query.text[:at]) if at > 0 else []
     return bool(before) and before[-1].casefold() in _DETERMINERS
+
+
+def _asked_for(concept: Concept, query: Query) -> bool:
+    """Tell whether a question asks what thing of a kind something has ("what colour is it?").
+
+    "what X" or "which X of Y" followed by a clause about what was said asks for an
+    X, so a sentence must name one as such; a bare "with which group?" only says what
+    kind of thing the previous answer gave.
+    """
+    words = [w.casefold() for w in _WORD.findall(query.text)]
+    label = [w.casefold() for w in _WORD.findall(concept.label)]
+    for at, word in enumerate(words):
+        if word not in _INTERROGATIVES:
+            continue
+        clause = next(
+            (end for end in range(at + 1, len(words)) if words[end] in _AUXILIARIES), None
+        )
+        phrase = words[at + 1 : clause] if clause is not None else []
+        if len(phrase) <= _KIND_PHRASE and any(
+            phrase[start : start + len(label)] == label for start in range(len(phrase))
+        ):
+            return True
+    return False
+
+
+def counts_unknown(query: Query, index: BM25Index) -> bool:
+    """Tell whether a question counts a thing no sentence holds ("how many children...?").
+
+    No number of the corpus can count it, whatever number the answer shown gives.
+    """
+    words = [w.casefold() for w in _WORD.findall(query.text)]
+    counted = {
+        words[at + 2]
+        for at in range(len(words) - 2)
+        if words[at] == "how" and words[at + 1] in ("many", "much")
+    }
+    return any(
+        c.label.casefold() in counted and not any(_mentioned(t, index) for t in c.terms)
+        for c in _content(query)
+    )
+
+
+def _reacts(concept: Concept) -> bool:
+    """Tell whether a concept is a reaction ("react", "respond"): to what was said."""
+    return bool(_REACTION.search(concept.label))
 
 
 def _named(concept: Concept, query: Query) -> bool:

@@ -6,13 +6,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot.answer.answerability import Model
 from bot.answer.cues import Cue, answers_cue, question_cue, sentence_cues
 from bot.answer.decline import coverage, known
 from bot.answer.explanations import Arrange, Asks, arrange, asks, lead_with
 from bot.answer.followup import (
     FollowUp,
     as_written,
+    besides,
     continues,
+    counts_unknown,
     describes_back,
     in_other_words,
     is_follow_up,
@@ -20,6 +23,7 @@ from bot.answer.followup import (
     own_topic,
     restates,
 )
+from bot.answer.passages import Group
 from bot.answer.query import Query, build_query, with_context
 from bot.answer.reading import Reading
 from bot.answer.sentences import CorpusSentences
@@ -61,7 +65,7 @@ class Conversation:
     sentences: CorpusSentences
     config: FollowUpConfig
     lift: float  # how far an explaining passage is raised above the best (the cue bonus)
-    on_topic: float  # below this nearest cosine a question alone is about something else
+    model: Model  # the answerability model, which declines a question about something else
 
     def choose(
         self, text: str, own: Query, alone: Reading | None, context: FollowUp | None, read: Read
@@ -84,15 +88,25 @@ class Conversation:
             or not own_topic(own)
             or self.request(own, earlier) is not None
             or continues(text)
+            or besides(text)
             or together.probability > self.standing(alone)
         ):
             return together, context.question
         return alone, None
 
     def standing(self, alone: Reading) -> float:
-        """Return a reading alone's probability, 0 when it is declined as about something else."""
-        nearest = alone.scored.nearest
-        return 0.0 if nearest is not None and nearest < self.on_topic else alone.probability
+        """Return a reading alone's probability, 0 when it is declined as about something else.
+
+        The model keeps a question far from every sentence when its passage's words
+        answer it well enough ("12 february" for "Feb. 12"); only one it declines for
+        that distance stands at nothing.
+        """
+        probability = alone.probability
+        off_topic = (
+            self.model.label(probability, alone.scored.nearest) is None
+            and self.model.label(probability) is not None
+        )
+        return 0.0 if off_topic else probability
 
     def previous_holds(self, own: Query, earlier: Query, context: FollowUp) -> bool:
         """Tell whether the previous answer holds the kind of thing a question asks for.
@@ -108,7 +122,7 @@ class Conversation:
             # "did they beat it?": a yes-or-no question asks whether the answer shown
             # holds, and names nothing new to find.
             return bool(_YES_NO.match(own.text))
-        if cue not in _TELLING_CUES:
+        if cue not in _TELLING_CUES or counts_unknown(own, self.index):
             return False
         asked = own.terms | earlier.terms
         shown = self.sentences.positions(context.citations)
@@ -153,6 +167,9 @@ class Conversation:
         topic = replace(earlier, concepts=[c for c in earlier.concepts if known(c, self.index)])
         query = with_context(as_written(own, self.index), topic, self.config.weight)
         near = self.sentences.positions(context.citations)
+        if kind is None and besides(own.text):
+            # "were other refineries hit too?" asks for what the answer shown does not say.
+            return read(query, (), lambda groups: after_these(groups, near))
         if kind is None:
             if question_cue(own.text) in _SHOWN_CUES:
                 if not self.previous_holds(own, earlier, context):
@@ -173,3 +190,9 @@ class Conversation:
             self.lift,
         )
         return read(query, near, order)
+
+
+def after_these(groups: list[Group], ids: Sequence[int]) -> list[Group]:
+    """Put the passages holding these sentences after the others."""
+    taken = set(ids)
+    return [g for g in groups if not taken & set(g.ids)] + [g for g in groups if taken & set(g.ids)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ CORPUS = Path(__file__).parents[2] / "corpus"
         "how did the world react?",
         "does Seoul agree?",
         "how old was the new ruler then?",
+        "were other plants hit as well?",
     ],
 )
 def test_short_or_pronoun_laden_questions_are_follow_ups(question: str) -> None:
@@ -88,6 +90,25 @@ def test_a_question_with_words_of_its_own_is_read_together_only_when_that_is_sur
     year = engine.answer("in what year?", previous="how many senior-level exchanges were there?")
     assert year.read_with == "how many senior-level exchanges were there?"
     assert year.passages[0].citations[0] == "3.2"
+
+
+def test_a_reading_alone_far_from_every_sentence_stands_as_the_model_labels_it(
+    engine: Engine,
+) -> None:
+    # Far from every sentence, a reading alone stands at nothing only when the model
+    # declines it for that distance; one whose words answer it well keeps its probability.
+    reading = engine.assess("who took control of North Korea in 2011?")[1]
+    assert reading is not None
+    far = replace(reading, scored=replace(reading.scored, nearest=0.1))
+    model = engine.answerability
+    kept = replace(model.thresholds, on_topic=0.3, low=far.probability - 0.01)
+    dropped = replace(kept, low=far.probability + 0.01, decline=far.probability - 0.02)
+    conversation = engine._conversation()
+    standing = [
+        replace(conversation, model=replace(model, thresholds=t)).standing(far)
+        for t in (kept, dropped)
+    ]
+    assert standing == [far.probability, 0.0]
 
 
 def test_a_bare_why_is_read_with_the_previous_question(engine: Engine) -> None:
@@ -217,6 +238,15 @@ def test_a_follow_up_with_words_of_its_own_is_embedded_alone() -> None:
         ("who imposed sanctions on the North?", "how much did they cost?"),
         # A rank the article never uses picks out a test it never mentions.
         ("when did the North carry out its third nuclear test?", "and the fifth?"),
+        # "sports" only names a kind of thing, but "enjoy" asks what no sentence holds.
+        ("who took control of North Korea in 2011?", "what sports does he enjoy?"),
+        ("who imposed sanctions on the North?", "what penalties did they dislike?"),
+        # "what X is it?" asks for an X, which no sentence names ("support" is there).
+        ("will Kim visit China?", "what colour is it?"),
+        ("who was Kim Jong-un's father?", "what team does he support?"),
+        ("who imposed sanctions on the North?", "what breed of dog do they keep?"),
+        # No number of the article counts children, whatever the answer shown gives.
+        ("who was Kim Jong-un's father?", "how many children does he have?"),
     ],
 )
 def test_a_follow_up_asking_only_what_no_sentence_holds_is_declined(
@@ -372,6 +402,17 @@ def test_a_bare_question_about_the_answer_shown_is_answered_by_it(
     asked = engine.answer(question, previous=context)
     assert asked.read_with == previous
     assert asked.passages[0].citation == shown
+
+
+def test_more_of_the_same_besides_the_answer_shown_is_read_with_it() -> None:
+    # "other ... too" asks past the Western Refining fire shown: the Houston refinery.
+    engine = Engine.from_folder(NEWS)
+    previous = "why did the Western Refining refinery stop production?"
+    context = FollowUp.from_answer(engine.answer(previous))
+    assert context.citations == ("bbc-us-crude-prices:2.3",)
+    asked = engine.answer("did other plants have problems too?", previous=context)
+    assert asked.read_with == previous
+    assert asked.passages[0].text.startswith("Elsewhere, a refinery in Houston was closed")
 
 
 def test_a_wh_question_in_other_words_needs_the_answer_shown_to_hold_it() -> None:

@@ -56,9 +56,17 @@ def test_wording_sets_spread_over_both_halves(
     assert sum(not q.answerable for q in questions) >= unanswerable
 
 
-def test_news_set_golds_are_sentences_of_its_articles() -> None:
-    sentences = {s.text for a in load_corpus(REPO / "eval" / "news").articles for s in a.sentences}
-    questions = load_eval_file(REPO / "eval" / "news_questions.jsonl").questions
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        ("news_questions.jsonl", "news"),
+        ("followup2_news_questions.jsonl", "followup2"),
+        ("followup3_questions.jsonl", "followup3"),
+    ],
+)
+def test_article_set_golds_are_sentences_of_its_articles(name: str, folder: str) -> None:
+    sentences = {s.text for a in load_corpus(REPO / "eval" / folder).articles for s in a.sentences}
+    questions = load_eval_file(REPO / "eval" / name).questions
     strays = [
         (q.qid, a.gold_sentence)
         for q in questions
