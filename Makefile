@@ -55,6 +55,7 @@ eval: $(RUNTIME)
 	  $(BIN)/qabot eval $$mode --corpus eval/news eval/news_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode eval/followup2_questions.jsonl && \
 	  $(BIN)/qabot eval $$mode --corpus eval/followup2 eval/followup2_news_questions.jsonl && \
+	  $(BIN)/qabot eval $$mode --corpus eval/followup3 eval/followup3_questions.jsonl && \
 	  if [ -d $(SQUAD) ]; then \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/questions.jsonl && \
 	    $(BIN)/qabot eval $$mode $(SQUAD)/unanswerable.jsonl; \
