@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class EveryVector:
     def read_ahead(self, ids: np.ndarray) -> None:
         """Read nothing: every cosine is in memory already."""
 
+    def search_ahead(self, k: int) -> None:
+        """Search nothing ahead: nearest() sorts the cosines in memory."""
+
     def floor(self) -> float:
         return float(self.all.min())
 
@@ -131,6 +135,49 @@ def test_a_question_reads_each_row_once_and_gets_the_cosines_of_a_fresh_read(
         assert sum(reads) == ranked + every.size - semantic.rescored(question, 5)[0].size
     finally:
         store.vectors = original  # type: ignore[method-assign]
+
+
+def test_a_search_queued_ahead_runs_on_the_encoder_thread_and_finds_what_one_here_does(
+    engine: Engine,
+) -> None:
+    from bot.embedding import index
+
+    semantic = engine.semantic
+    assert semantic is not None and semantic.complete
+    question = "when was the third nuclear test?"
+    here_ids, here_cosines = semantic.rescored(question, 20)  # nothing queued: searched here
+    store = semantic.store
+    original = store.search
+    threads: list[str] = []
+
+    def recorded(vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        threads.append(threading.current_thread().name)
+        return original(vector, k)
+
+    store.search = recorded  # type: ignore[method-assign]
+    try:
+        semantic._questions.clear()
+        meaning = semantic.for_question(question)  # its embedding queued
+        meaning.search_ahead(20)
+        ids, cosines = semantic.rescored(question, 20)
+        assert np.array_equal(ids, here_ids) and np.array_equal(cosines, here_cosines)
+        # A queued search whose question is no longer cached, with the question's
+        # embedding queued behind it on the one encoder thread, embeds it itself: waiting
+        # for that embedding there would never end.
+        semantic._questions.clear()
+        gate = threading.Event()
+        index._ENCODER.submit(gate.wait, 120)
+        semantic.search_ahead(question, 20)
+        semantic.start_embedding(question)
+        gate.set()
+        ids, cosines = semantic._searches[(question, 20)].result(timeout=120)
+        assert np.array_equal(ids, here_ids) and np.array_equal(cosines, here_cosines)
+        # rescored() takes the queued result once; asked again, it searches on this thread.
+        assert semantic.rescored(question, 20)[0].tolist() == here_ids.tolist()
+        assert semantic.rescored(question, 20)[0].tolist() == here_ids.tolist()
+    finally:
+        store.search = original  # type: ignore[method-assign]
+    assert threads == ["qabot-question_0"] * 2 + [threading.current_thread().name]
 
 
 def test_the_lexical_mode_is_unchanged_by_the_model(engine: Engine) -> None:
