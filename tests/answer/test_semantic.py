@@ -138,45 +138,39 @@ def test_a_question_reads_each_row_once_and_gets_the_cosines_of_a_fresh_read(
 
 
 def test_a_search_queued_ahead_runs_on_the_encoder_thread_and_finds_what_one_here_does(
-    engine: Engine,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.embedding import index
 
-    semantic = engine.semantic
-    assert semantic is not None and semantic.complete
-    question = "when was the third nuclear test?"
-    here_ids, here_cosines = semantic.rescored(question, 20)  # nothing queued: searched here
-    store = semantic.store
-    original = store.search
+    assert engine.semantic is not None and engine.semantic.complete
+    semantic, question = engine.semantic, "when was the third nuclear test?"
+    here = semantic.rescored(question, 20)  # nothing queued: searched on this thread
     threads: list[str] = []
+    search = semantic.store.search
 
     def recorded(vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         threads.append(threading.current_thread().name)
-        return original(vector, k)
+        return search(vector, k)
 
-    store.search = recorded  # type: ignore[method-assign]
-    try:
-        semantic._questions.clear()
-        meaning = semantic.for_question(question)  # its embedding queued
-        meaning.search_ahead(20)
-        ids, cosines = semantic.rescored(question, 20)
-        assert np.array_equal(ids, here_ids) and np.array_equal(cosines, here_cosines)
-        # A queued search whose question is no longer cached, with the question's
-        # embedding queued behind it on the one encoder thread, embeds it itself: waiting
-        # for that embedding there would never end.
-        semantic._questions.clear()
-        gate = threading.Event()
-        index._ENCODER.submit(gate.wait, 120)
-        semantic.search_ahead(question, 20)
-        semantic.start_embedding(question)
-        gate.set()
-        ids, cosines = semantic._searches[(question, 20)].result(timeout=120)
-        assert np.array_equal(ids, here_ids) and np.array_equal(cosines, here_cosines)
-        # rescored() takes the queued result once; asked again, it searches on this thread.
-        assert semantic.rescored(question, 20)[0].tolist() == here_ids.tolist()
-        assert semantic.rescored(question, 20)[0].tolist() == here_ids.tolist()
-    finally:
-        store.search = original  # type: ignore[method-assign]
+    monkeypatch.setattr(semantic.store, "search", recorded)
+    semantic._questions.clear()
+    semantic.for_question(question).search_ahead(20)  # queued after its embedding
+    found = semantic.rescored(question, 20)
+    assert all(np.array_equal(a, b) for a, b in zip(found, here, strict=True))
+    # A queued search whose question is no longer cached, with the question's embedding
+    # queued behind it on the one encoder thread, embeds it itself: waiting for that
+    # embedding there would never end.
+    semantic._questions.clear()
+    gate = threading.Event()
+    index._ENCODER.submit(gate.wait, 120)
+    semantic.search_ahead(question, 20)
+    semantic.start_embedding(question)
+    gate.set()
+    found = semantic._searches[(question, 20)].result(timeout=120)
+    assert all(np.array_equal(a, b) for a, b in zip(found, here, strict=True))
+    # rescored() takes the queued result once; asked again, it searches on this thread.
+    assert semantic.rescored(question, 20)[0].tolist() == here[0].tolist()
+    assert semantic.rescored(question, 20)[0].tolist() == here[0].tolist()
     assert threads == ["qabot-question_0"] * 2 + [threading.current_thread().name]
 
 
