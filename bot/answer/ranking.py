@@ -80,10 +80,6 @@ class Meaning(Protocol):
         """Read what similarity() will need for these sentences, before the question is embedded."""
         ...
 
-    def search_ahead(self, k: int) -> None:
-        """Start what nearest(k) will need, on another thread, while word match runs."""
-        ...
-
     def floor(self) -> float:
         """Return the lowest cosine among a fixed spread of sentences (all, in a small corpus)."""
         ...
@@ -295,11 +291,9 @@ class Ranker:
         neighbours get the follow-up bonus.
         """
         config = self.config
-        wide = max(depth, config.candidates)
-        if meaning is not None:
-            meaning.search_ahead(max(wide, MEANING_CANDIDATES))
         ids, values, top_raw, own = self._lexical(query, allowed)
         lexical_ids = ids
+        wide = max(depth, config.candidates)
         similarity: dict[int, float] = {}
         cosines: Floats | None = None
         if meaning is not None:

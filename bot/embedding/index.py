@@ -57,8 +57,6 @@ class SemanticIndex:
         self._done = threading.Event()
         self._questions: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._encoding: dict[str, Future[npt.NDArray[np.float32] | None]] = {}
-        # Searches queued on the encoder thread (search_ahead), by question and k.
-        self._searches: OrderedDict[tuple[str, int], Future[tuple[Ids, Floats]]] = OrderedDict()
         self._lock = threading.Lock()
         # The rows of the floor's spread of sentences (None: to be read again).
         self._floor: npt.NDArray[np.float32] | None = None
@@ -145,49 +143,18 @@ class SemanticIndex:
 
     def _encode(self, text: str) -> npt.NDArray[np.float32] | None:
         try:
-            return self._embedded(text)
+            embedder = self.model.embedder
+            if embedder is None:
+                return None
+            vector = np.asarray(embedder.encode([text], query=True)[0], dtype=np.float32)
+            with self._lock:
+                self._questions[text] = vector
+                while len(self._questions) > QUESTION_CACHE:
+                    self._questions.popitem(last=False)
+            return vector
         finally:
             with self._lock:
                 self._encoding.pop(text, None)
-
-    def _embedded(self, text: str) -> npt.NDArray[np.float32] | None:
-        """Embed a question here and cache its vector; None when the model cannot be loaded."""
-        embedder = self.model.embedder
-        if embedder is None:
-            return None
-        vector = np.asarray(embedder.encode([text], query=True)[0], dtype=np.float32)
-        with self._lock:
-            self._questions[text] = vector
-            while len(self._questions) > QUESTION_CACHE:
-                self._questions.popitem(last=False)
-        return vector
-
-    def search_ahead(self, question: str, k: int) -> None:
-        """Queue the search for the k nearest on the encoder thread, right after the embedding.
-
-        The search and its rescoring then run while the caller's thread finds the
-        word-match candidates, and rescored() takes their result.
-        """
-        if not self.any_embedded or self.model.failure is not None:
-            return
-        key = (question, k)
-        with self._lock:
-            if key in self._searches:
-                return
-            # RuntimeError: the interpreter is exiting; rescored() searches inline.
-            with contextlib.suppress(RuntimeError):
-                self._searches[key] = _ENCODER.submit(self._queued_search, question, k)
-            while len(self._searches) > QUESTION_CACHE:  # queued, never asked for
-                self._searches.popitem(last=False)
-
-    def _queued_search(self, question: str, k: int) -> tuple[Ids, Floats]:
-        with self._lock:
-            vector = self._questions.get(question)
-        if vector is None:
-            # Embedded here, not waited for: an embedding queued behind this job on the
-            # one encoder thread would never start.
-            vector = self._embedded(question)
-        return self._rescored(vector, k)
 
     def nearest(self, question: str, k: int) -> tuple[Ids, Floats]:
         """Return up to k embedded sentences nearest the question, and their cosine similarity."""
@@ -200,13 +167,7 @@ class SemanticIndex:
         Nearest first, with their cosine: the first k are the k nearest, and the
         others' cosines spare reading their rows again.
         """
-        with self._lock:
-            queued = self._searches.pop((question, k), None)
-        if queued is not None:
-            return queued.result()
-        return self._rescored(self.question_vector(question), k)
-
-    def _rescored(self, vector: npt.NDArray[np.float32] | None, k: int) -> tuple[Ids, Floats]:
+        vector = self.question_vector(question)
         if vector is None or not self.any_embedded:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         # Rows of changed or removed articles are still in the graph: some more are returned.
@@ -346,10 +307,6 @@ class QuestionMeaning:
     def read_ahead(self, ids: Ids) -> None:
         """Read the vectors of sentences whose cosine will be asked, while the question embeds."""
         self.seen.add_rows(*self.index.rows_of(ids))
-
-    def search_ahead(self, k: int) -> None:
-        """Start the search for the k nearest sentences as soon as the question is embedded."""
-        self.index.search_ahead(self.question, k)
 
     def nearest(self, k: int) -> tuple[Ids, Floats]:
         """Return up to k embedded sentences nearest the question, and their cosine."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,9 +75,6 @@ class EveryVector:
     def read_ahead(self, ids: np.ndarray) -> None:
         """Read nothing: every cosine is in memory already."""
 
-    def search_ahead(self, k: int) -> None:
-        """Search nothing ahead: nearest() sorts the cosines in memory."""
-
     def floor(self) -> float:
         return float(self.all.min())
 
@@ -135,43 +131,6 @@ def test_a_question_reads_each_row_once_and_gets_the_cosines_of_a_fresh_read(
         assert sum(reads) == ranked + every.size - semantic.rescored(question, 5)[0].size
     finally:
         store.vectors = original  # type: ignore[method-assign]
-
-
-def test_a_search_queued_ahead_runs_on_the_encoder_thread_and_finds_what_one_here_does(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bot.embedding import index
-
-    assert engine.semantic is not None and engine.semantic.complete
-    semantic, question = engine.semantic, "when was the third nuclear test?"
-    here = semantic.rescored(question, 20)  # nothing queued: searched on this thread
-    threads: list[str] = []
-    search = semantic.store.search
-
-    def recorded(vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        threads.append(threading.current_thread().name)
-        return search(vector, k)
-
-    monkeypatch.setattr(semantic.store, "search", recorded)
-    semantic._questions.clear()
-    semantic.for_question(question).search_ahead(20)  # queued after its embedding
-    found = semantic.rescored(question, 20)
-    assert all(np.array_equal(a, b) for a, b in zip(found, here, strict=True))
-    # A queued search whose question is no longer cached, with the question's embedding
-    # queued behind it on the one encoder thread, embeds it itself: waiting for that
-    # embedding there would never end.
-    semantic._questions.clear()
-    gate = threading.Event()
-    index._ENCODER.submit(gate.wait, 120)
-    semantic.search_ahead(question, 20)
-    semantic.start_embedding(question)
-    gate.set()
-    found = semantic._searches[(question, 20)].result(timeout=120)
-    assert all(np.array_equal(a, b) for a, b in zip(found, here, strict=True))
-    # rescored() takes the queued result once; asked again, it searches on this thread.
-    assert semantic.rescored(question, 20)[0].tolist() == here[0].tolist()
-    assert semantic.rescored(question, 20)[0].tolist() == here[0].tolist()
-    assert threads == ["qabot-question_0"] * 2 + [threading.current_thread().name]
 
 
 def test_the_lexical_mode_is_unchanged_by_the_model(engine: Engine) -> None:
