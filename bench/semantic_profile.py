@@ -108,6 +108,9 @@ def child(corpus: Path, index_dir: Path, count: int, passes: int) -> dict[str, A
     assert semantic is not None
     semantic.wait()
     assert semantic.complete, semantic.failed
+    # As the front ends that serve do (the stored sentence terms opened; bench/semantic_scale.py).
+    live.serve()
+    engine.terms.ready.wait()
     questions = scale.make_questions(engine, count, scale.SEED)
     engine.answer("warm up the model")
     result: dict[str, Any] = {"sentences": len(engine.sentences)}

@@ -50,6 +50,11 @@ CANDIDATES = 8
 # ... and at least this many, so that a small corpus's search is exact.
 FEWEST_CANDIDATES = 256
 
+# The float32 value of every float16 bit pattern (256 KB): a question's few hundred rows
+# are converted by looking their bits up, the same values as numpy's own conversion in
+# about 0.6 of its time (0.17 against 0.28 ms for 400 rows).
+_WIDE = np.arange(1 << 16, dtype=np.uint16).view(DTYPE).astype(np.float32)
+
 _SHARED: weakref.WeakKeyDictionary[ArrayStore, EmbeddingRows] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 
@@ -234,11 +239,13 @@ class EmbeddingRows:
     def vectors(self, refs: Refs) -> npt.NDArray[np.float32]:
         """Return the rows of some refs as float32, in the order given."""
         refs = np.asarray(refs, dtype=np.int64)
-        out = np.zeros((refs.size, self.dim), dtype=np.float32)
         numbers = refs >> SHIFT
+        if refs.size and bool((numbers == numbers[0]).all()):  # one segment: the usual case
+            return widened(self._read(int(numbers[0]), refs & LOW))
+        out = np.zeros((refs.size, self.dim), dtype=np.float32)
         for number in np.unique(numbers).tolist():
             where = np.flatnonzero(numbers == number)
-            out[where] = self._read(int(number), refs[where] & LOW)
+            out[where] = widened(self._read(int(number), refs[where] & LOW))
         return out
 
     def search(self, vector: npt.NDArray[np.float32], k: int) -> tuple[Refs, npt.NDArray[Any]]:
@@ -337,3 +344,9 @@ class EmbeddingRows:
         for n in gone:
             shutil.rmtree(self.store.folder / "ann" / self._names[n], ignore_errors=True)
         return moved
+
+
+def widened(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.float32]:
+    """Return float16 rows as float32: the same values as ``rows.astype(np.float32)``."""
+    out: npt.NDArray[np.float32] = np.take(_WIDE, np.ascontiguousarray(rows).view(np.uint16))
+    return out

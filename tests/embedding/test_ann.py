@@ -8,7 +8,7 @@ import numpy as np
 
 from bot.embedding import ann
 from bot.embedding.ann import AnnIndex
-from bot.embedding.rows import LOW, SHIFT, EmbeddingRows
+from bot.embedding.rows import LOW, SHIFT, EmbeddingRows, widened
 from bot.index.storage.segments import ArrayStore
 
 
@@ -152,6 +152,31 @@ def test_saved_rows_are_read_from_their_file_not_a_map(tmp_path: Path) -> None:
     assert again.find("a", 3000) is not None
     assert not (graphs / "ann-f16-0-3000.usearch").exists()
     assert np.array_equal(again.vectors(first + local), expected)
+
+
+def test_rows_are_widened_to_numpys_float32_bit_for_bit() -> None:
+    every = np.arange(1 << 16, dtype=np.uint16).view(np.float16).reshape(256, 256)
+    # Every float16 pattern: zeros of both signs, subnormals, infinities and NaNs too.
+    assert np.array_equal(widened(every).view(np.uint32), every.astype(np.float32).view(np.uint32))
+    # A slice that is not contiguous, as a caller might pass.
+    assert np.array_equal(
+        widened(every[::3, 1::2]), every[::3, 1::2].astype(np.float32), equal_nan=True
+    )
+
+
+def test_rows_of_several_segments_come_back_in_the_order_asked(tmp_path: Path) -> None:
+    a, b = unit(20, 8), unit(30, 9)
+    rows = EmbeddingRows(ArrayStore(tmp_path, KIND), 384)
+    (first_a,) = rows.append([("a", a)])
+    # Another writer's segment (another process, as after a restart with a second job).
+    writer = EmbeddingRows(ArrayStore(tmp_path, KIND), 384)
+    writer.append([("b", b)])
+    rows.refresh()
+    first_b = rows.find("b", 30)
+    assert first_b is not None and first_b >> SHIFT != first_a >> SHIFT
+    refs = np.array([first_b + 29, first_a + 3, first_b, first_a + 19, first_a + 3])
+    expected = np.concatenate([b[[29]], a[[3]], b[[0]], a[[19, 3]]])
+    assert np.array_equal(rows.vectors(refs), expected.astype(np.float16).astype(np.float32))
 
 
 def test_segments_searched_on_two_threads_give_what_one_thread_gives(
